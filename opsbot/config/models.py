@@ -1,0 +1,199 @@
+"""The configuration, validated at load. The `inventory` section is the contract in DESIGN.md."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+import os
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_name(kind: str, name: str) -> str:
+    if not NAME.match(name):
+        raise ValueError(f"{kind} name {name!r} must be letters, digits, '.', '_' or '-' (at most 63)")
+    return name
+
+
+class HostConfig(Strict):
+    address: str
+    port: int = Field(22, ge=1, le=65535)
+    user: str | None = None                      # default: ssh.user
+    groups: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+
+
+class DeploymentConfig(Strict):
+    host: str
+    service: str
+    versions: list[str] = Field(default_factory=list)   # known versions, oldest first (for rollback)
+
+
+class Inventory(Strict):
+    hosts: dict[str, HostConfig] = Field(default_factory=dict)
+    deployments: dict[str, DeploymentConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Inventory":
+        for name in self.hosts:
+            _check_name("host", name)
+        for name, dep in self.deployments.items():
+            _check_name("deployment", name)
+            if dep.host not in self.hosts:
+                raise ValueError(f"deployment {name!r} runs on host {dep.host!r}, which is not in inventory.hosts")
+        clash = set(self.groups()) & set(self.hosts)
+        if clash:
+            raise ValueError(f"{sorted(clash)} is both a host and a group name; rename one")
+        return self
+
+    def groups(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, host in self.hosts.items():
+            for g in host.groups:
+                out.setdefault(g, []).append(name)
+        return out
+
+    def services(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for host in self.hosts.values():
+            for s in host.services:
+                seen[s] = None
+        for dep in self.deployments.values():
+            seen[dep.service] = None
+        return list(seen)
+
+
+class AccessConfig(Strict):
+    """Roles per user. Users not listed get `default_roles`."""
+    default_roles: list[str] = Field(default_factory=lambda: ["viewer"])
+    users: dict[str, list[str]] = Field(default_factory=dict)
+
+    def roles_of(self, user: str) -> set[str]:
+        return set(self.users.get(user, self.default_roles))
+
+
+class RulesConfig(Strict):
+    dirs: list[Path] = Field(default_factory=list)   # extra rule packs (YAML files or folders)
+    defaults: bool = True                            # also load the packs that ship with opsbot
+
+
+class ParserConfig(Strict):
+    default: Literal["offline", "llm", "auto"] | None = None   # None: auto when an LLM is configured
+    min_confidence: float = Field(0.55, ge=0, le=1)
+
+
+class LLMConfig(Strict):
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str = "gpt-4o-mini"
+    timeout: float = Field(10.0, gt=0, le=120)
+    max_retries: int = Field(2, ge=0, le=5)
+    top_k_rules: int = Field(8, ge=1, le=50)
+    few_shot: int = Field(6, ge=0, le=30)
+    cost_per_1k_input: float = 0.00015
+    cost_per_1k_output: float = 0.0006
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url or self.api_key)
+
+
+class PrometheusConfig(Strict):
+    url: str = "http://127.0.0.1:9090"
+    timeout: float = Field(10.0, gt=0, le=300)
+    host_label: str = "host"          # label that names an inventory host on node_exporter series
+    max_range: str = "30d"
+    max_points: int = Field(600, ge=10, le=11000)
+
+
+class SSHConfig(Strict):
+    user: str = "ops"
+    key_file: Path | None = None
+    known_hosts: Path | None = None   # default: ~/.ssh/known_hosts
+    connect_timeout: float = Field(10.0, gt=0)
+    command_timeout: float = Field(60.0, gt=0)
+    max_parallel: int = Field(10, ge=1, le=256)
+    max_output: int = Field(1_000_000, ge=1024)   # bytes kept per command
+
+
+class LogSource(Strict):
+    files: list[str] = Field(default_factory=list)      # globs on the host; rotated and .gz files included
+    journald: str | None = None                          # a systemd unit
+
+
+class LogsConfig(Strict):
+    sources: dict[str, LogSource] = Field(default_factory=dict)   # by service name
+    max_lines: int = Field(20, ge=1, le=500)
+    context: int = Field(0, ge=0, le=10)
+
+
+class SlackConfig(Strict):
+    bot_token: str | None = None
+    app_token: str | None = None
+    signing_secret: str | None = None
+    base_url: str | None = None         # Web API base (tests point this at a local server)
+    port: int = 3000
+    users: dict[str, str] = Field(default_factory=dict)   # Slack user id -> access user name
+
+
+class DigestConfig(Strict):
+    channel: str
+    schedule: str = "09:00"            # HH:MM UTC, daily
+    intents: list[str] = Field(default_factory=lambda: ["alerts.list", "targets.status"])
+
+
+class _WellKnownEnv(PydanticBaseSettingsSource):
+    """SLACK_* and OPENAI_* variables, as the Slack and OpenAI tools name them."""
+    MAP = {"SLACK_BOT_TOKEN": ("slack", "bot_token"), "SLACK_APP_TOKEN": ("slack", "app_token"),
+           "SLACK_SIGNING_SECRET": ("slack", "signing_secret"), "SLACK_API_URL": ("slack", "base_url"),
+           "OPENAI_API_KEY": ("llm", "api_key"), "OPENAI_BASE_URL": ("llm", "base_url"),
+           "OPENAI_MODEL": ("llm", "model")}
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the interface
+        return None, field_name, False
+
+    def __call__(self) -> dict:
+        out: dict = {}
+        for var, (section, key) in self.MAP.items():
+            if os.environ.get(var):
+                out.setdefault(section, {})[key] = os.environ[var]
+        return out
+
+
+class Config(BaseSettings):
+    """Loaded from YAML; OPSBOT_* variables (nested with __, e.g. OPSBOT_LLM__MODEL) override it,
+    then SLACK_* / OPENAI_* ones."""
+    model_config = SettingsConfigDict(env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return env_settings, _WellKnownEnv(settings_cls), init_settings
+
+    inventory: Inventory = Field(default_factory=Inventory)
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    parser: ParserConfig = Field(default_factory=ParserConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    database_url: str | None = None     # default: SQLite file in the state directory
+    prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+    ssh: SSHConfig = Field(default_factory=SSHConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    digests: dict[str, DigestConfig] = Field(default_factory=dict)
+    approval_ttl: str = "15m"           # how long an approval request stays valid
+    source: str | None = Field(None, exclude=True)   # the file this came from, for messages
+
+    @field_validator("approval_ttl")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        from opsbot.durations import parse_duration
+        parse_duration(v)
+        return v

@@ -1,0 +1,139 @@
+"""Load rule packs from YAML and check them as a whole; every problem is reported with file:line."""
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from opsbot import yamlsource
+from opsbot.resources import shipped
+from opsbot.rules.render import SHELL_FIELDS, check_syntax
+from opsbot.rules.schema import Pack, Rule
+from opsbot.yamlsource import Problem, SourceError
+
+
+class RuleSet:
+    """The loaded rules, indexed by intent. Immutable after load."""
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self.by_intent: dict[str, list[Rule]] = defaultdict(list)
+        for r in rules:
+            self.by_intent[r.intent].append(r)
+        self.by_id = {r.id: r for r in rules}
+
+    def intents(self) -> list[str]:
+        return list(self.by_intent)
+
+    def primary(self, intent: str) -> Rule | None:
+        """The rule that describes an intent in help and prompts: its fallback, else its first rule."""
+        rules = self.by_intent.get(intent) or []
+        return next((r for r in rules if not r.when), rules[0] if rules else None)
+
+
+def pack_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))
+        else:
+            files.append(p)
+    return files
+
+
+def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
+    try:
+        src = yamlsource.load(path)
+    except SourceError as e:
+        problems += e.problems
+        return []
+    try:
+        pack = Pack(**src.data) if isinstance(src.data, dict) else None
+    except ValidationError as e:
+        problems += yamlsource.pydantic_problems(src, e)
+        return []
+    if pack is None:
+        problems.append(Problem(src.file, 1, "", "a rule pack is a mapping with a `rules:` list"))
+        return []
+    for i, rule in enumerate(pack.rules):
+        rule.source, rule.line = src.file, src.line_of(("rules", i))
+        for key, value in rule.action.fields().items():
+            for text in _strings(value):
+                err = check_syntax(text, shell=key in SHELL_FIELDS)
+                if err:
+                    problems.append(Problem(src.file, src.line_of(("rules", i, "action", key)), f"rules.{i}.action.{key}", err))
+        if rule.reply:
+            err = check_syntax(rule.reply)
+            if err:
+                problems.append(Problem(src.file, src.line_of(("rules", i, "reply")), f"rules.{i}.reply", err))
+    return pack.rules
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    return []
+
+
+def could_both_match(a: Rule, b: Rule) -> bool:
+    """Conservative: two rules for one intent are apart only if some param's conditions exclude each other."""
+    if not a.when and not b.when:
+        return True                      # two fallbacks
+    if not a.when or not b.when:
+        return False                     # a fallback applies only when no conditional rule does
+    for name in set(a.when) & set(b.when):
+        ca, cb = a.when[name], b.when[name]
+        la, lb = ca.literal_values(), cb.literal_values()
+        if la is not None and lb is not None and not ({v.lower() for v in la} & {v.lower() for v in lb}):
+            return False
+        if (ca.group and ca.group == cb.not_group) or (ca.not_group and ca.not_group == cb.group):
+            return False
+    return True
+
+
+def check_rules(rules: list[Rule]) -> list[Problem]:
+    problems = []
+    seen_ids: dict[str, Rule] = {}
+    by_intent: dict[str, list[Rule]] = defaultdict(list)
+    for r in rules:
+        by_intent[r.intent].append(r)
+    for intent, group in by_intent.items():
+        for n, r in enumerate(group):
+            if r.id is None:
+                r.id = intent if len(group) == 1 else f"{intent}#{n + 1}"
+        for a, b in combinations(group, 2):
+            if could_both_match(a, b):
+                problems.append(Problem(b.source, b.line, b.id or intent,
+                    f"ambiguous: this rule and the one at {a.where()} could both match the same {intent} task; "
+                    "give them `when` conditions that exclude each other (e.g. group / not_group)"))
+    for r in rules:
+        if r.id in seen_ids:
+            problems.append(Problem(r.source, r.line, r.id, f"duplicate rule id; also at {seen_ids[r.id].where()}"))
+        seen_ids[r.id] = r
+    return problems
+
+
+def load_rules(paths: list[Path] | None = None, defaults: bool = True) -> RuleSet:
+    """Load the shipped packs (if `defaults`) plus `paths`; raise SourceError listing every problem."""
+    sources = ([shipped("rules")] if defaults else []) + list(paths or [])
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    for f in pack_files(sources):
+        if not f.exists():
+            problems.append(Problem(str(f), None, "", "no such rule file or folder"))
+            continue
+        rules += _load_file(f, problems)
+    problems += check_rules(rules)
+    if problems:
+        raise SourceError(problems)
+    return RuleSet(rules)
+
+
+def load_for(config) -> RuleSet:
+    return load_rules(config.rules.dirs, config.rules.defaults)
