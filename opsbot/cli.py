@@ -1,0 +1,176 @@
+"""The `opsbot` command line. Each sub-command is a thin shell around the core."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from opsbot.yamlsource import SourceError
+
+
+def _config(args):
+    from opsbot.config import load_config
+    return load_config(getattr(args, "config", None))
+
+
+def cmd_parse(args) -> int:
+    from opsbot.parsing.factory import build_parser
+    config = _config(args)
+    parser = build_parser(config, args.parser)
+    texts = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
+    for text in texts:
+        task = parser.parse(text)
+        if args.json:
+            print(json.dumps(task.public(), ensure_ascii=False), flush=True)
+        else:
+            params = " ".join(f"{k}={v}" for k, v in task.params.items())
+            print(f"{task.intent or '(no intent)'} {params}  [{task.parser} {task.confidence:.2f}]", flush=True)
+    return 0
+
+
+def _default_user(config) -> str:
+    """The console speaks as --user, $OPSBOT_USER, the first configured operator, or the login name."""
+    if os.environ.get("OPSBOT_USER"):
+        return os.environ["OPSBOT_USER"]
+    for user, roles in config.access.users.items():
+        if "operator" in roles:
+            return user
+    return getpass.getuser()
+
+
+def cmd_chat(args) -> int:
+    from opsbot.app import build_app
+    from opsbot.frontends.console import Console
+    lab = None
+    if args.lab:
+        from opsbot.lab import Lab
+        print("starting the local lab (sshd, Prometheus, node_exporter, demo services)…", flush=True)
+        lab = Lab.start()
+        args.config = str(lab.config_path)
+        print(f"lab config: {lab.config_path}", flush=True)
+    try:
+        config = _config(args)
+        with build_app(config, args.parser) as app:
+            read = input if sys.stdin.isatty() else _read_piped
+            return Console(app.pipeline, args.user or _default_user(config), read=read).run()
+    finally:
+        if lab is not None:
+            lab.stop()
+
+
+def _read_piped(prompt: str) -> str:
+    """Piped input: echo the prompt and the line, so a transcript reads like a session."""
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    print(f"{prompt}{line.rstrip()}", flush=True)
+    return line
+
+
+def cmd_rules_check(args) -> int:
+    from opsbot.rules.loader import load_for, load_rules
+    if args.dir:
+        rules = load_rules([Path(args.dir)], defaults=False)
+    else:
+        rules = load_for(_config(args))
+    print(f"ok: {len(rules.rules)} rules, {len(rules.intents())} intents")
+    return 0
+
+
+def cmd_rules_test(args) -> int:
+    from opsbot.parsing.offline import OfflineParser
+    from opsbot.rules.loader import load_for, load_rules
+    from opsbot.rules.tester import run_examples, with_sample_inventory
+    config = with_sample_inventory(_config(args))
+    rules = load_rules([Path(args.dir)], defaults=False) if args.dir else load_for(config)
+    outcomes = run_examples(rules, config, OfflineParser(rules, config))
+    for o in outcomes:
+        if not o.ok or args.verbose:
+            print(f"{'ok  ' if o.ok else 'FAIL'} {o.rule_id:22} {o.text!r}: {o.detail}")
+    bad = sum(not o.ok for o in outcomes)
+    print(f"{len(outcomes) - bad} of {len(outcomes)} examples parse to their rule and render; nothing was executed")
+    return 1 if bad else 0
+
+
+def _store(args):
+    from opsbot.store import Store
+    return Store.open(_config(args).database_url)
+
+
+def cmd_audit_verify(args) -> int:
+    store = _store(args)
+    problems = store.verify_audit()
+    for p in problems:
+        print(p)
+    if not problems:
+        print(f"audit trail intact ({len(store.audit_rows(limit=10**9))} rows)")
+    return 1 if problems else 0
+
+
+def cmd_feedback_export(args) -> int:
+    for row in _store(args).export_feedback():
+        print(json.dumps(row, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_lab(args) -> int:
+    from opsbot.lab.__main__ import main as lab_main
+    return lab_main()
+
+
+def build_argparser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", "-c", help="config file (default: $OPSBOT_CONFIG, ./opsbot.yaml, "
+                                               "~/.config/opsbot/config.yaml, /etc/opsbot/config.yaml)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", parents=[common], help="print the Task a text parses to (never executes anything)")
+    p.add_argument("text", nargs="?", help="the utterance; without it, one per line on standard input")
+    p.add_argument("--json", action="store_true", help="one JSON Task per line")
+    p.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
+    p.set_defaults(func=cmd_parse)
+
+    c = sub.add_parser("chat", parents=[common], help="the console front end")
+    c.add_argument("--user", help="who you are (a name from access.users)")
+    c.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
+    c.add_argument("--lab", action="store_true", help="start the local lab and chat against it")
+    c.set_defaults(func=cmd_chat)
+
+    r = sub.add_parser("rules", help="check or test rule packs")
+    rsub = r.add_subparsers(dest="rules_command", required=True)
+    rc = rsub.add_parser("check", parents=[common], help="validate rule packs; report every error with file:line")
+    rc.add_argument("dir", nargs="?", help="a folder or file of rule packs (default: the configured ones)")
+    rc.set_defaults(func=cmd_rules_check)
+    rt = rsub.add_parser("test", parents=[common], help="parse, bind and render every example; execute nothing")
+    rt.add_argument("dir", nargs="?")
+    rt.add_argument("-v", "--verbose", action="store_true", help="show passing examples too")
+    rt.set_defaults(func=cmd_rules_test)
+
+    a = sub.add_parser("audit", help="the audit trail")
+    asub = a.add_subparsers(dest="audit_command", required=True)
+    av = asub.add_parser("verify", parents=[common], help="check the hash chain; exit 1 if a row was edited or deleted")
+    av.set_defaults(func=cmd_audit_verify)
+
+    f = sub.add_parser("feedback", help="feedback collected from users")
+    fsub = f.add_subparsers(dest="feedback_command", required=True)
+    fe = fsub.add_parser("export", parents=[common], help="JSON lines: text, task, outcome, votes, correction")
+    fe.set_defaults(func=cmd_feedback_export)
+
+    lab = sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C")
+    lab.set_defaults(func=cmd_lab)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_argparser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SourceError as e:
+        print(f"opsbot: {len(e.problems)} problem(s):\n{e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,70 @@
+"""The bot's own commands: `help` (built from the loaded rules) and `digest` (read-only intents in one reply)."""
+from __future__ import annotations
+
+import re
+
+from opsbot.config import Config
+from opsbot.executors.base import Action, ExecutionContext
+from opsbot.reply import Reply, Table
+
+DEFAULT_DIGEST = ["alerts.list", "targets.status"]
+
+
+def example_with_names(text: str, config: Config) -> str:
+    """Fill an example's placeholders with real inventory names so it can be typed as is."""
+    inv = config.inventory
+    host = next(iter(inv.hosts), "web-1")
+    fill = {
+        "host": host,
+        "service": (inv.hosts[host].services[0] if inv.hosts and inv.hosts[host].services else "nginx"),
+        "deployment": next(iter(inv.deployments), "llama-chat"),
+        "window": "6h", "horizon": "7d", "replicas": "3", "version": "v2", "metric": "disk",
+        "severity": "critical", "pattern": "'timeout'", "promql": "`up`", "name": "daily",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: fill.get(m.group(1), m.group(0)), text)
+
+
+class BotExecutor:
+    name = "bot"
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def run(self, action: Action, ctx: ExecutionContext) -> Reply:
+        kind = action.fields.get("kind")
+        if kind == "help":
+            return self._help(ctx)
+        if kind == "digest":
+            return self._digest(action, ctx)
+        return Reply.error(f"The bot executor has no command {kind!r}.")
+
+    def _help(self, ctx: ExecutionContext) -> Reply:
+        rules = ctx.extras["rules"]
+        rows = []
+        for intent in rules.intents():
+            rule = rules.primary(intent)
+            example = example_with_names(rule.examples.en[0], self.config) if rule.examples.en else ""
+            zh = example_with_names(rule.examples.zh[0], self.config) if rule.examples.zh else ""
+            flag = " (approval)" if any(r.needs_approval for r in rules.by_intent[intent]) else ""
+            rows.append([intent, rule.summary + flag, example, zh])
+        return Reply(text="Here is what I can do. Ask in plain English or Chinese; state-changing commands "
+                          "wait for a second person's approval.",
+                     kind="info", tables=[Table(columns=["command", "what it does", "try", "中文"], rows=rows)])
+
+    def _digest(self, action: Action, ctx: ExecutionContext) -> Reply:
+        name = action.params.get("name")
+        if name and name not in self.config.digests:
+            known = ", ".join(self.config.digests) or "none configured"
+            return Reply.error(f"There is no digest called {name!r} (known: {known}).")
+        digest = self.config.digests.get(name) if name else next(iter(self.config.digests.values()), None)
+        intents = digest.intents if digest else DEFAULT_DIGEST
+        run = ctx.extras["run_intent"]
+        parts, tables, images = [], [], []
+        for intent in intents:
+            ctx.progress(f"digest: {intent}…")
+            r = run(intent)
+            parts.append(f"• {intent}: {r.text}")
+            tables += r.tables
+            images += r.images
+        title = f"Digest {name}" if name else "Digest"
+        return Reply(text=f"*{title}*\n" + "\n".join(parts), tables=tables, images=images)

@@ -1,0 +1,3 @@
+from opsbot.pipeline.pipeline import Pipeline
+
+__all__ = ["Pipeline"]

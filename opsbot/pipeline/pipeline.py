@@ -1,0 +1,237 @@
+"""Request -> Task -> rule -> policy -> (approval) -> executor -> Reply, with every step stored.
+Front-end neutral: front ends call `handle`, `decide`, `vote` and `correct`, and render the Replies."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from opsbot.config import Config
+from opsbot.durations import parse_duration
+from opsbot.executors.base import ExecutionContext, ExecutorUnavailable, Progress
+from opsbot.executors.registry import Executors
+from opsbot.pipeline.access import may_approve, may_ask
+from opsbot.pipeline.clarify import question_for
+from opsbot.pipeline.sanitize import sanitize
+from opsbot.reply import Button, Reply
+from opsbot.request import Request
+from opsbot.rules.binding import BindError, MissingParams
+from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
+from opsbot.rules.loader import RuleSet
+from opsbot.task import Task
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Pipeline:
+    def __init__(self, config: Config, rules: RuleSet, store, parser, executors: Executors | None = None,
+                 now: Callable[[], datetime] = utcnow):
+        self.config = config
+        self.rules = rules
+        self.engine = Engine(rules, config)
+        self.store = store
+        self.parser = parser
+        self.executors = executors or Executors(config)
+        self.now = now
+
+    # ---- entry points -------------------------------------------------------------------------
+
+    def handle(self, req: Request, progress: Progress | None = None) -> Reply:
+        """Answer one message. Never raises: a failure becomes an error Reply (and is logged)."""
+        try:
+            self.store.record_request(req)
+            reply = self._handle(req, progress or (lambda text: None))
+        except Exception as e:   # the user always gets an answer, whatever broke
+            log.exception("request %s failed", req.id)
+            reply = Reply.error(f"Something went wrong on my side ({type(e).__name__}: {e}); nothing more was run. "
+                                "The error is logged; try again or ask an admin.")
+        reply.request_id = req.id
+        reply = sanitize(reply)
+        try:
+            self.store.record_reply(req.id, reply)
+        except Exception:
+            log.exception("could not store the reply to %s", req.id)
+        return reply
+
+    def decide(self, approval_id: str, user: str, approve: bool, progress: Progress | None = None) -> Reply:
+        """An approver's click (or console answer). Approving twice, or on two replicas at once, runs once."""
+        rec = self.store.get_approval(approval_id)
+        if rec is None:
+            return Reply.error(f"There is no approval request {approval_id}.")
+        rule = self.rules.by_id.get(rec.rule_id)
+        if rule is None:
+            return Reply.error(f"The rule {rec.rule_id} of this approval request no longer exists; ask again.")
+        if rec.status != "pending":
+            return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
+        if rec.expires_at <= self.now():
+            return Reply.error(f"This approval request expired at {rec.expires_at:%H:%M UTC}; ask again.",
+                               approval_id=approval_id)
+        refusal = may_approve(self.config, user, rec.requester, rule)
+        if refusal:
+            self.store.audit(user, "approval.refused", {"approval": approval_id, "reason": refusal})
+            return Reply.error(refusal, approval_id=approval_id)
+        if not self.store.decide_approval(approval_id, user, approve, self.now()):
+            rec = self.store.get_approval(approval_id)
+            return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
+        self.store.audit(user, "approval.approved" if approve else "approval.denied",
+                         {"approval": approval_id, "rule": rule.id, "requester": rec.requester})
+        if not approve:
+            return Reply(text=f"{user} denied: {rule.summary.lower()} for {rec.requester}; nothing was run.",
+                         kind="info", approval_id=approval_id)
+        if not self.store.claim_approved(approval_id):
+            return Reply(text="Already run.", kind="info", approval_id=approval_id)
+        task = Task(intent=rec.intent, params=rec.params, confidence=1.0, parser="approval")
+        try:
+            plan = self.engine.plan(task)
+        except (BindError, MissingParams, PlanError) as e:
+            return Reply.error(f"Approved, but the request no longer fits the rules ({e}); nothing was run.",
+                               approval_id=approval_id)
+        reply = self._execute(plan, rec.requester, rec.request_id, progress or (lambda text: None))
+        reply.text = f"Approved by {user}. {reply.text}"
+        reply.approval_id = approval_id
+        reply.request_id = rec.request_id
+        return sanitize(reply)
+
+    def vote(self, request_id: str, user: str, up: bool) -> None:
+        self.store.add_feedback(request_id, user, vote=1 if up else -1)
+
+    def correct(self, request_id: str, user: str, intent: str | None, params: dict) -> Reply:
+        """A user's statement of what a request should have parsed to; stored for tuning."""
+        if intent is not None and intent not in self.rules.by_intent:
+            return Reply.error(f"There is no intent {intent!r}; see `help`.")
+        self.store.add_feedback(request_id, user, correction={"intent": intent, "params": params})
+        return Reply(text="Thanks, the correction is stored and will be used by the next `opsbot tune`.", kind="info")
+
+    # ---- the flow -----------------------------------------------------------------------------
+
+    def _handle(self, req: Request, progress: Progress) -> Reply:
+        last, pending = self.store.load_conversation(req.conversation)
+        previous = Task(**pending) if pending else (Task(**last) if last else None)
+        started = time.perf_counter()
+        task = self.parser.parse(req.text, previous=previous)
+        if pending and task.intent in (None, previous.intent):
+            task = self._answer_to_question(req.text, previous, task)
+        self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
+
+        if task.intent is None:
+            return self._not_understood(task)
+        try:
+            plan = self.engine.plan(task)
+        except MissingParams as e:
+            task.missing = e.names
+            self.store.save_conversation(req.conversation, last, task.model_dump(include={"intent", "params", "missing"}))
+            return question_for(task, e.names, self.rules, self.config)
+        except BindError as e:
+            return Reply.error(f"{e} Nothing was run.")
+        except UnknownIntent:
+            return self._not_understood(task)
+        except PlanError as e:
+            return Reply.error(f"I can't do that: {e}. Nothing was run.")
+
+        self.store.save_conversation(req.conversation, {"intent": task.intent, "params": plan.bound.values}, None)
+        refusal = may_ask(self.config, req.user, plan.rule) or self._rate_limited(req.user, plan)
+        if refusal:
+            self.store.audit(req.user, "request.refused", {"request": req.id, "rule": plan.rule.id, "reason": refusal})
+            return Reply.error(refusal)
+        if plan.needs_approval:
+            return self._ask_approval(req, plan)
+        return self._execute(plan, req.user, req.id, progress)
+
+    def _answer_to_question(self, text: str, pending: Task, parsed: Task) -> Task:
+        """The message answers our clarifying question: merge it into the pending task. When the parser
+        found nothing and exactly one param is missing, the whole text is that param (a pattern, a query)."""
+        params = {**pending.params, **{k: v for k, v in parsed.params.items() if v is not None}}
+        still = [m for m in pending.missing if m not in params]
+        if len(still) == 1 and parsed.intent is None and not parsed.params:
+            params[still[0]] = text.strip()
+        return Task(intent=pending.intent, params=params, confidence=max(parsed.confidence, 0.9),
+                    parser=parsed.parser, usage=parsed.usage)
+
+    def _not_understood(self, task: Task) -> Reply:
+        hints = [s.intent for s in task.suggestions[:3]]
+        examples = []
+        for intent in hints:
+            rule = self.rules.primary(intent)
+            if rule and rule.examples.en:
+                examples.append(f"`{rule.examples.en[0]}` ({rule.summary.lower()})")
+        did = ("Did you mean " + "; or ".join(examples) + "? ") if examples else ""
+        return Reply(text=f"I'm not sure what you want me to do. {did}Say `help` for everything I can do; nothing was run.",
+                     kind="info")
+
+    def _rate_limited(self, user: str, plan: Plan) -> str | None:
+        limit = plan.rule.policy.rate_limit
+        if limit is None:
+            return None
+        since = self.now() - timedelta(seconds=parse_duration(limit.per))
+        used = self.store.count_executions(user, plan.rule.id, since)
+        if used >= limit.max:
+            return (f"Rate limit: {plan.rule.intent} may run at most {limit.max} times per {limit.per} for each person, "
+                    f"and you have used that; try again later or ask a colleague.")
+        return None
+
+    def _ask_approval(self, req: Request, plan: Plan) -> Reply:
+        ttl = plan.rule.policy.approval.ttl or self.config.approval_ttl
+        expires = self.now() + timedelta(seconds=parse_duration(ttl))
+        rec = self.store.create_approval(req.id, plan.rule.id, plan.rule.intent, plan.bound.values, req.user,
+                                         expires, channel=req.channel, thread=req.thread)
+        self.store.audit(req.user, "approval.requested", {"approval": rec.id, "rule": plan.rule.id,
+                                                          "params": plan.bound.values, "request": req.id})
+        what = self.engine.reply_line(plan) or plan.rule.summary
+        hosts = [t.name for t in plan.action.targets]
+        on = f" ({len(hosts)} hosts: {', '.join(hosts)})" if len(hosts) > 1 else ""
+        roles = " or ".join(plan.rule.policy.approval.roles)
+        return Reply(
+            text=f"{req.user} asks: {what}{on}. This changes state, so someone else with the role {roles} "
+                 f"must approve it before {expires:%H:%M UTC}.",
+            kind="approval", approval_id=rec.id,
+            buttons=[Button(label="Approve", action="approve", value=rec.id, style="primary"),
+                     Button(label="Deny", action="deny", value=rec.id, style="danger")])
+
+    def _execute(self, plan: Plan, user: str, request_id: str | None, progress: Progress) -> Reply:
+        action = plan.action
+        exec_id = self.store.start_execution(request_id, plan.rule.id, plan.rule.intent, action.executor,
+                                             plan.bound.values, user)
+        status = "ok"
+        try:
+            executor = self.executors.get(action.executor)
+            ctx = ExecutionContext(config=self.config, progress=progress,
+                                   extras={"rules": self.rules, "run_intent": self._run_internal})
+            reply = executor.run(action, ctx)
+            if reply.kind == "error":
+                status = "failed"
+        except ExecutorUnavailable as e:
+            status, reply = "refused", Reply.error(f"I can't run this yet: {e}. Nothing was run.")
+        except Exception as e:
+            log.exception("executor %s failed", action.executor)
+            status, reply = "failed", Reply.error(f"The {action.executor} executor failed: {type(e).__name__}: {e}")
+        finally:
+            pass
+        self.store.finish_execution(exec_id, status, reply.text[:500])
+        heading = self.engine.reply_line(plan)
+        if heading and reply.kind != "error":
+            reply.text = f"*{heading}*\n{reply.text}"
+        reply.ephemeral = reply.ephemeral or plan.rule.ephemeral
+        if reply.kind == "result" and request_id:
+            reply.buttons += [Button(label="👍", action="vote_up", value=request_id),
+                              Button(label="👎", action="vote_down", value=request_id)]
+        return reply
+
+    def _run_internal(self, intent: str, params: dict | None = None, user: str = "opsbot") -> Reply:
+        """For the bot's own executors (digests): run a read-only intent without a chat request."""
+        plan = self.engine.plan(Task(intent=intent, params=params or {}, confidence=1.0, parser="internal"))
+        if plan.needs_approval:
+            return Reply.error(f"{intent} needs approval and cannot run inside a digest.")
+        return self._execute(plan, user, None, lambda text: None)
+
+    @staticmethod
+    def _decided_text(rec) -> str:
+        if rec.status in ("approved", "executed"):
+            return f"Already approved by {rec.approver}; it ran once."
+        if rec.status == "denied":
+            return f"Already denied by {rec.approver}."
+        return f"This approval request is {rec.status}."

@@ -1,0 +1,488 @@
+"""The Store: the bot's persistence (requests, parses, replies, executions, approvals, conversations,
+feedback, processed Slack events, learned examples and the audit trail), on SQLite or PostgreSQL.
+
+Every public method is one short transaction, so several replicas (or threads) can share a database.
+Writes that must not interleave (audit appends, approval decisions, learned-example versions) are
+serialised by the database, never by locks in this process: SQLite write transactions start with
+BEGIN IMMEDIATE, and on PostgreSQL the contended single rows are locked with SELECT ... FOR UPDATE or
+changed by a conditional UPDATE.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from ..reply import Reply
+from ..request import Request
+from ..task import Task
+from . import audit as audit_trail
+from .records import ApprovalRecord
+from .tables import (
+    approvals,
+    conversations,
+    executions,
+    feedback,
+    learned_examples as learned_examples_table,
+    learned_head,
+    learned_versions,
+    processed_events,
+    replies,
+    requests,
+    tasks,
+)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000
+FINISHED = ("ok", "failed", "timeout", "refused")
+MIGRATION_LOCK = 0x6F7073626F74  # "opsbot": pg_advisory_xact_lock key, so two replicas never migrate at once
+SYSTEM_ACTOR = "opsbot"
+
+
+def default_database_url() -> str:
+    """An SQLite file in the state directory ($OPSBOT_STATE_DIR, $XDG_STATE_HOME/opsbot or
+    ~/.local/state/opsbot), which is created if needed."""
+    if os.environ.get("OPSBOT_STATE_DIR"):
+        state = Path(os.environ["OPSBOT_STATE_DIR"])
+    elif os.environ.get("XDG_STATE_HOME"):
+        state = Path(os.environ["XDG_STATE_HOME"]) / "opsbot"
+    else:
+        state = Path.home() / ".local" / "state" / "opsbot"
+    state = state.expanduser().resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{state / 'opsbot.db'}"
+
+
+def normalise_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3 (the driver opsbot ships with)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    # Checked at the API boundary so the caller gets a plain ValueError naming the argument.
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime (UTC), not {value!r}")
+    return value.astimezone(timezone.utc)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# --- SQLite connection setup ---------------------------------------------------------------------
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # Take BEGIN away from the sqlite3 module (it would begin late, only before DML); _sqlite_on_begin
+    # emits it instead, so reads are repeatable and writers queue up at BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")        # readers do not block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")      # safe with WAL; no fsync per commit
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN " + conn.get_execution_options().get("opsbot_begin", "DEFERRED"))
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if parsed.database in (None, "", ":memory:"):
+        options["poolclass"] = StaticPool           # one in-memory database, not one per connection
+    engine = create_engine(parsed, **options)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+class Store:
+    """The persistence layer. `Store(url)` connects; `Store.open(url)` also migrates."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = normalise_url(url or default_database_url())
+        self.engine = _make_engine(self.url)
+        # Same pool, but transactions start with BEGIN IMMEDIATE on SQLite (ignored elsewhere).
+        self._writer = self.engine.execution_options(opsbot_begin="IMMEDIATE")
+        self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        # Built once: the hot path then skips statement construction and cache-key work per call.
+        self._insert_request = self._insert(requests).on_conflict_do_nothing(index_elements=["id"])
+
+    @classmethod
+    def open(cls, url: str | None = None) -> "Store":
+        store = cls(url)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """alembic upgrade head, from the migrations shipped inside the package. Safe to repeat."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self._write() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # --- requests, parses, replies ---------------------------------------------------------------
+
+    def record_request(self, req: Request) -> None:
+        """Keep a request. Recording the same request again is harmless."""
+        with self._write() as conn:
+            conn.execute(self._insert_request, {
+                "id": req.id, "text": req.text, "user_id": req.user, "channel": req.channel,
+                "thread": req.thread, "frontend": req.frontend, "conversation": req.conversation,
+                "created_at": _now(),
+            })
+
+    def record_task(self, request_id: str, task: Task, latency_ms: float) -> None:
+        with self._write() as conn:
+            conn.execute(insert(tasks).values(
+                request_id=request_id, intent=task.intent, params=task.params, confidence=task.confidence,
+                parser=task.parser, note=task.note, missing=task.missing, usage=task.usage,
+                latency_ms=latency_ms, created_at=_now(),
+            ))
+
+    def record_reply(self, request_id: str, reply: Reply) -> None:
+        """Keep what the user was told (kind and text; tables and charts are not kept)."""
+        with self._write() as conn:
+            conn.execute(insert(replies).values(
+                request_id=request_id, kind=reply.kind, text=reply.text, created_at=_now()))
+
+    def request_text(self, request_id: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(requests.c.text).where(requests.c.id == request_id)).scalar_one_or_none()
+
+    # --- executions ------------------------------------------------------------------------------
+
+    def start_execution(self, request_id: str | None, rule_id: str, intent: str, executor: str,
+                        params: dict, user: str) -> str:
+        """Record that an action is about to run, with its audit row, before it runs."""
+        execution_id, now = _new_id(), _now()
+        with self._write() as conn:
+            conn.execute(insert(executions).values(
+                id=execution_id, request_id=request_id, rule_id=rule_id, intent=intent, executor=executor,
+                params=params, user_id=user, status="running", started_at=now,
+            ))
+            audit_trail.append(conn, user, "execution.started", {
+                "execution_id": execution_id, "request_id": request_id, "rule_id": rule_id,
+                "intent": intent, "executor": executor, "params": params,
+            }, now)
+        return execution_id
+
+    def finish_execution(self, execution_id: str, status: str, summary: str) -> None:
+        """Complete a running execution, with its audit row. Finishing twice is an error."""
+        if status not in FINISHED:
+            raise ValueError(f"execution status must be one of {', '.join(FINISHED)}, not {status!r}")
+        now = _now()
+        with self._write() as conn:
+            row = conn.execute(
+                select(executions.c.user_id, executions.c.status, executions.c.started_at)
+                .where(executions.c.id == execution_id).with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise LookupError(f"no execution {execution_id}")
+            if row.status != "running":
+                raise ValueError(f"execution {execution_id} already finished ({row.status})")
+            conn.execute(update(executions).where(executions.c.id == execution_id)
+                         .values(status=status, summary=summary, finished_at=now))
+            audit_trail.append(conn, row.user_id, "execution.finished", {
+                "execution_id": execution_id, "status": status, "summary": summary,
+                "duration_ms": round((now - row.started_at).total_seconds() * 1000, 1),
+            }, now)
+
+    def count_executions(self, user: str, rule_id: str, since: datetime) -> int:
+        """Executions of a rule by a user started at or after `since`, for rate limits. Refused ones
+        do not count: being refused must not keep someone refused."""
+        with self._read() as conn:
+            return conn.execute(
+                select(func.count()).select_from(executions).where(
+                    executions.c.user_id == user, executions.c.rule_id == rule_id,
+                    executions.c.started_at >= _aware(since, "since"), executions.c.status != "refused")
+            ).scalar_one()
+
+    # --- approvals -------------------------------------------------------------------------------
+
+    def create_approval(self, request_id: str, rule_id: str, intent: str, params: dict, requester: str,
+                        expires_at: datetime, channel: str | None = None,
+                        thread: str | None = None) -> ApprovalRecord:
+        record = ApprovalRecord(
+            id=_new_id(), request_id=request_id, rule_id=rule_id, intent=intent, params=params,
+            requester=requester, status="pending", channel=channel, thread=thread,
+            created_at=_now(), expires_at=_aware(expires_at, "expires_at"),
+        )
+        with self._write() as conn:
+            conn.execute(insert(approvals).values(**record.model_dump()))
+            audit_trail.append(conn, requester, "approval.requested", {
+                "approval_id": record.id, "request_id": request_id, "rule_id": rule_id, "intent": intent,
+                "params": params, "expires_at": record.expires_at.isoformat(),
+            }, record.created_at)
+        return record
+
+    def get_approval(self, approval_id: str) -> ApprovalRecord | None:
+        with self._read() as conn:
+            row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).one_or_none()
+        return None if row is None else ApprovalRecord(**row._asdict())
+
+    def decide_approval(self, approval_id: str, approver: str, approve: bool, now: datetime) -> bool:
+        """Approve or deny a pending, unexpired approval. True iff this call made the decision: the
+        conditional UPDATE lets exactly one of several simultaneous clicks win, on any replica.
+        Who may decide (roles, not approving one's own request) is the policy's business, not ours."""
+        status, now = ("approved" if approve else "denied"), _aware(now, "now")
+        with self._write() as conn:
+            won = conn.execute(
+                update(approvals)
+                .where(approvals.c.id == approval_id, approvals.c.status == "pending",
+                       approvals.c.expires_at > now)
+                .values(status=status, approver=approver, decided_at=now)
+            ).rowcount == 1
+            if won:
+                audit_trail.append(conn, approver, f"approval.{status}", {"approval_id": approval_id}, now)
+        return won
+
+    def claim_approved(self, approval_id: str) -> bool:
+        """Move an approved approval to 'executed'. True only for the one caller that should run it."""
+        now = _now()
+        with self._write() as conn:
+            won = conn.execute(
+                update(approvals).where(approvals.c.id == approval_id, approvals.c.status == "approved")
+                .values(status="executed", executed_at=now)
+            ).rowcount == 1
+            if won:
+                audit_trail.append(conn, SYSTEM_ACTOR, "approval.claimed", {"approval_id": approval_id}, now)
+        return won
+
+    def expire_approvals(self, now: datetime) -> int:
+        """Mark pending approvals past their expiry as 'expired'; returns how many."""
+        now = _aware(now, "now")
+        with self._write() as conn:
+            expired = conn.execute(
+                update(approvals).where(approvals.c.status == "pending", approvals.c.expires_at <= now)
+                .values(status="expired", decided_at=now).returning(approvals.c.id)
+            ).scalars().all()
+            if expired:
+                audit_trail.append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, now)
+        return len(expired)
+
+    # --- conversations ---------------------------------------------------------------------------
+
+    def save_conversation(self, key: str, last_task: dict | None, pending: dict | None) -> None:
+        now = _now()
+        stmt = self._insert(conversations).values(key=key, last_task=last_task, pending=pending, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"], set_={"last_task": stmt.excluded.last_task,
+                                          "pending": stmt.excluded.pending, "updated_at": now})
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    def load_conversation(self, key: str) -> tuple[dict | None, dict | None]:
+        with self._read() as conn:
+            row = conn.execute(select(conversations.c.last_task, conversations.c.pending)
+                               .where(conversations.c.key == key)).one_or_none()
+        return (None, None) if row is None else (row.last_task, row.pending)
+
+    # --- feedback --------------------------------------------------------------------------------
+
+    def add_feedback(self, request_id: str, user: str, vote: int | None = None,
+                     correction: dict | None = None) -> None:
+        """A vote (+1 / -1; a user's latest vote counts) and/or a correction {"intent", "params"}."""
+        if vote not in (None, 1, -1):
+            raise ValueError(f"vote must be +1 or -1, not {vote!r}")
+        if vote is None and correction is None:
+            raise ValueError("feedback needs a vote or a correction")
+        if correction is not None:
+            if not isinstance(correction, dict) or not correction.get("intent"):
+                raise ValueError('a correction is {"intent": ..., "params": {...}}')
+            correction = {"intent": correction["intent"], "params": dict(correction.get("params") or {})}
+        with self._write() as conn:
+            conn.execute(insert(feedback).values(
+                request_id=request_id, user_id=user, vote=vote, correction=correction, created_at=_now()))
+
+    def export_feedback(self) -> Iterator[dict]:
+        """One dict per request that was parsed (its latest parse), with the outcome (latest reply),
+        votes (each user's latest), and the latest correction. Oldest request first."""
+        latest_task = select(func.max(tasks.c.id)).group_by(tasks.c.request_id).scalar_subquery()
+        latest_reply = (select(func.max(replies.c.id)).group_by(replies.c.request_id)).subquery()
+        query = (
+            select(requests.c.id, requests.c.text, requests.c.created_at, tasks.c.intent, tasks.c.params,
+                   tasks.c.confidence, tasks.c.parser, replies.c.kind, replies.c.text.label("reply_text"))
+            .join(tasks, tasks.c.request_id == requests.c.id)
+            .outerjoin(replies, (replies.c.request_id == requests.c.id)
+                       & replies.c.id.in_(select(latest_reply)))
+            .where(tasks.c.id.in_(latest_task))
+            .order_by(requests.c.created_at, requests.c.id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
+
+        votes: dict[str, dict[str, int]] = {}              # request -> user -> latest vote
+        corrections: dict[str, dict] = {}                  # request -> latest correction
+        for note in notes:
+            if note.vote is not None:
+                votes.setdefault(note.request_id, {})[note.user_id] = note.vote
+            if note.correction is not None:
+                corrections[note.request_id] = note.correction
+
+        for row in rows:
+            cast = votes.get(row.id, {}).values()
+            yield {
+                "request_id": row.id,
+                "text": row.text,
+                "task": {"intent": row.intent, "params": row.params, "confidence": row.confidence,
+                         "parser": row.parser},
+                "outcome": None if row.kind is None else {"kind": row.kind, "text": row.reply_text},
+                "votes": {"up": sum(1 for v in cast if v > 0), "down": sum(1 for v in cast if v < 0)},
+                "correction": corrections.get(row.id),
+                "at": row.created_at.isoformat(),
+            }
+
+    def confirmed_examples(self) -> list[dict]:
+        """Parses people confirmed: every correction, and parses with more up than down votes and no
+        correction. A parse that found no intent is not an example of anything."""
+        examples = []
+        for item in self.export_feedback():
+            if item["correction"] is not None:
+                examples.append({"text": item["text"], "intent": item["correction"]["intent"],
+                                 "params": item["correction"]["params"], "source": "correction",
+                                 "request_id": item["request_id"]})
+            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"]:
+                examples.append({"text": item["text"], "intent": item["task"]["intent"],
+                                 "params": item["task"]["params"], "source": "upvote",
+                                 "request_id": item["request_id"]})
+        return examples
+
+    # --- Slack retries ---------------------------------------------------------------------------
+
+    def mark_event_processed(self, key: str) -> bool:
+        """True the first time a key is seen (by any replica), False for a retry."""
+        try:
+            with self._write() as conn:
+                conn.execute(insert(processed_events).values(key=key, processed_at=_now()))
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_processed_events(self, before: datetime) -> int:
+        """Drop de-duplication keys older than `before` (Slack stops retrying after minutes)."""
+        before = _aware(before, "before")
+        with self._write() as conn:
+            return conn.execute(processed_events.delete().where(processed_events.c.processed_at < before)).rowcount
+
+    # --- learned examples (the few-shot bank `opsbot tune` writes) -------------------------------
+
+    def set_learned_examples(self, examples: list[dict]) -> int:
+        """Replace the bank with `examples` as a new version (older versions are kept); returns the
+        new version number."""
+        rows = []
+        for position, example in enumerate(examples):
+            if not example.get("text") or not example.get("intent"):
+                raise ValueError(f"learned example {position} needs a text and an intent: {example!r}")
+            rows.append({"position": position, "text": example["text"], "intent": example["intent"],
+                         "params": dict(example.get("params") or {}), "source": example.get("source", "tune"),
+                         "request_id": example.get("request_id")})
+        now = _now()
+        with self._write() as conn:
+            parent = self._learned_head(conn)
+            version = conn.execute(select(func.coalesce(func.max(learned_versions.c.version), 0))).scalar_one() + 1
+            conn.execute(insert(learned_versions).values(version=version, parent=parent, count=len(rows),
+                                                         created_at=now))
+            if rows:
+                conn.execute(insert(learned_examples_table), [{**row, "version": version} for row in rows])
+            conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=version))
+            audit_trail.append(conn, SYSTEM_ACTOR, "learned.set",
+                               {"version": version, "parent": parent, "count": len(rows)}, now)
+        return version
+
+    def learned_examples(self) -> list[dict]:
+        """The current version's examples, in the order they were set."""
+        t = learned_examples_table
+        with self._read() as conn:
+            query = (select(t.c.text, t.c.intent, t.c.params, t.c.source, t.c.request_id)
+                     .join(learned_head, learned_head.c.version == t.c.version)
+                     .where(learned_head.c.id == 1).order_by(t.c.position))
+            return [row._asdict() for row in conn.execute(query)]
+
+    def learned_version(self) -> int:
+        """The current version number (0: nothing learned yet, or reverted past the first version)."""
+        with self._read() as conn:
+            return self._learned_head(conn, lock=False)
+
+    def revert_learned_examples(self) -> int:
+        """Go back one version (to the one that was current before it); returns the version now
+        current. The reverted version is kept, and a later set gets a new number."""
+        with self._write() as conn:
+            current = self._learned_head(conn)
+            if current == 0:
+                raise LookupError("no learned examples to revert")
+            parent = conn.execute(select(learned_versions.c.parent)
+                                  .where(learned_versions.c.version == current)).scalar_one()
+            conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=parent))
+            audit_trail.append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
+        return parent
+
+    @staticmethod
+    def _learned_head(conn: Connection, lock: bool = True) -> int:
+        query = select(learned_head.c.version).where(learned_head.c.id == 1)
+        return conn.execute(query.with_for_update() if lock else query).scalar_one()
+
+    # --- audit trail -----------------------------------------------------------------------------
+
+    def audit(self, actor: str, kind: str, data: dict) -> None:
+        with self._write() as conn:
+            audit_trail.append(conn, actor, kind, data, _now())
+
+    def verify_audit(self) -> list[str]:
+        """[] when the trail is intact; otherwise one sentence per problem."""
+        with self._read() as conn:
+            return audit_trail.verify(conn)
+
+    def audit_rows(self, limit: int = 100) -> list[dict]:
+        """The last `limit` audit rows, oldest first."""
+        with self._read() as conn:
+            return audit_trail.recent(conn, limit)

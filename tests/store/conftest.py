@@ -1,0 +1,126 @@
+"""Fixtures for the store specs: every test runs on a real SQLite file and on the real PostgreSQL
+server, each in a database (or schema) of its own that is thrown away afterwards.
+
+PostgreSQL: $OPSBOT_TEST_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test. Each test
+gets a fresh schema (selected through the connection's search_path) and drops it afterwards. When the
+server cannot be reached the PostgreSQL half is skipped with the reason, except under CI=true, where
+it fails.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from opsbot.request import Request
+from opsbot.store import Store
+
+PG_URL = os.environ.get("OPSBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """An autocommit engine on the PostgreSQL test database, or a skip (a failure under CI)."""
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
+        engine.dispose()
+        reason = f"PostgreSQL at {make_url(PG_URL).render_as_string()} is unreachable: {exc.__class__.__name__}: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> Iterator[str]:
+    """The URL of an empty database: an SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'opsbot.db'}"
+        return
+    admin = request.getfixturevalue("pg_admin")
+    schema = f"opsbot_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def open_store(db_url) -> Iterator[Callable[[], Store]]:
+    """Open (and migrate) another Store on the same database: a restart, or a second replica."""
+    opened: list[Store] = []
+
+    def open_() -> Store:
+        store = Store.open(db_url)
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store) -> Store:
+    return open_store()
+
+
+@pytest.fixture
+def new_request(store) -> Callable[..., Request]:
+    """Record a request and return it."""
+    def make(text: str = "restart nginx on web-1", user: str = "U_ALICE", **kw) -> Request:
+        req = Request(text=text, user=user, **kw)
+        store.record_request(req)
+        return req
+    return make
+
+
+@pytest.fixture
+def run_sql(store) -> Callable[..., None]:
+    """Raw SQL behind the store's back: how a tamperer would change the database."""
+    def run(sql: str, **params) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(text(sql), params)
+    return run
+
+
+@pytest.fixture
+def race() -> Callable[..., list[object]]:
+    """Run callables on threads released at the same instant (two replicas clicking at once)."""
+    return _race
+
+
+def _race(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls on threads released together; their results in order (exceptions re-raised)."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(i: int, call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            results[i] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
