@@ -103,7 +103,7 @@ def pydantic_problems(src: Located, error, prefix: Path_ = ()) -> list[Problem]:
     for err in error.errors():
         loc = tuple(prefix) + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         field = ".".join(str(p) for p in loc)
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field; check the spelling (see README for the fields this section takes)"
         elif err["type"] == "missing":
