@@ -134,7 +134,11 @@ class Store:
     @classmethod
     def open(cls, url: str | None = None) -> "Store":
         store = cls(url)
-        store.migrate()
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def migrate(self) -> None:
@@ -167,6 +171,15 @@ class Store:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read whose queries all see the same moment. SQLite (WAL) gives that to any transaction;
+        PostgreSQL's default READ COMMITTED does not, so ask for REPEATABLE READ there."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
 
     # --- requests, parses, replies ---------------------------------------------------------------
@@ -256,12 +269,9 @@ class Store:
             requester=requester, status="pending", channel=channel, thread=thread,
             created_at=_now(), expires_at=_aware(expires_at, "expires_at"),
         )
+        # Not audited here: the pipeline audits the request with its context (rule, channel, policy).
         with self._write() as conn:
             conn.execute(insert(approvals).values(**record.model_dump()))
-            audit_trail.append(conn, requester, "approval.requested", {
-                "approval_id": record.id, "request_id": request_id, "rule_id": rule_id, "intent": intent,
-                "params": params, "expires_at": record.expires_at.isoformat(),
-            }, record.created_at)
         return record
 
     def get_approval(self, approval_id: str) -> ApprovalRecord | None:
@@ -272,18 +282,16 @@ class Store:
     def decide_approval(self, approval_id: str, approver: str, approve: bool, now: datetime) -> bool:
         """Approve or deny a pending, unexpired approval. True iff this call made the decision: the
         conditional UPDATE lets exactly one of several simultaneous clicks win, on any replica.
-        Who may decide (roles, not approving one's own request) is the policy's business, not ours."""
+        Who may decide (roles, not approving one's own request) is the policy's business, not ours,
+        and so is auditing the decision (the pipeline does, with the rule and requester)."""
         status, now = ("approved" if approve else "denied"), _aware(now, "now")
         with self._write() as conn:
-            won = conn.execute(
+            return conn.execute(
                 update(approvals)
                 .where(approvals.c.id == approval_id, approvals.c.status == "pending",
                        approvals.c.expires_at > now)
                 .values(status=status, approver=approver, decided_at=now)
             ).rowcount == 1
-            if won:
-                audit_trail.append(conn, approver, f"approval.{status}", {"approval_id": approval_id}, now)
-        return won
 
     def claim_approved(self, approval_id: str) -> bool:
         """Move an approved approval to 'executed'. True only for the one caller that should run it."""
@@ -306,7 +314,8 @@ class Store:
                 .values(status="expired", decided_at=now).returning(approvals.c.id)
             ).scalars().all()
             if expired:
-                audit_trail.append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, now)
+                # Stamped with the real clock: `now` is the caller's expiry check.
+                audit_trail.append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, _now())
         return len(expired)
 
     # --- conversations ---------------------------------------------------------------------------
@@ -357,7 +366,7 @@ class Store:
             .where(tasks.c.id.in_(latest_task))
             .order_by(requests.c.created_at, requests.c.id)
         )
-        with self._read() as conn:
+        with self._snapshot() as conn:
             rows = conn.execute(query).all()
             notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
 
@@ -479,7 +488,7 @@ class Store:
 
     def verify_audit(self) -> list[str]:
         """[] when the trail is intact; otherwise one sentence per problem."""
-        with self._read() as conn:
+        with self._snapshot() as conn:      # rows and head from the same moment, despite appends
             return audit_trail.verify(conn)
 
     def audit_rows(self, limit: int = 100) -> list[dict]:

@@ -91,13 +91,15 @@ def test_two_replicas_deciding_at_once_have_a_single_winner(store, open_store, n
             assert claims.count(True) == 1
 
 
-def test_requests_and_decisions_are_audited(store, approval):
+def test_claims_and_expiries_are_audited_by_the_store(store, approval, new_request):
+    # Requests and decisions are audited by the pipeline, which knows the rule and the requester.
     store.decide_approval(approval.id, "U_BOB", approve=True, now=NOW)
     store.claim_approved(approval.id)
-    rows = store.audit_rows()
-    assert [(r["kind"], r["actor"]) for r in rows] == [
-        ("approval.requested", "U_ALICE"), ("approval.approved", "U_BOB"), ("approval.claimed", "opsbot")]
-    assert all(r["data"]["approval_id"] == approval.id for r in rows)
+    late = store.create_approval(new_request().id, "r", "disk.cleanup", {}, "U_ALICE", expires_at=NOW)
+    store.expire_approvals(now=NOW)
+    assert [(r["kind"], r["actor"], r["data"]) for r in store.audit_rows()] == [
+        ("approval.claimed", "opsbot", {"approval_id": approval.id}),
+        ("approval.expired", "opsbot", {"approval_ids": [late.id]})]
 
 
 def test_naive_datetimes_are_refused(store, new_request, approval):

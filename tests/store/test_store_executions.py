@@ -39,7 +39,8 @@ def test_finishing_an_execution_completes_it_and_audits_the_outcome(store, new_r
     assert [started["kind"], finished["kind"]] == ["execution.started", "execution.finished"]
     assert finished["seq"] == started["seq"] + 1
     assert finished["data"]["execution_id"] == execution_id
-    assert (finished["data"]["status"], finished["data"]["summary"]) == ("failed", "exit 1: unit nginx.service not found")
+    assert finished["data"]["status"] == "failed"
+    assert finished["data"]["summary"] == "exit 1: unit nginx.service not found"
     assert store.verify_audit() == []
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from opsbot.request import Request
 from opsbot.store import Store, default_database_url
@@ -79,3 +79,11 @@ def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1          # NORMAL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+
+
+def test_a_plain_postgresql_url_connects_through_psycopg(pg_admin):
+    plain = pg_admin.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    assert plain.startswith("postgresql://")
+    with Store(plain) as store, store.engine.connect() as conn:
+        assert store.engine.dialect.driver == "psycopg"
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
