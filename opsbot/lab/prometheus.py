@@ -313,7 +313,9 @@ def start_prometheus(workdir: Path, targets: list[dict], rules_yaml: str | None 
             last_error = e
             continue
         try:
-            _wait(f"first scrapes and rule evaluations on {url}", lambda: _settled(server, len(targets)),
+            distinct = {(t["job"], t["address"], t.get("path", "/metrics"), tuple(sorted(t.get("labels", {}).items())))
+                        for t in targets}
+            _wait(f"first scrapes and rule evaluations on {url}", lambda: _settled(server, len(distinct)),
                   process, timeout)
         except BaseException:
             process.stop()
@@ -329,5 +331,5 @@ def _settled(server: PrometheusServer, expected_targets: int) -> bool:
     except (OSError, LabError, ValueError):
         return False
     scraped = [t for t in active if t.get("health") in ("up", "down")]
-    evaluated = all(g.get("lastEvaluation", "").startswith("0001") is False for g in groups)
+    evaluated = all(not g.get("lastEvaluation", "0001").startswith("0001") for g in groups)
     return len(scraped) >= expected_targets and evaluated
