@@ -36,7 +36,7 @@ test: venv lab-deps
 	$(BIN)/pytest -q
 
 bench: venv lab-deps
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -70,6 +70,13 @@ def _read_piped(prompt: str) -> str:
     return line
 
 
+def cmd_serve(args) -> int:
+    """The Slack front end: Socket Mode when an app-level token is set, else HTTP (Events API)."""
+    from opsbot.frontends.slack import serve
+    return serve(_config(args), mode=args.mode, host=args.host, port=args.port, workers=args.workers,
+                 parser=args.parser)
+
+
 def cmd_rules_check(args) -> int:
     from opsbot.rules.loader import load_for, load_rules
     if args.dir:
@@ -91,7 +98,10 @@ def cmd_rules_test(args) -> int:
         if not o.ok or args.verbose:
             print(f"{'ok  ' if o.ok else 'FAIL'} {o.rule_id:22} {o.text!r}: {o.detail}")
     bad = sum(not o.ok for o in outcomes)
-    print(f"{len(outcomes) - bad} of {len(outcomes)} examples parse to their rule and render; nothing was executed")
+    skipped = sum(o.skipped for o in outcomes)
+    note = f" ({skipped} skipped: nothing in the inventory to fill them with)" if skipped else ""
+    print(f"{len(outcomes) - bad - skipped} of {len(outcomes) - skipped} examples parse to their rule and render{note}; "
+          "nothing was executed")
     return 1 if bad else 0
 
 
@@ -114,6 +124,31 @@ def cmd_feedback_export(args) -> int:
     for row in _store(args).export_feedback():
         print(json.dumps(row, ensure_ascii=False, default=str))
     return 0
+
+
+def cmd_tune(args) -> int:
+    from opsbot.rules.loader import load_for
+    from opsbot.tuning.tune import describe, revert, tune
+    config = _config(args)
+    store = _store(args)
+    if args.revert:
+        try:
+            version = revert(store)
+        except LookupError as e:
+            print(f"opsbot: {e}", file=sys.stderr)
+            return 1
+        print(f"reverted: the learned examples are now version {version} ({len(store.learned_examples())} examples)")
+        return 0
+    result = tune(store, load_for(config), config, dry_run=args.dry_run)
+    print(describe(result, dry_run=args.dry_run))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from opsbot.tuning.evaluate import run
+    config = _config(args)
+    return run(args.dataset, config, args.parser, args.prompt, store=_store(args), min_accuracy=args.min,
+               show_misses=not args.quiet)
 
 
 def cmd_lab(args) -> int:
@@ -140,6 +175,15 @@ def build_argparser() -> argparse.ArgumentParser:
     c.add_argument("--lab", action="store_true", help="start the local lab and chat against it")
     c.set_defaults(func=cmd_chat)
 
+    sv = sub.add_parser("serve", parents=[common], help="the Slack front end (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    sv.add_argument("--mode", choices=["auto", "socket", "http"], default="auto",
+                    help="auto: Socket Mode when an app-level token is set, else HTTP")
+    sv.add_argument("--host", default="0.0.0.0", help="HTTP mode: the address to listen on (default 0.0.0.0)")
+    sv.add_argument("--port", type=int, default=None, help="HTTP mode: the port (default: slack.port, 3000)")
+    sv.add_argument("--workers", type=int, default=None, help="threads for slow work (default 8)")
+    sv.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
+    sv.set_defaults(func=cmd_serve)
+
     r = sub.add_parser("rules", help="check or test rule packs")
     rsub = r.add_subparsers(dest="rules_command", required=True)
     rc = rsub.add_parser("check", parents=[common], help="validate rule packs; report every error with file:line")
@@ -159,6 +203,22 @@ def build_argparser() -> argparse.ArgumentParser:
     fsub = f.add_subparsers(dest="feedback_command", required=True)
     fe = fsub.add_parser("export", parents=[common], help="JSON lines: text, task, outcome, votes, correction")
     fe.set_defaults(func=cmd_feedback_export)
+
+    t = sub.add_parser("tune", parents=[common], help="promote confirmed parses (corrections, up-votes) into "
+                                                      "the learned examples (few-shot and offline)")
+    t.add_argument("--dry-run", action="store_true", help="show what would be promoted; write nothing")
+    t.add_argument("--revert", action="store_true", help="go back to the previous version of the learned examples")
+    t.set_defaults(func=cmd_tune)
+
+    e = sub.add_parser("eval", parents=[common], help="accuracy, latency and tokens of a parser on a labelled "
+                                                      "JSON-lines set (never executes anything)")
+    e.add_argument("dataset", help='JSON lines: {"text", "intent", "params", optional "forbid"}')
+    e.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
+    e.add_argument("--prompt", action="append", metavar="FILE",
+                   help="a parse prompt template (default prompts/parse.j2); twice to compare two side by side")
+    e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
+    e.add_argument("--quiet", action="store_true", help="do not list the misses")
+    e.set_defaults(func=cmd_eval)
 
     lab = sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C")
     lab.set_defaults(func=cmd_lab)

@@ -29,18 +29,24 @@ class Outcome:
     text: str
     ok: bool
     detail: str
+    skipped: bool = False
 
 
-def _fill(text: str, config: Config, rule) -> str:
+def _fill(text: str, config: Config, rule) -> str | None:
+    """The example with real names; None when the inventory has nothing to put in a placeholder."""
     inv = config.inventory
     host = next(iter(inv.hosts))
-    values = dict(FILL, host=host, deployment=next(iter(inv.deployments), "x"),
-                  service=(inv.hosts[host].services or ["x"])[0])
+    values = dict(FILL, host=host, service=(inv.hosts[host].services or [None])[0])
+    if inv.deployments:
+        values["deployment"] = next(iter(inv.deployments))
     cond = rule.when.get("host")
     if cond is not None and cond.group:      # pick a host the rule's `when` accepts
         host = inv.groups().get(cond.group, [host])[0]
         values.update(host=host, service=(inv.hosts[host].services or ["x"])[0])
-    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+    needed = re.findall(r"\{(\w+)\}", text)
+    if any(values.get(n) is None for n in needed):
+        return None
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), text)
 
 
 def with_sample_inventory(config: Config) -> Config:
@@ -54,7 +60,11 @@ def run_examples(rules: RuleSet, config: Config, parser) -> list[Outcome]:
     out = []
     for rule in rules.rules:
         for text in rule.examples.en + rule.examples.zh:
-            text = _fill(text, config, rule)
+            filled = _fill(text, config, rule)
+            if filled is None:
+                out.append(Outcome(rule.id, text, True, "skipped: the inventory has nothing to fill it with", skipped=True))
+                continue
+            text = filled
             task = parser.parse(text)
             if task.intent != rule.intent:
                 out.append(Outcome(rule.id, text, False, f"parsed as {task.intent or 'nothing'}"))

@@ -1,0 +1,97 @@
+"""`make bench`: every performance target of the project, measured in one run and printed.
+
+Each figure is the median (or the stated percentile) of one run on this machine; they are noisy, so
+compare ratios rather than absolute numbers across machines."""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def line(name: str, value: str, target: str = "") -> None:
+    print(f"  {name:<52} {value:>18}   {target}", flush=True)
+
+
+def section(title: str) -> None:
+    print(f"\n{title}", flush=True)
+
+
+def parse_bench(results: dict) -> None:
+    from opsbot.parsing.bench import bench_parse
+    section("Offline parser latency")
+    for extra, target in ((0, 2.0), (500, 10.0)):
+        r = bench_parse(extra)
+        results[f"parse_{extra}"] = r
+        label = "default packs" if not extra else f"default packs + {extra} generated rules"
+        line(f"{label}: p50 / p99", f"{r['p50_ms']:.3f} / {r['p99_ms']:.3f} ms", f"target p99 <= {target} ms")
+
+
+def store_bench(results: dict) -> None:
+    from opsbot.store.bench import bench_writes
+    section("Store")
+    with tempfile.TemporaryDirectory() as d:
+        r = bench_writes(f"sqlite:///{Path(d) / 'bench.db'}")
+    results["store"] = r
+    line("SQLite request writes (one transaction each)", f"{r['requests_per_s']:.0f} req/s", "target >= 2000 req/s")
+
+
+def lab_bench(results: dict) -> None:
+    from opsbot.lab import Lab
+    from opsbot.lab.bench import bench_fanout, bench_logsearch, bench_warm
+    section("SSH and log search against the local lab")
+    with Lab.start(extra_hosts=20) as lab:
+        r = bench_fanout(lab)
+        results["fanout"] = r
+        line("fan-out to 20 hosts vs 1 host (wall)", f"{r['ratio']:.2f}x", "target <= 2.0x")
+        r = bench_warm(lab)
+        results["warm"] = r
+        line("warm vs cold repeat on one host", f"{r['ratio']:.2f}x", "target <= 0.3x")
+        r = bench_logsearch(lab)
+        results["logsearch"] = r
+        line("log search 1 GB vs grep -F over SSH", f"{r['ratio']:.2f}x", "target <= 1.15x")
+        line("bot peak RSS during the search", f"{r['peak_rss_mb']:.0f} MB", "target <= 150 MB")
+
+
+def slack_bench(results: dict) -> None:
+    from opsbot.frontends.slack.bench import bench_ack
+    section("Slack (HTTP mode, signed slash commands)")
+    r = bench_ack(50)
+    results["slack_ack"] = r
+    line("ack latency, 50 concurrent: p50 / p99", f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ms", "target p99 <= 100 ms")
+
+
+def llm_bench(results: dict) -> None:
+    from opsbot.tuning.bench import bench_prompt_tokens
+    section("LLM prompt size")
+    r = bench_prompt_tokens()
+    results["prompt"] = r
+    for k, v in r.items():
+        line(k, str(v))
+
+
+BENCHES = {"parse": parse_bench, "store": store_bench, "lab": lab_bench, "slack": slack_bench, "llm": llm_bench}
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv or list(BENCHES)
+    results: dict = {}
+    failed = []
+    started = time.time()
+    for name in wanted:
+        try:
+            BENCHES[name](results)
+        except Exception as e:   # one broken bench must not hide the others' figures
+            failed.append(name)
+            print(f"  {name}: FAILED ({type(e).__name__}: {e})", flush=True)
+    print(f"\n{len(wanted) - len(failed)} of {len(wanted)} benchmark groups ran in {time.time() - started:.0f}s")
+    out = Path("bench-results") / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
