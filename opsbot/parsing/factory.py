@@ -1,12 +1,53 @@
-"""Build the parser the config asks for."""
+"""Build the parser the config asks for: `offline`, `llm` or `auto` (offline first, LLM when unsure).
+
+Without a kind, `parser.default` decides; without that, `auto` when an LLM is configured
+(llm.base_url or llm.api_key), else `offline`. `auto` without an LLM is the offline parser. `llm`
+without one answers with the offline parser and says so in Task.note.
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 from opsbot.config import Config
 from opsbot.rules.loader import load_for
 
+KINDS = ("offline", "llm", "auto")
 
-def build_parser(config: Config, kind: str | None = None, rules=None, store=None):
+
+def parser_kind(config: Config, kind: str | None = None) -> str:
+    kind = kind or config.parser.default or ("auto" if config.llm.configured else "offline")
+    if kind not in KINDS:
+        raise ValueError(f"unknown parser {kind!r}; use one of {', '.join(KINDS)}")
+    return kind
+
+
+def build_parser(config: Config, kind: str | None = None, rules=None, store=None,
+                 prompt: str | Path | None = None, client=None):
+    """`store` supplies the learned examples; `prompt` a parse template other than prompts/parse.j2;
+    `client` an LLMClient to share (tests, evaluations comparing prompts on one server)."""
     from opsbot.parsing.offline import OfflineParser
+    from opsbot.parsing.router import LearnedBank
     rules = rules or load_for(config)
-    learned = store.learned_examples() if store is not None else []
-    return OfflineParser(rules, config, learned=learned)
+    kind = parser_kind(config, kind)
+    bank = LearnedBank(store)
+    bank.refresh()
+
+    def make_offline(learned: list[dict]):
+        return OfflineParser(rules, config, learned=learned)
+
+    if kind == "offline" or (kind == "auto" and not config.llm.configured and client is None):
+        return make_offline(bank.current())
+
+    from opsbot.parsing.llm import LLMParser
+    from opsbot.parsing.prompt import Prompt
+    template = Prompt(prompt) if prompt else Prompt()
+    if kind == "llm":
+        def examples() -> list[dict]:
+            bank.refresh()
+            return bank.current()
+        return LLMParser(rules, config, make_offline(bank.current()), client=client, prompt=template,
+                         examples=examples)
+
+    from opsbot.parsing.router import AutoParser
+    llm = LLMParser(rules, config, None, client=client, prompt=template)
+    return AutoParser(config, make_offline, llm, bank)

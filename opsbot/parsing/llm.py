@@ -1,0 +1,293 @@
+"""The LLM parser: an OpenAI-compatible chat model (OpenAI, vLLM, Ollama, llama.cpp…) chooses an intent
+and fills its params. It never writes commands: the answer is constrained by a JSON schema generated
+from the rules, checked again on our side (schema, then the rule engine's own param types), and the
+rule engine, policy and approvals still decide what runs.
+
+One parse is one chat completion. The only second call is a repair: when the answer is malformed or
+out of schema, the errors are sent back once. Any failure (timeout, rate limit, server error, an answer
+that is still wrong after the repair) falls back to the offline parser, and Task.note says why.
+
+Time: `llm.timeout` bounds the whole LLM part of one parse (every attempt, back-off and the repair),
+so a user waits at most that long before the offline answer. Retries: up to `llm.max_retries` more
+attempts for rate limits (429), server errors (5xx) and refused connections, never for timeouts (the
+budget is spent) or other client errors. The SDK's own retries are off so the budget holds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import openai
+
+from opsbot.config import Config
+from opsbot.config.models import LLMConfig
+from opsbot.parsing.prompt import (Prompt, build_messages, count_prompt_tokens, count_tokens, mentioned,
+                                   nearest_examples, similarity)
+from opsbot.parsing.schema import check_params, intent_params, response_format, task_schema, validate
+from opsbot.rules.loader import RuleSet
+from opsbot.task import Suggestion, Task
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_TOKENS = 400            # an answer is one small JSON object
+BACKOFF_FIRST, BACKOFF_MAX = 0.25, 4.0
+FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+
+
+class LLMFailure(Exception):
+    """The LLM gave no usable answer; `reason` is one phrase for Task.note."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass
+class Spend:
+    """What one parse cost at the LLM: HTTP calls, tokens, whether counts were estimated."""
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False
+    modes: list[str] = field(default_factory=list)
+
+
+def _retry_after(error: openai.APIStatusError) -> float | None:
+    headers = error.response.headers if error.response is not None else {}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return float(headers[name]) * scale
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+def _rejects_json_schema(error: openai.BadRequestError) -> bool:
+    """A 400 that says the server cannot do `response_format: json_schema` (llama.cpp, older Ollama,
+    some gateways)."""
+    body = error.body if isinstance(error.body, dict) else {}
+    text = f"{error.message} {json.dumps(body)}".lower()
+    return "json_schema" in text or "response_format" in text
+
+
+class LLMClient:
+    """One OpenAI-compatible endpoint: the SDK client, and what the server turned out to support.
+    `mode` starts as strict json_schema and becomes json_object the first time the server refuses
+    json_schema with a 400; the client remembers it for every later call."""
+
+    def __init__(self, config: LLMConfig, sleep: Callable[[float], None] = time.sleep):
+        self.config = config
+        self.mode = "json_schema"
+        self.sleep = sleep
+        # Local servers (vLLM, Ollama, llama.cpp) take any key; the SDK insists on one.
+        self.sdk = openai.OpenAI(api_key=config.api_key or "not-needed", base_url=config.base_url or None,
+                                 timeout=config.timeout, max_retries=0)
+
+    def close(self) -> None:
+        self.sdk.close()
+
+    def complete(self, render: Callable[[str], list[dict]], schema: dict, deadline: float, spend: Spend) -> str:
+        """The answer's text for the messages `render(mode)` builds. Raises LLMFailure."""
+        failures = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0.05:
+                raise LLMFailure(f"LLM timed out (budget {self.config.timeout:g} s)")
+            mode = self.mode
+            messages = render(mode)
+            fmt = response_format(schema, mode)
+            spend.calls += 1
+            spend.modes.append(mode)
+            try:
+                resp = self.sdk.chat.completions.create(
+                    model=self.config.model, messages=messages, response_format=fmt, temperature=0,
+                    max_tokens=MAX_ANSWER_TOKENS, timeout=remaining)
+            except openai.APITimeoutError:
+                raise LLMFailure(f"LLM timed out after {self.config.timeout:g} s") from None
+            except openai.BadRequestError as e:
+                if mode == "json_schema" and _rejects_json_schema(e):
+                    log.info("%s does not take json_schema response formats; using json_object from now on",
+                             self.config.base_url or "the LLM server")
+                    self.mode = "json_object"
+                    continue
+                raise LLMFailure(f"LLM refused the request (400: {e.message[:120]})") from None
+            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as e:
+                failures += 1
+                what = ("LLM rate-limited (429)" if isinstance(e, openai.RateLimitError)
+                        else f"LLM server error ({e.status_code})" if isinstance(e, openai.APIStatusError)
+                        else "LLM unreachable")
+                if failures > self.config.max_retries:
+                    raise LLMFailure(f"{what} after {failures} attempts") from None
+                asked = _retry_after(e) if isinstance(e, openai.APIStatusError) else None
+                wait = min(asked if asked is not None else BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
+                if time.monotonic() + wait >= deadline:
+                    raise LLMFailure(f"{what}; no time left to retry") from None
+                self.sleep(wait)
+                continue
+            except openai.APIStatusError as e:
+                raise LLMFailure(f"LLM request failed ({e.status_code})") from None
+            except openai.OpenAIError as e:
+                raise LLMFailure(f"LLM client error ({type(e).__name__})") from None
+            return self._content(resp, messages, fmt, spend)
+
+    @staticmethod
+    def _content(resp, messages: list[dict], fmt: dict, spend: Spend) -> str:
+        choice = resp.choices[0] if resp.choices else None
+        content = (choice.message.content if choice and choice.message else None) or ""
+        usage = resp.usage
+        if usage is not None and usage.prompt_tokens:
+            spend.prompt_tokens += usage.prompt_tokens
+            spend.completion_tokens += usage.completion_tokens or 0
+        else:                                  # the server reports no usage: count it ourselves
+            spend.estimated = True
+            spend.prompt_tokens += count_prompt_tokens(messages, fmt)
+            spend.completion_tokens += count_tokens(content)
+        if choice is not None and choice.finish_reason == "length":
+            return content + "\n<<cut off: the answer hit the token limit>>"
+        return content
+
+
+def decode(content: str) -> tuple[dict | None, str | None]:
+    """(the answer object, None) or (None, what is wrong with it)."""
+    text = content.strip()
+    fenced = FENCE.match(text)
+    if fenced:
+        text = fenced.group(1)
+    if not text:
+        return None, "the answer was empty"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        return None, f"the answer is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+    if not isinstance(value, dict):
+        return None, f"the answer must be a JSON object, not {type(value).__name__}"
+    return value, None
+
+
+class LLMParser:
+    """Parse with the LLM; the offline parser ranks the candidate rules and is the fallback."""
+
+    name = "llm"
+
+    def __init__(self, rules: RuleSet, config: Config, offline, client: LLMClient | None = None,
+                 prompt: Prompt | None = None, examples: Callable[[], list[dict]] = lambda: []):
+        self.rules = rules
+        self.config = config
+        self.offline = offline
+        self.client = client if client is not None else (LLMClient(config.llm) if config.llm.configured else None)
+        self.prompt = prompt or Prompt()
+        self.examples = examples
+
+    def candidates(self, text: str, previous: Task | None, shots: list[dict]) -> list[str]:
+        """Top-k intents by the offline ranking, plus the previous task's intent (follow-ups) and the
+        intents of the nearest confirmed examples. When the offline ranking knows fewer than k (it only
+        ranks intents sharing a word with the message), the rest are the rules most like the message
+        by a looser measure: fuzzy similarity to their examples, and params for the names it mentions."""
+        k = self.config.llm.top_k_rules
+        ranked = [intent for intent, _ in self.offline.rank(text, k)][:k]
+        if len(ranked) < k:
+            ranked += [i for i in self._loose_rank(text) if i not in ranked][:k - len(ranked)]
+        extra = [previous.intent] if previous is not None and previous.intent else []
+        extra += [ex["intent"] for ex in shots[:2]]
+        return [i for i in dict.fromkeys(ranked + extra) if i in self.rules.by_intent]
+
+    def _loose_rank(self, text: str) -> list[str]:
+        inv = self.config.inventory
+        said = set(mentioned(text, list(inv.hosts) + list(inv.groups()) + inv.services() + list(inv.deployments)))
+        kinds = {kind for kind, names in (("host", list(inv.hosts) + list(inv.groups())), ("service", inv.services()),
+                                          ("deployment", list(inv.deployments))) if said & set(names)}
+        scores = {}
+        for intent in self.rules.intents():
+            rule = self.rules.primary(intent)
+            texts = [rule.summary] + rule.examples.en + rule.examples.zh
+            score = max(similarity(text, t) for t in texts)
+            types = {spec.type for spec in intent_params(self.rules, intent).values()}
+            score += 0.2 * len(kinds & types)
+            scores[intent] = score
+        return sorted(scores, key=lambda i: -scores[i])
+
+    def parse(self, text: str, previous: Task | None = None, offline_task: Task | None = None) -> Task:
+        started = time.perf_counter()
+        spend = Spend()
+        try:
+            task = self._parse(text, previous, spend)
+        except LLMFailure as e:
+            log.warning("LLM parse failed: %s", e.reason)
+            fallback = offline_task if offline_task is not None else self.offline.parse(text, previous=previous)
+            task = fallback.model_copy(deep=True)
+            task.note = f"{e.reason}; used the offline parser" + (f" ({fallback.note})" if fallback.note else "")
+            task.usage = {**task.usage, "fallback": e.reason}
+        task.usage = {**task.usage, **self.usage(spend, started), "parser": task.parser}
+        return task
+
+    def usage(self, spend: Spend, started: float) -> dict[str, Any]:
+        cfg = self.config.llm
+        cost = spend.prompt_tokens / 1000 * cfg.cost_per_1k_input + spend.completion_tokens / 1000 * cfg.cost_per_1k_output
+        return {"prompt_tokens": spend.prompt_tokens, "completion_tokens": spend.completion_tokens,
+                "cost": round(cost, 8), "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                "model": cfg.model, "prompt_version": self.prompt.version, "llm_calls": spend.calls,
+                "response_format": spend.modes[-1] if spend.modes else None,
+                "tokens_estimated": spend.estimated}
+
+    def _parse(self, text: str, previous: Task | None, spend: Spend) -> Task:
+        if self.client is None:
+            raise LLMFailure("no LLM is configured (set llm.base_url or llm.api_key)")
+        deadline = time.monotonic() + self.config.llm.timeout
+        shots = nearest_examples(text, self.examples(), self.config.llm.few_shot)
+        intents = self.candidates(text, previous, shots)
+        schema = task_schema(self.rules, self.config, intents)
+
+        def render(mode: str) -> list[dict]:
+            return build_messages(self.prompt, self.rules, self.config, text, intents, previous, shots,
+                                  schema if mode == "json_object" else None)
+
+        content = self.client.complete(render, schema, deadline, spend)
+        task, errors = self._accept(content, schema)
+        if task is not None:
+            return self._finish(task, text, spend, repaired=False)
+
+        def repair(mode: str) -> list[dict]:
+            return render(mode) + [
+                {"role": "assistant", "content": content[:2000]},
+                {"role": "user", "content": "That answer was not accepted:\n- " + "\n- ".join(errors[:8]) +
+                 "\nAnswer again with one JSON object that follows the schema, using only the listed intents "
+                 "and values (null when the message does not give a value)."}]
+
+        content = self.client.complete(repair, schema, deadline, spend)
+        task, errors_again = self._accept(content, schema)
+        if task is None:
+            raise LLMFailure(f"LLM answer rejected even after one repair ({errors_again[0]})")
+        return self._finish(task, text, spend, repaired=True)
+
+    def _finish(self, task: Task, text: str, spend: Spend, repaired: bool) -> Task:
+        task.usage = {"repaired": repaired}
+        if task.intent is None:
+            task.suggestions = [Suggestion(intent=i, score=round(float(s), 3))
+                                for i, s in self.offline.rank(text, 3) if s > 0]
+        return task
+
+    def _accept(self, content: str, schema: dict) -> tuple[Task | None, list[str]]:
+        """Our own check of an answer: JSON, the schema, then the rule engine's param types."""
+        answer, problem = decode(content)
+        if answer is None:
+            return None, [problem]
+        errors = validate(answer, schema)
+        if errors:
+            return None, errors
+        intent = answer["intent"]
+        try:
+            confidence = min(max(float(answer.get("confidence", 0.5)), 0.0), 1.0)
+        except (TypeError, ValueError):
+            confidence = 0.5
+        if intent is None:
+            return Task(intent=None, confidence=confidence, parser="llm"), []
+        if intent not in self.rules.by_intent:       # the schema only lists loaded intents; belt and braces
+            return None, [f"$.intent: unknown intent {intent!r}"]
+        params, missing, errors = check_params(self.rules, self.config, intent, answer.get("params") or {})
+        if errors:
+            return None, errors
+        return Task(intent=intent, params=params, confidence=confidence, parser="llm", missing=missing), []
