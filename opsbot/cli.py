@@ -16,10 +16,26 @@ def _config(args):
     return load_config(getattr(args, "config", None))
 
 
+def _existing_store(config):
+    """The configured store if it already exists (so `parse` sees tuned examples), without creating one:
+    `parse` must not write anything."""
+    from opsbot.store import Store, default_database_url
+    url = config.database_url or default_database_url()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return None
+    try:
+        store = Store(url)
+        store.learned_version()
+        return store
+    except Exception as e:   # an unreachable database must not stop a dry parse
+        print(f"opsbot: not using learned examples ({type(e).__name__}: {e})", file=sys.stderr)
+        return None
+
+
 def cmd_parse(args) -> int:
     from opsbot.parsing.factory import build_parser
     config = _config(args)
-    parser = build_parser(config, args.parser)
+    parser = build_parser(config, args.parser, store=_existing_store(config))
     texts = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
     for text in texts:
         task = parser.parse(text)

@@ -140,6 +140,8 @@ class SlackConfig(Strict):
     signing_secret: str | None = None
     base_url: str | None = None         # Web API base (tests point this at a local server)
     port: int = 3000
+    workers: int = Field(8, ge=1, le=64)             # threads doing the slow work off the ack path
+    max_pending: int = Field(100, ge=1)              # queued requests before the ack says "busy"
     users: dict[str, str] = Field(default_factory=dict)   # Slack user id -> access user name
 
 

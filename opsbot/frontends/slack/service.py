@@ -1,0 +1,144 @@
+"""`opsbot serve`: the Slack front end around a built App, in Socket Mode (an app-level token is set)
+or HTTP mode (Events API behind uvicorn)."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
+
+from opsbot.frontends.slack import http_server
+from opsbot.frontends.slack.bolt_app import build_bolt_app
+from opsbot.frontends.slack.client import web_client
+from opsbot.frontends.slack.frontend import SlackFrontend
+
+log = logging.getLogger(__name__)
+
+
+class SlackSetupError(Exception):
+    """The Slack settings cannot work (missing or refused token, no signing secret for HTTP mode)."""
+
+
+class SlackService:
+    def __init__(self, app, *, workers: int | None = None, max_pending: int | None = None,
+                 progress_interval: float = 1.0):
+        self.config = app.config.slack
+        if not self.config.bot_token:
+            raise SlackSetupError("no bot token: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token in the config")
+        self.client = web_client(self.config)
+        self.frontend = SlackFrontend(app, self.client, workers=workers, max_pending=max_pending,
+                                      progress_interval=progress_interval)
+        try:
+            self.bolt = build_bolt_app(self.frontend, self.client, self.config.signing_secret)   # calls auth.test
+        except BoltError as e:
+            self.frontend.close()
+            raise SlackSetupError(f"Slack refused the bot token: {e}") from None
+        except Exception as e:
+            self.frontend.close()
+            raise SlackSetupError(f"cannot reach Slack's Web API at {self.client.base_url}: {e}") from None
+        self._socket: SocketModeHandler | None = None
+        self._stop = threading.Event()
+        threading.Thread(target=self._housekeeping, name="opsbot-slack-sweep", daemon=True).start()
+
+    def _housekeeping(self, every: float = 900.0) -> None:
+        while not self._stop.wait(every):
+            try:
+                self.frontend.sweep()
+            except Exception:
+                log.warning("forgetting old Slack event keys failed", exc_info=True)
+
+    @property
+    def mode(self) -> str:
+        return "socket" if self.config.app_token else "http"
+
+    # ---- HTTP mode ------------------------------------------------------------------------------
+
+    def asgi(self):
+        if not self.config.signing_secret:
+            raise SlackSetupError("HTTP mode needs the signing secret: set SLACK_SIGNING_SECRET or "
+                                  "slack.signing_secret (or set SLACK_APP_TOKEN for Socket Mode)")
+        work = self.frontend.work
+        return http_server.asgi_app(self.bolt, health={"mode": "http", "workers": work.workers},
+                                    status=lambda: {"pending": work.pending})
+
+    def serve_http(self, host: str, port: int) -> None:
+        http_server.run(self.asgi(), host, port)
+
+    # ---- Socket Mode ----------------------------------------------------------------------------
+
+    def connect_socket_mode(self) -> SocketModeHandler:
+        """Open the Socket Mode connection (apps.connections.open, then the WebSocket); returns at once."""
+        if not self.config.app_token:
+            raise SlackSetupError("Socket Mode needs the app-level token: set SLACK_APP_TOKEN (xapp-…)")
+        self._socket = SocketModeHandler(self.bolt, app_token=self.config.app_token, web_client=self.client,
+                                         concurrency=max(4, self.frontend.work.workers))
+        self._socket.connect()
+        return self._socket
+
+    def serve_socket_mode(self) -> None:
+        self.connect_socket_mode()
+        log.info("opsbot Slack Socket Mode: connected")
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._socket is not None:
+            try:
+                self._socket.close()
+            except Exception:
+                log.warning("closing the Socket Mode connection failed", exc_info=True)
+            self._socket = None
+        self.frontend.close()
+
+
+def setup_problem(slack, mode: str) -> str | None:
+    """What is missing for `mode` ("socket" or "http"), as one sentence; None when nothing is."""
+    if not slack.bot_token:
+        return "no bot token: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token in the config"
+    if mode == "socket" and not slack.app_token:
+        return "Socket Mode needs the app-level token: set SLACK_APP_TOKEN (xapp-…) or slack.app_token"
+    if mode == "http" and not slack.signing_secret:
+        return ("HTTP mode needs the signing secret: set SLACK_SIGNING_SECRET or slack.signing_secret "
+                "(or set SLACK_APP_TOKEN for Socket Mode)")
+    return None
+
+
+def serve(config, *, mode: str = "auto", host: str = "0.0.0.0", port: int | None = None,
+          workers: int | None = None, parser: str | None = None) -> int:
+    """Run the Slack front end until stopped; the exit status for the CLI."""
+    from opsbot.app import build_app
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if mode == "auto":
+        mode = "socket" if config.slack.app_token else "http"
+    problem = setup_problem(config.slack, mode)
+    if problem:                       # before anything is built or any Slack server contacted
+        print(f"opsbot serve: {problem}", file=sys.stderr)
+        return 2
+    with build_app(config, parser) as app:
+        try:
+            service = SlackService(app, workers=workers)
+        except SlackSetupError as e:
+            print(f"opsbot serve: {e}", file=sys.stderr)
+            return 2
+        try:
+            if mode == "socket":
+                service.serve_socket_mode()
+            else:
+                service.serve_http(host, port or config.slack.port)
+        except SlackSetupError as e:
+            print(f"opsbot serve: {e}", file=sys.stderr)
+            return 2
+        finally:
+            service.close()
+    return 0
