@@ -37,6 +37,7 @@ class Reply(BaseModel):
     ephemeral: bool = False                  # only the asker sees it (where the front end can do that)
     request_id: str | None = None
     approval_id: str | None = None
+    decided: bool = False                    # this reply settles an approval (approved or denied by this click)
 
     @classmethod
     def error(cls, text: str, **kw) -> "Reply":

@@ -82,7 +82,7 @@ class Pipeline:
                          {"approval": approval_id, "rule": rule.id, "requester": rec.requester})
         if not approve:
             return Reply(text=f"{user} denied: {rule.summary.lower()} for {rec.requester}; nothing was run.",
-                         kind="info", approval_id=approval_id)
+                         kind="info", approval_id=approval_id, decided=True)
         if not self.store.claim_approved(approval_id):
             return Reply(text="Already run.", kind="info", approval_id=approval_id)
         task = Task(intent=rec.intent, params=rec.params, confidence=1.0, parser="approval")
@@ -90,11 +90,12 @@ class Pipeline:
             plan = self.engine.plan(task)
         except (BindError, MissingParams, PlanError) as e:
             return Reply.error(f"Approved, but the request no longer fits the rules ({e}); nothing was run.",
-                               approval_id=approval_id)
+                               approval_id=approval_id, decided=True)
         reply = self._execute(plan, rec.requester, rec.request_id, progress or (lambda text: None))
         reply.text = f"Approved by {user}. {reply.text}"
         reply.approval_id = approval_id
         reply.request_id = rec.request_id
+        reply.decided = True
         return sanitize(reply)
 
     def vote(self, request_id: str, user: str, up: bool) -> None:

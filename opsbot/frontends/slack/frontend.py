@@ -287,14 +287,8 @@ def with_votes(reply: Reply) -> Reply:
 
 def decided_here(reply: Reply) -> bool:
     """Whether this click decided the approval (so the request message shows the outcome) or not
-    (refused, expired, or decided before: only the clicker is told). Pipeline.decide says so only in its
-    words: an outcome starts with "Approved by …" / "Approved, but …" or says who denied it."""
-    text = reply.text
-    if text.startswith(("Already", "This approval request is", "There is no approval request")):
-        return False
-    if reply.kind == "error" and not text.startswith("Approved"):
-        return False
-    return True
+    (refused, expired, or decided before: only the clicker is told)."""
+    return reply.decided
 
 
 __all__ = ["SlackFrontend", "decided_here", "with_votes"]
