@@ -1,0 +1,142 @@
+"""English word normalisation for the offline parser: phrases, light stemming, synonyms, stop words.
+
+Both rule examples and messages go through the same functions, so the tables only need to bring
+different spellings of one idea together; they never decide an intent on their own.
+"""
+from __future__ import annotations
+
+import re
+
+# Function words that say nothing about the intent. Question words and verbs are kept.
+STOP = frozenset("""
+a an the of on in at to for by from with into onto about and or but so
+is are was were be been being am
+i me my mine we us our it its this that these those there here
+please pls plz kindly just will shall should may might must
+hey hi hello ok okay thanks thank opsbot
+""".split())
+
+# Question words and generic verbs: they count, but little, and never make a match on their own.
+WEAK = frozenset("""what how which when who where why whether show me give tell check get list see look much many
+any there right now current currently please last past over recent latest do doing does did can could would
+you your host""".split()) | frozenset(
+    # the same in Chinese (character bigrams): question words and "have a look"
+    "怎么 么样 如何 什么 有什 哪些 哪个 多少 有没 没有 看看 一下 看一 查一 查看 现在 是不 不是 帮我 给我 请帮 "
+    "所有 服务 务器 机器 主机".split())
+
+# Words that mark a message as a follow-up to the previous one ("and on web-2?", "same for db-1").
+FOLLOW_UP_EN = re.compile(r"^\s*(and|also|now|then|same|ditto|what about|how about|and what about|what of|"
+                          r"try|but|instead|again|make it|change it to|set it to|do it for|do the same)\b"
+                          r"|\b(same for|same on|same thing|instead|as well|too)\s*\??\s*$", re.I)
+FOLLOW_UP_ZH = re.compile(r"(呢[？?]?\s*$|^\s*(那|换成|换到|改成|改为|再看|再查|同样|也看|还有)|换成|改成|也一样|同样的)")
+
+# Multi-word expressions that are one idea.
+PHRASES = [
+    (re.compile(r"\broll(ing|ed)?[\s-]+back\b"), "rollback"),
+    (re.compile(r"\broll(ing|ed)?[\s-]+out\b"), "rollout"),
+    (re.compile(r"\bclean(ing|ed)?[\s-]+up\b"), "cleanup"),
+    (re.compile(r"\bscal(e|ing|ed)\s+(up|down|out|in)\b"), "scale"),
+    (re.compile(r"\blook(ing|ed)?\s+for\b"), "search for"),
+    (re.compile(r"\bshut(ting)?[\s-]*down\b"), "shutdown"),
+    (re.compile(r"\bpower(ing|ed)?[\s-]*(off|down)\b"), "poweroff"),
+    (re.compile(r"\brun(ning|s)?\s+out\s+of\b"), "runout of"),
+    (re.compile(r"\bfill(ing|s|ed)?\s+up\b"), "fillup"),
+    (re.compile(r"\bup\s+and\s+running\b"), "running"),
+    (re.compile(r"\bwhat'?s\b"), "what is"),
+    (re.compile(r"\bhow'?s\b"), "how is"),
+    (re.compile(r"\bisn'?t\b"), "is not"),
+    (re.compile(r"\baren'?t\b"), "are not"),
+    (re.compile(r"\bdon'?t\b"), "do not"),
+    (re.compile(r"\bcan'?t\b"), "can not"),
+]
+
+IRREGULAR = {
+    "ran": "run", "running": "run", "runs": "run", "ate": "eat", "eaten": "eat", "eating": "eat",
+    "went": "go", "gone": "go", "done": "do", "made": "make", "shown": "show", "took": "take",
+    "processes": "process", "statuses": "status", "indices": "index", "copies": "copy",
+    "busiest": "busy", "heaviest": "heavy", "heavier": "heavy", "most": "most", "less": "less",
+    "data": "data", "analysis": "analysis", "always": "always", "alias": "alias", "bus": "bus",
+    "was": "was", "has": "has", "does": "do", "this": "this", "status": "status", "alerts": "alert",
+}
+
+# Spellings of one idea -> one word (applied after stemming).
+SYNONYMS = {
+    # resources
+    "processor": "cpu", "cpus": "cpu", "core": "cpu", "compute": "cpu",
+    "ram": "memory", "mem": "memory", "memory": "memory", "heap": "memory", "rss": "memory",
+    "storage": "disk", "drive": "disk", "hdd": "disk", "ssd": "disk", "filesystem": "disk", "fs": "disk",
+    "volume": "disk", "partition": "disk", "disc": "disk",
+    "utilisation": "usage", "utilization": "usage", "utilis": "usage", "utiliz": "usage", "util": "usage",
+    "consumption": "usage", "use": "usage", "using": "usage", "used": "usage", "usage": "usage",
+    # verbs
+    "display": "show", "view": "show", "see": "show", "print": "show", "get": "show", "fetch": "show",
+    "give": "show", "tell": "tell", "report": "report", "plot": "graph", "chart": "graph", "draw": "graph",
+    "inspect": "check", "verify": "check", "examine": "check",
+    "grep": "search", "find": "search", "scan": "search", "hunt": "search", "locate": "search",
+    "reboot": "restart", "relaunch": "restart", "bounce": "bounce", "cycle": "bounce",
+    "release": "deploy", "ship": "deploy", "rollout": "deploy", "publish": "deploy", "upgrade": "upgrade",
+    "revert": "rollback", "downgrade": "downgrade",
+    "predict": "forecast", "projection": "forecast", "project": "forecast", "extrapolate": "forecast",
+    "prediction": "forecast", "estimate": "forecast",
+    "tidy": "cleanup", "clear": "clear", "purge": "purge", "reclaim": "free",
+    # things
+    "alarm": "alert", "alerting": "alert", "incident": "alert", "page": "page",
+    "exception": "error", "failure": "error", "fail": "error", "err": "error", "errs": "error",
+    "logfile": "log", "logging": "log",
+    "replica": "replica", "instance": "replica", "pod": "replica", "worker": "replica", "copy": "replica",
+    "command": "command", "cmd": "command", "feature": "command", "capability": "command",
+    "state": "status", "health": "healthy", "healthiness": "healthy",
+    "server": "host", "machine": "host", "box": "host", "node": "host", "vm": "host",
+    "endpoint": "target", "scrape": "target",
+    "offline": "down", "unreachable": "down", "dead": "down",
+    "online": "up", "reachable": "reachable", "alive": "alive",
+    "recap": "digest", "briefing": "digest", "newsletter": "digest",
+    "top": "top", "hog": "eat", "hogging": "eat",
+    "prometheus": "prometheus", "prom": "prometheus", "promql": "promql",
+    # chat spelling
+    "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "ya": "you",
+}
+
+_VOWELS = set("aeiou")
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals, -ing, -ed; enough to bring 'restarting' to 'restart'."""
+    w = word.lower()
+    if w in IRREGULAR:
+        return IRREGULAR[w]
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("able") and len(w) > 7:
+        return stem(w[:-4])                            # pingable -> ping, reachable -> reach
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "shes", "ches", "xes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is", "os")):
+        return w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            base = w[: -len(suffix)]
+            if not any(c in _VOWELS for c in base):
+                return w
+            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "ls":
+                base = base[:-1]                       # running -> run, stopped -> stop
+            elif base.endswith(("at", "iz", "is", "bl", "ov", "ag", "rg")) or (suffix == "ed" and base.endswith(("r", "v", "c", "s", "g", "u"))):
+                base += "e"                            # updated -> update, used -> use
+            elif len(base) == 3 and base[0] not in _VOWELS and base[1] in _VOWELS and base[2] not in _VOWELS | set("wxy"):
+                base += "e"                            # firing -> fire, taking -> take
+            return base
+    return w
+
+
+def normalise_word(word: str) -> str:
+    """The token an English word is compared by."""
+    s = stem(word)
+    return SYNONYMS.get(s, SYNONYMS.get(word.lower(), s))
+
+
+def apply_phrases(text: str) -> str:
+    for rx, repl in PHRASES:
+        text = rx.sub(repl, text)
+    return text
