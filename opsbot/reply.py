@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-ReplyKind = Literal["result", "error", "question", "approval", "info", "progress"]
+ReplyKind = Literal["result", "error", "question", "approval", "info", "progress", "ignored"]
 
 
 class Table(BaseModel):

@@ -12,6 +12,9 @@ class Request(BaseModel):
     channel: str = "console"
     thread: str | None = None          # conversation key inside the channel (Slack thread ts, console session)
     frontend: str = "console"
+    # False for a message that merely continues a thread the bot is in, without addressing it: then
+    # the bot answers only what it understands, and keeps out of people talking to each other.
+    addressed: bool = True
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
 
     @property

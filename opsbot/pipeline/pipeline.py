@@ -120,6 +120,8 @@ class Pipeline:
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
 
         if task.intent is None:
+            if not req.addressed and not pending:
+                return Reply(text="", kind="ignored")
             return self._not_understood(task)
         try:
             plan = self.engine.plan(task)

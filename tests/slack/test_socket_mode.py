@@ -68,6 +68,17 @@ def test_a_follow_up_in_the_thread_continues_the_conversation(bot):
     assert "Restart nginx on web-2" in calls[1].params["text"]
 
 
+def test_people_talking_in_my_thread_get_no_answer_unless_they_ask_for_something(bot):
+    first = bot.mention("restart nginx on web-1")
+    bot.posted(thread_ts=first["ts"])
+    bot.event(fs.message("ok I'll check with the db team first", user="UBOB", channel=CHANNEL, thread_ts=first["ts"]))
+    bot.event(fs.message("top processes on web-2", user="UBOB", channel=CHANNEL, thread_ts=first["ts"]))
+    calls = bot.posted(count=2, thread_ts=first["ts"])
+    time.sleep(0.5)
+    assert len(in_thread(bot, first["ts"])) == 2
+    assert "web-2" in calls[1].params["text"]
+
+
 def test_channel_talk_that_is_not_for_the_bot_is_left_alone(bot):
     bot.event(fs.message("restart nginx on web-1", user="UALICE", channel=CHANNEL))            # no mention
     bot.event(fs.message("help", user="UALICE", channel=CHANNEL, thread_ts=fs.new_ts()))    # someone else's thread

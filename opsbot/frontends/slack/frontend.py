@@ -128,7 +128,10 @@ class SlackFrontend:
         """Run one request through the pipeline and post the answer; never raises."""
         progress = Progress(self.client, where, interval=self.progress_interval)
         try:
-            reply = with_votes(self.pipeline.handle(req, progress))
+            reply = self.pipeline.handle(req, progress)
+            if reply.kind == "ignored":
+                return None                          # thread chatter the bot did not understand
+            reply = with_votes(reply)
             ts = self.out.answer(reply, where, progress)
             if ts and where.thread_ts is None:
                 # A top-level answer (slash command, DM): replies in its thread, and clicks on its
@@ -177,8 +180,9 @@ class SlackFrontend:
                 return
             text = "help"
         where = Where(channel=channel, thread_ts=thread, user_id=event["user"], dm=dm)
+        addressed = dm or event.get("type") == "app_mention"
         self._answer(Request(text=text, user=self.name(event["user"]), channel=channel, thread=thread,
-                             frontend=FRONTEND), where)
+                             frontend=FRONTEND, addressed=addressed), where)
 
     def _where_clicked(self, body: dict) -> Where:
         container = body.get("container") or {}
