@@ -16,7 +16,8 @@ def test_the_manifest_has_the_scopes_events_and_command():
     assert set(m["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "chat:write", "commands", "files:write", "im:history", "im:read",
         "channels:history", "groups:history", "users:read"}
-    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "message.channels"}
+    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "message.channels",
+                                                                           "message.groups"}
     assert [c["command"] for c in m["features"]["slash_commands"]] == ["/ops"]
     assert m["settings"]["interactivity"]["is_enabled"] is True
     assert m["settings"]["socket_mode_enabled"] is True
@@ -30,7 +31,8 @@ def test_every_subscribed_event_and_the_command_have_a_listener(bot):
     m = yaml.safe_load(MANIFEST.read_text())
     samples = {"app_mention": fs.app_mention("help", user="UALICE", channel="C0OPS"),
                "message.im": fs.message("help", user="UALICE", channel="D0ALICE", channel_type="im"),
-               "message.channels": fs.message("just talk", user="UALICE", channel="C0OPS")}
+               "message.channels": fs.message("just talk", user="UALICE", channel="C0OPS"),
+               "message.groups": fs.message("just talk", user="UALICE", channel="G0PRIV", channel_type="group")}
     bodies = [fs.event_callback(samples[e]) for e in m["settings"]["event_subscriptions"]["bot_events"]]
     bodies.append(fs.slash_command("help", user="UALICE", channel="C0OPS"))
     unknown = fs.event_callback({"type": "reaction_added", "user": "UALICE", "reaction": "eyes"})
