@@ -6,14 +6,14 @@ import re
 
 MASK = "[REDACTED]"
 
-# Each pattern replaces its whole match with MASK unless it has a group named `keep`, whose text stays
-# (the key name in `password=...`, the scheme in `Authorization: Bearer ...`). A pattern runs only when
-# one of its hint strings occurs in the (lower-cased) text: cheap substring checks keep a megabyte of
-# command output from costing a dozen regex passes.
+# Each pattern replaces its whole match with MASK except the groups named `keep` and `end`, whose text
+# stays (the key name in `password=...`, the scheme in `Authorization: Bearer ...`, PEM armour lines).
+# A pattern runs only when one of its hint strings occurs in the (lower-cased) text: cheap substring
+# checks keep a megabyte of command output from costing a dozen regex passes.
 _PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(hints, re.compile(p, f)) for hints, p, f in [
     # PEM private key blocks (also a block cut short by a size cap: then up to the end of the text).
     (("private key-----",),
-     r"(?P<keep>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", 0),
+     r"(?P<keep>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[\s\S]*?(?P<end>-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", 0),
     # user:password@ in URLs: the user stays, the password goes.
     (("://",), r"(?P<keep>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:)[^\s/@]+(?=@)", 0),
     # Authorization headers (the scheme stays) and bare bearer tokens.
@@ -23,7 +23,7 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(hints, re.compile(p
     (("bearer",), r"(?P<keep>\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}", re.I),
     # Keys and tokens with well-known shapes, in one pass.
     (("eyj", "sk-", "sk_", "rk_", "pk_", "xox", "xapp-", "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa",
-      "anva", "gh", "github_pat_", "glpat-", "aiza"),
+      "anva", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "aiza"),
      r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}"      # JSON Web Tokens
      r"|\bsk-(?:[A-Za-z0-9_-]*-)?[A-Za-z0-9_-]{16,}"                        # OpenAI, Anthropic (sk-ant-...)
      r"|\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"                     # Stripe
@@ -42,8 +42,8 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(hints, re.compile(p
 
 
 def _replace(match: re.Match[str]) -> str:
-    keep = match.groupdict().get("keep")
-    return (keep or "") + MASK
+    groups = match.groupdict()
+    return (groups.get("keep") or "") + MASK + (groups.get("end") or "")
 
 
 def redact(text: str) -> str:
