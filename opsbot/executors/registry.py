@@ -7,7 +7,7 @@ import importlib
 from opsbot.config import Config
 from opsbot.executors.base import Executor, ExecutorUnavailable
 
-# name -> "module:Class"; each class takes the Config.
+# name -> "module:Class"; each class takes the Config (and the executors it shares connections with).
 KNOWN = {
     "bot": "opsbot.executors.bot:BotExecutor",
     "prometheus": "opsbot.executors.prometheus:PrometheusExecutor",
@@ -27,8 +27,9 @@ class Executors:
             if target is None:
                 raise ExecutorUnavailable(f"there is no executor called {name!r}")
             module, cls = target.split(":")
+            shared = {"ssh": self.get("ssh")} if name == "logs" else {}   # one warm SSH pool for both
             try:
-                self._built[name] = getattr(importlib.import_module(module), cls)(self.config)
+                self._built[name] = getattr(importlib.import_module(module), cls)(self.config, **shared)
             except ModuleNotFoundError as e:
                 if e.name != module:
                     raise
