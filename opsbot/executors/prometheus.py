@@ -633,9 +633,12 @@ class PrometheusExecutor:
             if o is not None:
                 ts, vs = fc.projection(o)
                 lines.append(Line(label=f"{n} (forecast)", times=ts, values=vs, dashed=True))
-        png = _render(Chart(title=f"{metric} forecast, next {horizon_text}", unit=unit, lines=lines,
-                            threshold=threshold, now=now))
         text = sentences[0] if len(sentences) == 1 else "\n".join(sentences[:MAX_ROWS])
+        if all(o is None for _, _, o in results):
+            return Reply(text=text, tables=[table], kind="info")     # nothing to draw but a dot
+        start = min(s.times[0] for _, s, _ in results[:MAX_LINES])
+        png = _render(Chart(title=f"{metric} forecast, next {horizon_text}", unit=unit, lines=lines,
+                            threshold=threshold, now=now, x_range=(start, now + horizon)))
         return Reply(text=text, tables=[table],
                      images=[Image(title=f"{metric} forecast, next {horizon_text}", png=png,
                                    filename=_filename("forecast", metric, *names[:3]))])

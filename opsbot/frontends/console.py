@@ -30,17 +30,18 @@ def render_table(table: Table) -> str:
     return "\n".join(out)
 
 
-def render(reply: Reply, charts_dir: Path) -> str:
+def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
     lines = [re.sub(r"\*(.+?)\*", r"\1", reply.text)]
     for t in reply.tables:
         lines.append(render_table(t))
     if reply.code:
         lines.append("\n".join("    " + l for l in reply.code.splitlines()))
     for img in reply.images:
-        path = charts_dir / img.filename
+        folder = charts_dir()
+        path = folder / img.filename
         n = 1
         while path.exists():
-            path = charts_dir / f"{Path(img.filename).stem}-{n}.png"
+            path = folder / f"{Path(img.filename).stem}-{n}.png"
             n += 1
         path.write_bytes(img.png)
         lines.append(f"[chart: {img.title} -> {path}]")
@@ -59,9 +60,15 @@ class Console:
         self.user = user
         self.read = read
         self.out = out
-        self.charts_dir = charts_dir or Path(tempfile.mkdtemp(prefix="opsbot-charts-"))
+        self._charts_dir = charts_dir
         self.session = "console"
         self.last_request: str | None = None
+
+    def charts_dir(self) -> Path:
+        """Where charts are saved as PNG files; made on the first chart."""
+        if self._charts_dir is None:
+            self._charts_dir = Path(tempfile.mkdtemp(prefix="opsbot-charts-"))
+        return self._charts_dir
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
