@@ -1,10 +1,11 @@
 """Shared fixtures. `lab` is the real local lab (sshd, demo services, Prometheus) for the whole session."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from opsbot.testing import component_missing
 
 
 def need_sshd() -> None:
@@ -13,9 +14,7 @@ def need_sshd() -> None:
     from opsbot.lab.sshd import SSHD
     if not Path(SSHD).exists():
         reason = f"{SSHD} is not installed; {INSTALL_HINT}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        component_missing(reason)
 
 
 @pytest.fixture
