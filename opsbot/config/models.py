@@ -112,6 +112,14 @@ class PrometheusConfig(Strict):
     max_range: str = "30d"
     max_points: int = Field(600, ge=10, le=11000)
 
+    @field_validator("host_label")
+    @classmethod
+    def _label_name(cls, v: str) -> str:
+        # It is spliced into PromQL templates, so it must be a plain label name.
+        if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", v):
+            raise ValueError(f"{v!r} is not a Prometheus label name (letters, digits, _)")
+        return v
+
 
 class SSHConfig(Strict):
     user: str = "ops"

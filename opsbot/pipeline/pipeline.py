@@ -212,8 +212,6 @@ class Pipeline:
         except Exception as e:
             log.exception("executor %s failed", action.executor)
             status, reply = "failed", Reply.error(f"The {action.executor} executor failed: {type(e).__name__}: {e}")
-        finally:
-            pass
         self.store.finish_execution(exec_id, status, reply.text[:500])
         heading = self.engine.reply_line(plan)
         if heading and reply.kind != "error":

@@ -85,3 +85,10 @@ def test_no_config_file_means_the_embedded_defaults(tmp_path, monkeypatch):
     monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
     cfg = load_config(None)
     assert cfg.inventory.hosts == {} and cfg.rules.defaults is True
+
+
+def test_the_prometheus_host_label_must_be_a_label_name(tmp_path):
+    p = write(tmp_path, 'prometheus:\n  host_label: \'host"} or vector(1) #\'\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert f"{p}:2: prometheus.host_label" in str(e.value)
