@@ -180,6 +180,8 @@ DUR_SHORT = re.compile(r"(?<![\w.])((?:\d+(?:\.\d+)?\s?(?:mo|[smhdwy])){1,3})(?!
 DUR_HALF = re.compile(rf"\bhalf\s+(?:an?\s+)?({_UNIT_WORD})\b|\b(?:an?\s+)?half[\s-]+({_UNIT_WORD})\b", re.I | re.A)
 DUR_BARE = re.compile(rf"\b(last|past|previous|next|coming|upcoming|following|this|the|an?|within)\s+"
                       rf"(hour|day|week|month|year|minute|fortnight)\b", re.I | re.A)
+TIME_BEFORE = re.compile(r"\b(last|past|previous|next|coming|over|for|in|within|during|every|after|since)\s+(the\s+)?$",
+                         re.I | re.A)
 DUR_TODAY = re.compile(r"\b(today|so far today|since yesterday)\b", re.I | re.A)
 ZH_NUM = rf"\d+(?:\.\d+)?|[{NUMERAL_CHARS}]+"
 ZH_UNITS = [("秒钟", 1), ("秒", 1), ("分钟", 60), ("分(?![析布配区片组享类])", 60), ("个?小时", 3600),
@@ -516,6 +518,9 @@ def _durations(text, low, free, take) -> None:
         add(mt.start(), mt.end(), secs)
     for mt in DUR_SHORT.finditer(low):
         parts = re.findall(r"(\d+(?:\.\d+)?)\s?(mo|[smhdwy])", mt.group(1))
+        if len(parts) == 1 and parts[0][1] == "s" and re.fullmatch(r"[1-5]\d\d", parts[0][0]) \
+                and not TIME_BEFORE.search(low[:mt.start()]):
+            continue             # "find 404s in haproxy logs", "count the 502s": status codes, not seconds
         secs = sum(float(a) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000,
                                "mo": 2592000}[u] for a, u in parts)
         add(mt.start(), mt.end(), secs)

@@ -45,7 +45,7 @@ VETO_ZH = ("删除", "删掉", "删了", "移除", "格式化", "清空", "关�
 # Words too general to show on their own that a change is wanted, whatever the examples say.
 NOT_SIGNALS = frozenset("""some make out set now please previous service have get all any up down more less one
 new old last next it run show give need want can could would go""".split()) | frozenset(
-    ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间"])
+    ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间", "出来", "起来", "一点", "一些"])
 
 PENALTY = {"host": 0.8, "group": 0.8, "service": 0.8, "deployment": 0.75, "duration": 0.9, "version": 0.85,
            "quote": 0.85, "promql": 0.6, "integer": 1.0}
@@ -58,6 +58,8 @@ MARKERS_EN = re.compile(r"^\s*(and\s+)?(also|now|then|ok|okay|same(\s+thing)?|di
 MARKERS_ZH = re.compile(r"呢|那|换成|换到|改成|改为|再看|再查|同样|也看|还有|也")
 UNQUOTED_STOP_EN = re.compile(r"^(on|in|at|from|over|during|within|across|since|for|of|and|with|logs?|the|"
                               r"last|past|today|yesterday|please|now|files?)$", re.I)
+QUOTE_OPEN = "`'\"“‘「『"
+FILLER_ZH = frozenset("一下 下 一些 帮我 帮忙 给我 看看 看一下 查一下 查下 搜一下 找一下 请 麻烦".split())
 UNQUOTED_STOP_ZH = "的在上里中了吗呢，。；！？,.;!?"
 
 
@@ -275,6 +277,10 @@ class OfflineParser:
             else:
                 asked = self._change_asked(a, info)
                 if asked:
+                    # the change the verb belongs to, when it passes every gate of its own ("释放 mq-1 的磁盘空间")
+                    task = self._asked_change(a, asked)
+                    if task is not None:
+                        return task
                     return self._null(ranked, f"{asked!r} asks for a change this request does not name clearly")
             rest = [s for i, s in ranked if i != intent]
             confidence = _confidence(score, rest[0] if rest else 0.0)
@@ -285,6 +291,24 @@ class OfflineParser:
     def _null(self, ranked: list[tuple[str, float]], why: str) -> Task:
         sugg = [Suggestion(intent=i, score=round(s, 3)) for i, s in ranked[:3] if s > 0]
         return Task(intent=None, params={}, confidence=0.0, parser=self.name, suggestions=sugg, note=why)
+
+    def _asked_change(self, a: Analysis, word: str) -> Task | None:
+        """The state-changing intent whose own verb `word` is, when it ranks close enough, names its object and
+        no destructive word vetoes it; None otherwise."""
+        scores = dict(a.ranked)
+        owners = [i for i, info in self.info.items() if info.changes_state and word in info.signals
+                  and scores.get(i, 0.0) >= CHANGE_THRESHOLD]
+        if len(owners) != 1:
+            return None
+        info = self.info[owners[0]]
+        params, spans = self._assign(info, a.ex)
+        if not self._has_object(info, params) or self._vetoed(a, info, spans):
+            return None
+        score = scores[info.intent]
+        rest = [s for i, s in a.ranked if i != info.intent]
+        missing = [n for n, s in info.rule.params.items() if s.required and n not in params]
+        return Task(intent=info.intent, params=params, confidence=_confidence(score, rest[0] if rest else 0.0),
+                    parser=self.name, missing=missing)
 
     def _has_object(self, info: IntentInfo, params: dict) -> bool:
         req = {n: s for n, s in info.rule.params.items() if s.required}
@@ -322,7 +346,8 @@ class OfflineParser:
         for w in VETO_ZH:
             k = text.find(w)
             if k >= 0 and w not in info.text:
-                if not info.changes_state and any(s <= k < e for s, e in exempt):
+                # only a quoted pattern makes a Chinese destructive verb data: unquoted, "日志全删了" is the request
+                if not info.changes_state and any(s <= k < e and text[s:s + 1] in QUOTE_OPEN for s, e in exempt):
                     continue
                 return w
         return None
@@ -416,8 +441,10 @@ class OfflineParser:
                 value, span = cand
                 if spec.pattern and not re.fullmatch(spec.pattern, value):
                     continue
-                if best is None or span[0] < best[1][0]:
-                    best = (value, span)
+                if best is None or (best[1][0] < span[0] < best[1][1]) or (
+                        span[0] < best[1][0] and not span[0] < best[1][0] < span[1]):
+                    best = (value, span)     # the first run, unless it swallows a later context's run
+                    #                          ("find lines matching timeout": "timeout", not "lines matching timeout")
         return best or self._unknown_run(ex, blocks, spec)
 
     def _unknown_run(self, ex: Extraction, blocks: list[tuple[int, int]], spec: ParamSpec):
@@ -605,8 +632,8 @@ def _take_words(text: str, s: int, blocks: list[tuple[int, int]], rights: set[st
         if w != w.rstrip(",.;!?"):
             break
     value = " ".join(words).strip()
-    if not value or all(x.lower() in STOP for x in words):
-        return None
+    if not value or all(x.lower() in STOP or x in FILLER_ZH for x in words):
+        return None                  # only function words or Chinese filler ("grep 一下 ...") is no pattern
     a = s + lead
     return value, (a, a + pos)
 

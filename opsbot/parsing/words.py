@@ -42,6 +42,9 @@ PHRASES = [
     (re.compile(r"\brun(ning|s)?\s+out\s+of\b"), "runout of"),
     (re.compile(r"\bfill(ing|s|ed)?\s+up\b"), "fillup"),
     (re.compile(r"\bup\s+and\s+running\b"), "running"),
+    # "who's using all the cpu", "what is eating up most of the memory": a process consumer question
+    (re.compile(r"\b(using|eating|hogging|consuming|chewing|burning|taking)\s+(up\s+)?(all|most)\s+(of\s+)?(the\s+)?"),
+     "eating "),
     (re.compile(r"\bwhat'?s\b"), "what is"),
     (re.compile(r"\bhow'?s\b"), "how is"),
     (re.compile(r"\bisn'?t\b"), "is not"),
@@ -65,7 +68,7 @@ SYNONYMS = {
     "processor": "cpu", "cpus": "cpu", "core": "cpu", "compute": "cpu",
     "ram": "memory", "mem": "memory", "memory": "memory", "heap": "memory", "rss": "memory",
     "storage": "disk", "drive": "disk", "hdd": "disk", "ssd": "disk", "filesystem": "disk", "fs": "disk",
-    "volume": "disk", "partition": "disk", "disc": "disk",
+    "volume": "disk", "partition": "disk", "disc": "disk", "inode": "disk",
     "utilisation": "usage", "utilization": "usage", "utilis": "usage", "utiliz": "usage", "util": "usage",
     "consumption": "usage", "use": "usage", "using": "usage", "used": "usage", "usage": "usage",
     # verbs

@@ -19,18 +19,18 @@ def durations(lex, text):
 
 @pytest.mark.parametrize("text, want", [
     ("cpu in the last 30 minutes", "30m"), ("past 2h", "2h"), ("over the last day", "1d"), ("the last hour", "1h"),
-    ("half an hour", "30m"), ("an hour and a half", "90m"), ("last 90 seconds", "90s"), ("past 2 weeks", "2w"),
+    ("half an hour", "30m"), ("an hour and a half", "90m"), ("last 90 seconds", "90s"), ("past 2 weeks", "14d"),
     ("1h30m", "90m"), ("2 hours 15 minutes", "135m"), ("over the past 3 days", "3d"), ("last 45 mins", "45m"),
     ("a couple of hours", "2h"), ("24 hours", "1d"),
     ("过去6小时", "6h"), ("最近两小时", "2h"), ("最近一天", "1d"), ("最近3小时", "3h"), ("半小时", "30m"),
-    ("一个半小时", "90m"), ("最近30分钟", "30m"), ("过去一周", "1w"), ("最近十二个小时", "12h"),
+    ("一个半小时", "90m"), ("最近30分钟", "30m"), ("过去一周", "7d"), ("最近十二个小时", "12h"),
 ])
 def test_durations_are_prometheus_durations(lex, text, want):
     assert durations(lex, text) == [(want, False)]
 
 
 @pytest.mark.parametrize("text, want", [
-    ("forecast disk for the next 6 hours", "6h"), ("over the next week", "1w"), ("in the coming 2 days", "2d"),
+    ("forecast disk for the next 6 hours", "6h"), ("over the next week", "7d"), ("in the coming 2 days", "2d"),
     ("未来12小时", "12h"), ("接下来三天", "3d"),
 ])
 def test_future_durations_are_marked_for_a_horizon(lex, text, want):
@@ -147,3 +147,12 @@ def test_promql_in_backticks_and_unquoted(web):
         {"promql": "rate(node_network_receive_bytes_total[5m])", "window": "2h"}
     assert web.parse("run promql sum by (job) (rate(http_requests_total[5m]))").params == \
         {"promql": "sum by (job) (rate(http_requests_total[5m]))"}
+
+
+@pytest.mark.parametrize("text", ["find 404s in nginx logs", "count the 502s on web-1", "any 500s?"])
+def test_status_codes_in_the_plural_are_not_seconds(lex, text):
+    assert durations(lex, text) == []
+
+
+def test_seconds_after_a_time_word_still_count(lex):
+    assert durations(lex, "cpu over the last 300s") == [("5m", False)]

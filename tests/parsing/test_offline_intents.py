@@ -33,6 +33,11 @@ PHRASINGS = [
     ("roll out v1.5.0 to qwen-72b", "llm.deploy", {"deployment": "qwen-72b", "version": "v1.5.0"}),
     ("embedder 回退到上一个版本", "llm.rollback", {"deployment": "embedder"}),
     ("share the daily report", "digest.send", {}),
+    # general rules added after heldout3: process-consumer phrasing, nested pattern contexts, Chinese filler
+    ("who's using all the memory on redis-eu?", "process.top", {"host": "redis-eu"}),
+    ("find lines matching timeout in haproxy logs", "logs.search", {"pattern": "timeout", "service": "haproxy"}),
+    ("grep 一下 kafka 日志里的 ISR", "logs.search", {"pattern": "ISR", "service": "kafka"}),
+    ("find 404s in haproxy logs", "logs.search", {"pattern": "404s", "service": "haproxy"}),
 ]
 
 

@@ -46,3 +46,17 @@ def test_destructive_words_inside_a_search_pattern_or_promql_are_data(web):
 def test_a_follow_up_cannot_smuggle_a_destructive_word(web):
     first = web.parse("restart nginx on web-1")
     assert web.parse("and delete it on web-2", previous=first).intent is None
+
+
+def test_an_unquoted_chinese_destructive_verb_is_the_request_not_a_pattern(web):
+    """"把 web-1 上的日志全删了" asks to delete logs; only a quoted pattern makes 删除 data."""
+    assert web.parse("把 web-1 上的日志全删了").intent is None
+    task = web.parse("搜索 web-1 上包含 “删除失败” 的日志")
+    assert (task.intent, task.params.get("pattern")) == ("logs.search", "删除失败")
+
+
+def test_a_change_verb_in_a_question_goes_to_its_change_when_every_gate_passes(web):
+    """"释放 web-2 的磁盘空间" reads closest to a disk question, but 释放 (free) is the cleanup's own verb."""
+    task = web.parse("释放 web-2 的磁盘空间")
+    assert (task.intent, task.params) == ("disk.cleanup", {"host": "web-2"})
+    assert web.parse("释放 web-2 的磁盘空间然后删掉日志").intent is None
