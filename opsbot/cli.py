@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from opsbot.yamlsource import SourceError
@@ -62,9 +63,13 @@ def cmd_chat(args) -> int:
     from opsbot.frontends.console import Console
     lab = None
     if args.lab:
-        from opsbot.lab import Lab
+        from opsbot.lab import Lab, LabUnavailable
         print("starting the local lab (sshd, Prometheus, node_exporter, demo services)…", flush=True)
-        lab = Lab.start()
+        try:
+            lab = Lab.start()
+        except LabUnavailable as e:
+            print(f"opsbot: the lab cannot start: {e}", file=sys.stderr)
+            return 1
         args.config = str(lab.config_path)
         print(f"lab config: {lab.config_path}", flush=True)
     try:
@@ -91,6 +96,37 @@ def cmd_serve(args) -> int:
     from opsbot.frontends.slack import serve
     return serve(_config(args), mode=args.mode, host=args.host, port=args.port, workers=args.workers,
                  parser=args.parser)
+
+
+def cmd_digest_run(args) -> int:
+    """Run one digest now and print it; with --post, also post it to its Slack channel. No slot is
+    claimed: whoever runs this (by hand, from cron) asked for this digest now."""
+    from opsbot.app import build_app
+    from opsbot.frontends.console import render
+    from opsbot.scheduler import DIGEST_INTENT
+    config = _config(args)
+    digest = config.digests.get(args.name)
+    if digest is None:
+        known = ", ".join(config.digests) or "none configured"
+        print(f"opsbot digest run: there is no digest called {args.name!r} (known: {known})", file=sys.stderr)
+        return 2
+    if args.post and not config.slack.bot_token:
+        print("opsbot digest run: --post needs Slack: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token",
+              file=sys.stderr)
+        return 2
+    with build_app(config, "offline") as app:      # a digest parses nothing; no LLM needed
+        reply = app.pipeline.run_scheduled(DIGEST_INTENT, {"name": args.name}, actor=args.actor)
+    print(render(reply, lambda: Path(tempfile.mkdtemp(prefix="opsbot-charts-"))), flush=True)
+    if args.post:
+        from opsbot.frontends.slack.client import web_client
+        from opsbot.frontends.slack.outbound import Outbox
+        try:
+            ts = Outbox(web_client(config.slack)).post(digest.channel, reply)
+        except Exception as e:
+            print(f"opsbot digest run: posting to {digest.channel} failed: {type(e).__name__}: {e}", file=sys.stderr)
+            return 1
+        print(f"posted to {digest.channel} (ts {ts})", flush=True)
+    return 1 if reply.kind == "error" else 0
 
 
 def cmd_rules_check(args) -> int:
@@ -167,9 +203,9 @@ def cmd_eval(args) -> int:
                show_misses=not args.quiet)
 
 
-def cmd_lab(args) -> int:
+def cmd_lab(argv: list[str]) -> int:
     from opsbot.lab.__main__ import main as lab_main
-    return lab_main()
+    return lab_main(argv)
 
 
 def build_argparser() -> argparse.ArgumentParser:
@@ -199,6 +235,14 @@ def build_argparser() -> argparse.ArgumentParser:
     sv.add_argument("--workers", type=int, default=None, help="threads for slow work (default 8)")
     sv.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
     sv.set_defaults(func=cmd_serve)
+
+    d = sub.add_parser("digest", help="scheduled digests")
+    dsub = d.add_subparsers(dest="digest_command", required=True)
+    dr = dsub.add_parser("run", parents=[common], help="run one digest now and print it (--post: also to Slack)")
+    dr.add_argument("name", help="a digest name from the config's `digests:`")
+    dr.add_argument("--post", action="store_true", help="also post it to the digest's Slack channel")
+    dr.add_argument("--actor", default="cli", help="who the audit trail says ran it (default: cli)")
+    dr.set_defaults(func=cmd_digest_run)
 
     r = sub.add_parser("rules", help="check or test rule packs")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -236,12 +280,16 @@ def build_argparser() -> argparse.ArgumentParser:
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
     e.set_defaults(func=cmd_eval)
 
-    lab = sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C")
-    lab.set_defaults(func=cmd_lab)
+    # `opsbot lab …` hands its options to python -m opsbot.lab (see main); listed here for --help.
+    sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C",
+                   add_help=False)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lab"]:
+        return cmd_lab(argv[1:])
     args = build_argparser().parse_args(argv)
     try:
         return args.func(args)
