@@ -154,9 +154,17 @@ class SlackConfig(Strict):
 
 
 class DigestConfig(Strict):
-    channel: str
-    schedule: str = "09:00"            # HH:MM UTC, daily
-    intents: list[str] = Field(default_factory=lambda: ["alerts.list", "targets.status"])
+    channel: str = Field(min_length=1)     # a Slack channel id (C0123…) or name
+    # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
+    schedule: str | list[str] = "09:00"
+    intents: list[str] = Field(default_factory=lambda: ["alerts.list", "targets.status"], min_length=1)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | list[str]) -> str | list[str]:
+        from opsbot.scheduler.schedule import parse_schedule
+        parse_schedule(v)
+        return v
 
 
 class _WellKnownEnv(PydanticBaseSettingsSource):
@@ -200,6 +208,15 @@ class Config(BaseSettings):
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
     approval_ttl: str = "15m"           # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)   # the file this came from, for messages
+
+    @field_validator("digests")
+    @classmethod
+    def _digest_names(cls, v: dict[str, DigestConfig]) -> dict[str, DigestConfig]:
+        # The name is the digest.send intent's `name` param, so it follows that param's pattern.
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+                raise ValueError(f"digest name {name!r} must be 1-40 letters, digits, '_' or '-'")
+        return v
 
     @field_validator("approval_ttl")
     @classmethod

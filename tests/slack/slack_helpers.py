@@ -32,7 +32,7 @@ def closed_port() -> int:
 
 
 def write_config(directory: Path, *, prometheus_url: str | None = None, slack: dict | None = None,
-                 extra_rules: Path | None = None) -> Path:
+                 extra_rules: Path | None = None, digests: dict | None = None) -> Path:
     nobody = closed_port()
     known_hosts = directory / "known_hosts"
     known_hosts.write_text("")
@@ -50,6 +50,8 @@ def write_config(directory: Path, *, prometheus_url: str | None = None, slack: d
     }
     if extra_rules:
         data["rules"] = {"dirs": [str(extra_rules)]}
+    if digests:
+        data["digests"] = digests
     path = directory / "opsbot.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

@@ -99,6 +99,22 @@ class Outbox:
             self.upload_images(reply, where.channel, where.thread_ts or ts)
         return ts
 
+    def post(self, channel: str, reply: Reply) -> str:
+        """A message nobody asked for in chat (a scheduled digest): the top level of `channel`, charts
+        uploaded into its thread. Returns the message's ts; raises when Slack refuses it."""
+        reply = reply.model_copy(update={"ephemeral": False, "buttons": []})   # no one to show it to privately
+        text, blocks = bk.render(reply)
+        try:
+            resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                unfurl_links=False, unfurl_media=False)
+        except SlackApiError as e:
+            if e.response.get("error") not in BLOCK_ERRORS:
+                raise
+            resp = self.client.chat_postMessage(channel=channel, text=self._plain(reply), unfurl_links=False)
+        # Uploads need the channel's id; the answer has it even when `channel` was a name like "#ops".
+        self.upload_images(reply, resp.get("channel") or channel, resp["ts"])
+        return resp["ts"]
+
     def _post(self, where: Where, text: str, blocks: list[dict], reply: Reply) -> str | None:
         try:
             return self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts, text=text,

@@ -14,6 +14,7 @@ from opsbot.frontends.slack import http_server
 from opsbot.frontends.slack.bolt_app import build_bolt_app
 from opsbot.frontends.slack.client import web_client
 from opsbot.frontends.slack.frontend import SlackFrontend
+from opsbot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,11 @@ class SlackService:
         self._socket: SocketModeHandler | None = None
         self._stop = threading.Event()
         threading.Thread(target=self._housekeeping, name="opsbot-slack-sweep", daemon=True).start()
+        # Scheduled digests, posted by this front end. Every replica runs one; the store's slot claim
+        # makes sure each digest is posted once.
+        self.scheduler: Scheduler | None = None
+        if app.config.digests:
+            self.scheduler = Scheduler(app.pipeline, self.frontend.out.post).start()
 
     def _housekeeping(self, every: float = 900.0) -> None:
         while not self._stop.wait(every):
@@ -93,6 +99,8 @@ class SlackService:
 
     def close(self) -> None:
         self._stop.set()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self._socket is not None:
             try:
                 self._socket.close()
