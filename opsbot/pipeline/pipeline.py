@@ -205,7 +205,7 @@ class Pipeline:
             ctx = ExecutionContext(config=self.config, progress=progress,
                                    extras={"rules": self.rules,
                                            # a digest's parts are audited as whoever asked for the digest
-                                           "run_intent": lambda intent, params=None: self._run_internal(
+                                           "run_intent": lambda intent, params=None: self._run_unattended(
                                                intent, params, user)})
             reply = executor.run(action, ctx)
             if reply.kind == "error":
@@ -226,40 +226,32 @@ class Pipeline:
         return reply
 
     def run_scheduled(self, intent: str, params: dict | None = None, actor: str = "scheduler") -> Reply:
-        """Run an intent nobody asked for in chat (a scheduled digest, `opsbot digest run`): plan it,
-        refuse it when it needs approval (no one is there to approve), execute and audit it as `actor`.
+        """Run an intent nobody asked for in chat (a scheduled digest, `opsbot digest run`) as `actor`.
         Never raises: a failure becomes an error Reply (and is logged)."""
         try:
-            plan = self.engine.plan(Task(intent=intent, params=params or {}, confidence=1.0, parser="scheduler"))
-        except MissingParams as e:
-            return sanitize(Reply.error(f"The scheduled {intent} needs {', '.join(e.names)}. Nothing was run."))
-        except (BindError, PlanError) as e:
-            return sanitize(Reply.error(f"The scheduled {intent} cannot run: {e}. Nothing was run."))
-        try:
-            if plan.needs_approval:
-                self.store.audit(actor, "scheduled.refused", {"rule": plan.rule.id, "params": plan.bound.values,
-                                                              "reason": "needs approval"})
-                return sanitize(Reply.error(f"{intent} changes state and needs approval, so a schedule "
-                                            "cannot run it. Nothing was run."))
-            reply = self._execute(plan, actor, None, lambda text: None)
+            reply = self._run_unattended(intent, params, actor)
         except Exception as e:   # the store is down, or the like: still an answer for the channel
             log.exception("scheduled %s failed", intent)
             reply = Reply.error(f"The scheduled {intent} failed on my side ({type(e).__name__}: {e}). "
                                 "The error is logged.")
         return sanitize(reply)
 
-    def _run_internal(self, intent: str, params: dict | None = None, user: str = "opsbot") -> Reply:
-        """For the bot's own executors (digests): run a read-only intent without a chat request. A part
-        that does not fit the rules becomes an error Reply, so the rest of the digest still goes out."""
+    def _run_unattended(self, intent: str, params: dict | None = None, actor: str = "opsbot") -> Reply:
+        """Plan and run an intent with nobody in the conversation: a schedule, or a part of a digest.
+        What needs a parameter or an approval nobody can give here becomes an error Reply, so the rest
+        of a digest still goes out."""
         try:
-            plan = self.engine.plan(Task(intent=intent, params=params or {}, confidence=1.0, parser="internal"))
+            plan = self.engine.plan(Task(intent=intent, params=params or {}, confidence=1.0, parser="unattended"))
         except MissingParams as e:
-            return Reply.error(f"{intent} needs {', '.join(e.names)}, which a digest does not give it.")
+            return Reply.error(f"{intent} needs {', '.join(e.names)}, which a digest does not give it. "
+                               "Nothing was run.")
         except (BindError, PlanError) as e:
-            return Reply.error(f"{intent} cannot run here: {e}")
+            return Reply.error(f"{intent} cannot run here: {e}. Nothing was run.")
         if plan.needs_approval:
-            return Reply.error(f"{intent} needs approval and cannot run inside a digest.")
-        return self._execute(plan, user, None, lambda text: None)
+            self.store.audit(actor, "scheduled.refused", {"rule": plan.rule.id, "params": plan.bound.values,
+                                                          "reason": "needs approval"})
+            return Reply.error(f"{intent} needs approval and cannot run inside a digest. Nothing was run.")
+        return self._execute(plan, actor, None, lambda text: None)
 
     @staticmethod
     def _decided_text(rec) -> str:

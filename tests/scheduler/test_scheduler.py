@@ -186,7 +186,7 @@ rules:
     Scheduler(app.pipeline, posts).tick(NINE + timedelta(seconds=5))
     started = {r["data"]["intent"] for r in app.store.audit_rows(1000) if r["kind"] == "execution.started"}
     [(_, reply)] = posts.sent
-    assert "• cache.flush: cache.flush needs approval and cannot run inside a digest." in reply.text
+    assert "• cache.flush: cache.flush needs approval and cannot run inside a digest. Nothing was run." in reply.text
     assert started == {"digest.send", "help"}
 
 
@@ -195,7 +195,7 @@ def test_an_intent_whose_required_params_a_digest_cannot_give_is_reported(make_a
     posts = Posts()
     Scheduler(make_app(digests).pipeline, posts).tick(NINE + timedelta(seconds=5))
     [(_, reply)] = posts.sent
-    assert "• process.top: process.top needs host, which a digest does not give it." in reply.text
+    assert "• process.top: process.top needs host, which a digest does not give it. Nothing was run." in reply.text
 
 
 def test_run_scheduled_refuses_an_intent_that_needs_approval_and_audits_it(make_app):
