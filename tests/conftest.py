@@ -1,11 +1,21 @@
 """Shared fixtures. `lab` is the real local lab (sshd, demo services, Prometheus) for the whole session."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from opsbot.testing import component_missing
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch):
+    """Every test says its own configuration: nothing from the runner's environment (an OPENAI_API_KEY
+    would switch the parser to auto, an OPSBOT_DATABASE_URL the store) leaks in."""
+    for var in list(os.environ):
+        if var.startswith(("SLACK_", "OPSBOT_", "OPENAI_")):
+            monkeypatch.delenv(var)
 
 
 def need_sshd() -> None:

@@ -7,18 +7,11 @@ from opsbot.config import Config, Inventory
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
+from opsbot.rules.tester import SAMPLE_INVENTORY
 from opsbot.task import Task
 from opsbot.yamlsource import SourceError
 
-INVENTORY = {
-    "hosts": {
-        "web-1": {"address": "10.0.0.11", "groups": ["web"], "services": ["nginx", "api"]},
-        "web-2": {"address": "10.0.0.12", "groups": ["web"], "services": ["nginx", "api"]},
-        "db-1": {"address": "10.0.0.21", "groups": ["db"], "services": ["postgresql"]},
-        "gpu-1": {"address": "10.0.0.31", "groups": ["llm"], "services": ["vllm"]},
-    },
-    "deployments": {"llama-chat": {"host": "gpu-1", "service": "vllm"}},
-}
+INVENTORY = SAMPLE_INVENTORY      # web-1, web-2 (web), db-1 (db), gpu-1 (llm); deployment llama-chat
 DEFAULT_INTENTS = ["help", "metrics.cpu", "metrics.memory", "metrics.disk", "metrics.query", "metrics.forecast",
                    "alerts.list", "targets.status", "service.status", "service.restart", "process.top",
                    "disk.cleanup", "logs.search", "logs.errors", "llm.status", "llm.scale", "llm.deploy",

@@ -2,19 +2,9 @@
 only the bot's own intents, so no outside server is needed."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from digest_helpers import write_config
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_settings(monkeypatch):
-    """The tests' config files say everything; nothing from the runner's environment leaks in."""
-    for var in list(os.environ):
-        if var.startswith(("SLACK_", "OPSBOT_", "OPENAI_")):
-            monkeypatch.delenv(var)
 
 
 @pytest.fixture

@@ -1,21 +1,11 @@
 """Fixtures for the Slack front end specs (the helpers they use are in slack_helpers.py)."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from opsbot.testing import component_missing
 
 from slack_helpers import SocketBot, start_socket_bot, stop_socket_bot
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_settings(monkeypatch):
-    """The tests' config files say everything; nothing from the runner's environment leaks in."""
-    for var in list(os.environ):
-        if var.startswith(("SLACK_", "OPSBOT_", "OPENAI_")):
-            monkeypatch.delenv(var)
 
 
 @pytest.fixture
