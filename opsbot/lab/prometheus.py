@@ -134,6 +134,29 @@ def _wait(what: str, ready, process: _Process, timeout: float) -> None:
         time.sleep(0.1)
 
 
+def _start_on_free_port(name: str, workdir: Path, argv, ready_path: str, timeout: float) -> tuple[int, _Process]:
+    """Start `argv(port)` on a free loopback port and wait until GET ready_path answers 200. Tried three
+    times: the free port may be taken between probing it and the server binding it."""
+    last_error: LabError | None = None
+    for _ in range(3):
+        port = free_port()
+        process = _spawn(name, argv(port), workdir / f"{name}-{port}.log")
+
+        def ready() -> bool:
+            try:
+                return _get(f"http://127.0.0.1:{port}{ready_path}")[0] == 200
+            except OSError:
+                return False
+        try:
+            _wait(f"{name} on 127.0.0.1:{port}", ready, process, timeout)
+        except LabError as e:
+            process.stop()
+            last_error = e
+            continue
+        return port, process
+    raise last_error or LabError(f"{name} did not start")
+
+
 # ---------------------------------------------------------------------------------------------- node_exporter
 
 @dataclass
@@ -159,27 +182,11 @@ def start_node_exporter(workdir: Path, timeout: float = 15.0) -> NodeExporter:
     """Start node_exporter on a free loopback port; returns once /metrics answers."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    last_error: LabError | None = None
-    for _ in range(3):                       # the free port may be taken between probe and bind
-        port = free_port()
-        address = f"127.0.0.1:{port}"
-        argv = [NODE_EXPORTER, f"--web.listen-address={address}", "--collector.disable-defaults",
+    def argv(port: int) -> list[str]:
+        return [NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
                 *(f"--collector.{c}" for c in NODE_COLLECTORS), "--log.level=warn"]
-        process = _spawn("node_exporter", argv, workdir / f"node_exporter-{port}.log")
-
-        def ready() -> bool:
-            try:
-                return _get(f"http://{address}/metrics")[0] == 200
-            except OSError:
-                return False
-        try:
-            _wait(f"node_exporter on {address}", ready, process, timeout)
-        except LabError as e:
-            process.stop()
-            last_error = e
-            continue
-        return NodeExporter(address=address, _process=process)
-    raise last_error or LabError("node_exporter did not start")
+    port, process = _start_on_free_port("node_exporter", workdir, argv, "/metrics", timeout)
+    return NodeExporter(address=f"127.0.0.1:{port}", _process=process)
 
 
 # ---------------------------------------------------------------------------------------------- Prometheus
@@ -291,37 +298,21 @@ def start_prometheus(workdir: Path, targets: list[dict], rules_yaml: str | None 
         raise LabError(f"promtool rejects {config}: {(check.stdout + check.stderr).strip()[-2000:]}")
     data = workdir / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
-    last_error: LabError | None = None
-    for _ in range(3):
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        argv = [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
+    def argv(port: int) -> list[str]:
+        return [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
                 f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=90d",
                 "--log.level=warn", *(extra_args or [])]
-        process = _spawn("prometheus", argv, workdir / f"prometheus-{port}.log")
-        server = PrometheusServer(url=url, data_dir=data, _process=process)
-
-        def ready() -> bool:
-            try:
-                return _get(f"{url}/-/ready")[0] == 200
-            except OSError:
-                return False
-        try:
-            _wait(f"Prometheus on {url}", ready, process, timeout)
-        except LabError as e:
-            process.stop()
-            last_error = e
-            continue
-        try:
-            distinct = {(t["job"], t["address"], t.get("path", "/metrics"), tuple(sorted(t.get("labels", {}).items())))
-                        for t in targets}
-            _wait(f"first scrapes and rule evaluations on {url}", lambda: _settled(server, len(distinct)),
-                  process, timeout)
-        except BaseException:
-            process.stop()
-            raise
-        return server
-    raise last_error or LabError("Prometheus did not start")
+    port, process = _start_on_free_port("prometheus", workdir, argv, "/-/ready", timeout)
+    server = PrometheusServer(url=f"http://127.0.0.1:{port}", data_dir=data, _process=process)
+    try:
+        distinct = {(t["job"], t["address"], t.get("path", "/metrics"), tuple(sorted(t.get("labels", {}).items())))
+                    for t in targets}
+        _wait(f"first scrapes and rule evaluations on {server.url}", lambda: _settled(server, len(distinct)),
+              process, timeout)
+    except BaseException:
+        process.stop()
+        raise
+    return server
 
 
 def _settled(server: PrometheusServer, expected_targets: int) -> bool:
