@@ -45,7 +45,8 @@ class BotExecutor:
             rule = rules.primary(intent)
             example = example_with_names(rule.examples.en[0], self.config) if rule.examples.en else ""
             zh = example_with_names(rule.examples.zh[0], self.config) if rule.examples.zh else ""
-            flag = " (approval)" if any(r.needs_approval for r in rules.by_intent[intent]) else ""
+            needs = any(r.needs_approval for r in rules.by_intent[intent])
+            flag = " (needs approval)" if needs and "approv" not in rule.summary.lower() else ""
             rows.append([intent, rule.summary + flag, example, zh])
         return Reply(text="Here is what I can do. Ask in plain English or Chinese; state-changing commands "
                           "wait for a second person's approval.",

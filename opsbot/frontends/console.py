@@ -5,6 +5,7 @@ import re
 import shlex
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -21,13 +22,34 @@ HELP = """Console commands:
 Anything else is a request, e.g. `cpu on web-1 last 6h` or `重启 web-1 上的 nginx`."""
 
 
+CELL = 60   # widest column before cells are cut (the last column is never cut)
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def fit(text: str, cols: int) -> str:
+    out, used = [], 0
+    for c in text:
+        w = width(c)
+        if used + w > cols:
+            return "".join(out[:-1]) + "…"
+        out.append(c)
+        used += w
+    return "".join(out) + " " * (cols - used)
+
+
 def render_table(table: Table) -> str:
     cols = table.columns
     rows = [[str(c) for c in r] + [""] * (len(cols) - len(r)) for r in table.rows]
-    widths = [min(60, max([len(cols[i])] + [len(r[i]) for r in rows])) for i in range(len(cols))]
-    fmt = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths)).rstrip()
-    out = ([table.title] if table.title else []) + [fmt(cols), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
-    return "\n".join(out)
+    widths = [min(CELL, max(width(x) for x in [cols[i]] + [r[i] for r in rows])) for i in range(len(cols))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(fit(c, w) for c, w in zip(cells[:-1], widths)) + "  " + cells[-1] if len(cells) > 1 else cells[0]
+    out = ([table.title] if table.title else []) + [line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    return "\n".join(l.rstrip() for l in out)
 
 
 def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
