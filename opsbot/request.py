@@ -6,6 +6,9 @@ import uuid
 from pydantic import BaseModel, Field
 
 
+MAX_CHARS = 2000   # longer text is a pasted log, not a request; parsing cost grows with length
+
+
 class Request(BaseModel):
     text: str
     user: str

@@ -6,6 +6,7 @@ import shlex
 import sys
 import tempfile
 import unicodedata
+import uuid
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -83,7 +84,7 @@ class Console:
         self.read = read
         self.out = out
         self._charts_dir = charts_dir
-        self.session = "console"
+        self.session = f"console-{uuid.uuid4().hex[:8]}"   # one conversation per console run
         self.last_request: str | None = None
 
     def charts_dir(self) -> Path:

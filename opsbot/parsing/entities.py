@@ -461,7 +461,7 @@ def _names(text, lex: Lexicon, free, take) -> None:
             continue
         a, b, n, opts = hit
         raw = text[a:b]
-        before, after = text[:a], text[b:]
+        before, after = text[max(0, a - 60):a], text[b:b + 60]    # the words around a name, not the whole text
         strong_group = bool(GROUP_AFTER_EN.match(after) or GROUP_BEFORE_EN.search(before)
                             or GROUP_AFTER_ZH.match(after) or GROUP_BEFORE_ZH.search(before))
         wordlike = raw.lower() in lex.vocabulary or stem(raw) in lex.vocabulary

@@ -27,6 +27,7 @@ from opsbot.parsing.similarity import ExampleIndex
 from opsbot.parsing.words import FOLLOW_UP_EN, FOLLOW_UP_ZH, STOP, apply_phrases, normalise_word, stem
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec, Rule
+from opsbot.request import MAX_CHARS
 from opsbot.task import Suggestion, Task
 
 READ_THRESHOLD = 0.34          # best score a read-only intent needs
@@ -144,6 +145,9 @@ class OfflineParser:
     # ------------------------------------------------------------------------------------ public API
 
     def parse(self, text: str, previous: Task | None = None) -> Task:
+        if len(text) > MAX_CHARS:    # a pasted log, not a request: refuse fast rather than scan it
+            return Task(intent=None, parser=self.name, note=f"the message is {len(text)} characters; "
+                        f"requests are at most {MAX_CHARS}")
         a = self._analyse(text)
         if previous is not None and previous.intent in self.info and self._is_follow_up(a):
             task = self._follow_up(a, previous)

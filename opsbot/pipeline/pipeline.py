@@ -15,13 +15,17 @@ from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.clarify import question_for
 from opsbot.pipeline.sanitize import sanitize
 from opsbot.reply import Button, Reply
-from opsbot.request import Request
+from opsbot.request import MAX_CHARS, Request
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
 from opsbot.task import Task
 
 log = logging.getLogger(__name__)
+
+QUESTION_TTL = timedelta(minutes=15)   # an unanswered clarifying question lapses after this
+FOLLOW_UP_TTL = timedelta(hours=2)     # "and on web-2?" refers to a task at most this old
+UNADDRESSED_MIN = 0.7                  # thread messages not addressed to the bot must parse this clearly
 
 
 def utcnow() -> datetime:
@@ -111,7 +115,16 @@ class Pipeline:
     # ---- the flow -----------------------------------------------------------------------------
 
     def _handle(self, req: Request, progress: Progress) -> Reply:
-        last, pending = self.store.load_conversation(req.conversation)
+        if len(req.text) > MAX_CHARS:
+            return Reply.error(f"That message is {len(req.text)} characters long; I take requests of up to "
+                               f"{MAX_CHARS}. To search logs for a long text, quote its distinctive part. "
+                               "Nothing was run.")
+        last, stored_pending = self.store.load_conversation(req.conversation)
+        now = self.now()
+        pending = stored_pending if self._fresh(stored_pending, QUESTION_TTL, now, asked=req.user) else None
+        last = last if self._fresh(last, FOLLOW_UP_TTL, now) else None
+        # A question put to someone else stays open for them; this message neither answers nor clears it.
+        others = stored_pending if stored_pending and not pending and self._fresh(stored_pending, QUESTION_TTL, now) else None
         previous = Task(**pending) if pending else (Task(**last) if last else None)
         started = time.perf_counter()
         task = self.parser.parse(req.text, previous=previous)
@@ -119,15 +132,16 @@ class Pipeline:
             task = self._answer_to_question(req.text, previous, task)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
 
+        if not req.addressed and not pending and (task.intent is None or task.confidence < UNADDRESSED_MIN):
+            return Reply(text="", kind="ignored")     # people talking in the thread, not to the bot
         if task.intent is None:
-            if not req.addressed and not pending:
-                return Reply(text="", kind="ignored")
             return self._not_understood(task)
         try:
             plan = self.engine.plan(task)
         except MissingParams as e:
             task.missing = e.names
-            self.store.save_conversation(req.conversation, last, task.model_dump(include={"intent", "params", "missing"}))
+            question = {**task.model_dump(include={"intent", "params", "missing"}), "asked": req.user, "at": now.isoformat()}
+            self.store.save_conversation(req.conversation, last, question)
             return question_for(task, e.names, self.rules, self.config)
         except BindError as e:
             return Reply.error(f"{e} Nothing was run.")
@@ -136,7 +150,8 @@ class Pipeline:
         except PlanError as e:
             return Reply.error(f"I can't do that: {e}. Nothing was run.")
 
-        self.store.save_conversation(req.conversation, {"intent": task.intent, "params": plan.bound.values}, None)
+        self.store.save_conversation(req.conversation, {"intent": task.intent, "params": plan.bound.values,
+                                                        "at": now.isoformat()}, others)
         refusal = may_ask(self.config, req.user, plan.rule) or self._rate_limited(req.user, plan)
         if refusal:
             self.store.audit(req.user, "request.refused", {"request": req.id, "rule": plan.rule.id, "reason": refusal})
@@ -144,6 +159,15 @@ class Pipeline:
         if plan.needs_approval:
             return self._ask_approval(req, plan)
         return self._execute(plan, req.user, req.id, progress)
+
+    @staticmethod
+    def _fresh(state: dict | None, ttl: timedelta, now: datetime, asked: str | None = None) -> bool:
+        """A stored question or last task still counts: recent enough, and (for a question) put to `asked`."""
+        if not state or "at" not in state:
+            return False
+        if asked is not None and state.get("asked") != asked:
+            return False
+        return now - datetime.fromisoformat(state["at"]) <= ttl
 
     def _answer_to_question(self, text: str, pending: Task, parsed: Task) -> Task:
         """The message answers our clarifying question: merge it into the pending task. When the parser

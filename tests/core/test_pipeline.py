@@ -175,3 +175,36 @@ def test_votes_and_corrections_are_stored(app):
     row = next(r for r in app.store.export_feedback() if r["request_id"] == reply.request_id)
     assert row["votes"]["down"] == 1
     assert row["correction"]["intent"] == "service.restart"
+
+
+def test_an_unanswered_question_lapses(app):
+    ask(app, "restart nginx")
+    app.clock.t += timedelta(minutes=16)
+    reply = ask(app, "web-1")
+    assert reply.kind != "approval"
+
+
+def test_a_question_put_to_alice_is_not_answered_by_someone_else(app):
+    ask(app, "search the logs", user="alice")
+    other = ask(app, "hello there, anyone around?", user="carol")
+    assert other.kind == "info" and executions(app) == []
+    answer = ask(app, "connection reset", user="alice")
+    assert "connection reset" in answer.text or answer.kind == "error"
+    row = next(r for r in app.store.export_feedback() if r["text"] == "connection reset")
+    assert row["task"]["intent"] == "logs.search" and row["task"]["params"]["pattern"] == "connection reset"
+
+
+def test_people_talking_in_a_thread_are_not_taken_as_requests(app):
+    ask(app, "top processes on web-1")
+    chatter = app.pipeline.handle(Request(text="hey alice are you on the bridge?", user="dan", channel="c",
+                                          thread="t1", frontend="test", addressed=False))
+    assert chatter.kind == "ignored"
+    follow = app.pipeline.handle(Request(text="and on web-2?", user="dan", channel="c", thread="t1",
+                                         frontend="test", addressed=False))
+    assert follow.kind != "ignored"
+    assert len(executions(app)) == 2
+
+
+def test_a_pasted_log_is_refused_quickly_and_nothing_runs(app):
+    reply = ask(app, "restart nginx on web-1 " + "x" * 5000)
+    assert reply.kind == "error" and "characters" in reply.text and executions(app) == []

@@ -242,6 +242,17 @@ def test_a_mention_in_my_thread_arrives_as_two_events_and_is_answered_once(bot):
     assert count_requests(bot, "and on web-2?") == 1
 
 
+def test_a_mention_in_my_thread_is_answered_even_when_its_message_event_comes_first(bot):
+    first = bot.mention("restart nginx on web-1")
+    bot.posted(thread_ts=first["ts"])
+    ts = fs.new_ts()
+    mention = fs.app_mention("thanks, what now?", user="UBOB", channel=CHANNEL, ts=ts, thread_ts=first["ts"])
+    bot.event(fs.message(mention["text"], user="UBOB", channel=CHANNEL, ts=ts, thread_ts=first["ts"]))
+    bot.event(mention)
+    calls = bot.posted(count=2, thread_ts=first["ts"])
+    assert "not sure what you want" in calls[1].params["text"], "addressed to the bot, so it answers"
+
+
 def test_old_de_duplication_keys_are_forgotten(bot):
     assert bot.store.mark_event_processed("slack:event:T0FAKE:Ev-old")
     assert not bot.store.mark_event_processed("slack:event:T0FAKE:Ev-old")

@@ -180,7 +180,9 @@ class SlackFrontend:
                 return
             text = "help"
         where = Where(channel=channel, thread_ts=thread, user_id=event["user"], dm=dm)
-        addressed = dm or event.get("type") == "app_mention"
+        # A mention comes as app_mention and as message; whichever is handled first is addressed.
+        addressed = dm or event.get("type") == "app_mention" or bool(
+            bot_user_id and f"<@{bot_user_id}>" in event.get("text", ""))
         self._answer(Request(text=text, user=self.name(event["user"]), channel=channel, thread=thread,
                              frontend=FRONTEND, addressed=addressed), where)
 
