@@ -298,3 +298,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as e:                      # a missing dataset, an unreadable file
+        print(f"opsbot: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except Exception as e:
+        from sqlalchemy.exc import SQLAlchemyError
+        if not isinstance(e, SQLAlchemyError):
+            raise
+        cause = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        print(f"opsbot: cannot use the database ({cause}); check database_url / OPSBOT_DATABASE_URL.",
+              file=sys.stderr)
+        return 2

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 QUESTION_TTL = timedelta(minutes=15)   # an unanswered clarifying question lapses after this
 FOLLOW_UP_TTL = timedelta(hours=2)     # "and on web-2?" refers to a task at most this old
 UNADDRESSED_MIN = 0.7                  # thread messages not addressed to the bot must parse this clearly
+TARGETS = "_targets"                   # stored with an approval: the hosts the approver was shown
 
 
 def utcnow() -> datetime:
@@ -63,7 +64,17 @@ class Pipeline:
         return reply
 
     def decide(self, approval_id: str, user: str, approve: bool, progress: Progress | None = None) -> Reply:
-        """An approver's click (or console answer). Approving twice, or on two replicas at once, runs once."""
+        """An approver's click (or console answer). Approving twice, or on two replicas at once, runs once.
+        Never raises: a failure becomes an error Reply (and is logged)."""
+        try:
+            reply = self._decide(approval_id, user, approve, progress or (lambda text: None))
+        except Exception as e:
+            log.exception("deciding approval %s failed", approval_id)
+            reply = Reply.error(f"Something went wrong on my side ({type(e).__name__}: {e}). The error is logged; "
+                                "try again or ask an admin.", approval_id=approval_id)
+        return sanitize(reply)
+
+    def _decide(self, approval_id: str, user: str, approve: bool, progress: Progress) -> Reply:
         rec = self.store.get_approval(approval_id)
         if rec is None:
             return Reply.error(f"There is no approval request {approval_id}.")
@@ -79,6 +90,23 @@ class Pipeline:
         if refusal:
             self.store.audit(user, "approval.refused", {"approval": approval_id, "reason": refusal})
             return Reply.error(refusal, approval_id=approval_id)
+        # What runs must be what was asked and approved: same rule, same hosts (the inventory or the
+        # rules may have changed since the request).
+        asked = {k: v for k, v in rec.params.items() if k != TARGETS}
+        try:
+            plan = self.engine.plan(Task(intent=rec.intent, params=asked, confidence=1.0, parser="approval"))
+            changed = None
+            if plan.rule.id != rec.rule_id:
+                changed = f"it now falls under the rule {plan.rule.id}, not {rec.rule_id}"
+            elif TARGETS in rec.params and [t.name for t in plan.action.targets] != rec.params[TARGETS]:
+                changed = (f"its hosts are now {', '.join(t.name for t in plan.action.targets)}, "
+                           f"not {', '.join(rec.params[TARGETS])}")
+        except (BindError, MissingParams, PlanError) as e:
+            changed = f"it no longer fits the rules: {e}"
+        if changed and approve:
+            self.store.audit(user, "approval.stale", {"approval": approval_id, "reason": changed})
+            return Reply.error(f"The request changed since it was asked ({changed}); nothing was run. Ask again.",
+                               approval_id=approval_id)
         if not self.store.decide_approval(approval_id, user, approve, self.now()):
             rec = self.store.get_approval(approval_id)
             return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
@@ -89,18 +117,12 @@ class Pipeline:
                          kind="info", approval_id=approval_id, decided=True)
         if not self.store.claim_approved(approval_id):
             return Reply(text="Already run.", kind="info", approval_id=approval_id)
-        task = Task(intent=rec.intent, params=rec.params, confidence=1.0, parser="approval")
-        try:
-            plan = self.engine.plan(task)
-        except (BindError, MissingParams, PlanError) as e:
-            return Reply.error(f"Approved, but the request no longer fits the rules ({e}); nothing was run.",
-                               approval_id=approval_id, decided=True)
-        reply = self._execute(plan, rec.requester, rec.request_id, progress or (lambda text: None))
+        reply = self._execute(plan, rec.requester, rec.request_id, progress)
         reply.text = f"Approved by {user}. {reply.text}"
         reply.approval_id = approval_id
         reply.request_id = rec.request_id
         reply.decided = True
-        return sanitize(reply)
+        return reply
 
     def vote(self, request_id: str, user: str, up: bool) -> None:
         self.store.add_feedback(request_id, user, vote=1 if up else -1)
@@ -204,12 +226,12 @@ class Pipeline:
     def _ask_approval(self, req: Request, plan: Plan) -> Reply:
         ttl = plan.rule.policy.approval.ttl or self.config.approval_ttl
         expires = self.now() + timedelta(seconds=parse_duration(ttl))
-        rec = self.store.create_approval(req.id, plan.rule.id, plan.rule.intent, plan.bound.values, req.user,
-                                         expires, channel=req.channel, thread=req.thread)
+        hosts = [t.name for t in plan.action.targets]
+        rec = self.store.create_approval(req.id, plan.rule.id, plan.rule.intent, {**plan.bound.values, TARGETS: hosts},
+                                         req.user, expires, channel=req.channel, thread=req.thread)
         self.store.audit(req.user, "approval.requested", {"approval": rec.id, "rule": plan.rule.id,
                                                           "params": plan.bound.values, "request": req.id})
         what = self.engine.reply_line(plan) or plan.rule.summary
-        hosts = [t.name for t in plan.action.targets]
         on = f" ({len(hosts)} hosts: {', '.join(hosts)})" if len(hosts) > 1 else ""
         roles = " or ".join(plan.rule.policy.approval.roles)
         return Reply(

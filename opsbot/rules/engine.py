@@ -67,7 +67,8 @@ def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[R
 
 
 def context(rule: Rule, bound: Bound, config: Config) -> dict[str, Any]:
-    """What templates see: the bound params, the target host names and ready-made matchers."""
+    """What templates see: the bound params, the target host names and ready-made matchers
+    (Rule.template_names lists these names for load-time checks)."""
     ctx: dict[str, Any] = {name: None for name in rule.params}
     ctx.update(bound.values)
     ctx.update({f"{k}_seconds": v for k, v in bound.seconds.items()})

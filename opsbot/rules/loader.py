@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from opsbot import yamlsource
 from opsbot.resources import shipped
-from opsbot.rules.render import SHELL_FIELDS, check_syntax
+from opsbot.rules.render import SHELL_FIELDS, check_template
 from opsbot.rules.schema import Pack, Rule
 from opsbot.yamlsource import Problem, SourceError
 
@@ -59,13 +59,14 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
         return []
     for i, rule in enumerate(pack.rules):
         rule.source, rule.line = src.file, src.line_of(("rules", i))
+        known = rule.template_names()
         for key, value in rule.action.fields().items():
             for text in _strings(value):
-                err = check_syntax(text, shell=key in SHELL_FIELDS)
+                err = check_template(text, known, shell=key in SHELL_FIELDS)
                 if err:
                     problems.append(Problem(src.file, src.line_of(("rules", i, "action", key)), f"rules.{i}.action.{key}", err))
         if rule.reply:
-            err = check_syntax(rule.reply)
+            err = check_template(rule.reply, known)
             if err:
                 problems.append(Problem(src.file, src.line_of(("rules", i, "reply")), f"rules.{i}.reply", err))
     return pack.rules

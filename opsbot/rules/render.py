@@ -7,7 +7,7 @@ import shlex
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 SHELL_FIELDS = {"command"}          # action fields that a shell will interpret
@@ -65,10 +65,15 @@ def render(source: str, context: dict[str, Any], shell: bool = False) -> str:
     return compile_template(source, shell).render(**context)
 
 
-def check_syntax(source: str, shell: bool = False) -> str | None:
-    """None if the template compiles, else the error as a sentence."""
+def check_template(source: str, known: set[str], shell: bool = False) -> str | None:
+    """None if the template compiles and uses only `known` names, else the problem as a sentence."""
+    env = _ENVS[shell]
     try:
-        compile_template(source, shell)
+        names = meta.find_undeclared_variables(env.parse(source))
     except TemplateSyntaxError as e:
         return f"template syntax error: {e.message} (template line {e.lineno})"
+    unknown = sorted(names - known)
+    if unknown:
+        return (f"the template uses {', '.join(unknown)}, which this rule does not define "
+                f"(it may use: {', '.join(sorted(known))})")
     return None

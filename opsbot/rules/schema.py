@@ -11,6 +11,8 @@ from opsbot.durations import parse_duration
 ParamType = Literal["host", "group", "service", "deployment", "duration", "integer", "enum", "text",
                     "promql", "version"]
 EXECUTORS = ("prometheus", "ssh", "logs", "bot")
+# Names every template may use besides the rule's params (the engine's `context` provides them).
+CONTEXT_NAMES = {"targets", "host_label", "host_matcher", "deployment_service", "deployment_host"}
 INTENT = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
@@ -156,6 +158,11 @@ class Rule(Strict):
                 if name not in self.params:
                     raise ValueError(f"example {text!r} uses {{{name}}}, which the rule does not declare")
         return self
+
+    def template_names(self) -> set[str]:
+        """Every name this rule's templates may use."""
+        durations = {f"{n}_seconds" for n, p in self.params.items() if p.type == "duration"}
+        return set(self.params) | durations | CONTEXT_NAMES
 
     @property
     def needs_approval(self) -> bool:

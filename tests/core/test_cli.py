@@ -96,3 +96,14 @@ def test_the_public_dev_set_scores_at_least_095_with_nothing_unsafe():
                         str(EVAL / "dev-config.yaml"), "--cmd", f"{sys.executable} -m opsbot", "--min", "0.95"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+@pytest.mark.parametrize("args", [["audit", "verify"], ["feedback", "export"], ["chat"]])
+def test_an_unreachable_database_is_one_sentence_not_a_traceback(args):
+    p = opsbot(*args, input="help\n", env_extra={"OPSBOT_DATABASE_URL": "postgresql+psycopg://127.0.0.1:1/none"})
+    assert p.returncode == 2 and "cannot use the database" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_missing_dataset_is_one_sentence(tmp_path):
+    p = opsbot("eval", str(tmp_path / "nope.jsonl"), env_extra={"OPSBOT_STATE_DIR": str(tmp_path)})
+    assert p.returncode == 2 and "No such file" in p.stderr and "Traceback" not in p.stderr

@@ -208,3 +208,13 @@ def test_people_talking_in_a_thread_are_not_taken_as_requests(app):
 def test_a_pasted_log_is_refused_quickly_and_nothing_runs(app):
     reply = ask(app, "restart nginx on web-1 " + "x" * 5000)
     assert reply.kind == "error" and "characters" in reply.text and executions(app) == []
+
+
+def test_an_approval_runs_only_on_the_hosts_the_approver_was_shown(app):
+    approval = ask(app, "restart nginx on web")           # web = web-1, web-2
+    assert "web-1, web-2" in approval.text
+    app.config.inventory.hosts["web-3"] = app.config.inventory.hosts["web-1"].model_copy()
+    reply = app.pipeline.decide(approval.approval_id, "bob", True)
+    assert reply.kind == "error" and "web-1, web-2, web-3" in reply.text and "nothing was run" in reply.text
+    assert executions(app) == []
+    assert app.store.get_approval(approval.approval_id).status == "pending"
