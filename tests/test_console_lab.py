@@ -1,5 +1,6 @@
 """What `make run` gives a newcomer: `opsbot chat --lab` against the real local lab, driven as a
 person would type, one line at a time."""
+import os
 import re
 import subprocess
 import sys
@@ -26,9 +27,10 @@ restart nginx on web-9
 
 
 @pytest.fixture(scope="module")
-def session():
+def session(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")      # the store goes here, not into the runner's home
     p = subprocess.run([sys.executable, "-m", "opsbot", "chat", "--lab", "--user", "alice"], input=TRANSCRIPT,
-                       capture_output=True, text=True, timeout=240)
+                       capture_output=True, text=True, timeout=240, env={**os.environ, "OPSBOT_STATE_DIR": str(state)})
     if p.returncode == 1 and "the lab cannot start" in p.stderr:
         component_missing(p.stderr.strip())
     assert p.returncode == 0, p.stderr[-3000:]
