@@ -159,8 +159,22 @@ def _start_on_free_port(name: str, workdir: Path, argv, ready_path: str, timeout
 
 # ---------------------------------------------------------------------------------------------- node_exporter
 
+class _Started:
+    """stop() and `with` for a handle on a process the lab started."""
+    _process: _Process
+
+    def stop(self) -> None:
+        self._process.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 @dataclass
-class NodeExporter:
+class NodeExporter(_Started):
     address: str                    # "127.0.0.1:PORT"
     _process: _Process = field(repr=False)
 
@@ -168,20 +182,12 @@ class NodeExporter:
     def url(self) -> str:
         return f"http://{self.address}/metrics"
 
-    def stop(self) -> None:
-        self._process.stop()
-
-    def __enter__(self) -> "NodeExporter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 def start_node_exporter(workdir: Path, timeout: float = 15.0) -> NodeExporter:
     """Start node_exporter on a free loopback port; returns once /metrics answers."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+
     def argv(port: int) -> list[str]:
         return [NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
                 *(f"--collector.{c}" for c in NODE_COLLECTORS), "--log.level=warn"]
@@ -192,7 +198,7 @@ def start_node_exporter(workdir: Path, timeout: float = 15.0) -> NodeExporter:
 # ---------------------------------------------------------------------------------------------- Prometheus
 
 @dataclass
-class PrometheusServer:
+class PrometheusServer(_Started):
     url: str                        # "http://127.0.0.1:PORT"
     data_dir: Path
     _process: _Process = field(repr=False)
@@ -221,15 +227,6 @@ class PrometheusServer:
             if time.monotonic() > deadline:
                 raise LabError(f"{promql!r} still returns nothing after {timeout:.0f}s")
             time.sleep(0.2)
-
-    def stop(self) -> None:
-        self._process.stop()
-
-    def __enter__(self) -> "PrometheusServer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def scrape_config(targets: list[dict], scrape_interval: str = "1s", rule_files: list[str] | None = None) -> dict:
@@ -298,6 +295,7 @@ def start_prometheus(workdir: Path, targets: list[dict], rules_yaml: str | None 
         raise LabError(f"promtool rejects {config}: {(check.stdout + check.stderr).strip()[-2000:]}")
     data = workdir / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
+
     def argv(port: int) -> list[str]:
         return [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
                 f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=90d",

@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 from opsbot.parsing.prompt import count_prompt_tokens, count_tokens
+from opsbot.testing.threaded import ThreadedServer
 
 
 def answer(intent: str | None, params: dict | None = None, confidence: float = 0.9, **extra: Any) -> dict:
@@ -59,7 +60,7 @@ def slow(seconds: float, then: dict | None = None) -> dict:
     return {**(then or answer(None)), "delay": seconds}
 
 
-class FakeOpenAI:
+class FakeOpenAI(ThreadedServer):
     def __init__(self, script: list[dict] | None = None, responder: Callable[[dict], dict] | None = None,
                  reject_json_schema: bool = False, model: str = "fake-model"):
         self.script: deque[dict] = deque(script or [])
@@ -71,7 +72,6 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -93,25 +93,14 @@ class FakeOpenAI:
                 else:
                     fake._send(self, 404, {"error": {"message": "not found"}})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-openai", daemon=True)
-        self._thread.start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._run_in_thread(server, "fake-openai", poll_interval=0.05)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeOpenAI":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().stop()
 
     @property
     def base_url(self) -> str:

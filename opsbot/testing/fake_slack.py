@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from opsbot.testing.threaded import ThreadedServer
+
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -65,7 +67,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeSlackWebAPI:
+class FakeSlackWebAPI(ThreadedServer):
     """`with FakeSlackWebAPI() as slack:` → point WebClient(base_url=slack.base_url) at it."""
 
     def __init__(self, host: str = "127.0.0.1", socket_mode: "FakeSocketMode | None" = None):
@@ -79,7 +81,6 @@ class FakeSlackWebAPI:
         self.uploads: dict[str, bytes] = {}                  # file id -> bytes received at the upload URL
         self._pending_files: dict[str, dict] = {}
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle
     def start(self) -> "FakeSlackWebAPI":
@@ -97,23 +98,10 @@ class FakeSlackWebAPI:
             def do_GET(self) -> None:
                 fake._serve(self)
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack-web-api", daemon=True)
-        self._thread.start()
+        server = ThreadingHTTPServer((self.host, 0), Handler)
+        server.daemon_threads = True
+        self._run_in_thread(server, "fake-slack-web-api")
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeSlackWebAPI":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
@@ -362,7 +350,7 @@ class Ack:
     latency: float          # seconds between sending the envelope and receiving its ack
 
 
-class FakeSocketMode:
+class FakeSocketMode(ThreadedServer):
     """A Socket Mode endpoint: `apps.connections.open` on the fake Web API hands out `url`."""
 
     def __init__(self, host: str = "127.0.0.1"):
@@ -373,28 +361,14 @@ class FakeSocketMode:
         self._conn = None
         self.connections = 0
         self._server = None
-        self._thread: threading.Thread | None = None
 
     def start(self) -> "FakeSocketMode":
         try:
             from websockets.sync.server import serve
         except ImportError as e:  # pragma: no cover - websockets is a dependency
             raise RuntimeError("FakeSocketMode needs the `websockets` package (pip install websockets)") from e
-        self._server = serve(self._handle, self.host, 0)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-socket-mode", daemon=True)
-        self._thread.start()
+        self._run_in_thread(serve(self._handle, self.host, 0), "fake-socket-mode")
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
-
-    def __enter__(self) -> "FakeSocketMode":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
