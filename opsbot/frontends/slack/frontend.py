@@ -216,8 +216,8 @@ class SlackFrontend:
         user = self.name(where.user_id)
         progress = Progress(self.client, where, ts=ts, base_blocks=asked, interval=self.progress_interval)
         reply = self.pipeline.decide(action.get("value", ""), user, approve, progress)
-        if not decided_here(reply):
-            self.out.ephemeral(reply, where)         # refused (e.g. own request), expired, already decided
+        if not reply.decided:                        # refused (e.g. own request), expired, already decided
+            self.out.ephemeral(reply, where)
             return
         reply = with_votes(reply)
         verdict = f"{'Approved' if approve else 'Denied'} by {user}"
@@ -291,10 +291,4 @@ def with_votes(reply: Reply) -> Reply:
     return reply
 
 
-def decided_here(reply: Reply) -> bool:
-    """Whether this click decided the approval (so the request message shows the outcome) or not
-    (refused, expired, or decided before: only the clicker is told)."""
-    return reply.decided
-
-
-__all__ = ["SlackFrontend", "decided_here", "with_votes"]
+__all__ = ["SlackFrontend", "with_votes"]
