@@ -6,9 +6,23 @@ STAMP   := $(VENV)/.installed
 LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool
 LAB_PKGS := prometheus prometheus-node-exporter openssh-server
 
-.PHONY: run test bench lab-deps venv clean
+.PHONY: run test bench lab-deps venv clean messages
 
-venv: $(STAMP)
+# The message catalogs, compiled for a checkout (a wheel gets them from hatch_build.py).
+PO := $(wildcard opsbot/i18n/locale/*/LC_MESSAGES/*.po)
+MO := $(PO:.po=.mo)
+
+venv: $(STAMP) $(MO)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After adding or changing user-visible strings: extract them (code and rule packs) and merge them into
+# every locale's .po; then translate the new entries (tests/i18n lists any left untranslated).
+messages: venv
+	mkdir -p build
+	$(BIN)/pybabel extract -F pyproject.toml -k N_ --no-location --no-wrap --sort-output --project opsbot -o build/opsbot.pot .
+	$(BIN)/pybabel update -i build/opsbot.pot -d opsbot/i18n/locale -D opsbot --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 # Re-install when the dependencies change.
 $(STAMP): pyproject.toml
