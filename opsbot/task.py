@@ -11,6 +11,12 @@ class Suggestion(BaseModel):
     score: float
 
 
+class Choice(BaseModel):
+    """One reading of a message the bot asks the asker to pick: a whole task (intent and params)."""
+    intent: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class Task(BaseModel):
     intent: str | None
     params: dict[str, Any] = Field(default_factory=dict)
@@ -18,6 +24,10 @@ class Task(BaseModel):
     parser: str = "offline"
     missing: list[str] = Field(default_factory=list)          # required params the text did not give
     suggestions: list[Suggestion] = Field(default_factory=list)  # when intent is None: the closest intents
+    # when intent is None and the bot should ask rather than guess: the readings to choose from (a bare
+    # host's menu, "see it or change it?", "did you mean web-1?")
+    choices: list[Choice] = Field(default_factory=list)
+    cancel: str | None = None                                 # "question" / "approval": the message cancels it
     note: str | None = None                                   # e.g. "LLM unavailable, used offline parser"
     usage: dict[str, Any] = Field(default_factory=dict)        # tokens, cost, latency: filled by parsers
 
@@ -29,6 +39,10 @@ class Task(BaseModel):
             out["missing"] = self.missing
         if self.suggestions:
             out["suggestions"] = [s.model_dump() for s in self.suggestions]
+        if self.choices:
+            out["choices"] = [c.model_dump() for c in self.choices]
+        if self.cancel:
+            out["cancel"] = self.cancel
         if self.note:
             out["note"] = self.note
         return out

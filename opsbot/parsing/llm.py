@@ -168,6 +168,9 @@ def decode(content: str) -> tuple[dict | None, str | None]:
     return value, None
 
 
+RANK_FLOOR = 0.1     # an offline rank score below this says nothing about the intent
+
+
 class LLMParser:
     """Parse with the LLM; the offline parser ranks the candidate rules and is the fallback."""
 
@@ -188,7 +191,10 @@ class LLMParser:
         ranks intents sharing a word with the message), the rest are the rules most like the message
         by a looser measure: fuzzy similarity to their examples, and params for the names it mentions."""
         k = self.config.llm.top_k_rules
-        ranked = [intent for intent, _ in self.offline.rank(text, k)][:k]
+        scored = self.offline.rank(text, k)
+        ranked = [intent for intent, _ in scored][:k]
+        if all(score < RANK_FLOOR for _, score in scored):
+            ranked = []          # no intent shares a real word with the message: its order is noise
         if len(ranked) < k:
             ranked += [i for i in self._loose_rank(text) if i not in ranked][:k - len(ranked)]
         extra = [previous.intent] if previous is not None and previous.intent else []

@@ -23,16 +23,23 @@ from opsbot.config import Config
 from opsbot.parsing.chinese import has_cjk, ngrams
 from opsbot.parsing.entities import (KIND_OF_TYPE, PLACEHOLDER_OF_KIND, Extraction, Lexicon, Mention, extract,
                                      looks_promql, normalise_text)
-from opsbot.parsing.similarity import ExampleIndex
+from opsbot.parsing import phrasing
+from opsbot.parsing.similarity import ExampleIndex, is_content
 from opsbot.parsing.words import FOLLOW_UP_EN, FOLLOW_UP_ZH, STOP, apply_phrases, normalise_word, stem
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec, Rule
 from opsbot.request import MAX_CHARS
-from opsbot.task import Suggestion, Task
+from opsbot.task import Choice, Suggestion, Task
 
 READ_THRESHOLD = 0.34          # best score a read-only intent needs
 CHANGE_THRESHOLD = 0.50        # best score a state-changing intent needs (plus a verb of its own)
 SIGNAL_PURITY = 0.6            # a word is an intent's "own" when this share of the examples using it are its
+CLEAR_MATCH = 0.9              # a bare name with a generic verb still counts when it matches an example this well
+FOLLOW_UP_CONFIDENCE = 0.8     # how sure a question back about the thread's last task is (it is about it)
+AMBIGUOUS = 0.8                # a read-only reading this close to a change's score: ask which was meant
+OBJECT_KINDS = ("host", "group", "service", "deployment")
+ANAPHORA = re.compile(r"\b(?:it|its|there|that\s+one|them|those|the\s+same)\b|它|这台|那台|那里|这里|上面", re.I)
+HOST_JOIN = re.compile(r"^\s*(?:,|，|、|&|\+|/|and|和|跟|与|及|以及)\s*$", re.I)
 
 # Destructive verbs: a message using one of them is refused unless the chosen intent's own examples use it.
 VETO_PREFIXES = ("delet", "remov", "drop", "truncat", "format", "reformat", "wipe", "wiping", "wiped", "eras",
@@ -46,7 +53,7 @@ VETO_ZH = ("删除", "删掉", "删了", "移除", "格式化", "清空", "关�
 # Words too general to show on their own that a change is wanted, whatever the examples say.
 NOT_SIGNALS = frozenset("""some make out set now please previous service have get all any up down more less one
 new old last next it run show give need want can could would go""".split()) | frozenset(
-    ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间", "出来", "起来", "一点", "一些"])
+    ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间", "出来", "起来", "一点", "一些", "机器", "器上", "上的"])
 
 PENALTY = {"host": 0.8, "group": 0.8, "service": 0.8, "deployment": 0.75, "duration": 0.9, "version": 0.85,
            "quote": 0.85, "promql": 0.6, "integer": 1.0}
@@ -153,7 +160,14 @@ class OfflineParser:
             task = self._follow_up(a, previous)
             if task is not None:
                 return task
-        return self._decide(a)
+        task = self._decide(a)
+        if previous is not None and previous.params and (task.intent is None and not task.choices or task.missing):
+            # "重启一下" / "restart it" after a question about nginx on web-2: the thread says what "it" is
+            carried = self._decide(a, carry=previous.params)
+            if carried.intent is not None and not carried.missing:
+                carried.note = "the request's object comes from the previous one"
+                return carried
+        return task
 
     def rank(self, text: str, k: int = 5) -> list[tuple[str, float]]:
         """The k intents closest to the text, best first. Intents that share no content word with it come
@@ -255,42 +269,143 @@ class OfflineParser:
 
     # ------------------------------------------------------------------------------------ decision
 
-    def _decide(self, a: Analysis) -> Task:
+    def _decide(self, a: Analysis, carry: dict[str, Any] | None = None) -> Task:
+        """The intent and params of a message on its own; `carry` holds values a follow-up keeps from the
+        previous task (they fill params the message does not name)."""
         ranked = a.ranked
         if not a.text or not ranked:
-            return self._null(ranked, "no rule matches")
+            return self._unsure(a, "no rule matches")
         top = ranked[0][1]
         why = "no rule matches well"
+        looks_only = phrasing.read_only(a.text)
         for intent, score in ranked[:3]:
             if score < top - 0.15:
                 break
             info = self.info[intent]
             params, spans = self._assign(info, a.ex)
+            params = {**self._carried(info, carry or {}, params), **params}
             vetoed = self._vetoed(a, info, spans)
             if vetoed:
                 return self._null(ranked, f"refused: {vetoed!r} is destructive and no matching rule uses it")
             if info.changes_state:
+                if looks_only:
+                    why = "a question changes nothing"
+                    continue                  # "is it ok", "还好吗": a read-only intent, or nothing
                 # its own verb, or a wording users confirmed for it ("give redis the old off and on")
                 if not (set(a.tokens) & info.signals) and intent not in a.learned:
                     why = "not sure enough to propose a change (a change needs its own verb, its object and a close match)"
                     continue                  # no verb of its own: maybe a read-only intent fits
                 if score < CHANGE_THRESHOLD or not self._has_object(info, params):
                     return self._null(ranked, "not sure enough to propose a change (a change needs its own verb, its object and a close match)")
+                other = self._look_instead(a, info, score, params)
+                if other is not None:        # "free disk space on db-1": see it, or free it up?
+                    return Task(intent=None, parser=self.name, choices=[other, Choice(intent=intent, params=params)],
+                                confidence=_confidence(score, 0.0),
+                                note="two readings: one looks, one changes; asking which was meant")
             elif score < READ_THRESHOLD:
                 break
             else:
                 asked = self._change_asked(a, info)
-                if asked:
+                if asked and not looks_only:
                     # the change the verb belongs to, when it passes every gate of its own ("释放 mq-1 的磁盘空间")
                     task = self._asked_change(a, asked)
                     if task is not None:
                         return task
                     return self._null(ranked, f"{asked!r} asks for a change this request does not name clearly")
+                if score < CLEAR_MATCH and self._bare(a) and params.keys() <= {
+                        n for n, sp in info.rule.params.items() if sp.type in OBJECT_KINDS}:
+                    return self._unsure(a, why)   # "check web-1": a name and a generic verb, no intent
             rest = [s for i, s in ranked if i != intent]
             confidence = _confidence(score, rest[0] if rest else 0.0)
             missing = [n for n, s in info.rule.params.items() if s.required and n not in params]
             return Task(intent=intent, params=params, confidence=confidence, parser=self.name, missing=missing)
-        return self._null(ranked, why)
+        return self._unsure(a, why)
+
+    def _carried(self, info: IntentInfo, carry: dict, named: dict) -> dict:
+        """The previous task's values this intent takes and the message does not replace; a host is not
+        carried to a named service it does not run ("重启 mysql" after a question about web-1)."""
+        out = {k: v for k, v in carry.items() if k in info.rule.params and k not in named}
+        service, hosts = named.get("service"), self.config.inventory.hosts
+        if service and "host" in out:
+            runs = [hosts[h].services for h in str(out["host"]).split(",") if h in hosts]
+            if any(svcs and service not in svcs for svcs in runs):
+                del out["host"]
+        return out
+
+    def _look_instead(self, a: Analysis, change: IntentInfo, score: float, params: dict) -> Choice | None:
+        """The read-only reading of a change request whose change words the read-only intent's examples use
+        too, not in a way only the change's examples do, and which scores nearly as well: "free disk space
+        on db-1" (see it, or free it up?), but not "free up space" or "reclaim disk space". None if none."""
+        look = self.info.get(change.rule.check_with or "")
+        if look is None or dict(a.ranked).get(look.intent, 0.0) < AMBIGUOUS * score:
+            return None
+        if any(has_cjk(t) and t not in look.vocab for t in set(a.tokens) & change.signals):
+            return None
+        words = re.findall(r"[a-z]+", a.text.lower())
+        used = [(i, w) for i, w in enumerate(words) if normalise_word(w) in change.signals]
+        if not used and not set(a.tokens) & change.signals:
+            return None
+        for i, w in used:
+            after = words[i + 1] if i + 1 < len(words) else ""
+            if not re.search(rf"\b{w}\b", look.text) or (after and re.search(rf"\b{w} {after}\b", change.text)):
+                return None
+        return Choice(intent=look.intent, params={k: v for k, v in params.items() if k in look.rule.params})
+
+    def _bare(self, a: Analysis) -> bool:
+        """The message names one kind of thing (a host, a service or a deployment) and says nothing an
+        intent could be told by: "check web-1", "web-1?", "看看 db-1"."""
+        kinds = {k for m in a.ex.span_mentions() if not m.meta.get("weak") for k in m.kinds()}
+        named = _named(a)
+        if not named or len(named - {"group"}) > 1 or kinds - set(OBJECT_KINDS):
+            return False
+        return not self._content(a)
+
+    @staticmethod
+    def _content(a: Analysis) -> list[str]:
+        """The words of a message that could tell an intent (not names, not question words, not filler)."""
+        return [t for t in a.tokens if not t.startswith("<") and is_content(t) and t not in _FILLER]
+
+    def _unsure(self, a: Analysis, why: str) -> Task:
+        """No intent: with the readings to choose from when the message names a host, service or deployment."""
+        bad = next((w for w in re.findall(r"[a-z]+", a.text.lower()) if _is_veto_word(w)), None) or \
+            next((w for w in VETO_ZH if w in a.text), None)
+        if bad:
+            return self._null(a.ranked, f"refused: {bad!r} is destructive and no matching rule uses it")
+        task = self._null(a.ranked, why)
+        named = _named(a)
+        task.choices = self._menu(a, named) if named else []
+        if task.choices and named & {"service", "deployment"} and phrasing.read_only(a.text) and not self._content(a):
+            # "is redis ok on cache-1?": a question about a named service is its status (the first choice)
+            first = task.choices[0]
+            rule = self.info[first.intent].rule
+            missing = [n for n, sp in rule.params.items() if sp.required and n not in first.params]
+            return Task(intent=first.intent, params=first.params, confidence=READ_THRESHOLD, parser=self.name,
+                        missing=missing, note="a question about a named service: its status")
+        if task.choices:
+            task.note = "names only what to look at; asking what to show"
+        return task
+
+    def _menu(self, a: Analysis, named: set[str]) -> list[Choice]:
+        """What can be shown for the hosts, services or deployments a message names: the read-only rules
+        offered as choices (`choice:` in the rule packs) that take them, best first, one per label."""
+        found: list[tuple[int, int, str, Choice]] = []
+        for info in self.info.values():
+            spec = info.rule.choice
+            if spec is None or info.changes_state:
+                continue
+            params, _ = self._assign(info, a.ex)
+            takes = info.kinds
+            if not params or not (named - {"group"}) <= takes | ({"deployment"} if "host" in takes else set()):
+                continue
+            missing = [n for n, sp in info.rule.params.items() if sp.required and n not in params]
+            if any(info.rule.params[n].type not in OBJECT_KINDS for n in missing):
+                continue                      # only what a follow-up question can ask (a host, a service)
+            native = named - {"group"} <= takes      # takes a deployment as itself, not as its host
+            found.append((spec.order, not native, len(missing), spec.label, Choice(intent=info.intent, params=params)))
+        out: dict[str, Choice] = {}
+        for *_, label, choice in sorted(found, key=lambda f: f[:3]):
+            out.setdefault(label, choice)
+        return list(out.values())
 
     def _null(self, ranked: list[tuple[str, float]], why: str) -> Task:
         sugg = [Suggestion(intent=i, score=round(s, 3)) for i, s in ranked[:3] if s > 0]
@@ -363,6 +478,8 @@ class OfflineParser:
         handed over verbatim (search patterns, PromQL), where destructive words are only data."""
         rule = info.rule
         mentions = [m for m in ex.span_mentions() if not m.meta.get("weak")]
+        if not any(s.type == "deployment" for s in rule.params.values()):
+            mentions = [self._deployment_as_host(m) for m in mentions]   # "cpu on llama-chat": its host
         used: set[int] = set()
         params: dict[str, Any] = {}
         text_spans: list[tuple[int, int]] = []
@@ -410,6 +527,8 @@ class OfflineParser:
                 if spec.type == "text" and spec.pattern and not re.fullmatch(spec.pattern, str(v)):
                     continue
                 used.add(i)
+                if spec.type == "host":
+                    v = self._more_hosts(mentions, i, used, ex.text, v)
                 params[name] = v
                 if spec.type == "text" or (spec.type == "promql" and looks_promql(str(v))):
                     text_spans.append((mentions[i].start, mentions[i].end))
@@ -421,6 +540,31 @@ class OfflineParser:
                     a, b = found[1]
                     used.update(i for i, m in enumerate(mentions) if a <= m.start < b)
         return params, text_spans
+
+    def _deployment_as_host(self, m: Mention) -> Mention:
+        """A deployment mention that can also stand for the host it runs on."""
+        dep = self.config.inventory.deployments.get(m.value("deployment") or "")
+        if dep is None or "host" in m.kinds():
+            return m
+        return Mention(m.start, m.end, m.options + [("host", dep.host)], m.text, m.meta)
+
+    @staticmethod
+    def _more_hosts(mentions: list[Mention], first: int, used: set[int], text: str, value: str) -> str:
+        """"web-1 and web-2", "web-1,web-2", "web-1 和 web-2": the hosts listed with the one found, joined
+        by commas (the binder fans out over them)."""
+        names = [value]
+        for step in (1, -1):
+            k = first
+            while 0 <= k + step < len(mentions):
+                a, b = (mentions[k], mentions[k + step]) if step == 1 else (mentions[k + step], mentions[k])
+                nxt = mentions[k + step]
+                if k + step in used or not nxt.kinds() & {"host", "group"} or not HOST_JOIN.match(text[a.end:b.start]):
+                    break
+                k += step
+                used.add(k)
+                v = nxt.value("host") or nxt.value("group")
+                names = names + [v] if step == 1 else [v] + names
+        return ",".join(dict.fromkeys(names))
 
     def _unquoted(self, info: IntentInfo, name: str, spec: ParamSpec, ex: Extraction,
                   mentions: list[Mention]) -> tuple[str, tuple[int, int]] | None:
@@ -475,45 +619,103 @@ class OfflineParser:
     def _is_follow_up(self, a: Analysis) -> bool:
         if FOLLOW_UP_EN.search(a.text) or FOLLOW_UP_ZH.search(a.text):
             return True
-        content = [t for t in a.tokens if not t.startswith("<")]
-        return not content and bool(a.ex.span_mentions())
+        content = [t for t in a.tokens if not t.startswith("<") and is_content(t) and t not in _FILLER]
+        if not content and bool(a.ex.span_mentions()):
+            return True
+        if not _named(a) and ANAPHORA.search(a.text):     # "any errors in the logs there?"
+            return True
+        if phrasing.read_only(a.text):     # "how is it now", "is it ok on web-2": about the previous task
+            fresh = self._decide(a)
+            return fresh.intent is None or bool(fresh.missing)
+        return False
 
     def _follow_up(self, a: Analysis, previous: Task) -> Task | None:
+        """The follow-up contract: a message changes only what it names (host, service, window, metric);
+        it keeps the previous intent only when it has no intent of its own; a question never becomes a
+        change, and a change needs its own verb ("restart it on web-2 too")."""
         prev = self.info[previous.intent]
+        carry = dict(previous.params or {})
         # its own words first: "what about memory?" after a CPU question asks for memory
         stripped = MARKERS_ZH.sub(" ", MARKERS_EN.sub(" ", a.text))
         own = self._analyse(stripped)
-        words = [t for t in own.tokens if not t.startswith("<") and t not in _FILLER]
+        words = [t for t in own.tokens if not t.startswith("<") and t not in _FILLER and is_content(t)]
         if words and own.ranked and own.ranked[0][0] != previous.intent:
-            fresh = self._decide(a)
-            if fresh.intent is not None and not self.info[fresh.intent].changes_state:
-                info = self.info[fresh.intent]
-                for n, v in (previous.params or {}).items():
-                    if n in info.rule.params and n not in fresh.params:
-                        fresh.params[n] = v
+            fresh = self._decide(a, carry=carry)
+            if fresh.intent is not None or fresh.choices:
                 fresh.missing = [n for n in fresh.missing if n not in fresh.params]
                 return fresh
-            if fresh.intent is not None:
-                return fresh
+        if _named(a) - prev.kinds - {"group"}:
+            fresh = self._decide(a, carry=carry)     # "is redis ok on cache-1" after top processes
+            return fresh if fresh.intent is not None or fresh.choices else None
         new, spans = self._assign(prev, a.ex)
-        if not new:
-            return None
+        looks_only = phrasing.read_only(a.text)
+        if not new and not looks_only:
+            return self._other_reading(a, carry)
         vetoed = self._vetoed(a, prev, spans)
         if vetoed:
             return self._null(a.ranked, f"refused: {vetoed!r} is destructive and no matching rule uses it")
-        params = {**(previous.params or {}), **new}
+        params = {**carry, **new}
+        if prev.changes_state and not (set(a.tokens) & prev.signals):
+            return self._not_a_change(prev, params, new, looks_only)
         missing = [n for n, s in prev.rule.params.items() if s.required and n not in params]
         return Task(intent=previous.intent, params=params, confidence=round(0.9 * (previous.confidence or 0.8), 4),
                     parser=self.name, missing=missing, note="follow-up of the previous request")
+
+    def _other_reading(self, a: Analysis, carry: dict) -> Task | None:
+        """A follow-up giving a value the previous intent does not take ("make it 5" after a status): the
+        intents that take it with what the thread is about, offered as choices; None if there are none."""
+        used = [m for m in a.ex.span_mentions() if not m.meta.get("weak")]
+        if not used:
+            return None
+        out = []
+        for info in self.info.values():
+            if not all(m.kinds() & info.kinds for m in used):
+                continue
+            params, _ = self._assign(info, a.ex)
+            if len(params) < len(used):
+                continue
+            params = {**{k: v for k, v in carry.items() if k in info.rule.params}, **params}
+            if all(n in params for n, sp in info.rule.params.items() if sp.required):
+                out.append(Choice(intent=info.intent, params=params))
+        if not out or len(out) > 3:
+            return None
+        return Task(intent=None, parser=self.name, choices=out, confidence=FOLLOW_UP_CONFIDENCE,
+                    note="a value for another request; asking which")
+
+    def _not_a_change(self, prev: IntentInfo, params: dict, named: dict, looks_only: bool) -> Task:
+        """A follow-up to a change without a change verb of its own. A question ("is it ok on web-2?") is
+        answered by the change's read-only counterpart (`check_with`); a bare one ("and on web-2?", "make
+        it 5") is asked back: the change again, or (when it takes what was named) the look."""
+        look = self.info.get(prev.rule.check_with or "")
+        look_params = {k: v for k, v in params.items() if look and k in look.rule.params}
+        if looks_only:
+            if look is None:
+                return Task(intent=None, parser=self.name, note="a question changes nothing")
+            missing = [n for n, s in look.rule.params.items() if s.required and n not in look_params]
+            return Task(intent=look.intent, params=look_params, confidence=0.8, parser=self.name, missing=missing,
+                        note="a question after a change: its state, not the change again")
+        choices = [Choice(intent=prev.intent, params=params)]
+        if look is not None and named.keys() <= look.rule.params.keys():
+            choices.append(Choice(intent=look.intent, params=look_params))
+        return Task(intent=None, parser=self.name, choices=choices, confidence=FOLLOW_UP_CONFIDENCE,
+                    note="a change needs its own verb; asking whether to change or to look")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 
 _FILLER = {"what", "how", "about", "same", "also", "then", "now", "instead", "again", "too", "last", "past",
-           "next", "one", "thing", "well", "just", "over", "try", "it", "there", "make", "change", "set", "do"}
+           "next", "one", "thing", "well", "just", "over", "try", "it", "there", "make", "change", "set", "do",
+           # Chinese time words: "最近两天的呢" changes the window, not the intent
+           "最近", "过去", "近期", "之前", "以来", "现在", "当前", "目前", "今天", "这几", "前几",
+           "还好", "ok", "okay", "fine"}      # "is it ok": a state question, no intent of its own
 
 
 _VETO = re.compile("(?:" + "|".join(sorted(set(VETO_PREFIXES), key=len, reverse=True)) + ")")
+
+
+def _named(a: Analysis) -> set[str]:
+    """The kinds of inventory names a message names (host, group, service, deployment)."""
+    return {k for m in a.ex.span_mentions() if not m.meta.get("weak") for k in m.kinds() & set(OBJECT_KINDS)}
 
 
 def _is_veto_word(w: str) -> bool:

@@ -10,8 +10,10 @@ from typing import Any
 from opsbot.config import Config
 from opsbot.durations import format_duration, parse_duration
 from opsbot.executors.base import Target
+from opsbot.i18n import _
 from opsbot.rules.schema import ParamSpec, Rule
 
+HOST_LIST = re.compile(r"\s*,\s*")      # a host param naming several hosts: "web-1,web-2"
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -46,12 +48,12 @@ def _unquote(v: str) -> str:
 
 def _closest(word: str, names: list[str]) -> str:
     near = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-    return f" Did you mean {near[0]}?" if near else ""
+    return " " + _("Did you mean {name}?").format(name=near[0]) if near else ""
 
 
 def _listing(names: list[str], limit: int = 8) -> str:
     shown = ", ".join(sorted(names)[:limit])
-    return shown + (f" (and {len(names) - limit} more)" if len(names) > limit else "")
+    return shown + (" " + _("(and {count} more)").format(count=len(names) - limit) if len(names) > limit else "")
 
 
 def _lookup(value: str, names: list[str]) -> str | None:
@@ -73,60 +75,72 @@ def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
         except ValueError:
             n = None
         if n is None:
-            raise BindError(name, f"{name} must be a whole number, not {raw!r}.")
+            raise BindError(name, _("{name} must be a whole number, not {value}.").format(name=name, value=repr(raw)))
         if spec.min is not None and n < spec.min or isinstance(spec.max, int) and n > spec.max:
-            raise BindError(name, f"{name} must be between {spec.min} and {spec.max}; {n} is out of range.")
+            raise BindError(name, _("{name} must be between {min} and {max}; {value} is out of range.").format(
+                name=name, min=spec.min, max=spec.max, value=n))
         return n
     if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
-        raise BindError(name, f"{name} must be text, not {type(raw).__name__}.")
+        raise BindError(name, _("{name} must be text, not {type}.").format(name=name, type=type(raw).__name__))
     value = _unquote(str(raw))
     if not value:
-        raise BindError(name, f"{name} is empty.")
+        raise BindError(name, _("{name} is empty.").format(name=name))
     if CONTROL.search(value):
-        raise BindError(name, f"{name} contains control characters; send it on one line.")
+        raise BindError(name, _("{name} contains control characters; send it on one line.").format(name=name))
     if spec.type in ("host", "group"):
         hosts, groups = list(inv.hosts), list(inv.groups())
         allowed = (hosts if spec.type == "host" else []) + (groups if spec.type == "group" or spec.groups else [])
-        found = _lookup(value, allowed)
-        if found is None:
-            kind = "host or group" if spec.type == "host" and spec.groups else spec.type
-            raise BindError(name, f"I don't know the {kind} {value!r}.{_closest(value, allowed)} "
-                                  f"Known: {_listing(allowed) or 'none configured'}.")
-        return found
+        names = []
+        for one in HOST_LIST.split(value) if spec.type == "host" else [value]:   # "web-1,web-2": several hosts
+            found = _lookup(one, allowed)
+            if found is None:
+                unknown = (_("I don't know the host or group {name}.") if spec.type == "host" and spec.groups else
+                           _("I don't know the host {name}.") if spec.type == "host" else _("I don't know the group {name}."))
+                raise BindError(name, unknown.format(name=repr(one)) + _closest(one, allowed) + " " +
+                                _("Known: {names}.").format(names=_listing(allowed) or _("none configured")))
+            if found not in names:
+                names.append(found)
+        return ",".join(names)
     if spec.type == "service":
         found = _lookup(value, inv.services())
         if found is None:
-            raise BindError(name, f"I don't know the service {value!r}.{_closest(value, inv.services())} "
-                                  f"Known: {_listing(inv.services()) or 'none configured'}.")
+            raise BindError(name, _("I don't know the service {name}.").format(name=repr(value)) +
+                            _closest(value, inv.services()) + " " +
+                            _("Known: {names}.").format(names=_listing(inv.services()) or _("none configured")))
         return found
     if spec.type == "deployment":
         found = _lookup(value, list(inv.deployments))
         if found is None:
-            raise BindError(name, f"I don't know the deployment {value!r}.{_closest(value, list(inv.deployments))} "
-                                  f"Known: {_listing(list(inv.deployments)) or 'none configured'}.")
+            raise BindError(name, _("I don't know the deployment {name}.").format(name=repr(value)) +
+                            _closest(value, list(inv.deployments)) + " " +
+                            _("Known: {names}.").format(names=_listing(list(inv.deployments)) or _("none configured")))
         return found
     if spec.type == "duration":
         try:
             secs = parse_duration(value)
         except ValueError as e:
-            raise BindError(name, f"{e}.") from None
+            raise BindError(name, f"{e}.") from None      # already a sentence from parse_duration
         if spec.max is not None and secs > parse_duration(str(spec.max)):
-            raise BindError(name, f"{name} {value} is longer than the {spec.max} this command allows.")
+            raise BindError(name, _("{name} {value} is longer than the {max} this command allows.").format(
+                name=name, value=value, max=spec.max))
         return format_duration(secs)
     if spec.type == "enum":
         for canon in spec.values:
             if value.lower() == canon.lower() or value.lower() in (a.lower() for a in spec.aliases.get(canon, [])):
                 return canon
-        raise BindError(name, f"{name} must be one of {', '.join(spec.values)}, not {value!r}.")
+        raise BindError(name, _("{name} must be one of {values}, not {value}.").format(
+            name=name, values=", ".join(spec.values), value=repr(value)))
     if spec.type == "version":
         if not VERSION.match(value):
-            raise BindError(name, f"{value!r} does not look like a version (letters, digits, '.', '_', '+', '-').")
+            raise BindError(name, _("{value} does not look like a version (letters, digits, '.', '_', '+', '-').")
+                            .format(value=repr(value)))
         return value
     # text and promql
     if len(value) > spec.max_length:
-        raise BindError(name, f"{name} is {len(value)} characters; the limit is {spec.max_length}.")
+        raise BindError(name, _("{name} is {length} characters; the limit is {limit}.").format(
+            name=name, length=len(value), limit=spec.max_length))
     if spec.pattern and not re.fullmatch(spec.pattern, value):
-        raise BindError(name, f"{name} {value!r} is not in the accepted form.")
+        raise BindError(name, _("{name} {value} is not in the accepted form.").format(name=name, value=repr(value)))
     return value
 
 
@@ -154,8 +168,8 @@ def bind(rule: Rule, params: dict[str, Any], config: Config) -> Bound:
         if v is None:
             continue
         if spec.type in ("host", "group"):
-            names = groups.get(v, [v]) if v in groups else [v]
-            bound.targets = [_target(config, h) for h in names]
+            names = [h for one in v.split(",") for h in groups.get(one, [one])]
+            bound.targets = [_target(config, h) for h in dict.fromkeys(names)]
         elif spec.type == "duration":
             bound.seconds[name] = parse_duration(v)
     if not bound.targets and "deployment" in values:
@@ -173,4 +187,5 @@ def _check_service_on_hosts(rule: Rule, bound: Bound) -> None:
         wrong = [t.name for t in bound.targets if t.services and svc not in t.services]
         if wrong:
             runs = ", ".join(sorted({s for t in bound.targets if t.name in wrong for s in t.services}))
-            raise BindError(name, f"{svc} does not run on {', '.join(wrong)} (it runs: {runs}).")
+            raise BindError(name, _("{service} does not run on {hosts} (it runs: {runs}).").format(
+                service=svc, hosts=", ".join(wrong), runs=runs))

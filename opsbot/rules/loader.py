@@ -114,6 +114,10 @@ def check_rules(rules: list[Rule]) -> list[Problem]:
                     f"ambiguous: this rule and the one at {a.where()} could both match the same {intent} task; "
                     "give them `when` conditions that exclude each other (e.g. group / not_group)"))
     for r in rules:
+        reads = [x for x in by_intent.get(r.check_with or "", []) if not x.changes_state]
+        if r.check_with and not reads:
+            problems.append(Problem(r.source, r.line, r.id or r.intent,
+                                    f"check_with names {r.check_with!r}, which is not a read-only intent here"))
         if r.id in seen_ids:
             problems.append(Problem(r.source, r.line, r.id, f"duplicate rule id; also at {seen_ids[r.id].where()}"))
         seen_ids[r.id] = r

@@ -123,6 +123,16 @@ class Examples(Strict):
     zh: list[str] = Field(default_factory=list)
 
 
+class ChoiceSpec(Strict):
+    label: str
+    order: int = 50                    # lower comes first in the offered choices
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        return {"label": v} if isinstance(v, str) else v
+
+
 class Rule(Strict):
     intent: str
     id: str | None = None              # default: the intent, or intent + '#n' when an intent has several
@@ -135,6 +145,12 @@ class Rule(Strict):
     action: ActionSpec
     reply: str | None = None           # Jinja2 template for the reply's first line
     ephemeral: bool = False            # reply only to the asker
+    # Offered under this short label when a message names only a host, service or deployment
+    # ("check web-1" -> status, CPU, memory...); read-only rules only.
+    choice: "ChoiceSpec | None" = None
+    # The read-only intent that shows what this change acts on: a question after this change ("is it ok
+    # on web-2?") is answered with it, never with the change.
+    check_with: str | None = None
 
     # Set by the loader: where the rule came from, for messages.
     source: str = Field("", exclude=True)
@@ -149,6 +165,8 @@ class Rule(Strict):
 
     @model_validator(mode="after")
     def _refs(self) -> "Rule":
+        if self.choice and self.changes_state:
+            raise ValueError("`choice` offers a rule unasked, so only a read-only rule may have one")
         for name in self.when:
             if name not in self.params:
                 raise ValueError(f"`when` tests param {name!r}, which the rule does not declare")

@@ -87,14 +87,14 @@ def test_the_cli_tunes_evaluates_and_reverts(tmp_path, store, config):
     path = tmp_path / "opsbot.yaml"
     path.write_text(yaml.safe_dump(conf))
     dataset = tmp_path / "second.jsonl"
-    dataset.write_text('{"text": "web-1 still breathing?", "intent": "targets.status", "params": {"host": "web-1"}}\n')
+    dataset.write_text('{"text": "web-1 breathing?", "intent": "targets.status", "params": {"host": "web-1"}}\n')
 
     def opsbot(*args):
         p = subprocess.run([sys.executable, "-m", "opsbot", *args, "--config", str(path)], capture_output=True,
                            text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "OPSBOT_STATE_DIR": str(tmp_path)})
         return p.returncode, p.stdout + p.stderr
 
-    feedback(store, "web-1 still breathing?", correction=("targets.status", {"host": "web-1"}))
+    feedback(store, "web-1 breathing?", correction=("targets.status", {"host": "web-1"}))
     code, out = opsbot("eval", str(dataset), "--parser", "offline")
     assert "accuracy 0.000 (0/1" in out and code == 0
     code, out = opsbot("tune", "--dry-run")
