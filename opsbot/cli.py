@@ -35,16 +35,52 @@ def _existing_store(config):
 
 def cmd_parse(args) -> int:
     from opsbot.parsing.factory import build_parser
+    from opsbot.rules.loader import load_for
     config = _config(args)
-    parser = build_parser(config, args.parser, store=_existing_store(config))
+    rules = load_for(config)
+    parser = build_parser(config, args.parser, rules=rules, store=_existing_store(config))
+    if args.conversation:
+        return _parse_conversation(args, config, rules, parser)
     texts = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
     for text in texts:
-        task = parser.parse(text)
-        if args.json:
-            print(json.dumps(task.public(), ensure_ascii=False), flush=True)
-        else:
-            params = " ".join(f"{k}={v}" for k, v in task.params.items())
-            print(f"{task.intent or '(no intent)'} {params}  [{task.parser} {task.confidence:.2f}]", flush=True)
+        _print_task(args, _explained(parser.parse(text), config))
+    return 0
+
+
+def _explained(task, config):
+    """A parse with no intent says why, when the reason is the setup rather than the text."""
+    if task.intent is None and not task.choices and not config.inventory.hosts:
+        task.note = (f"{task.note}; " if task.note else "") + (
+            "no inventory is configured, so no host, service or deployment name is known "
+            "(give --config FILE or set OPSBOT_CONFIG)")
+    return task
+
+
+def _print_task(args, task) -> None:
+    if args.json:
+        print(json.dumps(task.public(), ensure_ascii=False), flush=True)
+        return
+    params = " ".join(f"{k}={v}" for k, v in task.params.items())
+    note = f"  ({task.note})" if task.intent is None and task.note else ""
+    print(f"{task.intent or '(no intent)'} {params}  [{task.parser} {task.confidence:.2f}]{note}", flush=True)
+
+
+def _parse_conversation(args, config, rules, parser) -> int:
+    """JSON lines {"thread", "user", "text"} in; one Task a line out, resolved in its thread."""
+    from opsbot.pipeline.replay import replay
+    from opsbot.task import Task
+    with replay(config, rules, parser) as conversation:
+        for n, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                turn = json.loads(line)
+                text, user = str(turn["text"]), str(turn.get("user") or "user")
+                thread = str(turn.get("thread") or "")
+            except (ValueError, KeyError, TypeError, AttributeError):
+                _print_task(args, Task(intent=None, note=f"line {n} is not a JSON object with a text"))
+                continue
+            _print_task(args, _explained(conversation.turn(thread, user, text), config))
     return 0
 
 
@@ -218,6 +254,9 @@ def build_argparser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", parents=[common], help="print the Task a text parses to (never executes anything)")
     p.add_argument("text", nargs="?", help="the utterance; without it, one per line on standard input")
     p.add_argument("--json", action="store_true", help="one JSON Task per line")
+    p.add_argument("--conversation", action="store_true",
+                   help='stdin is JSON lines {"thread", "user", "text"}: each resolved in its thread as the bot '
+                        "would (follow-ups, questions, choices, cancels)")
     p.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
     p.set_defaults(func=cmd_parse)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from opsbot.config import Config
+from opsbot.i18n import _
 from opsbot.rules.schema import Rule
 
 ADMIN = "admin"
@@ -16,15 +17,19 @@ def may_ask(config: Config, user: str, rule: Rule) -> str | None:
     roles = config.access.roles_of(user)
     if _holds(roles, rule.allowed_roles):
         return None
-    return (f"{user}, {rule.intent} needs the role {' or '.join(rule.allowed_roles)} and you have "
-            f"{', '.join(sorted(roles)) or 'no roles'}; ask someone who has it, or an admin to grant it in `access:`.")
+    return _("{user}, {intent} needs the role {roles} and you have {yours}; ask someone who has it, or an admin to "
+             "grant it in `access:`.").format(user=user, intent=rule.intent, roles=_(" or ").join(rule.allowed_roles),
+                                              yours=", ".join(sorted(roles)) or _("no roles"))
 
 
 def may_approve(config: Config, approver: str, requester: str, rule: Rule) -> str | None:
     roles = config.access.roles_of(approver)
     policy = rule.policy.approval
     if approver == requester and not policy.allow_self:
-        return f"{approver}, you asked for this yourself; a second person with the role {' or '.join(policy.roles)} must approve it."
+        return _("{approver}, you asked for this yourself; a second person with the role {roles} must approve it.") \
+            .format(approver=approver, roles=_(" or ").join(policy.roles))
     if not _holds(roles, policy.roles):
-        return f"{approver}, approving {rule.intent} needs the role {' or '.join(policy.roles)}; you have {', '.join(sorted(roles)) or 'no roles'}."
+        return _("{approver}, approving {intent} needs the role {roles}; you have {yours}.").format(
+            approver=approver, intent=rule.intent, roles=_(" or ").join(policy.roles),
+            yours=", ".join(sorted(roles)) or _("no roles"))
     return None

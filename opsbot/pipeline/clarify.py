@@ -1,23 +1,28 @@
-"""Clarifying questions for missing params, with the inventory's values as one-click choices."""
+"""Clarifying questions: a missing param (with the inventory's values as one-click choices), or which of
+several readings of a message was meant (a bare host's menu, "see it or change it?", "did you mean…?")."""
 from __future__ import annotations
 
 from opsbot.config import Config
+from opsbot.i18n import N_, _
 from opsbot.reply import Button, Reply
+from opsbot.rules.binding import BindError, MissingParams
+from opsbot.rules.engine import Engine, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Task
+from opsbot.task import Choice, Task
 
 QUESTIONS = {
-    "host": "Which host (or group)?",
-    "service": "Which service?",
-    "deployment": "Which deployment?",
-    "group": "Which group?",
-    "duration": "Over what time window (like 30m, 6h, 2d)?",
-    "integer": "How many?",
-    "text": "What text?",
-    "promql": "Which PromQL query? Put it in backticks.",
-    "version": "Which version?",
+    "host": N_("Which host (or group)?"),
+    "service": N_("Which service?"),
+    "deployment": N_("Which deployment?"),
+    "group": N_("Which group?"),
+    "duration": N_("Over what time window (like 30m, 6h, 2d)?"),
+    "integer": N_("How many?"),
+    "text": N_("What text?"),
+    "promql": N_("Which PromQL query? Put it in backticks."),
+    "version": N_("Which version?"),
 }
 MAX_CHOICES = 8
+OBJECTS = ("host", "service", "deployment")
 
 
 def choices(kind: str, task: Task, config: Config, spec) -> list[str]:
@@ -42,13 +47,52 @@ def question_for(task: Task, missing: list[str], rules: RuleSet, config: Config)
     rule = rules.primary(task.intent)
     name = missing[0]
     spec = rule.params[name]
-    question = spec.description and f"Which {spec.description}?" or QUESTIONS.get(spec.type, f"What {name}?")
+    if spec.description:
+        question = _("Which {what}?").format(what=_(spec.description))
+    elif spec.type in QUESTIONS:
+        question = _(QUESTIONS[spec.type])
+    else:
+        question = _("What {name}?").format(name=name)
     options = choices(spec.type, task, config, spec)
-    text = f"{rule.summary}. {question}"
+    text = _("{summary}. {question}").format(summary=_(rule.summary), question=question)
     if options and len(options) <= MAX_CHOICES:
         buttons = [Button(label=o, action="choose", value=o) for o in options]
     else:
         buttons = []
         if options:
-            text += f" (e.g. {', '.join(options[:MAX_CHOICES])} …)"
+            text += " " + _("(e.g. {examples} …)").format(examples=", ".join(options[:MAX_CHOICES]))
+    return Reply(text=text, kind="question", buttons=buttons)
+
+
+def choice_label(choice: Choice, rules: RuleSet, engine: Engine, short: bool) -> str:
+    """How a choice reads: its short label in a menu ("CPU"), else what it would do ("Restart nginx on
+    web-2"), marked when it changes something."""
+    rule = rules.primary(choice.intent)
+    if short and rule.choice:
+        return _(rule.choice.label)
+    try:
+        line = engine.reply_line(engine.plan(Task(intent=choice.intent, params=choice.params)))
+    except (BindError, MissingParams, PlanError, UnknownIntent):
+        line = None
+    line = line or _(rule.summary)
+    if any(r.changes_state for r in rules.by_intent.get(choice.intent, [])):
+        line = _("{action} (changes state; needs approval)").format(action=line)
+    return line
+
+
+def choices_question(task: Task, rules: RuleSet, engine: Engine) -> Reply:
+    """Ask which reading was meant; each choice is a button whose value is its number."""
+    named = [str(v) for c in task.choices[:1] for k, v in c.params.items()
+             if rules.primary(c.intent).params.get(k) and rules.primary(c.intent).params[k].type in OBJECTS]
+    menu = len(task.choices) > 1 and all(rules.primary(c.intent).choice for c in task.choices)
+    labels = [choice_label(c, rules, engine, short=menu) for c in task.choices]
+    if menu:
+        text = _("What would you like to see for {target}?").format(target=", ".join(dict.fromkeys(named)))
+    elif len(task.choices) == 1:
+        text = _("Did you mean: {what}? (yes / no)").format(what=labels[0])
+    else:
+        text = _("Which did you mean?") + "\n" + "\n".join(f"{i}. {label}" for i, label in enumerate(labels, 1))
+    buttons = [Button(label=label, action="choose", value=str(i)) for i, label in enumerate(labels, 1)]
+    if len(task.choices) == 1:
+        buttons = [Button(label=_("Yes"), action="choose", value="1", style="primary")]
     return Reply(text=text, kind="question", buttons=buttons)

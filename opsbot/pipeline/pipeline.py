@@ -11,15 +11,19 @@ from opsbot.config import Config
 from opsbot.durations import parse_duration
 from opsbot.executors.base import ExecutionContext, ExecutorUnavailable, Progress
 from opsbot.executors.registry import Executors
+from opsbot.i18n import _, choose_language, current_language, use_language
+from opsbot.i18n.language import OVERRIDES
+from opsbot.parsing import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
-from opsbot.pipeline.clarify import question_for
+from opsbot.pipeline.choose import pick_choice
+from opsbot.pipeline.clarify import choices_question, question_for
 from opsbot.pipeline.sanitize import sanitize
 from opsbot.reply import Button, Reply
 from opsbot.request import MAX_CHARS, Request
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Task
+from opsbot.task import Choice, Task
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +50,19 @@ class Pipeline:
 
     # ---- entry points -------------------------------------------------------------------------
 
-    def handle(self, req: Request, progress: Progress | None = None) -> Reply:
-        """Answer one message. Never raises: a failure becomes an error Reply (and is logged)."""
-        try:
-            self.store.record_request(req)
-            reply = self._handle(req, progress or (lambda text: None))
-        except Exception as e:   # the user always gets an answer, whatever broke
-            log.exception("request %s failed", req.id)
-            reply = Reply.error(f"Something went wrong on my side ({type(e).__name__}: {e}); nothing more was run. "
-                                "The error is logged; try again or ask an admin.")
+    def handle(self, req: Request, progress: Progress | None = None,
+               on_task: Callable[[Task], None] | None = None) -> Reply:
+        """Answer one message, in the asker's language. Never raises: a failure becomes an error Reply (and
+        is logged). `on_task` sees the Task the message resolved to in its thread."""
+        with use_language(self.language(req)):
+            try:
+                self.store.record_request(req)
+                reply = self._handle(req, progress or (lambda text: None), on_task or (lambda task: None))
+            except Exception as e:   # the user always gets an answer, whatever broke
+                log.exception("request %s failed", req.id)
+                reply = Reply.error(_("Something went wrong on my side ({error}); nothing more was run. "
+                                      "The error is logged; try again or ask an admin.")
+                                    .format(error=f"{type(e).__name__}: {e}"))
         reply.request_id = req.id
         reply = sanitize(reply)
         try:
@@ -66,26 +74,72 @@ class Pipeline:
     def decide(self, approval_id: str, user: str, approve: bool, progress: Progress | None = None) -> Reply:
         """An approver's click (or console answer). Approving twice, or on two replicas at once, runs once.
         Never raises: a failure becomes an error Reply (and is logged)."""
-        try:
-            reply = self._decide(approval_id, user, approve, progress or (lambda text: None))
-        except Exception as e:
-            log.exception("deciding approval %s failed", approval_id)
-            reply = Reply.error(f"Something went wrong on my side ({type(e).__name__}: {e}). The error is logged; "
-                                "try again or ask an admin.", approval_id=approval_id)
+        with use_language(self._approver_language(approval_id, user)):
+            try:
+                reply = self._decide(approval_id, user, approve, progress or (lambda text: None))
+            except Exception as e:
+                log.exception("deciding approval %s failed", approval_id)
+                reply = Reply.error(_("Something went wrong on my side ({error}). The error is logged; try again "
+                                      "or ask an admin.").format(error=f"{type(e).__name__}: {e}"),
+                                    approval_id=approval_id)
         return sanitize(reply)
+
+    def _approver_language(self, approval_id: str, user: str) -> str:
+        """An approver's `/lang`, else the language the request was asked in."""
+        try:
+            rec = self.store.get_approval(approval_id)
+            asked = (rec and self.store.request_text(rec.request_id)) or ""
+            return choose_language(asked, self.store.user_language(user))
+        except Exception:             # deciding must not fail on choosing a language
+            log.exception("choosing the language for approval %s failed", approval_id)
+            return "en"
+
+    def find_approval(self, ref: str, channel: str | None = None) -> tuple[str | None, str | None]:
+        """(approval id, None) for what a person typed: a whole id, a unique prefix of at least 4 characters,
+        or `last` (the newest pending one, in `channel` when given); else (None, why not)."""
+        ref = ref.strip().lower()
+        if ref == "last":
+            rec = self.store.latest_pending_approval(self.now(), channel)
+            return (rec.id, None) if rec else (None, _("No approval request is waiting."))
+        if len(ref) < 4:
+            return None, _("Give at least 4 characters of the approval id, or `last`.")
+        found = self.store.find_approvals(ref)
+        if not found:
+            return None, _("There is no approval request {id}.").format(id=ref)
+        if len(found) > 1:
+            return None, _("More than one approval request starts with {id}; give more characters.").format(id=ref)
+        return found[0].id, None
+
+    def approver_refusal(self, approval_id: str, user: str) -> str | None:
+        """Why `user` may not decide this approval (their own request, a missing role), before asking them."""
+        rec = self.store.get_approval(approval_id)
+        rule = rec and self.rules.by_id.get(rec.rule_id)
+        return may_approve(self.config, user, rec.requester, rule) if rule else None
+
+    def set_language(self, user: str, choice: str) -> Reply:
+        """`/lang zh|en|auto`: the language replies to `user` are in (auto: each message's own)."""
+        choice = choice.strip().lower()
+        if choice not in OVERRIDES:
+            return Reply.error(_("Say `/lang zh`, `/lang en` or `/lang auto` (each message's own language)."))
+        self.store.set_user_language(user, None if choice == "auto" else choice)
+        with use_language(choice if choice != "auto" else current_language()):
+            if choice == "auto":
+                return Reply(text=_("From now on I will answer in the language of each message."), kind="info")
+            return Reply(text=_("From now on I will answer you in English."), kind="info")
 
     def _decide(self, approval_id: str, user: str, approve: bool, progress: Progress) -> Reply:
         rec = self.store.get_approval(approval_id)
         if rec is None:
-            return Reply.error(f"There is no approval request {approval_id}.")
+            return Reply.error(_("There is no approval request {id}.").format(id=approval_id))
         rule = self.rules.by_id.get(rec.rule_id)
         if rule is None:
-            return Reply.error(f"The rule {rec.rule_id} of this approval request no longer exists; ask again.")
+            return Reply.error(_("The rule {rule} of this approval request no longer exists; ask again.")
+                               .format(rule=rec.rule_id))
         if rec.status != "pending":
             return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
         if rec.expires_at <= self.now():
-            return Reply.error(f"This approval request expired at {rec.expires_at:%H:%M UTC}; ask again.",
-                               approval_id=approval_id)
+            return Reply.error(_("This approval request expired at {time} UTC; ask again.")
+                               .format(time=f"{rec.expires_at:%H:%M}"), approval_id=approval_id)
         refusal = may_approve(self.config, user, rec.requester, rule)
         if refusal:
             self.store.audit(user, "approval.refused", {"approval": approval_id, "reason": refusal})
@@ -97,28 +151,29 @@ class Pipeline:
             plan = self.engine.plan(Task(intent=rec.intent, params=asked, confidence=1.0, parser="approval"))
             changed = None
             if plan.rule.id != rec.rule_id:
-                changed = f"it now falls under the rule {plan.rule.id}, not {rec.rule_id}"
+                changed = _("it now falls under the rule {now}, not {then}").format(now=plan.rule.id, then=rec.rule_id)
             elif TARGETS in rec.params and [t.name for t in plan.action.targets] != rec.params[TARGETS]:
-                changed = (f"its hosts are now {', '.join(t.name for t in plan.action.targets)}, "
-                           f"not {', '.join(rec.params[TARGETS])}")
+                changed = _("its hosts are now {now}, not {then}").format(
+                    now=", ".join(t.name for t in plan.action.targets), then=", ".join(rec.params[TARGETS]))
         except (BindError, MissingParams, PlanError) as e:
-            changed = f"it no longer fits the rules: {e}"
+            changed = _("it no longer fits the rules: {problem}").format(problem=e)
         if changed and approve:
             self.store.audit(user, "approval.stale", {"approval": approval_id, "reason": changed})
-            return Reply.error(f"The request changed since it was asked ({changed}); nothing was run. Ask again.",
-                               approval_id=approval_id)
+            return Reply.error(_("The request changed since it was asked ({change}); nothing was run. Ask again.")
+                               .format(change=changed), approval_id=approval_id)
         if not self.store.decide_approval(approval_id, user, approve, self.now()):
             rec = self.store.get_approval(approval_id)
             return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
         self.store.audit(user, "approval.approved" if approve else "approval.denied",
                          {"approval": approval_id, "rule": rule.id, "requester": rec.requester})
         if not approve:
-            return Reply(text=f"{user} denied: {rule.summary.lower()} for {rec.requester}; nothing was run.",
-                         kind="info", approval_id=approval_id, decided=True)
+            return Reply(text=_("{approver} denied: {what} (asked by {requester}); nothing was run.").format(
+                approver=user, what=self._approval_line(rec), requester=rec.requester),
+                kind="info", approval_id=approval_id, decided=True)
         if not self.store.claim_approved(approval_id):
-            return Reply(text="Already run.", kind="info", approval_id=approval_id)
+            return Reply(text=_("Already run."), kind="info", approval_id=approval_id)
         reply = self._execute(plan, rec.requester, rec.request_id, progress)
-        reply.text = f"Approved by {user}. {reply.text}"
+        reply.text = _("Approved by {approver}.").format(approver=user) + " " + reply.text
         reply.approval_id = approval_id
         reply.request_id = rec.request_id
         reply.decided = True
@@ -127,53 +182,96 @@ class Pipeline:
     def vote(self, request_id: str, user: str, up: bool) -> None:
         self.store.add_feedback(request_id, user, vote=1 if up else -1)
 
+    def check_correction(self, intent: str | None, params: dict) -> str | None:
+        """Why a correction (what a request should have parsed to) is not valid against the rules and the
+        inventory, as one sentence; None when it is."""
+        if intent is None:
+            return None if not params else _("A correction without an intent takes no params.")
+        if intent not in self.rules.by_intent:
+            return _("There is no intent {intent}; say `help` for the list.").format(intent=intent)
+        known = self.rules.primary(intent).params
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            return _("{intent} has no parameter {names} (it takes: {known}).").format(
+                intent=intent, names=", ".join(unknown), known=", ".join(known) or _("none"))
+        try:
+            self.engine.plan(Task(intent=intent, params=params, confidence=1.0, parser="correction"))
+        except MissingParams as e:
+            return _("{intent} needs {names}.").format(intent=intent, names=", ".join(e.names))
+        except (BindError, PlanError) as e:
+            return str(e)
+        return None
+
     def correct(self, request_id: str, user: str, intent: str | None, params: dict) -> Reply:
-        """A user's statement of what a request should have parsed to; stored for tuning."""
-        if intent is not None and intent not in self.rules.by_intent:
-            return Reply.error(f"There is no intent {intent!r}; see `help`.")
+        """A user's statement of what a request should have parsed to; stored for tuning once it is valid
+        (intent, params and inventory names all checked at once); nothing invalid is stored."""
+        problem = self.check_correction(intent, params)
+        if problem:
+            return Reply.error(_("Not stored: {problem}").format(problem=problem))
         self.store.add_feedback(request_id, user, correction={"intent": intent, "params": params})
-        return Reply(text="Thanks, the correction is stored and will be used by the next `opsbot tune`.", kind="info")
+        return Reply(text=_("Thanks, the correction is stored and will be used by the next `opsbot tune`."),
+                     kind="info")
 
     # ---- the flow -----------------------------------------------------------------------------
 
-    def _handle(self, req: Request, progress: Progress) -> Reply:
+    def language(self, req: Request) -> str:
+        """The reply language: the asker's `/lang` choice, else the message's own (an answer made of names
+        only, like "web-1", continues the conversation's language)."""
+        last, pending = self.store.load_conversation(req.conversation)
+        fallback = (pending or {}).get("lang") or (last or {}).get("lang") or "en"
+        inv = self.config.inventory
+        names = [*inv.hosts, *inv.groups(), *inv.services(), *inv.deployments]
+        return choose_language(req.text, self.store.user_language(req.user), names, fallback)
+
+    def _handle(self, req: Request, progress: Progress, on_task: Callable[[Task], None]) -> Reply:
         if len(req.text) > MAX_CHARS:
-            return Reply.error(f"That message is {len(req.text)} characters long; I take requests of up to "
-                               f"{MAX_CHARS}. To search logs for a long text, quote its distinctive part. "
-                               "Nothing was run.")
+            return Reply.error(_("That message is {length} characters long; I take requests of up to {limit}. "
+                                 "To search logs for a long text, quote its distinctive part. Nothing was run.")
+                               .format(length=len(req.text), limit=MAX_CHARS))
         last, stored_pending = self.store.load_conversation(req.conversation)
         now = self.now()
         pending = stored_pending if self._fresh(stored_pending, QUESTION_TTL, now, asked=req.user) else None
         last = last if self._fresh(last, FOLLOW_UP_TTL, now) else None
         # A question put to someone else stays open for them; this message neither answers nor clears it.
         others = stored_pending if stored_pending and not pending and self._fresh(stored_pending, QUESTION_TTL, now) else None
-        previous = Task(**pending) if pending else (Task(**last) if last else None)
         started = time.perf_counter()
-        task = self.parser.parse(req.text, previous=previous)
-        if pending and task.intent in (None, previous.intent):
-            task = self._answer_to_question(req.text, previous, task)
+        task = self._resolve(req, Task(**_task_fields(last)) if last else None, pending, now)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
+        on_task(task)
+        lang = current_language()
 
-        if not req.addressed and not pending and (task.intent is None or task.confidence < UNADDRESSED_MIN):
+        if task.cancel:
+            return self._cancel(req, task.cancel, last, others, now)
+        if not req.addressed and not pending and ((task.intent is None and not task.choices)
+                                                  or task.confidence < UNADDRESSED_MIN):
             return Reply(text="", kind="ignored")     # people talking in the thread, not to the bot
         if task.intent is None:
+            if task.choices:
+                question = {"choices": [c.model_dump() for c in task.choices], "asked": req.user,
+                            "at": now.isoformat(), "lang": lang}
+                self.store.save_conversation(req.conversation, last, others or question)
+                return choices_question(task, self.rules, self.engine)
+            if phrasing.cancels(req.text):
+                return Reply(text=_("There is nothing to cancel."), kind="info")
             return self._not_understood(task)
         try:
             plan = self.engine.plan(task)
         except MissingParams as e:
             task.missing = e.names
-            question = {**task.model_dump(include={"intent", "params", "missing"}), "asked": req.user, "at": now.isoformat()}
-            self.store.save_conversation(req.conversation, last, question)
+            question = {**task.model_dump(include={"intent", "params", "missing"}), "asked": req.user,
+                        "at": now.isoformat(), "lang": lang}
+            # one open question per thread: someone else's stays until it is answered or lapses
+            self.store.save_conversation(req.conversation, last, others or question)
             return question_for(task, e.names, self.rules, self.config)
         except BindError as e:
-            return Reply.error(f"{e} Nothing was run.")
+            return Reply.error(_("{problem} Nothing was run.").format(problem=e))
         except UnknownIntent:
             return self._not_understood(task)
         except PlanError as e:
-            return Reply.error(f"I can't do that: {e}. Nothing was run.")
+            return Reply.error(_("I can't do that: {problem}. Nothing was run.").format(problem=e))
 
         self.store.save_conversation(req.conversation, {"intent": task.intent, "params": plan.bound.values,
-                                                        "at": now.isoformat()}, others)
+                                                        "at": now.isoformat(), "lang": lang}, others)
         refusal = may_ask(self.config, req.user, plan.rule) or self._rate_limited(req.user, plan)
         if refusal:
             self.store.audit(req.user, "request.refused", {"request": req.id, "rule": plan.rule.id, "reason": refusal})
@@ -181,6 +279,62 @@ class Pipeline:
         if plan.needs_approval:
             return self._ask_approval(req, plan)
         return self._execute(plan, req.user, req.id, progress)
+
+    def _resolve(self, req: Request, last: Task | None, pending: dict | None, now: datetime) -> Task:
+        """What a message means in its thread: a cancel, the answer to our question, a follow-up of the
+        last task, or a request of its own."""
+        if phrasing.cancels(req.text):
+            if pending:
+                return Task(intent=None, cancel="question", note="cancels the pending question")
+            if self.store.pending_approval_of(req.user, req.channel, req.thread, now):
+                return Task(intent=None, cancel="approval", note="cancels the asker's pending approval")
+            return Task(intent=None, note="nothing to cancel")
+        if pending and pending.get("choices"):
+            choices = [Choice(**c) for c in pending["choices"]]
+            if phrasing.no(req.text):
+                return Task(intent=None, cancel="question", note="none of the choices")
+            picked = pick_choice(self._offline, req.text, choices, self._changes)
+            if picked is not None:
+                return picked
+            return self.parser.parse(req.text, previous=last)     # a new request: the question lapses
+        if pending:
+            asked = Task(**_task_fields(pending))
+            task = self.parser.parse(req.text, previous=asked)
+            if task.intent in (None, asked.intent):
+                task = self._answer_to_question(req.text, asked, task)
+            return task
+        return self.parser.parse(req.text, previous=last)
+
+    @property
+    def _changes(self) -> set[str]:
+        return {i for i, group in self.rules.by_intent.items() if any(r.changes_state for r in group)}
+
+    @property
+    def _offline(self):
+        """The offline parser (choice answers are matched without an LLM call)."""
+        return getattr(self.parser, "offline", None) or self.parser
+
+    def _cancel(self, req: Request, what: str, last: dict | None, others: dict | None, now: datetime) -> Reply:
+        if what == "question":
+            self.store.save_conversation(req.conversation, last, others)
+            return Reply(text=_("OK, I dropped the question; nothing was run."), kind="info")
+        rec = self.store.pending_approval_of(req.user, req.channel, req.thread, now)
+        if rec is None or not self.store.decide_approval(rec.id, req.user, False, now):
+            return Reply(text=_("There is nothing to cancel."), kind="info")
+        self.store.audit(req.user, "approval.cancelled", {"approval": rec.id, "rule": rec.rule_id})
+        return Reply(text=_("Cancelled: {what}. Nothing was run.").format(what=self._approval_line(rec)),
+                     kind="info", approval_id=rec.id, decided=True)
+
+    def _approval_line(self, rec) -> str:
+        """What an approval request asks for, in words ("Restart nginx on web-2")."""
+        rule = self.rules.by_id.get(rec.rule_id)
+        try:
+            plan = self.engine.plan(Task(intent=rec.intent, params={k: v for k, v in rec.params.items()
+                                                                    if k != TARGETS}))
+            line = self.engine.reply_line(plan)
+        except (BindError, MissingParams, PlanError, UnknownIntent):
+            line = None
+        return line or (_(rule.summary) if rule else rec.intent)
 
     @staticmethod
     def _fresh(state: dict | None, ttl: timedelta, now: datetime, asked: str | None = None) -> bool:
@@ -207,10 +361,14 @@ class Pipeline:
         for intent in hints:
             rule = self.rules.primary(intent)
             if rule and rule.examples.en:
-                examples.append(f"`{rule.examples.en[0]}` ({rule.summary.lower()})")
-        did = ("Did you mean " + "; or ".join(examples) + "? ") if examples else ""
-        return Reply(text=f"I'm not sure what you want me to do. {did}Say `help` for everything I can do; nothing was run.",
-                     kind="info")
+                example = (rule.examples.zh or rule.examples.en)[0] if current_language() == "zh" else rule.examples.en[0]
+                examples.append(_("`{example}` ({summary})").format(example=example, summary=_(rule.summary)))
+        if examples:
+            return Reply(text=_("I'm not sure what you want me to do. Did you mean {examples}? Say `help` for "
+                                "everything I can do; nothing was run.").format(examples=_("; or ").join(examples)),
+                         kind="info")
+        return Reply(text=_("I'm not sure what you want me to do. Say `help` for everything I can do; "
+                            "nothing was run."), kind="info")
 
     def _rate_limited(self, user: str, plan: Plan) -> str | None:
         limit = plan.rule.policy.rate_limit
@@ -219,8 +377,9 @@ class Pipeline:
         since = self.now() - timedelta(seconds=parse_duration(limit.per))
         used = self.store.count_executions(user, plan.rule.id, since)
         if used >= limit.max:
-            return (f"Rate limit: {plan.rule.intent} may run at most {limit.max} times per {limit.per} for each person, "
-                    f"and you have used that; try again later or ask a colleague.")
+            return _("Rate limit: {intent} may run at most {max} times per {per} for each person, and you have "
+                     "used that; try again later or ask a colleague.").format(intent=plan.rule.intent, max=limit.max,
+                                                                              per=limit.per)
         return None
 
     def _ask_approval(self, req: Request, plan: Plan) -> Reply:
@@ -231,15 +390,16 @@ class Pipeline:
                                          req.user, expires, channel=req.channel, thread=req.thread)
         self.store.audit(req.user, "approval.requested", {"approval": rec.id, "rule": plan.rule.id,
                                                           "params": plan.bound.values, "request": req.id})
-        what = self.engine.reply_line(plan) or plan.rule.summary
-        on = f" ({len(hosts)} hosts: {', '.join(hosts)})" if len(hosts) > 1 else ""
-        roles = " or ".join(plan.rule.policy.approval.roles)
+        what = self.engine.reply_line(plan) or _(plan.rule.summary)
+        if len(hosts) > 1:
+            what += " " + _("({count} hosts: {hosts})").format(count=len(hosts), hosts=", ".join(hosts))
+        roles = _(" or ").join(plan.rule.policy.approval.roles)
         return Reply(
-            text=f"{req.user} asks: {what}{on}. This changes state, so someone else with the role {roles} "
-                 f"must approve it before {expires:%H:%M UTC}.",
+            text=_("{user} asks: {what}. This changes state, so someone else with the role {roles} must approve "
+                   "it before {time} UTC.").format(user=req.user, what=what, roles=roles, time=f"{expires:%H:%M}"),
             kind="approval", approval_id=rec.id,
-            buttons=[Button(label="Approve", action="approve", value=rec.id, style="primary"),
-                     Button(label="Deny", action="deny", value=rec.id, style="danger")])
+            buttons=[Button(label=_("Approve"), action="approve", value=rec.id, style="primary"),
+                     Button(label=_("Deny"), action="deny", value=rec.id, style="danger")])
 
     def _execute(self, plan: Plan, user: str, request_id: str | None, progress: Progress) -> Reply:
         action = plan.action
@@ -257,10 +417,11 @@ class Pipeline:
             if reply.kind == "error":
                 status = "failed"
         except ExecutorUnavailable as e:
-            status, reply = "refused", Reply.error(f"I can't run this yet: {e}. Nothing was run.")
+            status, reply = "refused", Reply.error(_("I can't run this yet: {problem}. Nothing was run.").format(problem=e))
         except Exception as e:
             log.exception("executor %s failed", action.executor)
-            status, reply = "failed", Reply.error(f"The {action.executor} executor failed: {type(e).__name__}: {e}")
+            status, reply = "failed", Reply.error(_("The {executor} executor failed: {error}").format(
+                executor=action.executor, error=f"{type(e).__name__}: {e}"))
         self.store.finish_execution(exec_id, status, reply.text[:500])
         heading = self.engine.reply_line(plan)
         if heading and reply.kind != "error":
@@ -278,8 +439,8 @@ class Pipeline:
             reply = self._run_unattended(intent, params, actor)
         except Exception as e:   # the store is down, or the like: still an answer for the channel
             log.exception("scheduled %s failed", intent)
-            reply = Reply.error(f"The scheduled {intent} failed on my side ({type(e).__name__}: {e}). "
-                                "The error is logged.")
+            reply = Reply.error(_("The scheduled {intent} failed on my side ({error}). The error is logged.")
+                                .format(intent=intent, error=f"{type(e).__name__}: {e}"))
         return sanitize(reply)
 
     def _run_unattended(self, intent: str, params: dict | None = None, actor: str = "opsbot") -> Reply:
@@ -289,20 +450,28 @@ class Pipeline:
         try:
             plan = self.engine.plan(Task(intent=intent, params=params or {}, confidence=1.0, parser="unattended"))
         except MissingParams as e:
-            return Reply.error(f"{intent} needs {', '.join(e.names)}, which a digest does not give it. "
-                               "Nothing was run.")
+            return Reply.error(_("{intent} needs {names}, which a digest does not give it. Nothing was run.")
+                               .format(intent=intent, names=", ".join(e.names)))
         except (BindError, PlanError) as e:
-            return Reply.error(f"{intent} cannot run here: {e}. Nothing was run.")
+            return Reply.error(_("{intent} cannot run here: {problem}. Nothing was run.").format(intent=intent, problem=e))
         if plan.needs_approval:
             self.store.audit(actor, "scheduled.refused", {"rule": plan.rule.id, "params": plan.bound.values,
                                                           "reason": "needs approval"})
-            return Reply.error(f"{intent} needs approval and cannot run inside a digest. Nothing was run.")
+            return Reply.error(_("{intent} needs approval and cannot run inside a digest. Nothing was run.")
+                               .format(intent=intent))
         return self._execute(plan, actor, None, lambda text: None)
 
     @staticmethod
     def _decided_text(rec) -> str:
         if rec.status in ("approved", "executed"):
-            return f"Already approved by {rec.approver}; it ran once."
+            return _("Already approved by {approver}; it ran once.").format(approver=rec.approver)
         if rec.status == "denied":
-            return f"Already denied by {rec.approver}."
-        return f"This approval request is {rec.status}."
+            return _("Already denied by {approver}.").format(approver=rec.approver)
+        if rec.status == "expired":
+            return _("This approval request has expired.")
+        return _("This approval request is {status}.").format(status=rec.status)
+
+
+def _task_fields(state: dict) -> dict:
+    """The Task fields of a stored last task or question (which also hold when and whom it was asked)."""
+    return {k: state[k] for k in ("intent", "params", "missing") if k in state}

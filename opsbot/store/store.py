@@ -42,6 +42,7 @@ from .tables import (
     replies,
     requests,
     tasks,
+    user_settings,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -293,6 +294,36 @@ class Store:
                 .values(status=status, approver=approver, decided_at=now)
             ).rowcount == 1
 
+    def pending_approval_of(self, requester: str, channel: str | None, thread: str | None,
+                            now: datetime) -> ApprovalRecord | None:
+        """The newest unexpired approval `requester` is waiting for in this channel and thread, if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(approvals).where(approvals.c.requester == requester, approvals.c.status == "pending",
+                                        approvals.c.channel == channel, approvals.c.thread == thread,
+                                        approvals.c.expires_at > _aware(now, "now"))
+                .order_by(approvals.c.created_at.desc()).limit(1)).one_or_none()
+        return None if row is None else ApprovalRecord(**row._asdict())
+
+    def find_approvals(self, prefix: str, limit: int = 2) -> list[ApprovalRecord]:
+        """Approvals whose id starts with `prefix` (what a person types instead of 32 hex digits)."""
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix):
+            return []                                # ids are hex: nothing else can match (nor a LIKE wildcard)
+        with self._read() as conn:
+            rows = conn.execute(select(approvals).where(approvals.c.id.like(prefix + "%"))
+                                .order_by(approvals.c.created_at.desc()).limit(limit)).all()
+        return [ApprovalRecord(**r._asdict()) for r in rows]
+
+    def latest_pending_approval(self, now: datetime, channel: str | None = None) -> ApprovalRecord | None:
+        """The newest pending, unexpired approval (in `channel` when given): what `/approve last` means."""
+        cond = [approvals.c.status == "pending", approvals.c.expires_at > _aware(now, "now")]
+        if channel is not None:
+            cond.append(approvals.c.channel == channel)
+        with self._read() as conn:
+            row = conn.execute(select(approvals).where(*cond).order_by(approvals.c.created_at.desc())
+                               .limit(1)).one_or_none()
+        return None if row is None else ApprovalRecord(**row._asdict())
+
     def claim_approved(self, approval_id: str) -> bool:
         """Move an approved approval to 'executed'. True only for the one caller that should run it."""
         now = _now()
@@ -334,6 +365,22 @@ class Store:
             row = conn.execute(select(conversations.c.last_task, conversations.c.pending)
                                .where(conversations.c.key == key)).one_or_none()
         return (None, None) if row is None else (row.last_task, row.pending)
+
+    # --- per-person settings ---------------------------------------------------------------------
+
+    def set_user_language(self, user: str, language: str | None) -> None:
+        """`language` "en" / "zh", or None for each message's own language (`/lang auto`)."""
+        now = _now()
+        stmt = self._insert(user_settings).values(user_id=user, language=language, updated_at=now)
+        stmt = stmt.on_conflict_do_update(index_elements=["user_id"],
+                                          set_={"language": language, "updated_at": now})
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    def user_language(self, user: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(user_settings.c.language)
+                                .where(user_settings.c.user_id == user)).scalar_one_or_none()
 
     # --- feedback --------------------------------------------------------------------------------
 

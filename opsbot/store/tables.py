@@ -169,6 +169,14 @@ conversations = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Per-person settings: the reply language chosen with `/lang` (NULL: each message's own language).
+user_settings = Table(
+    "user_settings", metadata,
+    Column("user_id", String(NAME), primary_key=True),
+    Column("language", String(10)),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # Append-only: a user's latest vote on a request counts, and the latest correction wins.
 feedback = Table(
     "feedback", metadata,

@@ -1,60 +1,12 @@
 """The pipeline end to end with the real offline parser, rule engine and store (SQLite).
 SSH targets point at a closed loopback port, so an execution fails fast but is still recorded:
 that is enough to see how many times something ran. Real executions are covered in tests/executors."""
-import socket
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
-from opsbot.app import build_app
-from opsbot.config import Config
 from opsbot.request import Request
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Clock:
-    def __init__(self):
-        self.t = datetime.now(timezone.utc)
-
-    def __call__(self):
-        return self.t
-
-
-@pytest.fixture
-def app(tmp_path):
-    port = closed_port()
-    host = {"address": "127.0.0.1", "port": port}
-    config = Config(
-        inventory={"hosts": {"web-1": {**host, "groups": ["web"], "services": ["nginx", "api"]},
-                             "web-2": {**host, "groups": ["web"], "services": ["nginx", "api"]},
-                             "db-1": {**host, "groups": ["db"], "services": ["postgresql"]}}},
-        access={"default_roles": ["viewer"],
-                "users": {"alice": ["operator"], "bob": ["operator", "approver"], "carol": ["viewer"],
-                          "dan": ["approver", "dba"]}},
-        database_url=f"sqlite:///{tmp_path / 'opsbot.db'}",
-        prometheus={"url": f"http://127.0.0.1:{closed_port()}", "timeout": 2},
-        ssh={"connect_timeout": 2, "known_hosts": str(tmp_path / "known_hosts")},
-    )
-    (tmp_path / "known_hosts").write_text("")
-    with build_app(config) as a:
-        a.clock = Clock()
-        a.pipeline.now = a.clock
-        yield a
-
-
-def ask(app, text, user="alice", thread="t1"):
-    return app.pipeline.handle(Request(text=text, user=user, channel="c", thread=thread, frontend="test"))
-
-
-def executions(app):
-    return [r for r in app.store.audit_rows(limit=1000) if r["kind"] == "execution.started"]
+from pipeline_helpers import ask, executions
 
 
 def test_help_lists_every_intent(app):
@@ -97,7 +49,8 @@ def test_an_unknown_host_is_one_clear_sentence_and_nothing_runs(app):
 def test_out_of_scope_requests_run_nothing(app):
     for text in ("rm -rf / on web-1", "delete the production database", "tell me a joke", "讲个笑话"):
         reply = ask(app, text)
-        assert reply.kind in ("info", "error") and "nothing was run" in reply.text.lower(), text
+        assert reply.kind in ("info", "error"), text
+        assert "nothing was run" in reply.text.lower() or "什么都没有执行" in reply.text, text
     assert executions(app) == []
 
 

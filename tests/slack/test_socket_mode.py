@@ -195,6 +195,9 @@ def test_thumbs_down_opens_a_modal_and_the_correction_is_stored(bot):
     assert refused.payload["response_action"] == "errors" and "key=value" in refused.payload["errors"]["params"]
     unknown = bot.socket.send_interactive(fs.view_submission(view, selection("metrics.cpu", "colour=red"), user="UALICE"))
     assert "no parameter colour" in bot.socket.wait_ack(unknown).payload["errors"]["params"]
+    invalid = bot.socket.send_interactive(fs.view_submission(view, selection("metrics.cpu", "host=web-9, window=banana"),
+                                                             user="UALICE"))
+    assert "web-9" in bot.socket.wait_ack(invalid).payload["errors"]["params"]     # checked against the inventory
 
     good = bot.socket.send_interactive(fs.view_submission(view, selection("metrics.cpu", "host=web-1, window=6h"),
                                                           user="UALICE"))

@@ -28,7 +28,7 @@ def test_migrating_again_changes_nothing_and_keeps_data(store):
     store.migrate()
     assert store.request_text(req.id) == "cpu on web-1"
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_heads() == ("0001",)
+        assert MigrationContext.configure(conn).get_current_heads() == ("0002_user_settings",)
 
 
 def test_the_migrations_create_exactly_the_tables_the_code_uses(store):

@@ -1,0 +1,29 @@
+"""Helpers for the pipeline specs: ask the pipeline as a person would, count executions, a settable clock."""
+import socket
+from datetime import datetime, timezone
+
+from opsbot.request import Request
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Clock:
+    def __init__(self):
+        self.t = datetime.now(timezone.utc)
+
+    def __call__(self):
+        return self.t
+
+
+def ask(app, text, user="alice", thread="t1"):
+    return app.pipeline.handle(Request(text=text, user=user, channel="c", thread=thread, frontend="test"))
+
+
+def executions(app):
+    return [r for r in app.store.audit_rows(limit=1000) if r["kind"] == "execution.started"]
