@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from opsbot.i18n import _
+
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _DUR = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 
@@ -12,10 +14,10 @@ def parse_duration(text: str) -> int:
     s = str(text).strip().lower()
     parts = _DUR.findall(s)
     if not parts or "".join(a + b for a, b in parts) != s:
-        raise ValueError(f"{text!r} is not a duration; write it like 30m, 6h or 2d")
+        raise ValueError(_("{text} is not a duration; write it like 30m, 6h or 2d").format(text=repr(text)))
     total = sum(int(n) * (UNITS[u] if u != "ms" else 0) for n, u in parts)
     if total <= 0:
-        raise ValueError(f"{text!r} is not a positive duration")
+        raise ValueError(_("{text} is not a positive duration").format(text=repr(text)))
     return total
 
 

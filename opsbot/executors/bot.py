@@ -5,9 +5,10 @@ import re
 
 from opsbot.config import Config
 from opsbot.executors.base import Action, ExecutionContext
+from opsbot.i18n import _, current_language
 from opsbot.reply import Reply, Table
 
-DEFAULT_DIGEST = ["alerts.list", "targets.status"]
+DEFAULT_DIGEST = ["alerts.list", "targets.status", "logs.errors"]     # alerts, targets and the top errors
 
 
 def example_with_names(text: str, config: Config) -> str:
@@ -36,36 +37,39 @@ class BotExecutor:
             return self._help(ctx)
         if kind == "digest":
             return self._digest(action, ctx)
-        return Reply.error(f"The bot executor has no command {kind!r}.")
+        return Reply.error(_("The bot executor has no command {kind}.").format(kind=repr(kind)))
 
     def _help(self, ctx: ExecutionContext) -> Reply:
         rules = ctx.extras["rules"]
+        zh_first = current_language() == "zh"
         rows = []
         for intent in rules.intents():
             rule = rules.primary(intent)
             example = example_with_names(rule.examples.en[0], self.config) if rule.examples.en else ""
             zh = example_with_names(rule.examples.zh[0], self.config) if rule.examples.zh else ""
             needs = any(r.needs_approval for r in rules.by_intent[intent])
-            flag = " (needs approval)" if needs and "approv" not in rule.summary.lower() else ""
-            rows.append([intent, rule.summary + flag, example, zh])
-        return Reply(text="Here is what I can do. Ask in plain English or Chinese; state-changing commands "
-                          "wait for a second person's approval.",
-                     kind="info", tables=[Table(columns=["command", "what it does", "try", "中文"], rows=rows)])
+            flag = " " + _("(needs approval)") if needs and "approv" not in rule.summary.lower() else ""
+            rows.append([intent, _(rule.summary) + flag] + ([zh, example] if zh_first else [example, zh]))
+        columns = [_("command"), _("what it does")] + (["试试", "English"] if zh_first else [_("try"), "中文"])
+        return Reply(text=_("Here is what I can do. Ask in plain English or Chinese; state-changing commands "
+                            "wait for a second person's approval."),
+                     kind="info", tables=[Table(columns=columns, rows=rows)])
 
     def _digest(self, action: Action, ctx: ExecutionContext) -> Reply:
         name = action.params.get("name")
         if name and name not in self.config.digests:
-            known = ", ".join(self.config.digests) or "none configured"
-            return Reply.error(f"There is no digest called {name!r} (known: {known}).")
+            known = ", ".join(self.config.digests) or _("none configured")
+            return Reply.error(_("There is no digest called {name} (known: {known}).").format(name=repr(name),
+                                                                                           known=known))
         digest = self.config.digests.get(name) if name else next(iter(self.config.digests.values()), None)
         intents = digest.intents if digest else DEFAULT_DIGEST
         run = ctx.extras["run_intent"]
         parts, tables, images = [], [], []
         for intent in intents:
-            ctx.progress(f"digest: {intent}…")
+            ctx.progress(_("digest: {intent}…").format(intent=intent))
             r = run(intent)
             parts.append(f"• {intent}: {r.text}")
             tables += r.tables
             images += r.images
-        title = f"Digest {name}" if name else "Digest"
+        title = _("Digest {name}").format(name=name) if name else _("Digest")
         return Reply(text=f"*{title}*\n" + "\n".join(parts), tables=tables, images=images)

@@ -9,6 +9,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from opsbot.i18n import _
+
+CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN"]
+
 MAX_LINES = 10            # lines drawn per chart; the rest are summarised in the table only
 
 
@@ -74,6 +78,10 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
+    from matplotlib import rcParams
+    # Chinese titles and labels: a CJK font when one is installed (Debian: fonts-noto-cjk), else the default
+    rcParams["font.family"] = ["sans-serif"]
+    rcParams["font.sans-serif"] = list(dict.fromkeys(CJK_FONTS + list(rcParams["font.sans-serif"])))
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
@@ -93,7 +101,7 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
         drawn += 1
     if chart.threshold is not None:
         ax.axhline(chart.threshold, color="red", linestyle=":", linewidth=1,
-                   label=f"threshold {format_value(chart.threshold, chart.unit)}")
+                   label=_("threshold {value}").format(value=format_value(chart.threshold, chart.unit)))
     if chart.now is not None:
         ax.axvline(datetime.fromtimestamp(chart.now, tz=timezone.utc), color="grey", linewidth=0.8)
     if chart.x_range is not None:

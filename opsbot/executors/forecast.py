@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from opsbot.i18n import ngettext
+
 DAY = 86400.0
 MIN_POINTS = 3
 MIN_SPAN = 60.0                  # seconds of history below which nothing is forecast
@@ -94,6 +96,18 @@ def theil_sen(t: np.ndarray, v: np.ndarray) -> Fit | None:
     return Fit(slope=slope, level=level, t_ref=t_ref)
 
 
+def history_needed(step: float) -> int:
+    """Seconds of history a forecast from points `step` seconds apart needs: MIN_POINTS of them, and
+    MIN_SPAN at least (a 7-day forecast queried at one point every 30m needs an hour)."""
+    return int(max(MIN_SPAN, (MIN_POINTS - 1) * step))
+
+
+def span_of(times, values) -> float:
+    """Seconds between the first and the last usable point of a series."""
+    t, _v = _clean(times, values)
+    return float(t[-1] - t[0]) if len(t) > 1 else 0.0
+
+
 def outlook(times, values, now: float, horizon: float, threshold: float | None) -> Outlook | None:
     """The trend of a series and when it reaches `threshold` (rising) within `horizon` seconds of `now`.
     None when there is too little history (fewer than 3 points or under a minute)."""
@@ -135,12 +149,12 @@ def human_span(seconds: float) -> str:
     """~9 days, ~5 hours, ~40 minutes."""
     if seconds < 3600:
         n = max(1, round(seconds / 60))
-        return f"~{n} minute{'s' if n != 1 else ''}"
+        return ngettext("~{n} minute", "~{n} minutes", n).format(n=n)
     if seconds < 2 * DAY:
         n = round(seconds / 3600)
-        return f"~{n} hour{'s' if n != 1 else ''}"
+        return ngettext("~{n} hour", "~{n} hours", n).format(n=n)
     n = round(seconds / DAY)
-    return f"~{n} days"
+    return ngettext("~{n} day", "~{n} days", n).format(n=n)
 
 
 def is_finite(x: float | None) -> bool:

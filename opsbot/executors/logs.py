@@ -26,6 +26,7 @@ from opsbot.durations import format_duration
 from opsbot.executors.base import Action, ExecutionContext, Target
 from opsbot.executors.logtemplates import Drain
 from opsbot.executors.ssh import HostResult, SSHExecutor
+from opsbot.i18n import _, ngettext
 from opsbot.redact import redact
 from opsbot.rules.binding import _target as target_of
 from opsbot.reply import Reply, Table
@@ -149,6 +150,57 @@ END { for (i = 1; i <= nf; i++) print "N\t" FILES[i] "\t" CNT[FILES[i]] "\t" OLD
 """
 
 
+# `mode: tail`: the last lines of each source: the newest file of a glob (not the rotated .gz ones) or
+# the journald unit. Arguments: line count, then sources as for SCRIPT.
+TAIL_SCRIPT = r"""
+n=$1; shift
+IFS=
+for src do
+  case $src in
+  j:*) printf '\001F journal:%s\n' "${src#j:}"
+    journalctl -q --no-pager -o short-iso -u "${src#j:}" -n "$n" 2>/dev/null ;;
+  f:*) newest=
+    for f in ${src#f:}; do
+      case $f in *.gz) continue ;; esac
+      [ -f "$f" ] || continue
+      if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then newest=$f; fi
+    done
+    if [ -z "$newest" ]; then printf '\001X %s\n' "${src#f:}"; continue; fi
+    [ -r "$newest" ] || { printf '\001E %s\n' "$newest"; continue; }
+    printf '\001F %s\n' "$newest"
+    tail -n "$n" -- "$newest" ;;
+  esac
+done
+"""
+MAX_TAIL = 200                # lines per source, whatever the rule allows
+
+
+def tail_command(lines: int, sources: list[str]) -> str:
+    args = [str(max(1, min(MAX_TAIL, int(lines)))), *sources]
+    return "sh -c " + shlex.quote(TAIL_SCRIPT) + " opsbot-tail " + " ".join(shlex.quote(a) for a in args)
+
+
+def parse_tail(host: str, text: str) -> HostLogs:
+    """The tail script's output: a marker line per source, then its lines."""
+    out = HostLogs(host=host)
+    current = None
+    for line in text.splitlines():
+        if line.startswith("\001"):
+            kind, _, rest = line[1:].partition(" ")
+            if kind == "F":
+                current = rest
+                out.lines.setdefault(current, [])
+                out.counts[current] = 0
+            else:
+                {"E": out.unreadable, "X": out.missing}.get(kind, out.missing).append(rest)
+            continue
+        if current is not None:
+            body = line.replace("\t", " ")
+            out.lines[current].append(("M", body if len(body) <= LINE_WIDTH else body[:LINE_WIDTH] + " [cut]"))
+            out.counts[current] += 1
+    return out
+
+
 def remote_command(mode: str, pattern: str, window_seconds: int, max_lines: int, context: int,
                    sources: list[str]) -> str:
     """The command the host runs: a fixed script, with every variable part as a quoted argument."""
@@ -258,45 +310,68 @@ class LogsExecutor:
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
         mode = action.fields.get("mode", "search")
-        if mode not in ("search", "errors"):
-            return Reply.error(f"Rule {action.rule_id} asks the logs executor for mode {mode!r}; "
-                               f"it knows search and errors.")
+        if mode not in ("search", "errors", "tail"):
+            return Reply.error(_("Rule {rule} asks the logs executor for mode {mode}; it knows search, errors and "
+                                 "tail.").format(rule=action.rule_id, mode=repr(mode)))
         pattern = action.params.get("pattern")
         if mode == "search" and not pattern:
-            return Reply.error("Tell me what to search for.")
+            return Reply.error(_("Tell me what to search for."))
         service = action.params.get("service")
         if service is not None and service not in self.config.logs.sources:
-            return Reply.error(f"No log source is configured for {service}; add one under logs.sources.{service} "
-                               f"(files or a journald unit).")
+            return Reply.error(_("No log source is configured for {service}; add one under logs.sources.{service} "
+                                 "(files or a journald unit).").format(service=service))
         window = int(action.params.get("window_seconds") or 3600)
         candidates = self._targets(action, service)
         per_host = {t.name: self._source_args(t, self._sources(t, service)) for t in candidates}
         targets = [t for t in candidates if per_host[t.name]]
         if not targets:
-            return Reply.error("No log sources apply to these hosts; configure logs.sources for their services.")
+            return Reply.error(_("No log sources apply to these hosts; configure logs.sources for their services."))
+        if mode == "tail":
+            return self._tail(targets, per_host, int(action.params.get("lines") or 50), service, ctx)
         logs_cfg = self.config.logs
         commands = {t.name: remote_command(mode, pattern or "", window, logs_cfg.max_lines, logs_cfg.context,
                                            per_host[t.name]) for t in targets}
         results = self.ssh.run_many(targets, lambda t: commands[t.name], progress=ctx.progress)
         reports = [self._report(r) for r in results]
-        where = f"{service} logs" if service else "logs"
+        where = _("{service} logs").format(service=service) if service else _("logs")
         span = format_duration(window)
         if mode == "errors":
             return self._errors_reply(reports, where, span)
         return self._search_reply(reports, pattern, where, span)
 
+    def _tail(self, targets: list[Target], per_host: dict[str, list[str]], lines: int, service: str | None,
+              ctx: ExecutionContext) -> Reply:
+        results = self.ssh.run_many(targets, lambda t: tail_command(lines, per_host[t.name]), progress=ctx.progress)
+        reports = [self._report(r, parse_tail) for r in results]
+        failed = [r for r in reports if r.fault]
+        if len(failed) == len(reports):
+            return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
+        out = []
+        for rep in reports:
+            for f, _kind, body in rep.ordered_lines():
+                out.append(f"{rep.host} {_short(f)}: {body}" if len(reports) > 1 else body)
+        shown = sum(r.total for r in reports)
+        text = ngettext("{count} line", "{count} lines", shown).format(count=shown)
+        if failed:
+            text += " " + _("({count} could not be read)").format(count=len(failed))
+        tables = [self._table(reports, _("lines"))] if len(reports) > 1 or failed or any(
+            r.missing or r.unreadable for r in reports) else []
+        return Reply(text=text, tables=tables, code=redact("\n".join(out)) or None)
+
     @staticmethod
-    def _report(r: HostResult) -> HostLogs:
+    def _report(r: HostResult, parse=None) -> HostLogs:
         if r.fault:
             return HostLogs(host=r.target.name, fault=r.fault)
+        parse = parse or parse_output
         if r.timed_out:
-            report = parse_output(r.target.name, r.stdout)
-            report.fault = f"The search on {r.target.name} timed out"
+            report = parse(r.target.name, r.stdout)
+            report.fault = _("The search on {host} timed out").format(host=r.target.name)
             return report
         if not r.ok:
-            detail = (r.stderr.strip().splitlines() or ["no message"])[-1]
-            return HostLogs(host=r.target.name, fault=f"The search on {r.target.name} failed (exit {r.exit_code}: {detail})")
-        return parse_output(r.target.name, r.stdout)
+            detail = (r.stderr.strip().splitlines() or [_("no message")])[-1]
+            return HostLogs(host=r.target.name, fault=_("The search on {host} failed (exit {code}: {detail})").format(
+                host=r.target.name, code=r.exit_code, detail=detail))
+        return parse(r.target.name, r.stdout)
 
     # -------------------------------------------------------------- replies
 
@@ -309,15 +384,17 @@ class LogsExecutor:
                 notes.append(rep.fault)
             earlier = sum(rep.older.values())
             if earlier:
-                notes.append(f"{earlier} earlier match{'es' if earlier != 1 else ''} before the window")
+                notes.append(ngettext("{count} earlier match before the window",
+                                      "{count} earlier matches before the window", earlier).format(count=earlier))
             if rep.skipped:
-                notes.append(f"{len(rep.skipped)} older file(s) not read")
+                notes.append(ngettext("{count} older file not read", "{count} older files not read",
+                                      len(rep.skipped)).format(count=len(rep.skipped)))
             if rep.unreadable:
-                notes.append("cannot read " + ", ".join(_short(f) for f in rep.unreadable))
+                notes.append(_("cannot read {files}").format(files=", ".join(_short(f) for f in rep.unreadable)))
             if rep.missing:
-                notes.append("no files match " + ", ".join(rep.missing))
+                notes.append(_("no files match {globs}").format(globs=", ".join(rep.missing)))
             rows.append([rep.host, "" if rep.fault and not read else str(rep.total), str(read), "; ".join(notes)])
-        return Table(columns=["host", matches_label, "sources read", "notes"], rows=rows)
+        return Table(columns=[_("host"), matches_label, _("sources read"), _("notes")], rows=rows)
 
     def _search_reply(self, reports: list[HostLogs], pattern: str, where: str, span: str) -> Reply:
         total = sum(r.total for r in reports)
@@ -325,10 +402,12 @@ class LogsExecutor:
         hits = [r for r in reports if r.total]
         if len(failed) == len(reports):
             return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
-        text = (f"“{pattern}” in {where}, last {span}: {total} matching line{'s' if total != 1 else ''}"
-                f" on {len(hits)} of {len(reports)} host{'s' if len(reports) != 1 else ''}")
+        text = _("“{pattern}” in {where}, last {span}: {lines} on {hits} of {hosts}").format(
+            pattern=pattern, where=where, span=span, hits=len(hits),
+            lines=ngettext("{count} matching line", "{count} matching lines", total).format(count=total),
+            hosts=ngettext("{count} host", "{count} hosts", len(reports)).format(count=len(reports)))
         if failed:
-            text += f" ({len(failed)} could not be searched)"
+            text += " " + _("({count} could not be searched)").format(count=len(failed))
         budget = self.config.logs.max_lines
         share = max(1, budget // max(1, len(hits))) if hits else 0
         shown, out = 0, []
@@ -342,8 +421,9 @@ class LogsExecutor:
                 out.append(f"{rep.host} {_short(f)}{':' if kind == 'M' else '-'} {body}")
             shown += taken
         if total > shown:
-            out.append(f"… {total - shown} more matching line{'s' if total - shown != 1 else ''} not shown")
-        return Reply(text=text, tables=[self._table(reports, "matches")], code=redact("\n".join(out)) or None)
+            out.append(ngettext("… {count} more matching line not shown", "… {count} more matching lines not shown",
+                                total - shown).format(count=total - shown))
+        return Reply(text=text, tables=[self._table(reports, _("matches"))], code=redact("\n".join(out)) or None)
 
     def _errors_reply(self, reports: list[HostLogs], where: str, span: str) -> Reply:
         failed = [r for r in reports if r.fault]
@@ -351,22 +431,27 @@ class LogsExecutor:
             return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
         drain = Drain()
         for rep in reports:
-            for count, _, example in rep.groups:
+            for count, _file, example in rep.groups:
                 drain.add(example, count=count, source=rep.host)
         templates = drain.templates()
         total = sum(r.total for r in reports)
         other = sum(r.other for r in reports) + drain.overflow
-        text = (f"{total} error line{'s' if total != 1 else ''} in {where}, last {span}, "
-                f"in {len(templates)} template{'s' if len(templates) != 1 else ''}")
+        text = _("{lines} in {where}, last {span}, in {templates}").format(
+            where=where, span=span,
+            lines=ngettext("{count} error line", "{count} error lines", total).format(count=total),
+            templates=ngettext("{count} template", "{count} templates", len(templates)).format(count=len(templates)))
         if failed:
-            text += f" ({len(failed)} host{'s' if len(failed) != 1 else ''} could not be searched)"
+            text += " " + ngettext("({count} host could not be searched)", "({count} hosts could not be searched)",
+                                   len(failed)).format(count=len(failed))
         if other:
-            text += f"; {other} lines too varied to group"
-        rows = [[str(t.count), redact(t.text)[:200], redact(t.example)[:240],
-                 ", ".join(sorted(t.sources))] for t in templates[:TOP_TEMPLATES]]
-        tables = [Table(title="Top error templates", columns=["count", "template", "example", "hosts"], rows=rows)]
+            text += _("; {count} lines too varied to group").format(count=other)
+        # whole templates and examples (the chat front ends wrap long cells rather than cut them)
+        rows = [[str(t.count), redact(t.text), redact(t.example), ", ".join(sorted(t.sources))]
+                for t in templates[:TOP_TEMPLATES]]
+        tables = [Table(title=_("Top error templates"),
+                        columns=[_("count"), _("template"), _("example"), _("hosts")], rows=rows)]
         if len(reports) > 1 or failed:
-            tables.append(self._table(reports, "error lines"))
+            tables.append(self._table(reports, _("error lines")))
         return Reply(text=text, tables=tables)
 
 

@@ -27,6 +27,7 @@ from opsbot.durations import format_duration, parse_duration
 from opsbot.executors import forecast as fc
 from opsbot.executors.base import Action, ExecutionContext
 from opsbot.executors.charts import MAX_LINES, Chart, Line, format_value
+from opsbot.i18n import _, ngettext
 from opsbot.reply import Image, Reply, Table
 
 MAX_PROMQL = 1000                 # characters in a user's query
@@ -125,20 +126,21 @@ class PrometheusClient:
         except requests.exceptions.ConnectionError as e:
             if "Read timed out" in str(e):
                 raise PromError(self._slow()) from None
-            raise PromError(f"Prometheus at {self.url} is not answering; is it running?") from None
+            raise PromError(_("Prometheus at {url} is not answering; is it running?").format(url=self.url)) from None
         except requests.exceptions.RequestException as e:
-            raise PromError(f"I could not ask Prometheus at {self.url}: {type(e).__name__}.") from None
+            raise PromError(_("I could not ask Prometheus at {url}: {error}.").format(
+                url=self.url, error=type(e).__name__)) from None
         except (ValueError, KeyError, TypeError):
-            raise PromError(f"Prometheus at {self.url} sent an answer I cannot read; "
-                            "is prometheus.url really a Prometheus server?") from None
+            raise PromError(_("Prometheus at {url} sent an answer I cannot read; is prometheus.url really a "
+                              "Prometheus server?").format(url=self.url)) from None
 
     @property
     def _limit(self) -> str:
         return f"{self.timeout:g}s" if self.timeout >= 1 else f"{self.timeout * 1000:g}ms"
 
     def _slow(self) -> str:
-        return (f"Prometheus at {self.url} did not answer within {self._limit}; "
-                "try a shorter window or a simpler query.")
+        return _("Prometheus at {url} did not answer within {limit}; try a shorter window or a simpler query.") \
+            .format(url=self.url, limit=self._limit)
 
     def _http_error(self, message: str) -> str:
         """The library's "HTTP Status Code 400 (b'{...}')" as one sentence, quoting Prometheus briefly."""
@@ -153,19 +155,22 @@ class PrometheusClient:
                 error = ""
         brief = _brief(error)
         if error_type == "bad_data" or code == 400:
-            return f"Prometheus rejected the query: {brief or 'bad request'}."
+            return _("Prometheus rejected the query: {error}.").format(error=brief or "bad request")
         if error_type == "execution" or code == 422:
-            return f"Prometheus could not execute the query: {brief or 'execution error'}."
+            return _("Prometheus could not execute the query: {error}.").format(error=brief or "execution error")
         if error_type == "timeout":
-            return (f"The query ran longer than the {self._limit} allowed (prometheus.timeout) and "
-                    "Prometheus stopped it; try a shorter window or a simpler query.")
+            return _("The query ran longer than the {limit} allowed (prometheus.timeout) and Prometheus stopped "
+                     "it; try a shorter window or a simpler query.").format(limit=self._limit)
         if code in (401, 403):
-            return f"Prometheus at {self.url} refused the request (HTTP {code}); check its credentials."
+            return _("Prometheus at {url} refused the request (HTTP {code}); check its credentials.").format(
+                url=self.url, code=code)
         if code == 404:
-            return f"{self.url} has no Prometheus API there (HTTP 404); is prometheus.url right?"
+            return _("{url} has no Prometheus API there (HTTP 404); is prometheus.url right?").format(url=self.url)
         if code == 503 or error_type in ("unavailable", "canceled"):
-            return f"Prometheus at {self.url} is not ready ({brief or 'HTTP 503'}); try again in a moment."
-        return f"Prometheus at {self.url} answered HTTP {code or '?'}{': ' + brief if brief else ''}."
+            return _("Prometheus at {url} is not ready ({error}); try again in a moment.").format(
+                url=self.url, error=brief or "HTTP 503")
+        return _("Prometheus at {url} answered HTTP {code}.").format(
+            url=self.url, code=f"{code or '?'}{': ' + brief if brief else ''}")
 
 
 def _brief(error: str, limit: int = 200) -> str:
@@ -245,12 +250,12 @@ def _utc(ts: float) -> str:
 def _ago(seconds: float) -> str:
     seconds = max(0, seconds)
     if seconds < 90:
-        return f"{seconds:.0f}s ago"
+        return _("{span} ago").format(span=f"{seconds:.0f}s")
     if seconds < 5400:
-        return f"{seconds / 60:.0f}m ago"
+        return _("{span} ago").format(span=f"{seconds / 60:.0f}m")
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f}h ago"
-    return f"{seconds / 86400:.0f}d ago"
+        return _("{span} ago").format(span=f"{seconds / 3600:.0f}h")
+    return _("{span} ago").format(span=f"{seconds / 86400:.0f}d")
 
 
 def _parse_rfc3339(text: str | None) -> float | None:
@@ -268,8 +273,6 @@ def _filename(*parts: str) -> str:
     return (stem[:80] or "chart") + ".png"
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # ------------------------------------------------------------------------------------------------ the executor
@@ -297,10 +300,11 @@ class PrometheusExecutor:
         kind = action.fields.get("kind")
         handler = self.kinds.get(kind)
         if handler is None:
-            return Reply.error(f"Rule {action.rule_id} asks Prometheus for kind {kind!r}, which I don't know "
-                               f"(known: {', '.join(self.kinds)}).")
+            return Reply.error(_("Rule {rule} asks Prometheus for kind {kind}, which I don't know (known: {known}).")
+                               .format(rule=action.rule_id, kind=repr(kind), known=", ".join(self.kinds)))
         if not LABEL_NAME.match(self.host_label):
-            return Reply.error(f"prometheus.host_label {self.host_label!r} is not a Prometheus label name.")
+            return Reply.error(_("prometheus.host_label {label} is not a Prometheus label name.").format(
+                label=repr(self.host_label)))
         try:
             return handler(action, ctx)
         except PromError as e:
@@ -311,9 +315,9 @@ class PrometheusExecutor:
     def _window(self, action: Action, default: int | None = DEFAULT_WINDOW) -> int | None:
         window = action.params.get("window_seconds") or default
         if window is not None and window > self.max_range:
-            raise PromError(f"A {span_text(window)} window is longer than the "
-                            f"{span_text(self.max_range)} Prometheus queries may cover here "
-                            "(prometheus.max_range).")
+            raise PromError(_("A {window} window is longer than the {limit} Prometheus queries may cover here "
+                              "(prometheus.max_range).").format(window=span_text(window),
+                                                                 limit=span_text(self.max_range)))
         return window
 
     def _fetch(self, query: str, window: float) -> tuple[list[Series], float]:
@@ -327,30 +331,32 @@ class PrometheusExecutor:
     def _range(self, action: Action, ctx: ExecutionContext) -> Reply:
         query = action.fields.get("query")
         if not query:
-            return Reply.error(f"Rule {action.rule_id} has no `query` for Prometheus.")
+            return Reply.error(_("Rule {rule} has no `query` for Prometheus.").format(rule=action.rule_id))
         window = self._window(action)
         series, now = self._fetch(query, window)
         hosts = [t.name for t in action.targets]
         window_text = span_text(window)
         if not any(s.finite() for s in series):
             return Reply(text=self._no_data(hosts, window_text), kind="info")
-        reply = self._chart_reply(series, title=action.fields.get("title") or action.intent,
+        reply = self._chart_reply(series, title=_(action.fields["title"]) if action.fields.get("title") else action.intent,
                                   unit=action.fields.get("unit"), window_text=window_text,
                                   name_prefix=action.intent, x_range=(now - window, now))
         seen = {s.labels.get(self.host_label) for s in series if s.finite()}
         missing = [h for h in hosts if h not in seen]
         if missing:
-            reply.text += " " + self._no_data(missing, window_text).replace("no data", "No data", 1)
+            reply.text += " " + self._no_data(missing, window_text)
         return reply
 
-    def _no_data(self, hosts: list[str], window_text: str, what: str = "data", source: str = "node_exporter") -> str:
-        label = self.host_label
+    def _no_data(self, hosts: list[str], window_text: str, what: str = "", source: str = "node_exporter") -> str:
+        label, what = self.host_label, what or _("data")
         if not hosts:
-            return f"no {what} for any host in the last {window_text} — is {source} scraped with a {label} label?"
+            return _("No {what} for any host in the last {window} — is {source} scraped with a {label} label?") \
+                .format(what=what, window=window_text, source=source, label=label)
         if len(hosts) == 1:
-            return f'no {what} for {hosts[0]} in the last {window_text} — is {source} scraped with {label}="{hosts[0]}"?'
-        return (f"no {what} for {', '.join(hosts)} in the last {window_text} — is {source} scraped with a "
-                f"{label} label naming each host?")
+            return _("No {what} for {host} in the last {window} — is {source} scraped with {matcher}?").format(
+                what=what, host=hosts[0], window=window_text, source=source, matcher=f'{label}="{hosts[0]}"')
+        return _("No {what} for {hosts} in the last {window} — is {source} scraped with a {label} label naming each "
+                 "host?").format(what=what, hosts=", ".join(hosts), window=window_text, source=source, label=label)
 
     def _chart_reply(self, series: list[Series], title: str, unit: str | None, window_text: str,
                      name_prefix: str, x_range: tuple[float, float] | None = None) -> Reply:
@@ -362,27 +368,31 @@ class PrometheusExecutor:
             stats.append((name, s, min(vals), sum(vals) / len(vals), max(vals), vals[-1]))
         stats.sort(key=lambda r: -r[5])
         shown = stats[:MAX_LINES]
-        png = _render(Chart(title=f"{title}, last {window_text}", unit=unit, x_range=x_range,
+        heading = _("{title}, last {window}").format(title=title, window=window_text)
+        png = _render(Chart(title=heading, unit=unit, x_range=x_range,
                             lines=[Line(label=n, times=s.times, values=s.values) for n, s, *_ in shown]))
-        col = self.host_label if all(self.host_label in s.labels for s in series) else "series"
-        table = Table(columns=[col, "min", "avg", "max", "last"],
+        col = self.host_label if all(self.host_label in s.labels for s in series) else _("series")
+        table = Table(columns=[col, _("min"), _("avg"), _("max"), _("last")],
                       rows=[[n, *(format_value(v, unit) for v in (lo, avg, hi, last))]
-                            for n, _, lo, avg, hi, last in stats[:MAX_ROWS]],
-                      title=f"{title}, last {window_text}")
+                            for n, _s, lo, avg, hi, last in stats[:MAX_ROWS]],
+                      title=heading)
         if len(stats) == 1:
-            n, _, lo, avg, hi, last = stats[0]
-            text = (f"{title} on {n}, last {window_text}: now {format_value(last, unit)} "
-                    f"(min {format_value(lo, unit)}, avg {format_value(avg, unit)}, max {format_value(hi, unit)}).")
+            n, _s, lo, avg, hi, last = stats[0]
+            text = _("{title} on {name}, last {window}: now {last} (min {min}, avg {avg}, max {max}).").format(
+                title=title, name=n, window=window_text, last=format_value(last, unit), min=format_value(lo, unit),
+                avg=format_value(avg, unit), max=format_value(hi, unit))
         else:
             top, low = stats[0], stats[-1]
-            text = (f"{title}, last {window_text}, {len(stats)} series: highest now {top[0]} at "
-                    f"{format_value(top[5], unit)}, lowest {low[0]} at {format_value(low[5], unit)}.")
+            text = _("{title}, last {window}, {count} series: highest now {top} at {top_value}, lowest {low} at "
+                     "{low_value}.").format(title=title, window=window_text, count=len(stats), top=top[0],
+                                            top_value=format_value(top[5], unit), low=low[0],
+                                            low_value=format_value(low[5], unit))
         if len(stats) > MAX_LINES:
-            text += f" The chart shows the top {MAX_LINES}."
+            text += " " + _("The chart shows the top {count}.").format(count=MAX_LINES)
         if len(stats) > MAX_ROWS:
-            table.title += f" (top {MAX_ROWS} of {len(stats)})"
+            table.title += " " + _("(top {count} of {total})").format(count=MAX_ROWS, total=len(stats))
         return Reply(text=text, tables=[table],
-                     images=[Image(title=f"{title}, last {window_text}", png=png,
+                     images=[Image(title=heading, png=png,
                                    filename=_filename(name_prefix, *(n for n, *_ in shown[:3])))])
 
     # -------------------------------------------------------------------------------------------- query
@@ -390,34 +400,36 @@ class PrometheusExecutor:
     def check_promql(self, query: str) -> None:
         """User PromQL: one line, bounded length, bounded look-back. Raises PromError."""
         if not query or not query.strip():
-            raise PromError("The PromQL query is empty.")
+            raise PromError(_("The PromQL query is empty."))
         if len(query) > MAX_PROMQL:
-            raise PromError(f"That PromQL is {len(query)} characters; the limit is {MAX_PROMQL}.")
+            raise PromError(_("That PromQL is {length} characters; the limit is {limit}.").format(
+                length=len(query), limit=MAX_PROMQL))
         if CONTROL.search(query):
-            raise PromError("PromQL must be one line without control characters.")
+            raise PromError(_("PromQL must be one line without control characters."))
         limit = span_text(self.max_range)
         for inner in re.findall(r"\[([^\]]*)\]", query):
-            rng, _, res = inner.partition(":")
+            rng, _colon, res = inner.partition(":")
             try:
                 seconds = promql_seconds(rng)
             except ValueError:
                 continue                        # Prometheus will say what is wrong with it
             if seconds > self.max_range:
-                raise PromError(f"The query looks back {rng.strip()}, more than the {limit} allowed here "
-                                "(prometheus.max_range).")
+                raise PromError(_("The query looks back {range}, more than the {limit} allowed here "
+                                  "(prometheus.max_range).").format(range=rng.strip(), limit=limit))
             if res.strip():
                 try:
                     step = promql_seconds(res)
                 except ValueError:
                     continue
                 if step > 0 and seconds / step > MAX_SUBQUERY_STEPS:
-                    raise PromError(f"The subquery [{inner.strip()}] would evaluate {seconds / step:.0f} steps; "
-                                    f"use a resolution of at least {format_duration(math.ceil(seconds / MAX_SUBQUERY_STEPS))}.")
+                    raise PromError(_("The subquery [{inner}] would evaluate {steps} steps; use a resolution of at "
+                                      "least {step}.").format(inner=inner.strip(), steps=f"{seconds / step:.0f}",
+                                                              step=format_duration(math.ceil(seconds / MAX_SUBQUERY_STEPS))))
         for off in re.findall(r"\boffset\s+-?([0-9a-z]+)", query, re.I):
             try:
                 if promql_seconds(off) > self.max_range:
-                    raise PromError(f"The query reaches back {off} with offset, more than the {limit} allowed here "
-                                    "(prometheus.max_range).")
+                    raise PromError(_("The query reaches back {offset} with offset, more than the {limit} allowed "
+                                      "here (prometheus.max_range).").format(offset=off, limit=limit))
             except ValueError:
                 continue
 
@@ -430,7 +442,8 @@ class PrometheusExecutor:
             series, now = self._fetch(query, window)
             window_text = span_text(window)
             if not any(s.finite() for s in series):
-                return Reply(text=f"`{short}` returned no data in the last {window_text}.", kind="info")
+                return Reply(text=_("{query} returned no data in the last {window}.").format(
+                    query=f"`{short}`", window=window_text), kind="info")
             return self._chart_reply(series, title=action.fields.get("title") or short,
                                      unit=action.fields.get("unit"), window_text=window_text, name_prefix="promql",
                                      x_range=(now - window, now))
@@ -439,12 +452,15 @@ class PrometheusExecutor:
         if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict):
             value = result[1]                 # scalar or string
             shown = format_value(_num(value), unit) if not math.isnan(_num(value)) else str(value)
-            return Reply(text=f"`{short}` = {shown}", tables=[Table(columns=["value"], rows=[[shown]])])
+            return Reply(text=f"`{short}` = {shown}", tables=[Table(columns=[_("value")], rows=[[shown]])])
         series = [_series(r) for r in result or []]
         if not series:
-            return Reply(text=f"`{short}` returned no series.", kind="info")
-        return Reply(text=f"`{short}` returned {len(series)} series"
-                          + (f"; showing the top {MAX_ROWS} by value." if len(series) > MAX_ROWS else "."),
+            return Reply(text=_("{query} returned no series.").format(query=f"`{short}`"), kind="info")
+        text = _("{query} returned {count} series.").format(query=f"`{short}`", count=len(series))
+        if len(series) > MAX_ROWS:
+            text = _("{query} returned {count} series; showing the top {top} by value.").format(
+                query=f"`{short}`", count=len(series), top=MAX_ROWS)
+        return Reply(text=text,
                      tables=[self._instant_table(series, unit)])
 
     def _instant_table(self, series: list[Series], unit: str | None) -> Table:
@@ -456,7 +472,8 @@ class PrometheusExecutor:
                       if k in series[0].labels and all(s.labels.get(k) == series[0].labels.get(k) for s in series)}
             keys = [k for k in keys if k not in common]
         matrix = any(len(s.values) > 1 for s in series)
-        columns = [("metric" if k == "__name__" else k) for k in keys] + (["samples", "last"] if matrix else ["value"])
+        columns = [(_("metric") if k == "__name__" else k) for k in keys] + (
+            [_("samples"), _("last")] if matrix else [_("value")])
         rows = []
         for s in series[:MAX_ROWS]:
             row = [s.labels.get(k, "") for k in keys]
@@ -464,7 +481,8 @@ class PrometheusExecutor:
             rows.append(row)
         title = None
         if common:
-            title = "all rows: " + ", ".join(v if k == "__name__" else f'{k}="{v}"' for k, v in common.items())
+            title = _("all rows: {labels}").format(
+                labels=", ".join(v if k == "__name__" else f'{k}="{v}"' for k, v in common.items()))
         return Table(columns=columns, rows=rows, title=title)
 
     # -------------------------------------------------------------------------------------------- alerts
@@ -474,9 +492,10 @@ class PrometheusExecutor:
         alerts = [a for a in self.client.alerts() if a.get("state") in ("firing", "pending")]
         if severity:
             alerts = [a for a in alerts if str(a.get("labels", {}).get("severity", "")).lower() == severity.lower()]
-        what = f"{severity} alerts" if severity else "alerts"
+        what = _("{severity} alerts").format(severity=severity) if severity else _("alerts")
         if not alerts:
-            return Reply(text=f"No {what} firing.", kind="info")
+            return Reply(text=(_("No {severity} alerts firing.").format(severity=severity) if severity
+                               else _("No alerts firing.")), kind="info")
         now = self.clock()
 
         def key(a):
@@ -500,16 +519,20 @@ class PrometheusExecutor:
             if a.get("state") == "firing":
                 s = a.get("labels", {}).get("severity", "unlabelled")
                 by_sev[s] = by_sev.get(s, 0) + 1
-        text = f"{_count(firing, severity + ' alert' if severity else 'alert')} firing"
+        text = (ngettext("{count} {severity} alert firing", "{count} {severity} alerts firing", firing)
+                .format(count=firing, severity=severity) if severity else
+                ngettext("{count} alert firing", "{count} alerts firing", firing).format(count=firing))
         if pending:
-            text += f", {pending} pending"
+            text += _(", {count} pending").format(count=pending)
         if not severity and by_sev:
             text += " (" + ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(),
                                                                    key=lambda x: SEVERITY_ORDER.get(x[0], 9))) + ")"
-        text += "."
-        table = Table(columns=["name", "severity", "state", "since", "summary"], rows=rows,
-                      title=f"{what.capitalize()}" + (f" (first {MAX_ALERT_ROWS} of {len(alerts)})"
-                                                      if len(alerts) > MAX_ALERT_ROWS else ""))
+        text += _(".")
+        title = what[:1].upper() + what[1:]
+        if len(alerts) > MAX_ALERT_ROWS:
+            title += " " + _("(first {count} of {total})").format(count=MAX_ALERT_ROWS, total=len(alerts))
+        table = Table(columns=[_("name"), _("severity"), _("state"), _("since"), _("summary")], rows=rows,
+                      title=title)
         return Reply(text=text, tables=[table])
 
     # -------------------------------------------------------------------------------------------- targets
@@ -530,43 +553,51 @@ class PrometheusExecutor:
 
         def err(t):
             e = (t.get("lastError") or "").strip()
-            return e.rsplit(": ", 1)[-1] if e else ("not scraped yet" if t.get("health") == "unknown" else "")
+            return e.rsplit(": ", 1)[-1] if e else (_("not scraped yet") if t.get("health") == "unknown" else "")
 
         rows = []
         for t in sorted(active, key=lambda t: (t.get("labels", {}).get(label, ""), tname(t))):
             scraped = _parse_rfc3339(t.get("lastScrape"))
             rows.append([t.get("labels", {}).get(label, ""), tname(t), t.get("labels", {}).get("instance", ""),
-                         t.get("health", ""), _ago(now - scraped) if scraped else "never", err(t)])
-        table = Table(columns=[label, "target", "instance", "health", "last scrape", "error"], rows=rows[:100],
-                      title="Scrape targets")
+                         t.get("health", ""), _ago(now - scraped) if scraped else _("never"), err(t)])
+        table = Table(columns=[label, _("target"), _("instance"), _("health"), _("last scrape"), _("error")],
+                      rows=rows[:100], title=_("Scrape targets"))
         if hosts:
             lines = []
             for h in hosts:
                 mine = [t for t in active if t.get("labels", {}).get(label) == h]
                 if not mine:
-                    lines.append(f'{h}: no scrape target has {label}="{h}", so Prometheus does not watch it.')
+                    lines.append(_("{host}: no scrape target has {matcher}, so Prometheus does not watch it.").format(
+                        host=h, matcher=f'{label}="{h}"'))
                     continue
                 up = [t for t in mine if t.get("health") == "up"]
                 down = [t for t in mine if t.get("health") != "up"]
+                downs = "; ".join(_("{target} is down ({error})").format(target=tname(t), error=err(t)) for t in down)
+                ups = ", ".join(sorted(tname(t) for t in up))
                 if not down:
-                    lines.append(f"{h} is up ({_count(len(mine), 'target')}: {', '.join(sorted(tname(t) for t in mine))}).")
+                    lines.append(ngettext("{host} is up ({count} target: {targets}).",
+                                          "{host} is up ({count} targets: {targets}).", len(mine)).format(
+                        host=h, count=len(mine), targets=ups))
                 elif not up:
-                    lines.append(f"{h} is down: " + "; ".join(f"{tname(t)} is down ({err(t)})" for t in down) + ".")
+                    lines.append(_("{host} is down: {down}.").format(host=h, down=downs))
                 else:
-                    lines.append(f"{h} is partly down: " + "; ".join(f"{tname(t)} is down ({err(t)})" for t in down)
-                                 + f"; {', '.join(sorted(tname(t) for t in up))} "
-                                 + ("is" if len(up) == 1 else "are") + " up.")
+                    lines.append(ngettext("{host} is partly down: {down}; {up} is up.",
+                                          "{host} is partly down: {down}; {up} are up.", len(up)).format(
+                        host=h, down=downs, up=ups))
             return Reply(text="\n".join(lines), tables=[table] if rows else [],
                          kind="result" if rows else "info")
         if not active:
-            return Reply(text="Prometheus has no active scrape targets.", kind="info")
+            return Reply(text=_("Prometheus has no active scrape targets."), kind="info")
         down = [t for t in active if t.get("health") != "up"]
         if not down:
-            text = f"All {_count(len(active), 'target')} are up." if len(active) > 1 else "The only target is up."
+            text = (_("All {count} targets are up.").format(count=len(active)) if len(active) > 1
+                    else _("The only target is up."))
         else:
-            text = (f"{len(down)} of {_count(len(active), 'target')} down: "
-                    + "; ".join(f"{t.get('labels', {}).get(label, '?')} {tname(t)} ({err(t)})" for t in down[:10])
-                    + (" …" if len(down) > 10 else "") + ".")
+            text = ngettext("{down} of {count} target down: {list}.", "{down} of {count} targets down: {list}.",
+                            len(active)).format(
+                down=len(down), count=len(active),
+                list="; ".join(f"{t.get('labels', {}).get(label, '?')} {tname(t)} ({err(t)})" for t in down[:10])
+                + (" …" if len(down) > 10 else ""))
         return Reply(text=text, tables=[table])
 
     # -------------------------------------------------------------------------------------------- forecast
@@ -578,13 +609,15 @@ class PrometheusExecutor:
         per_deployment = metric == "requests" and bool(deployment) and "deployment_requests" in queries
         query = queries.get("deployment_requests" if per_deployment else metric)
         if not query:
-            return Reply.error(f"Rule {action.rule_id} has no forecast query for {metric!r}.")
+            return Reply.error(_("Rule {rule} has no forecast query for {metric}.").format(
+                rule=action.rule_id, metric=repr(metric)))
         threshold = (action.fields.get("thresholds") or {}).get(metric)
         unit = (action.fields.get("units") or {}).get(metric)
         horizon = int(action.params.get("horizon_seconds") or 7 * 86400)
         horizon_text = span_text(horizon)
         lookback = min(max(horizon, 3600), FORECAST_MAX_LOOKBACK, self.max_range)
-        ctx.progress(f"Fitting {metric} over the last {span_text(lookback)}…")
+        step = choose_step(lookback, self.max_points)     # what _fetch asks for: the forecast needs MIN_POINTS of them
+        ctx.progress(_("Fitting {metric} over the last {window}…").format(metric=metric, window=span_text(lookback)))
         series, now = self._fetch(query, lookback)
         dep_label = action.fields.get("deployment_label", "model_name")
         hosts = [t.name for t in action.targets]
@@ -593,10 +626,13 @@ class PrometheusExecutor:
         series = [s for s in series if s.finite()]
         if not series:
             if per_deployment:
-                return Reply(text=f'no {metric} data for {deployment} in the last {span_text(lookback)} to '
-                                  f'forecast from — are its metrics scraped with {dep_label}="{deployment}"?', kind="info")
-            source = "the service's /metrics" if metric == "requests" else "node_exporter"
-            return Reply(text=self._no_data(hosts, span_text(lookback), f"{metric} data", source), kind="info")
+                return Reply(text=_("No {metric} data for {deployment} in the last {window} to forecast from — are "
+                                    "its metrics scraped with {matcher}?").format(
+                    metric=metric, deployment=deployment, window=span_text(lookback),
+                    matcher=f'{dep_label}="{deployment}"'), kind="info")
+            source = _("the service's /metrics") if metric == "requests" else "node_exporter"
+            return Reply(text=self._no_data(hosts, span_text(lookback), _("{metric} data").format(metric=metric),
+                                            source), kind="info")
         names = series_names([s.labels for s in series], dep_label if per_deployment else self.host_label)
         if deployment and not per_deployment:
             names = [f"{n} ({deployment})" for n in names]
@@ -612,57 +648,70 @@ class PrometheusExecutor:
                 return (1, o.crosses_at)
             return (2, -o.last)
         results.sort(key=order)
-        sentences = [self._forecast_sentence(metric, n, o, threshold, unit, horizon_text) for n, _, o in results]
+        sentences = [self._forecast_sentence(metric, n, s, o, threshold, unit, horizon_text, step)
+                     for n, s, o in results]
         rows = []
         for n, s, o in results[:MAX_ROWS]:
             if o is None:
-                rows.append([n, format_value(s.last, unit), "—", "—", "not enough history"])
+                rows.append([n, format_value(s.last, unit), "—", "—", _("not enough history")])
                 continue
-            crosses = ("already" if o.already else
+            crosses = (_("already") if o.already else
                        f"{fc.human_span(o.crosses_in)} ({_utc(o.crosses_at)})" if o.crosses_at is not None else
-                       f"not within {horizon_text}" if threshold is not None else "—")
-            rows.append([n, format_value(o.last, unit), _signed(o.per_day, unit) + "/day",
+                       _("not within {horizon}").format(horizon=horizon_text) if threshold is not None else "—")
+            rows.append([n, format_value(o.last, unit), _("{trend}/day").format(trend=_signed(o.per_day, unit)),
                          format_value(o.at_horizon, unit), crosses])
         label_col = dep_label if per_deployment else self.host_label
-        table = Table(columns=[label_col, "now", "trend", f"in {horizon_text}",
-                               f"reaches {format_value(threshold, unit)}" if threshold is not None else "threshold"],
-                      rows=rows, title=f"{metric} forecast, next {horizon_text}")
+        heading = _("{metric} forecast, next {horizon}").format(metric=metric, horizon=horizon_text)
+        table = Table(columns=[label_col, _("now"), _("trend"), _("in {horizon}").format(horizon=horizon_text),
+                               _("reaches {threshold}").format(threshold=format_value(threshold, unit))
+                               if threshold is not None else _("threshold")],
+                      rows=rows, title=heading)
         lines = []
         for n, s, o in results[:MAX_LINES]:
             lines.append(Line(label=n, times=s.times, values=s.values))
             if o is not None:
                 ts, vs = fc.projection(o)
-                lines.append(Line(label=f"{n} (forecast)", times=ts, values=vs, dashed=True))
+                lines.append(Line(label=_("{name} (forecast)").format(name=n), times=ts, values=vs, dashed=True))
         text = sentences[0] if len(sentences) == 1 else "\n".join(sentences[:MAX_ROWS])
-        if all(o is None for _, _, o in results):
+        if all(r[2] is None for r in results):
             return Reply(text=text, tables=[table], kind="info")     # nothing to draw but a dot
-        start = min(s.times[0] for _, s, _ in results[:MAX_LINES])
-        png = _render(Chart(title=f"{metric} forecast, next {horizon_text}", unit=unit, lines=lines,
+        start = min(r[1].times[0] for r in results[:MAX_LINES])
+        png = _render(Chart(title=heading, unit=unit, lines=lines,
                             threshold=threshold, now=now, x_range=(start, now + horizon)))
         return Reply(text=text, tables=[table],
-                     images=[Image(title=f"{metric} forecast, next {horizon_text}", png=png,
+                     images=[Image(title=heading, png=png,
                                    filename=_filename("forecast", metric, *names[:3]))])
 
-    def _forecast_sentence(self, metric: str, name: str, o: fc.Outlook | None, threshold: float | None,
-                           unit: str | None, horizon_text: str) -> str:
+    def _forecast_sentence(self, metric: str, name: str, series: Series, o: fc.Outlook | None,
+                           threshold: float | None, unit: str | None, horizon_text: str, step: int) -> str:
         if o is None:
-            return f"{metric} on {name}: not enough history to forecast yet (I need at least a minute of data)."
+            have = fc.span_of(series.times, series.values)
+            return _("{metric} on {name}: not enough history to forecast yet. With one point every {step}, a {horizon} "
+                     "forecast needs {needed} of steady data; there is {have}.").format(
+                metric=metric, name=name, step=span_text(step), horizon=horizon_text,
+                needed=span_text(fc.history_needed(step)), have=span_text(have) if have >= 1 else _("none yet"))
         thr = format_value(threshold, unit) if threshold is not None else None
         full = threshold is not None and unit == "percent" and threshold >= 100
         note = ""
         if o.history_span < o.horizon / 4:
-            note = f" (based on only {fc.human_span(o.history_span).lstrip('~')} of history)"
+            note = " " + _("(based on only {span} of history)").format(span=fc.human_span(o.history_span).lstrip("~"))
+        now_value = format_value(o.last, unit)
         if o.already:
-            return f"{metric} on {name} is already {'full' if full else 'at ' + format_value(o.last, unit)} (threshold {thr})."
+            return (_("{metric} on {name} is already full (threshold {threshold}).") if full else
+                    _("{metric} on {name} is already at {value} (threshold {threshold}).")).format(
+                metric=metric, name=name, value=now_value, threshold=thr)
         if o.crosses_at is not None:
-            what = "full" if full else f"reaches {thr}"
-            return (f"{metric} on {name} {what} in {fc.human_span(o.crosses_in)} (at {_utc(o.crosses_at)}); "
-                    f"now {format_value(o.last, unit)}{note}.")
+            return (_("{metric} on {name} full in {span} (at {time}); now {value}{note}.") if full else
+                    _("{metric} on {name} reaches {threshold} in {span} (at {time}); now {value}{note}.")).format(
+                metric=metric, name=name, threshold=thr, span=fc.human_span(o.crosses_in), time=_utc(o.crosses_at),
+                value=now_value, note=note)
         if threshold is not None:
-            return (f"{metric} on {name} is not expected to cross {thr} in the next {horizon_text}; "
-                    f"now {format_value(o.last, unit)}, trend {_signed(o.per_day, unit)}/day{note}.")
-        return (f"{metric} on {name}: now {format_value(o.last, unit)}, trend {_signed(o.per_day, unit)}/day, "
-                f"~{format_value(max(o.at_horizon, 0.0), unit)} expected in {horizon_text}{note}.")
+            return _("{metric} on {name} is not expected to cross {threshold} in the next {horizon}; now {value}, "
+                     "trend {trend}/day{note}.").format(metric=metric, name=name, threshold=thr, horizon=horizon_text,
+                                                       value=now_value, trend=_signed(o.per_day, unit), note=note)
+        return _("{metric} on {name}: now {value}, trend {trend}/day, ~{expected} expected in {horizon}{note}.").format(
+            metric=metric, name=name, value=now_value, trend=_signed(o.per_day, unit),
+            expected=format_value(max(o.at_horizon, 0.0), unit), horizon=horizon_text, note=note)
 
     # -------------------------------------------------------------------------------------------- llm_status
 
@@ -670,7 +719,8 @@ class PrometheusExecutor:
         queries = {**DEFAULT_LLM_QUERIES, **(action.fields.get("queries") or {})}
         dep_label = action.fields.get("deployment_label", "model_name")
         if not LABEL_NAME.match(dep_label):
-            return Reply.error(f"Rule {action.rule_id}: deployment_label {dep_label!r} is not a label name.")
+            return Reply.error(_("Rule {rule}: deployment_label {label} is not a label name.").format(
+                rule=action.rule_id, label=repr(dep_label)))
         wanted = action.params.get("deployment")
         inventory = self.config.inventory.deployments
         values: dict[str, dict[str, float]] = {}
@@ -687,7 +737,7 @@ class PrometheusExecutor:
                 up_by[(s.labels.get(self.host_label, ""), s.labels.get("service", ""))] = s.last
         names = [wanted] if wanted else (list(inventory) or sorted(values))
         if not names:
-            return Reply(text="No LLM deployments in the inventory, and no vLLM metrics in Prometheus.", kind="info")
+            return Reply(text=_("No LLM deployments in the inventory, and no vLLM metrics in Prometheus."), kind="info")
         rows, sentences, states = [], [], {}
         for name in names:
             dep = inventory.get(name)
@@ -698,30 +748,35 @@ class PrometheusExecutor:
             else:
                 state = "up" if v else "no data"
             states[name] = state
-            where = f" on {dep.host}" if dep else ""
+            where = dep.host if dep else None
             cells = {"rps": format_value(v.get("rps"), "reqps"), "running": format_value(v.get("running")),
                      "waiting": format_value(v.get("waiting")), "p95": format_value(v.get("p95"), "seconds"),
                      "success": f"{100 * v['success']:.1f}%" if fc.is_finite(v.get("success")) else "—",
                      "gpu_cache": format_value(v.get("gpu_cache"), "percent")}
-            rows.append([name, dep.host if dep else "", state, cells["rps"], cells["running"], cells["waiting"],
+            shown_state = {"up": _("up"), "down": _("down"), "no data": _("no data")}[state]
+            rows.append([name, dep.host if dep else "", shown_state, cells["rps"], cells["running"], cells["waiting"],
                          cells["p95"], cells["success"], cells["gpu_cache"]])
+            who = _("{name} on {host}").format(name=name, host=where) if where else name
             if state == "down":
-                sentences.append(f"{name}{where} is DOWN: its {dep.service} target is failing scrapes.")
+                sentences.append(_("{who} is DOWN: its {service} target is failing scrapes.").format(
+                    who=who, service=dep.service))
             elif state == "no data":
-                sentences.append(f"No metrics for {name}{where} — is its /metrics scraped, with "
-                                 f'{dep_label}="{name}" on the series?')
+                sentences.append(_("No metrics for {who} — is its /metrics scraped, with {matcher} on the series?")
+                                 .format(who=who, matcher=f'{dep_label}="{name}"'))
             else:
-                sentences.append(f"{name}{where} is up: {cells['rps']}, {cells['running']} running, "
-                                 f"{cells['waiting']} waiting, p95 latency {cells['p95']}, "
-                                 f"{cells['success']} success, GPU cache {cells['gpu_cache']}.")
-        table = Table(columns=["deployment", "host", "up", "req/s", "running", "waiting", "p95 latency", "success",
-                               "GPU cache"], rows=rows, title="LLM deployments")
+                sentences.append(_("{who} is up: {rps}, {running} running, {waiting} waiting, p95 latency {p95}, "
+                                   "{success} success, GPU cache {gpu_cache}.").format(who=who, **cells))
+        table = Table(columns=[_("deployment"), _("host"), _("up"), _("req/s"), _("running"), _("waiting"),
+                               _("p95 latency"), _("success"), _("GPU cache")], rows=rows, title=_("LLM deployments"))
         if len(names) == 1:
             text = sentences[0]
         else:
             counts = {s: sum(1 for x in states.values() if x == s) for s in ("up", "down", "no data")}
-            text = (f"{len(names)} LLM deployments: {counts['up']} up, {counts['down']} down"
-                    + (f", {counts['no data']} without data" if counts["no data"] else "") + ".\n" + "\n".join(sentences))
+            text = _("{count} LLM deployments: {up} up, {down} down").format(
+                count=len(names), up=counts["up"], down=counts["down"])
+            if counts["no data"]:
+                text += _(", {count} without data").format(count=counts["no data"])
+            text += _(".") + "\n" + "\n".join(sentences)
         return Reply(text=text, tables=[table])
 
 

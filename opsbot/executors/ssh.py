@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import select
 import shlex
@@ -32,6 +33,7 @@ from opsbot.config import Config
 from opsbot.durations import parse_duration
 from opsbot.executors.base import Action, ExecutionContext, Progress, Target
 from opsbot.redact import cap, redact
+from opsbot.i18n import _
 from opsbot.reply import Reply, Table
 
 # Paramiko logs handshake failures at ERROR; the executor reports them itself, as sentences.
@@ -47,12 +49,13 @@ class SSHFault(Exception):
     """Why a command could not run on a host. The template names the host as {host} and its
     address as {addr}, so one fault can be told to every target that shares a connection."""
 
-    def __init__(self, template: str):
+    def __init__(self, template: str, **values):
         super().__init__(template)
-        self.template = template
+        self.template = template          # already translated (raised while a request is handled)
+        self.values = values
 
     def sentence(self, target: Target) -> str:
-        return self.template.format(host=target.name, addr=f"{target.address}:{target.port}")
+        return self.template.format(host=target.name, addr=f"{target.address}:{target.port}", **self.values)
 
 
 @dataclass
@@ -70,10 +73,10 @@ class HostResult:
     @property
     def status(self) -> str:
         if self.fault:
-            return "not run"
+            return _("not run")
         if self.timed_out:
-            return "timed out"
-        return "ok" if self.ok else "failed"
+            return _("timed out")
+        return _("ok") if self.ok else _("failed")
 
     def output(self) -> str:
         """stdout, then stderr (marked), then a note on what was dropped."""
@@ -81,7 +84,7 @@ class HostResult:
         if self.stderr.strip():
             parts.append("[stderr]\n" + self.stderr.rstrip("\n"))
         if self.dropped:
-            parts.append(f"… ({self.dropped:,} more bytes of output dropped)")
+            parts.append(_("… ({count} more bytes of output dropped)").format(count=f"{self.dropped:,}"))
         return "\n".join(parts)
 
 
@@ -181,7 +184,7 @@ class ConnectionPool:
             raise
         except BaseException:
             with self._cond:
-                mine.done, mine.fault = True, SSHFault("Connecting to {host} ({addr}) failed unexpectedly.")
+                mine.done, mine.fault = True, SSHFault(_("Connecting to {host} ({addr}) failed unexpectedly."))
                 self._pending[key].remove(mine)
                 self._cond.notify_all()
             raise
@@ -247,13 +250,13 @@ class SSHExecutor:
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
         command = action.fields.get("command")
         if not isinstance(command, str) or not command.strip():
-            return Reply.error(f"Rule {action.rule_id} has no command for the ssh executor.")
+            return Reply.error(_("Rule {rule} has no command for the ssh executor.").format(rule=action.rule_id))
         if not action.targets:
-            return Reply.error(f"Rule {action.rule_id} names no host to run on.")
+            return Reply.error(_("Rule {rule} names no host to run on.").format(rule=action.rule_id))
         try:
             timeout = _seconds(action.fields.get("timeout"))
         except ValueError as e:
-            return Reply.error(f"Rule {action.rule_id} has a bad timeout: {e}.")
+            return Reply.error(_("Rule {rule} has a bad timeout: {problem}.").format(rule=action.rule_id, problem=e))
         ok_codes = tuple(int(c) for c in action.fields.get("ok_exit_codes") or (0,))
         results = self.run_many(action.targets, lambda t: command, timeout=timeout, ok_exit_codes=ok_codes,
                                 progress=ctx.progress)
@@ -273,19 +276,22 @@ class SSHExecutor:
             return [self.execute(targets[0], command_for(targets[0]), timeout=timeout, max_output=max_output,
                                  ok_exit_codes=ok_exit_codes)]
         report = progress or (lambda text: None)
-        report(f"running on {len(targets)} hosts… 0 done")
+        running = _("running on {hosts} hosts… {done} done")
+        report(running.format(hosts=len(targets), done=0))
         results: list[HostResult | None] = [None] * len(targets)
         done, last = 0, time.monotonic()
         with ThreadPoolExecutor(min(self.config.ssh.max_parallel, len(targets)), thread_name_prefix="ssh") as pool:
-            futures = {pool.submit(self.execute, t, command_for(t), timeout=timeout, max_output=max_output,
-                                   ok_exit_codes=ok_exit_codes): i for i, t in enumerate(targets)}
+            # each task runs in a copy of this context: the request's language reaches the worker threads
+            futures = {pool.submit(contextvars.copy_context().run, self.execute, t, command_for(t), timeout=timeout,
+                                   max_output=max_output, ok_exit_codes=ok_exit_codes): i
+                       for i, t in enumerate(targets)}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 done += 1
                 if done < len(targets) and time.monotonic() - last >= 1.0:
-                    report(f"running on {len(targets)} hosts… {done} done")
+                    report(running.format(hosts=len(targets), done=done))
                     last = time.monotonic()
-        report(f"running on {len(targets)} hosts… {done} done")
+        report(running.format(hosts=len(targets), done=done))
         return results  # type: ignore[return-value]
 
     def execute(self, target: Target, command: str, *, timeout: float | None = None, max_output: int | None = None,
@@ -307,7 +313,8 @@ class SSHExecutor:
                     self.pool.release(conn, broken=True)
                     conn = None
                     if attempt == 2 or time.monotonic() >= deadline:
-                        raise SSHFault(f"{{host}} ({{addr}}) would not open an SSH session: {e or type(e).__name__}.")
+                        raise SSHFault(_("{host} ({addr}) would not open an SSH session: {error}."),
+                                       error=e or type(e).__name__)
             chan.update_environment({TARGET_ENV: target.name})
             remote_budget = deadline - time.monotonic()
             chan.exec_command(with_deadline(command, remote_budget))
@@ -317,14 +324,14 @@ class SSHExecutor:
             elapsed = time.monotonic() - start
             if code is None and elapsed < budget:
                 conn.broken = True
-                raise SSHFault("The SSH connection to {host} ({addr}) closed before the command finished.")
+                raise SSHFault(_("The SSH connection to {host} ({addr}) closed before the command finished."))
             result.timed_out = code is None or (code in (124, 137) and elapsed >= budget - 0.5)
             result.ok = not result.timed_out and code in ok_exit_codes
         except SSHFault as fault:
             result.fault = fault.sentence(target)
         except (paramiko.SSHException, EOFError, OSError) as e:
-            result.fault = f"The SSH connection to {target.name} ({target.address}:{target.port}) broke: " \
-                           f"{e or type(e).__name__}."
+            result.fault = _("The SSH connection to {host} ({addr}) broke: {error}.").format(
+                host=target.name, addr=f"{target.address}:{target.port}", error=e or type(e).__name__)
             if conn is not None:
                 conn.broken = True
         finally:
@@ -373,14 +380,16 @@ class SSHExecutor:
                 try:
                     self._pkey = paramiko.PKey.from_path(str(path))
                 except FileNotFoundError:
-                    raise SSHFault(f"The SSH key file {path} (ssh.key_file) does not exist.") from None
+                    raise SSHFault(_("The SSH key file {path} (ssh.key_file) does not exist."), path=path) from None
                 except PermissionError:
-                    raise SSHFault(f"The SSH key file {path} (ssh.key_file) is not readable by the bot.") from None
+                    raise SSHFault(_("The SSH key file {path} (ssh.key_file) is not readable by the bot."),
+                                   path=path) from None
                 except paramiko.PasswordRequiredException:
-                    raise SSHFault(f"The SSH key file {path} is protected by a passphrase; "
-                                   f"give the bot a key without one.") from None
+                    raise SSHFault(_("The SSH key file {path} is protected by a passphrase; give the bot a key "
+                                     "without one."), path=path) from None
                 except (paramiko.SSHException, ValueError) as e:
-                    raise SSHFault(f"The SSH key file {path} is not a private key the bot can read ({e}).") from None
+                    raise SSHFault(_("The SSH key file {path} is not a private key the bot can read ({error})."),
+                                   path=path, error=e) from None
             return self._pkey
 
     def _connect(self, target: Target, timeout: float) -> paramiko.SSHClient:
@@ -392,10 +401,10 @@ class SSHExecutor:
         except ConnectionRefusedError:
             raise SSHFault("sshd on {host} ({addr}) refused the connection; is it running?") from None
         except (socket.timeout, TimeoutError):
-            raise SSHFault(f"{{host}} ({{addr}}) did not answer within {timeout:.0f} s; "
-                           f"is the host up and the port open?") from None
+            raise SSHFault(_("{host} ({addr}) did not answer within {seconds} s; is the host up and the port open?"),
+                           seconds=f"{timeout:.0f}") from None
         except OSError as e:
-            raise SSHFault(f"Cannot reach {{host}} ({{addr}}): {e.strerror or e}.") from None
+            raise SSHFault(_("Cannot reach {host} ({addr}): {error}."), error=e.strerror or e) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
@@ -409,30 +418,31 @@ class SSHExecutor:
                            look_for_keys=pkey is None, allow_agent=pkey is None)
         except paramiko.BadHostKeyException:
             client.close()
-            raise SSHFault(f"The host key of {{host}} ({{addr}}) does not match the one pinned in {known}: "
-                           f"it changed or someone is in between, so I refused to connect.") from None
+            raise SSHFault(_("The host key of {host} ({addr}) does not match the one pinned in {known}: it changed "
+                             "or someone is in between, so I refused to connect."), known=known) from None
         except paramiko.AuthenticationException:
             client.close()
-            how = f"the key {cfg.key_file}" if cfg.key_file else "the available keys"
-            raise SSHFault(f"{{host}} ({{addr}}) rejected {how} for user {target.user}.") from None
+            how = _("the key {path}").format(path=cfg.key_file) if cfg.key_file else _("the available keys")
+            raise SSHFault(_("{host} ({addr}) rejected {how} for user {user}."), how=how, user=target.user) from None
         except paramiko.SSHException as e:
             client.close()
             text = str(e)
             if "not found in known_hosts" in text:
-                where = known if known.exists() else f"{known}, which does not exist"
-                raise SSHFault(f"{{host}} ({{addr}}) is not in the known_hosts file {where}, so I refused to "
-                               f"connect; verify its host key and add it there.") from None
+                where = known if known.exists() else _("{path}, which does not exist").format(path=known)
+                raise SSHFault(_("{host} ({addr}) is not in the known_hosts file {where}, so I refused to connect; "
+                                 "verify its host key and add it there."), where=where) from None
             if "banner" in text.lower():
-                raise SSHFault(f"{{host}} ({{addr}}) accepted the connection but did not speak SSH within "
-                               f"{timeout:.0f} s.") from None
-            raise SSHFault(f"The SSH handshake with {{host}} ({{addr}}) failed: {text}.") from None
+                raise SSHFault(_("{host} ({addr}) accepted the connection but did not speak SSH within {seconds} s."),
+                               seconds=f"{timeout:.0f}") from None
+            raise SSHFault(_("The SSH handshake with {host} ({addr}) failed: {error}."), error=text) from None
         except (socket.timeout, TimeoutError):
             client.close()
-            raise SSHFault(f"{{host}} ({{addr}}) did not finish the SSH handshake within {timeout:.0f} s.") from None
+            raise SSHFault(_("{host} ({addr}) did not finish the SSH handshake within {seconds} s."),
+                           seconds=f"{timeout:.0f}") from None
         except (OSError, EOFError) as e:
             client.close()
-            raise SSHFault(f"The connection to {{host}} ({{addr}}) dropped during the SSH handshake "
-                           f"({e or type(e).__name__}).") from None
+            raise SSHFault(_("The connection to {host} ({addr}) dropped during the SSH handshake ({error})."),
+                           error=e or type(e).__name__) from None
         client.get_transport().set_keepalive(30)
         return client
 
@@ -447,9 +457,12 @@ class SSHExecutor:
                 return Reply.error(r.fault)
             code = redact(r.output()) or None      # already bounded: max_output bytes, stderr a share
             if r.timed_out:
-                return Reply.error(f"The command on {name} timed out after {budget:g} s and was stopped; "
-                                   f"{'partial output below' if code else 'it printed nothing'}.", code=code)
-            line = f"{name}: {r.status} (exit {r.exit_code}, {r.duration:.2f} s)"
+                return Reply.error((_("The command on {host} timed out after {seconds} s and was stopped; partial "
+                                      "output below.") if code else
+                                    _("The command on {host} timed out after {seconds} s and was stopped; it printed "
+                                      "nothing.")).format(host=name, seconds=f"{budget:g}"), code=code)
+            line = _("{host}: {status} (exit {code}, {seconds} s)").format(
+                host=name, status=r.status, code=r.exit_code, seconds=f"{r.duration:.2f}")
             return Reply(text=line, kind="result" if r.ok else "error", code=code)
         rows, sections = [], []
         per_host = max(2000, limit // len(results))
@@ -462,12 +475,13 @@ class SSHExecutor:
                                     per_host))
         ok = [r for r in results if r.ok]
         bad = [r for r in results if not r.ok]
-        text = f"{len(ok)} of {len(results)} hosts ok"
+        text = _("{ok} of {count} hosts ok").format(ok=len(ok), count=len(results))
         if bad:
-            text += "; " + ", ".join(f"{r.target.name} {r.status}" for r in bad[:10]) + \
-                    (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            text += "; " + ", ".join(f"{r.target.name} {r.status}" for r in bad[:10])
+            if len(bad) > 10:
+                text += " " + _("and {count} more").format(count=len(bad) - 10)
         return Reply(text=text, kind="error" if not ok else "result",
-                     tables=[Table(columns=["host", "result", "exit", "time", "output"], rows=rows)],
+                     tables=[Table(columns=[_("host"), _("result"), _("exit"), _("time"), _("output")], rows=rows)],
                      code=redact("\n".join(sections)) or None)
 
 

@@ -10,20 +10,22 @@ import uuid
 from pathlib import Path
 from typing import Callable, TextIO
 
+from opsbot.i18n import N_, _, use_language
 from opsbot.pipeline import Pipeline
 from opsbot.reply import Reply, Table
 from opsbot.request import Request
 
-HELP = """Console commands:
+HELP = N_("""Console commands:
   /user NAME            speak as another configured user
-  /approve ID | /deny ID  decide an approval request (as the current user)
+  /approve ID | /deny ID  decide an approval request (ID: its first 4+ characters, or `last`)
   /good | /bad          rate the last answer
-  /fix INTENT k=v ...   say what the last request should have been (stored for tuning)
+  /fix INTENT k=v ...   say what the last request should have been (checked, then stored for tuning)
+  /lang zh|en|auto      the language I answer you in (auto: the language of each message)
   /quit                 leave (Ctrl-D works too)
-Anything else is a request, e.g. `cpu on web-1 last 6h` or `重启 web-1 上的 nginx`."""
+Anything else is a request, e.g. `cpu on web-1 last 6h` or `重启 web-1 上的 nginx`.""")
 
 
-CELL = 60   # widest column before cells are cut (the last column is never cut)
+CELL = 60   # widest column; longer cells wrap onto more lines (the last column is never cut)
 
 
 def width(text: str) -> int:
@@ -31,15 +33,21 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def fit(text: str, cols: int) -> str:
-    out, used = [], 0
+def pad(text: str, cols: int) -> str:
+    return text + " " * (cols - width(text))
+
+
+def wrap(text: str, cols: int) -> list[str]:
+    """`text` in pieces of at most `cols` terminal columns."""
+    out, cur, used = [], "", 0
     for c in text:
         w = width(c)
         if used + w > cols:
-            return "".join(out[:-1]) + "…"
-        out.append(c)
+            out.append(cur)
+            cur, used = "", 0
+        cur += c
         used += w
-    return "".join(out) + " " * (cols - used)
+    return out + [cur]
 
 
 def render_table(table: Table) -> str:
@@ -47,9 +55,16 @@ def render_table(table: Table) -> str:
     rows = [[str(c) for c in r] + [""] * (len(cols) - len(r)) for r in table.rows]
     widths = [min(CELL, max(width(x) for x in [cols[i]] + [r[i] for r in rows])) for i in range(len(cols))]
 
-    def line(cells: list[str]) -> str:
-        return "  ".join(fit(c, w) for c, w in zip(cells[:-1], widths)) + "  " + cells[-1] if len(cells) > 1 else cells[0]
-    out = ([table.title] if table.title else []) + [line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    def lines(cells: list[str]) -> list[str]:
+        if len(cells) == 1:
+            return [cells[0]]
+        parts = [wrap(c, w) for c, w in zip(cells[:-1], widths)] + [[cells[-1]]]
+        return ["  ".join(pad(p[n] if n < len(p) else "", w) for p, w in zip(parts[:-1], widths))
+                + "  " + (parts[-1][0] if n == 0 else "") for n in range(max(len(p) for p in parts))]
+
+    out = ([table.title] if table.title else []) + lines(cols) + ["  ".join("-" * w for w in widths)]
+    for r in rows:
+        out += lines(r)
     return "\n".join(l.rstrip() for l in out)
 
 
@@ -67,12 +82,15 @@ def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
             path = folder / f"{Path(img.filename).stem}-{n}.png"
             n += 1
         path.write_bytes(img.png)
-        lines.append(f"[chart: {img.title} -> {path}]")
-    choices = [b.value for b in reply.buttons if b.action == "choose"]
-    if choices:
-        lines.append("Choose: " + ", ".join(choices))
+        lines.append(_("[chart: {title} -> {path}]").format(title=img.title, path=path))
+    choices = [b for b in reply.buttons if b.action == "choose"]
+    if choices and all(b.value == b.label for b in choices):
+        lines.append(_("Choose: {choices}").format(choices=", ".join(b.value for b in choices)))
+    elif choices and len(choices) > 1:
+        lines.append(_("Answer with a number or in words:") + "\n" +
+                     "\n".join(f"  {b.value}. {b.label}" for b in choices))
     if reply.approval_id and reply.kind == "approval":
-        lines.append(f"(approval id {reply.approval_id})")
+        lines.append(_("(approval id {short}…; /approve {short} or /approve last)").format(short=reply.approval_id[:8]))
     return "\n".join(l for l in lines if l)
 
 
@@ -86,6 +104,7 @@ class Console:
         self._charts_dir = charts_dir
         self.session = f"console-{uuid.uuid4().hex[:8]}"   # one conversation per console run
         self.last_request: str | None = None
+        self.lang = "en"                                    # of the last request: console messages follow it
 
     def charts_dir(self) -> Path:
         """Where charts are saved as PNG files; made on the first chart."""
@@ -103,7 +122,8 @@ class Console:
         self.say(f"  … {text}")
 
     def run(self) -> int:
-        self.say(f"opsbot console — you are {self.user}. Type `help` for requests, /help for console commands.")
+        self.say(_("opsbot console — you are {user}. Type `help` for requests, /help for console commands.")
+                 .format(user=self.user))
         while True:
             try:
                 line = self.read(f"{self.user}> ").strip()
@@ -115,49 +135,76 @@ class Console:
             if line in ("/quit", "/exit"):
                 return 0
             if line.startswith("/"):
-                self.command(line)
+                with use_language(self.lang):
+                    self.command(line)
                 continue
             req = Request(text=line, user=self.user, channel="console", thread=self.session, frontend="console")
+            self.lang = self.pipeline.language(req)
             reply = self.pipeline.handle(req, progress=self.progress)
             self.last_request = req.id
-            self.show(reply)
-            if reply.kind == "approval" and reply.approval_id:
-                self.ask_approver(reply.approval_id)
+            with use_language(self.lang):
+                self.show(reply)
+                if reply.kind == "approval" and reply.approval_id:
+                    self.ask_approver(reply.approval_id)
 
     def ask_approver(self, approval_id: str) -> None:
         """Another configured user can answer right here; an empty answer leaves it pending."""
         try:
-            who = self.read("approver name (empty: leave pending): ").strip()
+            who = self.read(_("approver name (empty: leave pending): ")).strip()
         except (EOFError, KeyboardInterrupt):
             return
         if not who:
-            self.say(f"Left pending; approve later with /approve {approval_id}")
+            self.say(_("Left pending; approve later with /approve {short} (or /approve last).")
+                     .format(short=approval_id[:8]))
+            return
+        refusal = self.pipeline.approver_refusal(approval_id, who)   # before asking them anything
+        if refusal:
+            self.say(refusal + " " + _("Left pending; approve later with /approve {short} (or /approve last).")
+                     .format(short=approval_id[:8]))
             return
         try:
-            answer = self.read(f"{who}, approve? [y/N] ").strip().lower()
+            answer = self.read(_("{who}, approve? [y/N] ").format(who=who)).strip().lower()
         except (EOFError, KeyboardInterrupt):
             return
-        self.show(self.pipeline.decide(approval_id, who, answer in ("y", "yes", "是", "好"), progress=self.progress))
+        self.show(self.pipeline.decide(approval_id, who, answer in ("y", "yes", "是", "好", "批准"),
+                                       progress=self.progress))
 
     def command(self, line: str) -> None:
         parts = shlex.split(line)
         cmd, args = parts[0], parts[1:]
         if cmd == "/help":
-            self.say(HELP)
+            self.say(_(HELP))
         elif cmd == "/user" and args:
             self.user = args[0]
-            roles = ", ".join(sorted(self.pipeline.config.access.roles_of(self.user))) or "no roles"
-            self.say(f"You are now {self.user} ({roles}).")
+            roles = ", ".join(sorted(self.pipeline.config.access.roles_of(self.user))) or _("no roles")
+            self.say(_("You are now {user} ({roles}).").format(user=self.user, roles=roles))
         elif cmd in ("/approve", "/deny") and args:
-            self.show(self.pipeline.decide(args[0], self.user, cmd == "/approve", progress=self.progress))
+            approval_id, problem = self.pipeline.find_approval(args[0])
+            if problem:
+                self.say(problem)
+            elif cmd == "/approve" and self.pipeline.approver_refusal(approval_id, self.user):
+                self.say(self.pipeline.approver_refusal(approval_id, self.user))
+            else:
+                self.show(self.pipeline.decide(approval_id, self.user, cmd == "/approve", progress=self.progress))
         elif cmd in ("/good", "/bad"):
             if self.last_request:
                 self.pipeline.vote(self.last_request, self.user, cmd == "/good")
-                self.say("Thanks, noted.")
+                self.say(_("Thanks, noted."))
             else:
-                self.say("Nothing to rate yet.")
+                self.say(_("Nothing to rate yet."))
         elif cmd == "/fix" and args and self.last_request:
-            params = dict(a.split("=", 1) for a in args[1:] if "=" in a)
+            bad = [a for a in args[1:] if "=" not in a]
+            if bad:
+                self.say(_("Write params as key=value; not understood: {words}").format(words=" ".join(bad)))
+                return
+            params = dict(a.split("=", 1) for a in args[1:])
             self.show(self.pipeline.correct(self.last_request, self.user, args[0], params))
+        elif cmd == "/fix" and not self.last_request:
+            self.say(_("There is no request to correct yet."))
+        elif cmd == "/lang" and args:
+            reply = self.pipeline.set_language(self.user, args[0])
+            if reply.kind != "error" and args[0].lower() in ("en", "zh"):
+                self.lang = args[0].lower()
+            self.show(reply)
         else:
-            self.say(HELP)
+            self.say(_(HELP))

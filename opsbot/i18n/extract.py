@@ -1,5 +1,5 @@
 """A Babel extractor for rule packs: the strings of a rule that people read (its summary, its reply
-line, its chart title, its params' descriptions) become catalog entries, like `_()` strings in code.
+line, its chart title, its choice label, its params' descriptions) become catalog entries, like `_()` strings in code.
 Registered in pyproject.toml's [tool.babel] as the `rules` method for rules/*.yaml."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import yaml
 
 # (where in a rule, the key holding a user-visible string)
-RULE_TEXT = (((), "summary"), ((), "reply"), (("action",), "title"))
+RULE_TEXT = (((), "summary"), ((), "reply"), (("action",), "title"), ((), "choice"), (("choice",), "label"))
 
 
 def _lines(node: yaml.Node) -> Iterator[tuple[int, str]]:

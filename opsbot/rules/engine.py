@@ -8,6 +8,7 @@ from jinja2 import TemplateError
 
 from opsbot.config import Config
 from opsbot.executors.base import Action
+from opsbot.i18n import _
 from opsbot.rules.binding import Bound, bind
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.render import SHELL_FIELDS, promql_regex, render
@@ -63,7 +64,7 @@ def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[R
         return fallback, bind(fallback, params, config)
     if first_error is not None:
         raise first_error
-    raise PlanError("no rule accepts this request with these parameters")
+    raise PlanError(_("no rule accepts this request with these parameters"))
 
 
 def context(rule: Rule, bound: Bound, config: Config) -> dict[str, Any]:
@@ -108,16 +109,21 @@ class Engine:
         try:
             fields = {k: _render_value(v, ctx, k in SHELL_FIELDS) for k, v in rule.action.fields().items()}
         except TemplateError as e:
-            raise PlanError(f"rule {rule.id} ({rule.where()}) cannot be rendered: {e}") from None
+            raise PlanError(_("rule {rule} ({where}) cannot be rendered: {problem}").format(
+                rule=rule.id, where=rule.where(), problem=e)) from None
         action = Action(executor=rule.action.executor, intent=rule.intent, rule_id=rule.id or rule.intent,
                         fields=fields, params={**bound.values, **{f"{k}_seconds": v for k, v in bound.seconds.items()}},
                         targets=bound.targets)
         return Plan(rule=rule, bound=bound, action=action)
 
     def reply_line(self, plan: Plan) -> str | None:
+        """The rule's reply line, in the request's language (the catalogs hold the shipped rules' lines)."""
         if not plan.rule.reply:
             return None
-        try:
-            return render(plan.rule.reply, context(plan.rule, plan.bound, self.config))
-        except TemplateError:
-            return None
+        ctx = context(plan.rule, plan.bound, self.config)
+        for template in dict.fromkeys((_(plan.rule.reply), plan.rule.reply)):
+            try:
+                return render(template, ctx)
+            except TemplateError:
+                continue
+        return None

@@ -28,7 +28,7 @@ def test_the_wheel_ships_rules_prompts_and_migrations(tmp_path):
                         capture_output=True, text=True, cwd=tmp_path, env=env).stdout.split()
     assert zh == ["{{", "host", "}}", "上的主要进程", "GNUTranslations"]
     check = run("rules", "check")
-    assert check.returncode == 0 and "19 intents" in check.stdout, check.stderr
+    assert check.returncode == 0 and "20 intents" in check.stdout, check.stderr
     parsed = run("parse", "help", "--json")
     assert '"intent": "help"' in parsed.stdout, parsed.stderr
     chat = subprocess.run([sys.executable, "-m", "opsbot", "chat", "--user", "alice"], input="help\n",

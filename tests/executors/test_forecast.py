@@ -188,4 +188,4 @@ def test_host_traffic_is_forecast_from_http_requests(ask):
 def test_a_host_without_history_gets_a_sentence(ask):
     reply = ask(metric="disk", host="web-3")
     assert reply.kind == "info" and not reply.images
-    assert reply.text == 'no disk data for web-3 in the last 7d — is node_exporter scraped with host="web-3"?'
+    assert reply.text == 'No disk data for web-3 in the last 7d — is node_exporter scraped with host="web-3"?'

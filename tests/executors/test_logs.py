@@ -42,7 +42,7 @@ def test_the_window_filters_lines_by_their_own_timestamps(logs, lab_plan):
     last_hour = run(logs, lab_plan("logs.search", pattern="needle-3h", host="web-1", service="nginx"))
     assert counts(last_hour) == {"web-1": 0}
     assert last_hour.code is None
-    assert last_hour.tables[0].rows[0][3] == "1 earlier match before the window; 2 older file(s) not read"
+    assert last_hour.tables[0].rows[0][3] == "1 earlier match before the window; 2 older files not read"
     six_hours = run(logs, lab_plan("logs.search", pattern="needle-3h", host="web-1", service="nginx", window="6h"))
     assert counts(six_hours) == {"web-1": 1}
     # Every timestamp format the lab writes: nginx [dd/Mon/yyyy...], syslog, ISO with UTC, ISO with
@@ -64,7 +64,7 @@ def test_rotated_and_gzipped_files_are_searched_and_old_files_are_not_read(logs,
     assert all(" postgresql.log.1: " in ln for ln in day.code.splitlines())
     hour = run(logs, lab_plan("logs.search", pattern="needle-old", service="api"))
     assert counts(hour) == {"web-1": 0, "web-2": 0}
-    assert hour.tables[0].rows[0][3] == "2 older file(s) not read"          # .1 and .2.gz: last written earlier
+    assert hour.tables[0].rows[0][3] == "2 older files not read"          # .1 and .2.gz: last written earlier
 
 
 def test_shell_metacharacters_in_the_pattern_are_searched_literally(logs, lab_plan):
@@ -140,7 +140,8 @@ def test_errors_are_grouped_into_templates_with_counts_and_an_example(logs, lab_
     assert top[timed_out[0]][0] == "7"                           # 7 planted in the last hour, 3 older ones not
     assert top[payment[0]][0] == "7"
     assert "client: <IP>" in timed_out[0] and "order <NUM>" in payment[0]
-    assert top[payment[0]][2].startswith("Nov ") or top[payment[0]][2][:4].isdigit()   # a real line as example
+    example = top[payment[0]][2]                                 # a real line as example, whatever the month
+    assert "payment failed for order" in example and "<NUM>" not in example
     assert "payment failed for order" in top[payment[0]][2]
     assert reply.text.startswith("2") and "error lines in logs, last 1h, in " in reply.text
 

@@ -165,7 +165,7 @@ def test_a_group_gives_one_line_and_one_summary_row_per_host(ask):
 def test_a_host_without_series_gets_a_sentence_not_an_empty_chart(ask):
     reply = ask("metrics.cpu", host="db-1")
     assert reply.kind == "info" and not reply.images
-    assert reply.text == 'no data for db-1 in the last 1h — is node_exporter scraped with host="db-1"?'
+    assert reply.text == 'No data for db-1 in the last 1h — is node_exporter scraped with host="db-1"?'
 
 
 def test_range_queries_never_ask_for_more_points_than_max_points():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from opsbot.i18n import _
 from opsbot.reply import Button, Reply, Table
 
 SECTION_LIMIT = 3000          # characters in a section's text
@@ -67,16 +68,24 @@ def _code_sections(body: str, title: str | None = None) -> list[dict]:
             for i, p in enumerate(pieces)]
 
 
+CELL = 60                     # widest column; longer cells wrap onto more lines, never cut
+
+
 def table_text(table: Table) -> str:
-    """A table as aligned columns (cells longer than 60 characters are cut)."""
+    """A table as aligned columns; a cell longer than 60 characters wraps onto the next lines."""
     cols = [str(c) for c in table.columns]
     rows = [[str(c) for c in r] + [""] * (len(cols) - len(r)) for r in table.rows]
-    widths = [min(60, max([len(cols[i])] + [len(r[i]) for r in rows])) for i in range(len(cols))]
+    widths = [min(CELL, max([len(cols[i])] + [len(r[i]) for r in rows])) for i in range(len(cols))]
 
-    def line(cells: list[str]) -> str:
-        return "  ".join((c if len(c) <= 60 else c[:59] + "…").ljust(w) for c, w in zip(cells, widths)).rstrip()
+    def lines(cells: list[str]) -> list[str]:
+        parts = [[c[k:k + w] for k in range(0, len(c), w)] or [""] for c, w in zip(cells, widths)]
+        return ["  ".join((p[n] if n < len(p) else "").ljust(w) for p, w in zip(parts, widths)).rstrip()
+                for n in range(max(len(p) for p in parts))]
 
-    return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows])
+    out = lines(cols) + ["  ".join("-" * w for w in widths)]
+    for r in rows:
+        out += lines(r)
+    return "\n".join(out)
 
 
 def text_blocks(reply: Reply) -> list[dict]:
@@ -91,7 +100,8 @@ def text_blocks(reply: Reply) -> list[dict]:
         blocks += _code_sections(reply.code)
     for image in reply.images:
         blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f":chart_with_upwards_trend: {escape(image.title)} (chart in the thread)"}]})
+            {"type": "mrkdwn", "text": ":chart_with_upwards_trend: " + _("{title} (chart in the thread)").format(
+                title=escape(image.title))}]})
     return blocks
 
 
@@ -127,8 +137,9 @@ def action_blocks(reply: Reply) -> list[dict]:
 
 def truncation_note(hidden: int) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f":scissors: Output truncated: {hidden} more part(s) not shown (Slack shows at most {MAX_BLOCKS} "
-            "blocks per message). Ask for a narrower time range, fewer hosts or a tighter pattern."}]}
+            ":scissors: " + _("Output truncated: {hidden} more part(s) not shown (Slack shows at most {limit} blocks "
+                              "per message). Ask for a narrower time range, fewer hosts or a tighter pattern.")
+            .format(hidden=hidden, limit=MAX_BLOCKS)}]}
 
 
 def fallback_text(reply: Reply) -> str:
@@ -171,34 +182,40 @@ def correction_modal(request_id: str, intents: list[str], *, asked: str | None, 
     if asked:
         shown = escape(asked.strip())
         shown = shown if len(shown) <= 500 else shown[:499] + "…"
-        blocks.append(_section(f"You asked: _{shown}_\nWhat should it have been?"))
+        blocks.append(_section(_("You asked: _{asked}_\nWhat should it have been?").format(asked=shown)))
     blocks += [
-        {"type": "input", "block_id": "intent", "label": {"type": "plain_text", "text": "Intent"},
+        {"type": "input", "block_id": "intent", "label": {"type": "plain_text", "text": _("Intent")},
          "element": {"type": "static_select", "action_id": "intent", "options": options,
-                     "placeholder": {"type": "plain_text", "text": "Choose the right command"}}},
+                     "placeholder": {"type": "plain_text", "text": _("Choose the right command")}}},
         {"type": "input", "block_id": "params", "optional": True,
-         "label": {"type": "plain_text", "text": "Parameters"},
-         "hint": {"type": "plain_text", "text": "key=value pairs separated by commas, e.g. host=web-1, window=6h"},
+         "label": {"type": "plain_text", "text": _("Parameters")},
+         "hint": {"type": "plain_text", "text": _("key=value pairs separated by commas, e.g. host=web-1, window=6h")},
          "element": {"type": "plain_text_input", "action_id": "params", "max_length": 500,
                      "placeholder": {"type": "plain_text", "text": "host=web-1, window=6h"}}},
     ]
     return {"type": "modal", "callback_id": CORRECTION_CALLBACK, "private_metadata": meta,
-            "title": {"type": "plain_text", "text": "Correct opsbot"},
-            "submit": {"type": "plain_text", "text": "Save"},
-            "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks}
+            "title": {"type": "plain_text", "text": _("Correct opsbot")},
+            "submit": {"type": "plain_text", "text": _("Save")},
+            "close": {"type": "plain_text", "text": _("Cancel")}, "blocks": blocks}
 
 
 PARAM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
 def parse_params(text: str | None) -> dict[str, str]:
-    """ "host=web-1, window=6h" -> {"host": "web-1", "window": "6h"}; ValueError names the bad part."""
+    """ "host=web-1, window=6h" -> {"host": "web-1", "window": "6h"}; a part without "=" continues the
+    value before it ("host=web-1, web-2": two hosts). ValueError names the bad part."""
     out: dict[str, str] = {}
+    key = None
     for part in (text or "").split(","):
         if not part.strip():
             continue
         m = PARAM.match(part)
+        if m is None and key is not None and "=" not in part:
+            out[key] += "," + part.strip().strip("'\"`")
+            continue
         if not m or not m.group(2):
-            raise ValueError(f"{part.strip()!r} is not key=value")
-        out[m.group(1)] = m.group(2).strip("'\"`")
+            raise ValueError(_("{part} is not key=value").format(part=repr(part.strip())))
+        key = m.group(1)
+        out[key] = m.group(2).strip("'\"`")
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 
 from slack_sdk import WebClient
@@ -20,13 +21,15 @@ from opsbot.frontends.slack.inbound import (
     FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name)
 from opsbot.frontends.slack.outbound import Outbox, Progress, Where
 from opsbot.frontends.slack.workqueue import WorkQueue
+from opsbot.i18n import N_, _, choose_language, use_language
 from opsbot.reply import Button, Reply
 from opsbot.request import Request
 
 log = logging.getLogger(__name__)
 
-BUSY = ("I'm busy with {n} requests right now, so I did not take this one; nothing was run. "
-        "Try again in a minute.")
+BUSY = N_("I'm busy with {n} requests right now, so I did not take this one; nothing was run. "
+          "Try again in a minute.")
+LANG = re.compile(r"^/?lang\s+(\S+)\s*$", re.I)       # "/ops lang zh", "@opsbot lang auto"
 DEFAULT_WORKERS = 8
 DEFAULT_MAX_PENDING = 100
 KEEP_KEYS = timedelta(hours=24)
@@ -62,6 +65,14 @@ class SlackFrontend:
     def name(self, slack_user_id: str) -> str:
         return user_name(self.config.slack, slack_user_id)
 
+    def language(self, slack_user_id: str, text: str = "") -> str:
+        """The language to talk to someone in outside a request (acks, modals): their `/lang`, else the text's."""
+        try:
+            chosen = self.store.user_language(self.name(slack_user_id))
+        except Exception:            # the ack path must not fail on the store
+            chosen = None
+        return choose_language(text, chosen)
+
     # ---- the ack path (Bolt listeners): look, hand over, return ------------------------------------
 
     def on_command(self, ack, command: dict, context) -> None:
@@ -69,11 +80,13 @@ class SlackFrontend:
         channel = command.get("channel_id", "")
         where = Where(channel=channel, thread_ts=None, user_id=command.get("user_id", ""), dm=is_dm(channel),
                       response_url=command.get("response_url"))
-        if self.work.submit(self._command, command, text, where):
-            shown = text if len(text) <= 200 else text[:199] + "…"
-            ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on it… (_{bk.escape(shown)}_)")
-        else:
-            ack(response_type="ephemeral", text=BUSY.format(n=self.work.pending))
+        with use_language(self.language(where.user_id, text)):
+            if self.work.submit(self._command, command, text, where):
+                shown = text if len(text) <= 200 else text[:199] + "…"
+                ack(response_type="ephemeral", text=":hourglass_flowing_sand: " + _("Working on it… ({request})")
+                    .format(request=f"_{bk.escape(shown)}_"))
+            else:
+                ack(response_type="ephemeral", text=_(BUSY).format(n=self.work.pending))
 
     def on_event(self, body: dict, event: dict, context) -> None:
         if ignorable_message(event):
@@ -86,35 +99,40 @@ class SlackFrontend:
             if event.get("type") == "app_mention" or dm:      # not for every thread reply in every channel
                 where = Where(channel, event.get("thread_ts") or (None if dm else event.get("ts")),
                               event.get("user", ""), dm=dm)
-                self.quick.submit(self.out.ephemeral, BUSY.format(n=self.work.pending), where)
+                with use_language(self.language(where.user_id, event.get("text", ""))):
+                    busy = _(BUSY).format(n=self.work.pending)
+                self.quick.submit(self.out.ephemeral, busy, where)
 
     def on_action(self, ack, body: dict, action: dict) -> None:
         ack()
         if action.get("action_id") in ("vote_up", "vote_down"):
             self.quick.submit(self._vote, body, action)
         elif not self.work.submit(self._click, body, action):
-            self.quick.submit(self.out.ephemeral, BUSY.format(n=self.work.pending), self._where_clicked(body))
+            where = self._where_clicked(body)
+            with use_language(self.language(where.user_id)):
+                busy = _(BUSY).format(n=self.work.pending)
+            self.quick.submit(self.out.ephemeral, busy, where)
 
     def on_view(self, ack, body: dict, view: dict) -> None:
-        """The correction modal: check it here (errors show in the modal), store it off the ack path."""
+        """The correction modal: checked here against the rules and the inventory (what is wrong shows in
+        the modal, and nothing invalid is stored), stored off the ack path."""
         values = view.get("state", {}).get("values", {})
         intent = ((values.get("intent", {}).get("intent", {}) or {}).get("selected_option") or {}).get("value")
         raw = (values.get("params", {}).get("params", {}) or {}).get("value")
-        if not intent or intent not in self.rules.by_intent:
-            ack(response_action="errors", errors={"intent": "Choose one of the listed commands."})
-            return
-        try:
-            params = bk.parse_params(raw)
-        except ValueError as e:
-            ack(response_action="errors", errors={"params": f"{e}; write key=value pairs separated by commas."})
-            return
-        rule = self.rules.primary(intent)
-        unknown = sorted(set(params) - set(rule.params)) if rule else []
-        if unknown:
-            known = ", ".join(rule.params) or "none"
-            ack(response_action="errors", errors={"params": f"{intent} has no parameter {', '.join(unknown)} "
-                                                            f"(it takes: {known})."})
-            return
+        with use_language(self.language((body.get("user") or {}).get("id", ""))):
+            if not intent or intent not in self.rules.by_intent:
+                ack(response_action="errors", errors={"intent": _("Choose one of the listed commands.")})
+                return
+            try:
+                params = bk.parse_params(raw)
+            except ValueError as e:
+                ack(response_action="errors", errors={"params": _("{problem}; write key=value pairs separated by "
+                                                                  "commas.").format(problem=e)})
+                return
+            problem = self.pipeline.check_correction(intent, params)
+            if problem:
+                ack(response_action="errors", errors={"params": problem})
+                return
         ack()
         self.quick.submit(self._correct, body, view, intent, params)
 
@@ -128,6 +146,10 @@ class SlackFrontend:
         """Run one request through the pipeline and post the answer; never raises."""
         progress = Progress(self.client, where, interval=self.progress_interval)
         try:
+            lang = LANG.match(req.text.strip())
+            if lang:
+                self.out.answer(self.pipeline.set_language(req.user, lang.group(1)), where, progress)
+                return None
             reply = self.pipeline.handle(req, progress)
             if reply.kind == "ignored":
                 return None                          # thread chatter the bot did not understand
@@ -220,7 +242,8 @@ class SlackFrontend:
             self.out.ephemeral(reply, where)
             return
         reply = with_votes(reply)
-        verdict = f"{'Approved' if approve else 'Denied'} by {user}"
+        with use_language(self.language(where.user_id)):
+            verdict = (_("Approved by {user}") if approve else _("Denied by {user}")).format(user=user)
         text, result = bk.render(reply, footer=[bk.context(verdict)])
         keep = asked[:max(0, bk.MAX_BLOCKS - len(result) - 1)]   # the request as asked, then the outcome
         blocks = keep + [{"type": "divider"}] + result if keep else result
@@ -234,9 +257,11 @@ class SlackFrontend:
         user = self.name(where.user_id)
         # The question is answered: drop its buttons so it is not answered twice.
         try:
+            label = (action.get("text") or {}).get("text") or value
+            with use_language(self.language(where.user_id)):
+                chose = _("{user} chose {choice}").format(user=user, choice=label)
             self.client.chat_update(channel=where.channel, ts=ts, text=message.get("text") or value,
-                                    blocks=bk.without_actions(message.get("blocks") or [])
-                                    + [bk.context(f"{user} chose {value}")])
+                                    blocks=bk.without_actions(message.get("blocks") or []) + [bk.context(chose)])
         except Exception:
             log.warning("could not mark the question answered", exc_info=True)
         thread = where.thread_ts or (None if where.dm else ts)
@@ -256,7 +281,8 @@ class SlackFrontend:
                 self.client.views_open(trigger_id=body["trigger_id"], view=view)
             self.pipeline.vote(request_id, self.name(where.user_id), up)
             if up:
-                self.out.ephemeral("Thanks, noted: answers you like become examples I learn from.", where)
+                with use_language(self.language(where.user_id)):
+                    self.out.ephemeral(_("Thanks, noted: answers you like become examples I learn from."), where)
         except Exception as e:
             log.exception("recording a vote failed")
             self.out.failure(where, type(e).__name__)
@@ -270,10 +296,13 @@ class SlackFrontend:
         channel = meta.get("channel") or ""
         where = Where(channel, meta.get("thread"), user_id, dm=bool(channel) and is_dm(channel))
         try:
-            reply = self.pipeline.correct(meta.get("request", ""), self.name(user_id), intent, params)
+            with use_language(self.language(user_id)):
+                reply = self.pipeline.correct(meta.get("request", ""), self.name(user_id), intent, params)
         except Exception as e:
             log.exception("storing a correction failed")
-            reply = Reply.error(f"I could not store the correction ({type(e).__name__}); try again or tell an admin.")
+            with use_language(self.language(user_id)):
+                reply = Reply.error(_("I could not store the correction ({error}); try again or tell an admin.")
+                                    .format(error=type(e).__name__))
         if where.channel:
             try:
                 self.out.ephemeral(reply, where)

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from opsbot.frontends.slack import blocks as bk
+from opsbot.i18n import _
 from opsbot.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class Outbox:
             self.ephemeral(reply, where)
             if progress is not None and progress.posted:
                 self._quietly(self.client.chat_update, channel=where.channel, ts=progress.message_ts,
-                              text="Done; the answer was shown only to the person who asked.", blocks=[])
+                              text=_("Done; the answer was shown only to the person who asked."), blocks=[])
             return None
         text, blocks = bk.render(reply)
         if progress is not None and progress.posted:
@@ -136,8 +137,8 @@ class Outbox:
             reply = Reply(text=reply, kind="info")
         text, blocks = bk.render(reply)
         if reply.images:
-            blocks.append(bk.context(f"{len(reply.images)} chart(s) are not shown in a private answer; "
-                                     "ask in a DM with me to get them."))
+            blocks.append(bk.context(_("{count} chart(s) are not shown in a private answer; ask in a DM with me to "
+                                       "get them.").format(count=len(reply.images))))
         if where.dm:
             self._post(where, text, blocks, reply)
             return
@@ -166,8 +167,8 @@ class Outbox:
 
     def failure(self, where: Where, detail: str | None = None) -> None:
         """The last word when a handler broke: the person is told, whatever else failed."""
-        text = ("Something went wrong on my side while handling that; nothing more was run. "
-                "The error is logged; try again or ask an admin.")
+        text = _("Something went wrong on my side while handling that; nothing more was run. "
+                 "The error is logged; try again or ask an admin.")
         if detail:
             text += f" ({detail})"
         try:
