@@ -3,8 +3,9 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool
-LAB_PKGS := prometheus prometheus-node-exporter openssh-server
+LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool \
+            /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+LAB_PKGS := prometheus prometheus-node-exporter openssh-server fonts-wqy-microhei   # the font: Chinese chart titles
 
 .PHONY: run test bench lab-deps venv clean messages
 
@@ -33,7 +34,7 @@ $(STAMP): pyproject.toml
 
 # The lab's Debian packages: installed with apt-get when we are root on Debian, else explained.
 lab-deps:
-	@missing=""; for b in $(LAB_BINS); do [ -x $$b ] || missing="$$missing $$b"; done; \
+	@missing=""; for b in $(LAB_BINS); do [ -e $$b ] || missing="$$missing $$b"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing the lab's Debian packages ($(LAB_PKGS))"; \

@@ -66,7 +66,8 @@ def test_logs_alerts_and_chinese_work(session):
     assert "matching lines" in answer_to(session, 'search nginx logs for "upstream timed out"')
     assert "templates" in answer_to(session, "errors from the api in the last hour")
     assert "firing" in answer_to(session, "what alerts are firing?")
-    assert "[chart:" in answer_to(session, "看一下 db-1 最近3小时的CPU")
+    chinese = answer_to(session, "看一下 db-1 最近3小时的CPU")
+    assert "[图表：" in chinese and "最近 3h" in chinese           # answered in Chinese, with its chart
 
 
 def test_an_unknown_host_is_one_clear_sentence(session):

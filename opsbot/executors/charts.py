@@ -4,14 +4,31 @@ matplotlib is imported only when a chart is drawn, with the Agg canvas on a fres
 global state), so this works headless and from several threads."""
 from __future__ import annotations
 
+import functools
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from opsbot.i18n import _
 
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN"]
+CJK_FONTS = ["WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "AR PL UMing CN"]
+CJK_FONT_FILES = re.compile(r"wqy|noto.*cjk|uming", re.I)
+
+
+@functools.cache
+def _cjk_fonts() -> list[str]:
+    """Register the installed CJK fonts with matplotlib (its font cache may predate them); their names."""
+    from matplotlib import font_manager
+    for path in font_manager.findSystemFonts():
+        if CJK_FONT_FILES.search(path):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in known]
 
 MAX_LINES = 10            # lines drawn per chart; the rest are summarised in the table only
 
@@ -80,8 +97,7 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
 
     from matplotlib import rcParams
     # Chinese titles and labels: a CJK font when one is installed (Debian: fonts-noto-cjk), else the default
-    rcParams["font.family"] = ["sans-serif"]
-    rcParams["font.sans-serif"] = list(dict.fromkeys(CJK_FONTS + list(rcParams["font.sans-serif"])))
+    rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts(), "sans-serif"]     # per-glyph fallback, in order
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
