@@ -138,9 +138,12 @@ class Lab:
             shim.chmod(0o755)
 
     def _start_prometheus(self, state: labctl.State) -> None:
-        from opsbot.lab.prometheus import start_node_exporter, start_prometheus
+        from opsbot.lab.history import recent_history
+        from opsbot.lab.prometheus import backfill, start_node_exporter, start_prometheus
         pdir = self.workdir / "prometheus"
         self.node_exporter = start_node_exporter(pdir)
+        # a few hours of history under the live series' own labels: forecasts work from the start
+        backfill(pdir, recent_history(list(self.hosts), int(time.time()), instance=self.node_exporter.address))
         targets = [{"job": "node", "address": self.node_exporter.address, "labels": {"host": h}} for h in self.hosts]
         for host, spec in HOSTS.items():
             for svc in spec["services"]:

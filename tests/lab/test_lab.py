@@ -117,6 +117,20 @@ def test_prometheus_scrapes_every_host_and_every_demo_service(lab):
     assert running[0]["metric"]["service"] == "vllm"
 
 
+def test_a_fresh_lab_has_history_enough_for_the_help_examples_forecast(lab, tmp_path):
+    if lab.prometheus is None:
+        component_missing("Prometheus is not installed (Debian package prometheus)")
+    from opsbot.app import build_app
+    from opsbot.request import Request
+    config = lab.config().model_copy(deep=True)
+    config.database_url = f"sqlite:///{tmp_path / 'opsbot.db'}"
+    with build_app(config, "offline") as app:
+        for text in ("when will disk on db-1 fill up", "磁盘什么时候会满 db-1", "memory on web-1 last 3h"):
+            reply = app.pipeline.handle(Request(text=text, user="alice", channel="c", thread=text))
+            assert reply.kind == "result" and reply.images, (text, reply.text)
+            assert "not enough history" not in reply.text and "历史数据还不够" not in reply.text
+
+
 def test_stop_ends_every_lab_process_even_ones_restarted_over_ssh(tmp_path, sshd_installed):
     own = Lab.start(prometheus=False)
     try:
