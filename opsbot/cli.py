@@ -150,7 +150,8 @@ def cmd_digest_run(args) -> int:
         print("opsbot digest run: --post needs Slack: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token",
               file=sys.stderr)
         return 2
-    with build_app(config, "offline") as app:      # a digest parses nothing; no LLM needed
+    from opsbot.i18n import use_language
+    with build_app(config, "offline") as app, use_language(digest.language):   # a digest parses nothing
         reply = app.pipeline.run_scheduled(DIGEST_INTENT, {"name": args.name}, actor=args.actor)
     print(render(reply, lambda: Path(tempfile.mkdtemp(prefix="opsbot-charts-"))), flush=True)
     if args.post:

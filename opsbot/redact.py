@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from opsbot.i18n import _
+
 MASK = "[REDACTED]"
 
 # Each pattern replaces its whole match with MASK except the groups named `keep` and `end`, whose text
@@ -72,4 +74,4 @@ def cap(text: str, limit: int) -> str:
 
 
 def _cut_note(cut: int) -> str:
-    return f"\n… ({cut:,} more characters cut)"
+    return "\n" + _("… ({count} more characters cut)").format(count=f"{cut:,}")

@@ -158,6 +158,7 @@ class DigestConfig(Strict):
     # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
     schedule: str | list[str] = "09:00"
     intents: list[str] = Field(default_factory=lambda: ["alerts.list", "targets.status"], min_length=1)
+    language: Literal["en", "zh"] = "en"   # the digest's sentences (the channel has no asker to follow)
 
     @field_validator("schedule")
     @classmethod

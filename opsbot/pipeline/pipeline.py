@@ -217,11 +217,16 @@ class Pipeline:
     def language(self, req: Request) -> str:
         """The reply language: the asker's `/lang` choice, else the message's own (an answer made of names
         only, like "web-1", continues the conversation's language)."""
-        last, pending = self.store.load_conversation(req.conversation)
-        fallback = (pending or {}).get("lang") or (last or {}).get("lang") or "en"
         inv = self.config.inventory
         names = [*inv.hosts, *inv.groups(), *inv.services(), *inv.deployments]
-        return choose_language(req.text, self.store.user_language(req.user), names, fallback)
+        try:
+            last, pending = self.store.load_conversation(req.conversation)
+            chosen = self.store.user_language(req.user)
+        except Exception:            # the store is down: the message's own language, and an answer still
+            log.exception("reading the language settings for %s failed", req.id)
+            last, pending, chosen = None, None, None
+        fallback = (pending or {}).get("lang") or (last or {}).get("lang") or "en"
+        return choose_language(req.text, chosen, names, fallback)
 
     def _handle(self, req: Request, progress: Progress, on_task: Callable[[Task], None]) -> Reply:
         if len(req.text) > MAX_CHARS:

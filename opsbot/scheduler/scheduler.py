@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from opsbot.i18n import _, use_language
 from opsbot.reply import Reply
 from opsbot.scheduler.schedule import due_slots, latest_per_digest
 
@@ -116,9 +117,14 @@ class Scheduler:
 
     def build(self, name: str) -> Reply:
         """The digest's Reply; a failure becomes an error Reply that still reaches the channel."""
+        digest = self.pipeline.config.digests.get(name)
+        with use_language(digest.language if digest else None):
+            return self._build(name)
+
+    def _build(self, name: str) -> Reply:
         try:
             return self.pipeline.run_scheduled(DIGEST_INTENT, {"name": name}, actor=self.actor)
         except Exception as e:
             log.exception("digest %s failed", name)
-            return Reply.error(f"The scheduled digest {name} failed ({type(e).__name__}: {e}). "
-                               "The error is logged.")
+            return Reply.error(_("The scheduled digest {name} failed ({error}). The error is logged.").format(
+                name=name, error=f"{type(e).__name__}: {e}"))

@@ -107,3 +107,29 @@ def test_an_unreachable_database_is_one_sentence_not_a_traceback(args):
 def test_a_missing_dataset_is_one_sentence(tmp_path):
     p = opsbot("eval", str(tmp_path / "nope.jsonl"), env_extra={"OPSBOT_STATE_DIR": str(tmp_path)})
     assert p.returncode == 2 and "No such file" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_parse_without_a_config_says_why_there_is_no_intent(tmp_path):
+    p = opsbot("parse", "restart nginx on web-1", "--json", cwd=tmp_path,
+               env_extra={"HOME": str(tmp_path), "OPSBOT_STATE_DIR": str(tmp_path / "state")}, check=True)
+    task = json.loads(p.stdout)
+    assert task["intent"] is None and "no inventory is configured" in task["note"]
+    plain = opsbot("parse", "restart nginx on web-1", cwd=tmp_path,
+                   env_extra={"HOME": str(tmp_path), "OPSBOT_STATE_DIR": str(tmp_path / "state")}, check=True)
+    assert plain.stdout.startswith("(no intent)") and "no inventory is configured" in plain.stdout
+
+
+def test_parse_conversation_resolves_each_thread_on_its_own(config):
+    turns = [{"thread": "a", "user": "alice", "text": "restart nginx on web-1"},
+             {"thread": "b", "user": "bob", "text": "cpu on web-1"},
+             {"thread": "a", "user": "alice", "text": "is it ok now?"},
+             {"thread": "b", "user": "bob", "text": "and memory"},
+             {"thread": "a", "user": "alice", "text": "算了"},
+             "not json"]
+    feed = "\n".join(t if isinstance(t, str) else json.dumps(t) for t in turns) + "\n"
+    p = opsbot("parse", "--conversation", "--json", "--config", str(config), input=feed, check=True)
+    got = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [(t["intent"], t["params"].get("host")) for t in got[:4]] == [
+        ("service.restart", "web-1"), ("metrics.cpu", "web-1"), ("service.status", "web-1"), ("metrics.memory", "web-1")]
+    assert got[4]["cancel"] == "approval"
+    assert got[5]["intent"] is None and "line 6" in got[5]["note"]
