@@ -28,6 +28,9 @@ SENTENCES = [
     "重启 web-1 上的 nginx", "看一下 db-1 最近3小时的CPU", "cache-1 的内存使用情况", "预测 db-1 的磁盘什么时候写满",
     "列出严重告警", "在 nginx 日志里搜索 502", "把 llama-chat 扩容到三个副本", "把 reranker 回滚到 v2", "讲个笑话",
     "删除生产数据库",
+    # conversations: a bare host, see-it-or-change-it, several hosts, a deployment for its host, the last lines
+    "check web-1", "free disk space on db-1", "cpu on web-1 and web-2", "cpu on llama-chat",
+    "tail the nginx log on web-1", "看看 db-1", "web-1 和 web-2 的磁盘", "never mind",
 ]
 
 _SYLLABLES = ["ka", "zo", "rim", "tu", "vex", "lo", "qua", "pim", "dra", "nel", "sho", "bri", "gu", "fen", "tor",
@@ -67,7 +70,10 @@ def synthetic_rules(n: int, seed: int = 7) -> list[Rule]:
 
 def bench_parse(n_rules_extra: int = 0, rounds: int = 20) -> dict:
     """Parse timing percentiles in milliseconds over `rounds` passes of SENTENCES."""
+    from opsbot.i18n import LANGUAGES, translations
     from opsbot.parsing.offline import OfflineParser
+    for lang in LANGUAGES:                   # the catalogs are loaded, as in a running bot
+        translations(lang)
     base = load_rules()
     rules = RuleSet(base.rules + synthetic_rules(n_rules_extra)) if n_rules_extra else base
     parser = OfflineParser(rules, bench_config())
