@@ -39,7 +39,7 @@ FOLLOW_UP_CONFIDENCE = 0.8     # how sure a question back about the thread's las
 AMBIGUOUS = 0.8                # a read-only reading this close to a change's score: ask which was meant
 OBJECT_KINDS = ("host", "group", "service", "deployment")
 ANAPHORA = re.compile(r"\b(?:it|its|there|that\s+one|them|those|the\s+same)\b|它|这台|那台|那里|这里|上面", re.I)
-HOST_JOIN = re.compile(r"^\s*(?:,|，|、|&|\+|/|and|和|跟|与|及|以及)\s*$", re.I)
+HOST_JOIN = re.compile(r"^\s*(?:,|，|、|&|\+|/|and|和|跟|与|及|以及)?\s*$", re.I)
 
 # Destructive verbs: a message using one of them is refused unless the chosen intent's own examples use it.
 VETO_PREFIXES = ("delet", "remov", "drop", "truncat", "format", "reformat", "wipe", "wiping", "wiped", "eras",
@@ -156,7 +156,7 @@ class OfflineParser:
             return Task(intent=None, parser=self.name, note=f"the message is {len(text)} characters; "
                         f"requests are at most {MAX_CHARS}")
         a = self._analyse(text)
-        if previous is not None and previous.intent in self.info and self._is_follow_up(a):
+        if previous is not None and previous.intent in self.info and self._is_follow_up(a, previous):
             task = self._follow_up(a, previous)
             if task is not None:
                 return task
@@ -616,7 +616,7 @@ class OfflineParser:
 
     # ------------------------------------------------------------------------------------ follow-ups
 
-    def _is_follow_up(self, a: Analysis) -> bool:
+    def _is_follow_up(self, a: Analysis, previous: Task) -> bool:
         if FOLLOW_UP_EN.search(a.text) or FOLLOW_UP_ZH.search(a.text):
             return True
         content = [t for t in a.tokens if not t.startswith("<") and is_content(t) and t not in _FILLER]
@@ -625,6 +625,9 @@ class OfflineParser:
         if not _named(a) and ANAPHORA.search(a.text):     # "any errors in the logs there?"
             return True
         if phrasing.read_only(a.text):     # "how is it now", "is it ok on web-2": about the previous task
+            # "how much space is left now?", "现在正常了吗" name nothing: about what the previous task was about
+            if not _named(a) and self._objects(previous):
+                return True
             fresh = self._decide(a)
             return fresh.intent is None or bool(fresh.missing)
         return False
@@ -635,6 +638,9 @@ class OfflineParser:
         change, and a change needs its own verb ("restart it on web-2 too")."""
         prev = self.info[previous.intent]
         carry = dict(previous.params or {})
+        looks_only = phrasing.read_only(a.text)
+        if prev.changes_state and looks_only and not _named(a) and not set(a.tokens) & prev.signals:
+            return self._not_a_change(prev, carry, {}, looks_only=True)    # "现在正常了吗" after a restart
         # its own words first: "what about memory?" after a CPU question asks for memory
         stripped = MARKERS_ZH.sub(" ", MARKERS_EN.sub(" ", a.text))
         own = self._analyse(stripped)
@@ -648,7 +654,6 @@ class OfflineParser:
             fresh = self._decide(a, carry=carry)     # "is redis ok on cache-1" after top processes
             return fresh if fresh.intent is not None or fresh.choices else None
         new, spans = self._assign(prev, a.ex)
-        looks_only = phrasing.read_only(a.text)
         if not new and not looks_only:
             return self._other_reading(a, carry)
         vetoed = self._vetoed(a, prev, spans)
@@ -660,6 +665,11 @@ class OfflineParser:
         missing = [n for n, s in prev.rule.params.items() if s.required and n not in params]
         return Task(intent=previous.intent, params=params, confidence=round(0.9 * (previous.confidence or 0.8), 4),
                     parser=self.name, missing=missing, note="follow-up of the previous request")
+
+    def _objects(self, task: Task) -> dict:
+        """The hosts, services and deployments a task is about."""
+        spec = self.info[task.intent].rule.params if task.intent in self.info else {}
+        return {n: v for n, v in (task.params or {}).items() if n in spec and spec[n].type in OBJECT_KINDS}
 
     def _other_reading(self, a: Analysis, carry: dict) -> Task | None:
         """A follow-up giving a value the previous intent does not take ("make it 5" after a status): the
@@ -707,7 +717,8 @@ _FILLER = {"what", "how", "about", "same", "also", "then", "now", "instead", "ag
            "next", "one", "thing", "well", "just", "over", "try", "it", "there", "make", "change", "set", "do",
            # Chinese time words: "最近两天的呢" changes the window, not the intent
            "最近", "过去", "近期", "之前", "以来", "现在", "当前", "目前", "今天", "这几", "前几",
-           "还好", "ok", "okay", "fine"}      # "is it ok": a state question, no intent of its own
+           # "is it ok", "现在正常了吗": a state question, no intent of its own
+           "还好", "正常", "健康", "好了", "活着", "ok", "okay", "fine", "healthy", "alive", "good", "better"}
 
 
 _VETO = re.compile("(?:" + "|".join(sorted(set(VETO_PREFIXES), key=len, reverse=True)) + ")")

@@ -22,6 +22,8 @@ FOLLOW_UPS = [
     ("重启 web-1 上的 nginx", "现在怎么样了", "service.status", {"service": "nginx", "host": "web-1"}),
     ("scale llama-chat to 3 replicas", "how is it doing", "llm.status", {"deployment": "llama-chat"}),
     ("clean up disk on db-1", "is it better now?", "metrics.disk", {"host": "db-1"}),
+    ("clean up disk on db-1", "how much space is left now?", "metrics.disk", {"host": "db-1"}),
+    ("重启 cache-1 上的 redis", "现在正常了吗", "service.status", {"service": "redis", "host": "cache-1"}),
     # a change as a follow-up, with its own verb
     ("restart api on web-1", "restart it on web-2 too", "service.restart", {"service": "api", "host": "web-2"}),
     ("重启 web-1 上的 nginx", "web-2 上也重启一下", "service.restart", {"service": "nginx", "host": "web-2"}),

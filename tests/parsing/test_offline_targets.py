@@ -14,6 +14,8 @@ import pytest
     ("top processes on web-1 & cache-1", "process.top", "web-1,cache-1"),
     ("errors on web-1 and web-2 in the last hour", "logs.errors", "web-1,web-2"),
     ("is nginx ok on web-1 and web-2?", "service.status", "web-1,web-2"),
+    ("disk usage db-1 web-2", "metrics.disk", "db-1,web-2"),
+    ("top processes on llama-chat and db-1", "process.top", "gpu-1,db-1"),
 ])
 def test_several_hosts_are_one_comma_joined_param(web, text, intent, hosts):
     task = web.parse(text)
@@ -61,6 +63,7 @@ def test_a_chinese_time_phrase_before_the_metric(web, text, intent, window):
 @pytest.mark.parametrize("text, intent, params", [
     ("llama-chat 部署正常吗", "llm.status", {"deployment": "llama-chat"}),
     ("reranker 跑得怎么样", "llm.status", {"deployment": "reranker"}),
+    ("llama-chat 还活着吗", "llm.status", {"deployment": "llama-chat"}),
     ("can prometheus reach web-2", "targets.status", {"host": "web-2"}),
     ("prometheus 能抓到 db-1 吗", "targets.status", {"host": "db-1"}),
 ])
