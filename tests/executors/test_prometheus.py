@@ -321,7 +321,8 @@ def test_alerts_list_shows_what_is_firing_most_severe_first(ask):
     names = [r[0] for r in table.rows]
     assert names[0].startswith("TargetDown")
     assert "LabHeartbeat" in names and "HostMemoryAboveLabThreshold (web-1)" in names
-    assert re.match(r"\d+ alerts firing \(\d+ critical, \d+ warning, 1 info\)\.", reply.text)
+    # on a busy machine some rules may still be pending: they are counted apart, never as firing
+    assert re.match(r"\d+ alerts firing(, \d+ pending)? \(\d+ critical, \d+ warning, 1 info\)\.", reply.text)
 
 
 @pytest.mark.parametrize("said, severity", [("critical", "critical"), ("warn", "warning"), ("info", "info")])
@@ -329,7 +330,8 @@ def test_alerts_can_be_filtered_by_severity(ask, said, severity):
     reply = ask("alerts.list", severity=said)
     rows = reply.tables[0].rows
     assert rows and {r[1] for r in rows} == {severity}
-    assert reply.text.startswith(f"{len(rows)} {severity} alert")
+    firing = sum(r[2] == "firing" for r in rows)
+    assert reply.text.startswith(f"{firing} {severity} alert")
 
 
 def test_targets_status_of_an_up_host(ask):
