@@ -195,3 +195,26 @@ def test_counting_happens_on_the_host_so_big_logs_cost_the_bot_nothing(lab, lab_
     assert needles > 200_000
     assert len(reply.code.splitlines()) == config.logs.max_lines + 1
     assert (vm_kb("VmHWM") - before) / 1024 < 20
+
+
+def test_tail_shows_the_last_lines_of_the_live_file_only(logs, lab_plan):
+    reply = run(logs, lab_plan("logs.tail", service="nginx", host="web-1", lines=5))
+    assert reply.kind == "result" and reply.text == "5 lines" and len(reply.code.splitlines()) == 5
+    most = run(logs, lab_plan("logs.tail", service="nginx", host="web-1", lines=200)).code
+    assert "needle-recent #3" in most                                    # written 5 minutes ago
+    assert "needle-yesterday" not in most and "needle-old" not in most   # the rotated .1 and .2.gz are not read
+
+
+def test_tail_reads_a_journald_unit_and_over_several_hosts_names_each(logs, lab_plan):
+    journal = run(logs, lab_plan("logs.tail", service="redis", host="cache-1", lines=3))
+    assert journal.kind == "result" and len(journal.code.splitlines()) == 3
+    both = run(logs, lab_plan("logs.tail", service="nginx", host="web-1,web-2", lines=2))
+    lines = both.code.splitlines()
+    assert len(lines) == 4 and {ln.split(" ", 1)[0] for ln in lines} == {"web-1", "web-2"}
+
+
+def test_tail_is_bounded_whatever_the_rule_allows(lab_plan):
+    from opsbot.executors.logs import MAX_TAIL, tail_command
+    assert tail_command(10_000, ["f:/var/log/x.log"]).endswith(f" opsbot-tail {MAX_TAIL} f:/var/log/x.log")
+    with pytest.raises(Exception):
+        lab_plan("logs.tail", service="nginx", host="web-1", lines=500)     # the rule's max is 200
