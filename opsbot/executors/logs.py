@@ -300,7 +300,7 @@ class LogsExecutor:
     @staticmethod
     def _source_args(target: Target, sources: list[tuple[str, LogSource]]) -> list[str]:
         args = []
-        for _, src in sources:
+        for _name, src in sources:
             args += [f"f:{g.replace('{host}', target.name)}" for g in src.files]
             if src.journald:
                 args.append(f"j:{src.journald}")

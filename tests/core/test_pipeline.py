@@ -3,8 +3,6 @@ SSH targets point at a closed loopback port, so an execution fails fast but is s
 that is enough to see how many times something ran. Real executions are covered in tests/executors."""
 from datetime import timedelta
 
-import pytest
-
 from opsbot.request import Request
 from pipeline_helpers import ask, executions
 
