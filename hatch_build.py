@@ -1,5 +1,6 @@
 """Wheel build hook: compile the message catalogs (.po -> .mo) into the wheel, so an installed opsbot
 answers in Chinese without compiling anything at run time."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """The `opsbot` command line. Each sub-command is a thin shell around the core."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,7 @@ from opsbot.yamlsource import SourceError
 
 def _config(args):
     from opsbot.config import load_config
+
     return load_config(getattr(args, "config", None))
 
 
@@ -21,14 +23,15 @@ def _existing_store(config):
     """The configured store if it already exists (so `parse` sees tuned examples), without creating one:
     `parse` must not write anything."""
     from opsbot.store import Store, default_database_url
+
     url = config.database_url or default_database_url()
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
         return None
     try:
         store = Store(url)
         store.learned_version()
         return store
-    except Exception as e:   # an unreachable database must not stop a dry parse
+    except Exception as e:  # an unreachable database must not stop a dry parse
         print(f"opsbot: not using learned examples ({type(e).__name__}: {e})", file=sys.stderr)
         return None
 
@@ -36,6 +39,7 @@ def _existing_store(config):
 def cmd_parse(args) -> int:
     from opsbot.parsing.factory import build_parser
     from opsbot.rules.loader import load_for
+
     config = _config(args)
     rules = load_for(config)
     parser = build_parser(config, args.parser, rules=rules, store=_existing_store(config))
@@ -52,7 +56,8 @@ def _explained(task, config):
     if task.intent is None and not task.choices and not config.inventory.hosts:
         task.note = (f"{task.note}; " if task.note else "") + (
             "no inventory is configured, so no host, service or deployment name is known "
-            "(give --config FILE or set OPSBOT_CONFIG)")
+            "(give --config FILE or set OPSBOT_CONFIG)"
+        )
     return task
 
 
@@ -69,6 +74,7 @@ def _parse_conversation(args, config, rules, parser) -> int:
     """JSON lines {"thread", "user", "text"} in; one Task a line out, resolved in its thread."""
     from opsbot.pipeline.replay import replay
     from opsbot.task import Task
+
     with replay(config, rules, parser) as conversation:
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
@@ -97,9 +103,11 @@ def _default_user(config) -> str:
 def cmd_chat(args) -> int:
     from opsbot.app import build_app
     from opsbot.frontends.console import Console
+
     lab = None
     if args.lab:
         from opsbot.lab import Lab, LabUnavailable
+
         print("starting the local lab (sshd, Prometheus, node_exporter, demo services)…", flush=True)
         try:
             lab = Lab.start()
@@ -130,8 +138,10 @@ def _read_piped(prompt: str) -> str:
 def cmd_serve(args) -> int:
     """The Slack front end: Socket Mode when an app-level token is set, else HTTP (Events API)."""
     from opsbot.frontends.slack import serve
-    return serve(_config(args), mode=args.mode, host=args.host, port=args.port, workers=args.workers,
-                 parser=args.parser)
+
+    return serve(
+        _config(args), mode=args.mode, host=args.host, port=args.port, workers=args.workers, parser=args.parser
+    )
 
 
 def cmd_digest_run(args) -> int:
@@ -140,6 +150,7 @@ def cmd_digest_run(args) -> int:
     from opsbot.app import build_app
     from opsbot.frontends.console import render
     from opsbot.scheduler import DIGEST_INTENT
+
     config = _config(args)
     digest = config.digests.get(args.name)
     if digest is None:
@@ -147,16 +158,17 @@ def cmd_digest_run(args) -> int:
         print(f"opsbot digest run: there is no digest called {args.name!r} (known: {known})", file=sys.stderr)
         return 2
     if args.post and not config.slack.bot_token:
-        print("opsbot digest run: --post needs Slack: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token",
-              file=sys.stderr)
+        print("opsbot digest run: --post needs Slack: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token", file=sys.stderr)
         return 2
     from opsbot.i18n import use_language
-    with build_app(config, "offline") as app, use_language(digest.language):   # a digest parses nothing
+
+    with build_app(config, "offline") as app, use_language(digest.language):  # a digest parses nothing
         reply = app.pipeline.run_scheduled(DIGEST_INTENT, {"name": args.name}, actor=args.actor)
     print(render(reply, lambda: Path(tempfile.mkdtemp(prefix="opsbot-charts-"))), flush=True)
     if args.post:
         from opsbot.frontends.slack.client import web_client
         from opsbot.frontends.slack.outbound import Outbox
+
         try:
             ts = Outbox(web_client(config.slack)).post(digest.channel, reply)
         except Exception as e:
@@ -168,6 +180,7 @@ def cmd_digest_run(args) -> int:
 
 def cmd_rules_check(args) -> int:
     from opsbot.rules.loader import load_for, load_rules
+
     if args.dir:
         rules = load_rules([Path(args.dir)], defaults=False)
     else:
@@ -180,6 +193,7 @@ def cmd_rules_test(args) -> int:
     from opsbot.parsing.offline import OfflineParser
     from opsbot.rules.loader import load_for, load_rules
     from opsbot.rules.tester import run_examples, with_sample_inventory
+
     config = with_sample_inventory(_config(args))
     rules = load_rules([Path(args.dir)], defaults=False) if args.dir else load_for(config)
     outcomes = run_examples(rules, config, OfflineParser(rules, config))
@@ -189,13 +203,16 @@ def cmd_rules_test(args) -> int:
     bad = sum(not o.ok for o in outcomes)
     skipped = sum(o.skipped for o in outcomes)
     note = f" ({skipped} skipped: nothing in the inventory to fill them with)" if skipped else ""
-    print(f"{len(outcomes) - bad - skipped} of {len(outcomes) - skipped} examples parse to their rule and render{note}; "
-          "nothing was executed")
+    print(
+        f"{len(outcomes) - bad - skipped} of {len(outcomes) - skipped} examples parse to their rule and render{note}; "
+        "nothing was executed"
+    )
     return 1 if bad else 0
 
 
 def _store(args):
     from opsbot.store import Store
+
     return Store.open(_config(args).database_url)
 
 
@@ -218,6 +235,7 @@ def cmd_feedback_export(args) -> int:
 def cmd_tune(args) -> int:
     from opsbot.rules.loader import load_for
     from opsbot.tuning.tune import describe, revert, tune
+
     config = _config(args)
     store = _store(args)
     if args.revert:
@@ -235,29 +253,47 @@ def cmd_tune(args) -> int:
 
 def cmd_eval(args) -> int:
     from opsbot.tuning.evaluate import run
+
     config = _config(args)
-    return run(args.dataset, config, args.parser, args.prompt, store=_store(args), min_accuracy=args.min,
-               show_misses=not args.quiet)
+    return run(
+        args.dataset,
+        config,
+        args.parser,
+        args.prompt,
+        store=_store(args),
+        min_accuracy=args.min,
+        show_misses=not args.quiet,
+    )
 
 
 def cmd_lab(argv: list[str]) -> int:
     from opsbot.lab.__main__ import main as lab_main
+
     return lab_main(argv)
 
 
 def build_argparser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited.")
+    ap = argparse.ArgumentParser(
+        prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited."
+    )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", "-c", help="config file (default: $OPSBOT_CONFIG, ./opsbot.yaml, "
-                                               "~/.config/opsbot/config.yaml, /etc/opsbot/config.yaml)")
+    common.add_argument(
+        "--config",
+        "-c",
+        help="config file (default: $OPSBOT_CONFIG, ./opsbot.yaml, "
+        "~/.config/opsbot/config.yaml, /etc/opsbot/config.yaml)",
+    )
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("parse", parents=[common], help="print the Task a text parses to (never executes anything)")
     p.add_argument("text", nargs="?", help="the utterance; without it, one per line on standard input")
     p.add_argument("--json", action="store_true", help="one JSON Task per line")
-    p.add_argument("--conversation", action="store_true",
-                   help='stdin is JSON lines {"thread", "user", "text"}: each resolved in its thread as the bot '
-                        "would (follow-ups, questions, choices, cancels)")
+    p.add_argument(
+        "--conversation",
+        action="store_true",
+        help='stdin is JSON lines {"thread", "user", "text"}: each resolved in its thread as the bot '
+        "would (follow-ups, questions, choices, cancels)",
+    )
     p.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
     p.set_defaults(func=cmd_parse)
 
@@ -267,9 +303,15 @@ def build_argparser() -> argparse.ArgumentParser:
     c.add_argument("--lab", action="store_true", help="start the local lab and chat against it")
     c.set_defaults(func=cmd_chat)
 
-    sv = sub.add_parser("serve", parents=[common], help="the Slack front end (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
-    sv.add_argument("--mode", choices=["auto", "socket", "http"], default="auto",
-                    help="auto: Socket Mode when an app-level token is set, else HTTP")
+    sv = sub.add_parser(
+        "serve", parents=[common], help="the Slack front end (Socket Mode with SLACK_APP_TOKEN, else HTTP)"
+    )
+    sv.add_argument(
+        "--mode",
+        choices=["auto", "socket", "http"],
+        default="auto",
+        help="auto: Socket Mode when an app-level token is set, else HTTP",
+    )
     sv.add_argument("--host", default="0.0.0.0", help="HTTP mode: the address to listen on (default 0.0.0.0)")
     sv.add_argument("--port", type=int, default=None, help="HTTP mode: the port (default: slack.port, 3000)")
     sv.add_argument("--workers", type=int, default=None, help="threads for slow work (default 8)")
@@ -304,25 +346,34 @@ def build_argparser() -> argparse.ArgumentParser:
     fe = fsub.add_parser("export", parents=[common], help="JSON lines: text, task, outcome, votes, correction")
     fe.set_defaults(func=cmd_feedback_export)
 
-    t = sub.add_parser("tune", parents=[common], help="promote confirmed parses (corrections, up-votes) into "
-                                                      "the learned examples (few-shot and offline)")
+    t = sub.add_parser(
+        "tune",
+        parents=[common],
+        help="promote confirmed parses (corrections, up-votes) into the learned examples (few-shot and offline)",
+    )
     t.add_argument("--dry-run", action="store_true", help="show what would be promoted; write nothing")
     t.add_argument("--revert", action="store_true", help="go back to the previous version of the learned examples")
     t.set_defaults(func=cmd_tune)
 
-    e = sub.add_parser("eval", parents=[common], help="accuracy, latency and tokens of a parser on a labelled "
-                                                      "JSON-lines set (never executes anything)")
+    e = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="accuracy, latency and tokens of a parser on a labelled JSON-lines set (never executes anything)",
+    )
     e.add_argument("dataset", help='JSON lines: {"text", "intent", "params", optional "forbid"}')
     e.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
-    e.add_argument("--prompt", action="append", metavar="FILE",
-                   help="a parse prompt template (default prompts/parse.j2); twice to compare two side by side")
+    e.add_argument(
+        "--prompt",
+        action="append",
+        metavar="FILE",
+        help="a parse prompt template (default prompts/parse.j2); twice to compare two side by side",
+    )
     e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
     e.set_defaults(func=cmd_eval)
 
     # `opsbot lab …` hands its options to python -m opsbot.lab (see main); listed here for --help.
-    sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C",
-                   add_help=False)
+    sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C", add_help=False)
     return ap
 
 
@@ -338,14 +389,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except OSError as e:                      # a missing dataset, an unreadable file
+    except OSError as e:  # a missing dataset, an unreadable file
         print(f"opsbot: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except Exception as e:
         from sqlalchemy.exc import SQLAlchemyError
+
         if not isinstance(e, SQLAlchemyError):
             raise
         cause = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        print(f"opsbot: cannot use the database ({cause}); check database_url / OPSBOT_DATABASE_URL.",
-              file=sys.stderr)
+        print(f"opsbot: cannot use the database ({cause}); check database_url / OPSBOT_DATABASE_URL.", file=sys.stderr)
         return 2

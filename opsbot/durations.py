@@ -1,4 +1,5 @@
 """Prometheus-style durations ("30m", "6h", "1h30m") <-> seconds."""
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ def parse_duration(text: str) -> int:
 
 def format_duration(seconds: int) -> str:
     """The shortest exact Prometheus spelling: 5400 -> '90m', 86400 -> '1d'."""
-    for unit in ("d", "h", "m"):          # "7d" reads better than "1w"
+    for unit in ("d", "h", "m"):  # "7d" reads better than "1w"
         if seconds % UNITS[unit] == 0:
             return f"{seconds // UNITS[unit]}{unit}"
     return f"{seconds}s"

@@ -1,4 +1,5 @@
 """A Task: the parser's output, the contract in DESIGN.md."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,6 +14,7 @@ class Suggestion(BaseModel):
 
 class Choice(BaseModel):
     """One reading of a message the bot asks the asker to pick: a whole task (intent and params)."""
+
     intent: str
     params: dict[str, Any] = Field(default_factory=dict)
 
@@ -22,19 +24,23 @@ class Task(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     confidence: float = 0.0
     parser: str = "offline"
-    missing: list[str] = Field(default_factory=list)          # required params the text did not give
+    missing: list[str] = Field(default_factory=list)  # required params the text did not give
     suggestions: list[Suggestion] = Field(default_factory=list)  # when intent is None: the closest intents
     # when intent is None and the bot should ask rather than guess: the readings to choose from (a bare
     # host's menu, "see it or change it?", "did you mean web-1?")
     choices: list[Choice] = Field(default_factory=list)
-    cancel: str | None = None                                 # "question" / "approval": the message cancels it
-    note: str | None = None                                   # e.g. "LLM unavailable, used offline parser"
-    usage: dict[str, Any] = Field(default_factory=dict)        # tokens, cost, latency: filled by parsers
+    cancel: str | None = None  # "question" / "approval": the message cancels it
+    note: str | None = None  # e.g. "LLM unavailable, used offline parser"
+    usage: dict[str, Any] = Field(default_factory=dict)  # tokens, cost, latency: filled by parsers
 
     def public(self) -> dict[str, Any]:
         """The JSON printed by `opsbot parse --json`."""
-        out: dict[str, Any] = {"intent": self.intent, "params": self.params,
-                               "confidence": round(self.confidence, 3), "parser": self.parser}
+        out: dict[str, Any] = {
+            "intent": self.intent,
+            "params": self.params,
+            "confidence": round(self.confidence, 3),
+            "parser": self.parser,
+        }
         if self.missing:
             out["missing"] = self.missing
         if self.suggestions:

@@ -1,4 +1,5 @@
 """The bot's own commands: `help` (built from the loaded rules) and `digest` (read-only intents in one reply)."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ from opsbot.executors.base import Action, ExecutionContext
 from opsbot.i18n import _, current_language
 from opsbot.reply import Reply, Table
 
-DEFAULT_DIGEST = ["alerts.list", "targets.status", "logs.errors"]     # alerts, targets and the top errors
+DEFAULT_DIGEST = ["alerts.list", "targets.status", "logs.errors"]  # alerts, targets and the top errors
 
 
 def example_with_names(text: str, config: Config) -> str:
@@ -19,8 +20,15 @@ def example_with_names(text: str, config: Config) -> str:
         "host": host,
         "service": (inv.hosts[host].services[0] if inv.hosts and inv.hosts[host].services else "nginx"),
         "deployment": next(iter(inv.deployments), "llama-chat"),
-        "window": "6h", "horizon": "7d", "replicas": "3", "version": "v2", "metric": "disk",
-        "severity": "critical", "pattern": "'timeout'", "promql": "`up`", "name": "daily",
+        "window": "6h",
+        "horizon": "7d",
+        "replicas": "3",
+        "version": "v2",
+        "metric": "disk",
+        "severity": "critical",
+        "pattern": "'timeout'",
+        "promql": "`up`",
+        "name": "daily",
     }
     return re.sub(r"\{(\w+)\}", lambda m: fill.get(m.group(1), m.group(0)), text)
 
@@ -51,16 +59,22 @@ class BotExecutor:
             flag = " " + _("(needs approval)") if needs and "approv" not in rule.summary.lower() else ""
             rows.append([intent, _(rule.summary) + flag] + ([zh, example] if zh_first else [example, zh]))
         columns = [_("command"), _("what it does")] + (["试试", "English"] if zh_first else [_("try"), "中文"])
-        return Reply(text=_("Here is what I can do. Ask in plain English or Chinese; state-changing commands "
-                            "wait for a second person's approval."),
-                     kind="info", tables=[Table(columns=columns, rows=rows)])
+        return Reply(
+            text=_(
+                "Here is what I can do. Ask in plain English or Chinese; state-changing commands "
+                "wait for a second person's approval."
+            ),
+            kind="info",
+            tables=[Table(columns=columns, rows=rows)],
+        )
 
     def _digest(self, action: Action, ctx: ExecutionContext) -> Reply:
         name = action.params.get("name")
         if name and name not in self.config.digests:
             known = ", ".join(self.config.digests) or _("none configured")
-            return Reply.error(_("There is no digest called {name} (known: {known}).").format(name=repr(name),
-                                                                                           known=known))
+            return Reply.error(
+                _("There is no digest called {name} (known: {known}).").format(name=repr(name), known=known)
+            )
         digest = self.config.digests.get(name) if name else next(iter(self.config.digests.values()), None)
         intents = digest.intents if digest else DEFAULT_DIGEST
         run = ctx.extras["run_intent"]

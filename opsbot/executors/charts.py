@@ -2,6 +2,7 @@
 
 matplotlib is imported only when a chart is drawn, with the Agg canvas on a fresh Figure (no pyplot, no
 global state), so this works headless and from several threads."""
+
 from __future__ import annotations
 
 import functools
@@ -21,6 +22,7 @@ CJK_FONT_FILES = re.compile(r"wqy|noto.*cjk|uming", re.I)
 def _cjk_fonts() -> list[str]:
     """Register the installed CJK fonts with matplotlib (its font cache may predate them); their names."""
     from matplotlib import font_manager
+
     for path in font_manager.findSystemFonts():
         if CJK_FONT_FILES.search(path):
             try:
@@ -30,7 +32,8 @@ def _cjk_fonts() -> list[str]:
     known = {f.name for f in font_manager.fontManager.ttflist}
     return [name for name in CJK_FONTS if name in known]
 
-MAX_LINES = 10            # lines drawn per chart; the rest are summarised in the table only
+
+MAX_LINES = 10  # lines drawn per chart; the rest are summarised in the table only
 
 
 def format_value(value: float | None, unit: str | None = None) -> str:
@@ -72,7 +75,7 @@ def _compact(value: float) -> str:
 @dataclass
 class Line:
     label: str
-    times: list[float]                   # unix seconds
+    times: list[float]  # unix seconds
     values: list[float]
     dashed: bool = False
     color: str | None = None
@@ -83,21 +86,21 @@ class Chart:
     title: str
     unit: str | None = None
     lines: list[Line] = field(default_factory=list)
-    threshold: float | None = None       # a horizontal line (e.g. 100% for a disk)
-    now: float | None = None             # a vertical marker between history and forecast
-    x_range: tuple[float, float] | None = None   # the time span asked for (unix seconds)
+    threshold: float | None = None  # a horizontal line (e.g. 100% for a disk)
+    now: float | None = None  # a vertical marker between history and forecast
+    x_range: tuple[float, float] | None = None  # the time span asked for (unix seconds)
 
 
 def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int = 100) -> bytes:
     """The chart as a PNG; one line per series, the legend labelled by series, time axis in UTC."""
+    from matplotlib import rcParams
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    from matplotlib import rcParams
     # Chinese titles and labels: a CJK font when one is installed (Debian: fonts-noto-cjk), else the default
-    rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts(), "sans-serif"]     # per-glyph fallback, in order
+    rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts(), "sans-serif"]  # per-glyph fallback, in order
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
@@ -111,13 +114,26 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
         color = line.color or colors.setdefault(base, palette[len(colors) % len(palette)])
         xs = [datetime.fromtimestamp(t, tz=timezone.utc) for t in line.times]
         ys = [v if v is not None and math.isfinite(v) else float("nan") for v in line.values]
-        sparse = len(xs) <= 20 and not line.dashed        # a fresh series: show the points themselves
-        ax.plot(xs, ys, linestyle="--" if line.dashed else "-", linewidth=1.4, color=color, label=line.label,
-                marker="o" if sparse else None, markersize=3)
+        sparse = len(xs) <= 20 and not line.dashed  # a fresh series: show the points themselves
+        ax.plot(
+            xs,
+            ys,
+            linestyle="--" if line.dashed else "-",
+            linewidth=1.4,
+            color=color,
+            label=line.label,
+            marker="o" if sparse else None,
+            markersize=3,
+        )
         drawn += 1
     if chart.threshold is not None:
-        ax.axhline(chart.threshold, color="red", linestyle=":", linewidth=1,
-                   label=_("threshold {value}").format(value=format_value(chart.threshold, chart.unit)))
+        ax.axhline(
+            chart.threshold,
+            color="red",
+            linestyle=":",
+            linewidth=1,
+            label=_("threshold {value}").format(value=format_value(chart.threshold, chart.unit)),
+        )
     if chart.now is not None:
         ax.axvline(datetime.fromtimestamp(chart.now, tz=timezone.utc), color="grey", linewidth=0.8)
     if chart.x_range is not None:

@@ -14,6 +14,7 @@ checked one by one. In `errors` mode the awk
 folds lines into coarse keys (digits and hex runs collapsed) with a count and one example each; the
 bot then groups those into templates, Drain-style (logtemplates.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -28,17 +29,18 @@ from opsbot.executors.logtemplates import Drain
 from opsbot.executors.ssh import HostResult, SSHExecutor
 from opsbot.i18n import _, ngettext
 from opsbot.redact import redact
-from opsbot.rules.binding import _target as target_of
 from opsbot.reply import Reply, Table
+from opsbot.rules.binding import _target as target_of
 
 ERROR_WORDS = "error|fatal|crit|emerg|exception|panic|traceback|segfault|oom-kill"
-LINE_WIDTH = 400              # characters of a line kept on the host
-MAX_KEYS = 500                # distinct error keys counted per host (the rest: "other")
+LINE_WIDTH = 400  # characters of a line kept on the host
+MAX_KEYS = 500  # distinct error keys counted per host (the rest: "other")
 TOP_TEMPLATES = 10
 
 # The host side. Arguments: awk program, mode, pattern, window seconds, max lines, context lines, then
 # sources as `f:<glob>` or `j:<journald unit>`. Everything user-given arrives as an argument.
-SCRIPT = r"""
+SCRIPT = (
+    r"""
 prog=$1 mode=$2 pat=$3 win=$4 max=$5 ctx=$6; shift 6
 LC_ALL=C; export LC_ALL
 d=$(date '+%s %z %Y'); OL_NOW=${d%% *}; OL_YEAR=${d##* }; d=${d#* }; OL_TZ=${d% *}
@@ -46,7 +48,9 @@ OL_SINCE=$((OL_NOW - win))
 OL_MODE=$mode OL_PAT=$pat OL_MAX=$max OL_CTX=$ctx
 export OL_NOW OL_TZ OL_YEAR OL_SINCE OL_MODE OL_PAT OL_MAX OL_CTX
 g() {
-  if [ "$mode" = errors ]; then grep -a -i -E -e '""" + ERROR_WORDS + r"""' "$@"
+  if [ "$mode" = errors ]; then grep -a -i -E -e '"""
+    + ERROR_WORDS
+    + r"""' "$@"
   elif [ "$ctx" -gt 0 ]; then grep -a -F -C "$ctx" -e "$pat" "$@"
   else grep -a -F -e "$pat" "$@"; fi
 }
@@ -74,8 +78,10 @@ for src do
   esac
 done | awk "$prog"
 """
+)
 
-AWK = r"""
+AWK = (
+    r"""
 function days(y, m, d) { if (m <= 2) { y--; m += 9 } else m -= 3
   return 365 * y + int(y / 4) - int(y / 100) + int(y / 400) + int((153 * m + 2) / 5) + d - 719469 }
 function zone(z,  s) { if (z == "") return LTZ; if (z == "Z" || z == "UTC" || z == "GMT") return 0
@@ -119,7 +125,11 @@ function key(l) {
 BEGIN { split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", mn, " "); for (i = 1; i <= 12; i++) MON[mn[i]] = i
   NOW = ENVIRON["OL_NOW"] + 0; SINCE = ENVIRON["OL_SINCE"] + 0; YEAR = ENVIRON["OL_YEAR"] + 0
   LTZ = 0; LTZ = zone(ENVIRON["OL_TZ"]); MODE = ENVIRON["OL_MODE"]; PAT = ENVIRON["OL_PAT"]
-  MAX = ENVIRON["OL_MAX"] + 0; CTX = ENVIRON["OL_CTX"] + 0; WIDTH = """ + str(LINE_WIDTH) + """; KMAX = """ + str(MAX_KEYS) + r"""
+  MAX = ENVIRON["OL_MAX"] + 0; CTX = ENVIRON["OL_CTX"] + 0; WIDTH = """
+    + str(LINE_WIDTH)
+    + """; KMAX = """
+    + str(MAX_KEYS)
+    + r"""
   F = "-"; nf = 0; keys = 0; other = 0 }
 /^\001/ { k = substr($0, 2, 1); F = substr($0, 4)
   if (k == "F") { FILES[++nf] = F; CNT[F] = 0; OLD[F] = 0; SHOWN[F] = 0; NP = 0; AFTER = 0; FRESH = F ~ /^journal:/ }
@@ -148,6 +158,7 @@ END { for (i = 1; i <= nf; i++) print "N\t" FILES[i] "\t" CNT[FILES[i]] "\t" OLD
   for (k in N) print "T\t" N[k] "\t" EF[k] "\t" EX[k]
   if (other) print "O\t" other }
 """
+)
 
 
 # `mode: tail`: the last lines of each source: the newest file of a glob (not the rotated .gz ones) or
@@ -172,7 +183,7 @@ for src do
   esac
 done
 """
-MAX_TAIL = 200                # lines per source, whatever the rule allows
+MAX_TAIL = 200  # lines per source, whatever the rule allows
 
 
 def tail_command(lines: int, sources: list[str]) -> str:
@@ -201,8 +212,9 @@ def parse_tail(host: str, text: str) -> HostLogs:
     return out
 
 
-def remote_command(mode: str, pattern: str, window_seconds: int, max_lines: int, context: int,
-                   sources: list[str]) -> str:
+def remote_command(
+    mode: str, pattern: str, window_seconds: int, max_lines: int, context: int, sources: list[str]
+) -> str:
     """The command the host runs: a fixed script, with every variable part as a quoted argument."""
     args = [AWK, mode, pattern, str(int(window_seconds)), str(max_lines), str(context), *sources]
     return "sh -c " + shlex.quote(SCRIPT) + " opsbot-logs " + " ".join(shlex.quote(a) for a in args)
@@ -220,14 +232,15 @@ def _age_rank(path: str) -> int:
 @dataclass
 class HostLogs:
     """What one host reported."""
+
     host: str
-    counts: dict[str, int] = field(default_factory=dict)       # file -> matching lines in the window
-    older: dict[str, int] = field(default_factory=dict)        # file -> matching lines before the window
-    lines: dict[str, list[tuple[str, str]]] = field(default_factory=dict)   # file -> [(M|C, text)]
-    skipped: list[str] = field(default_factory=list)          # not read: last written before the window
+    counts: dict[str, int] = field(default_factory=dict)  # file -> matching lines in the window
+    older: dict[str, int] = field(default_factory=dict)  # file -> matching lines before the window
+    lines: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # file -> [(M|C, text)]
+    skipped: list[str] = field(default_factory=list)  # not read: last written before the window
     unreadable: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)          # globs that matched nothing
-    groups: list[tuple[int, str, str]] = field(default_factory=list)   # errors: (count, file, example)
+    missing: list[str] = field(default_factory=list)  # globs that matched nothing
+    groups: list[tuple[int, str, str]] = field(default_factory=list)  # errors: (count, file, example)
     other: int = 0
     fault: str | None = None
 
@@ -281,14 +294,20 @@ class LogsExecutor:
 
     def _services_on(self, host: str) -> set[str]:
         inv = self.config.inventory
-        return set(inv.hosts[host].services) | {d.service for d in inv.deployments.values() if d.host == host} \
-            if host in inv.hosts else set()
+        return (
+            set(inv.hosts[host].services) | {d.service for d in inv.deployments.values() if d.host == host}
+            if host in inv.hosts
+            else set()
+        )
 
     def _targets(self, action: Action, service: str | None) -> list[Target]:
         if action.targets:
             return list(action.targets)
-        return [target_of(self.config, name) for name in self.config.inventory.hosts
-                if service is None or service in self._services_on(name)]
+        return [
+            target_of(self.config, name)
+            for name in self.config.inventory.hosts
+            if service is None or service in self._services_on(name)
+        ]
 
     def _sources(self, target: Target, service: str | None) -> list[tuple[str, LogSource]]:
         sources = self.config.logs.sources
@@ -311,15 +330,22 @@ class LogsExecutor:
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
         mode = action.fields.get("mode", "search")
         if mode not in ("search", "errors", "tail"):
-            return Reply.error(_("Rule {rule} asks the logs executor for mode {mode}; it knows search, errors and "
-                                 "tail.").format(rule=action.rule_id, mode=repr(mode)))
+            return Reply.error(
+                _("Rule {rule} asks the logs executor for mode {mode}; it knows search, errors and tail.").format(
+                    rule=action.rule_id, mode=repr(mode)
+                )
+            )
         pattern = action.params.get("pattern")
         if mode == "search" and not pattern:
             return Reply.error(_("Tell me what to search for."))
         service = action.params.get("service")
         if service is not None and service not in self.config.logs.sources:
-            return Reply.error(_("No log source is configured for {service}; add one under logs.sources.{service} "
-                                 "(files or a journald unit).").format(service=service))
+            return Reply.error(
+                _(
+                    "No log source is configured for {service}; add one under logs.sources.{service} "
+                    "(files or a journald unit)."
+                ).format(service=service)
+            )
         window = int(action.params.get("window_seconds") or 3600)
         candidates = self._targets(action, service)
         per_host = {t.name: self._source_args(t, self._sources(t, service)) for t in candidates}
@@ -329,8 +355,10 @@ class LogsExecutor:
         if mode == "tail":
             return self._tail(targets, per_host, int(action.params.get("lines") or 50), service, ctx)
         logs_cfg = self.config.logs
-        commands = {t.name: remote_command(mode, pattern or "", window, logs_cfg.max_lines, logs_cfg.context,
-                                           per_host[t.name]) for t in targets}
+        commands = {
+            t.name: remote_command(mode, pattern or "", window, logs_cfg.max_lines, logs_cfg.context, per_host[t.name])
+            for t in targets
+        }
         results = self.ssh.run_many(targets, lambda t: commands[t.name], progress=ctx.progress)
         reports = [self._report(r) for r in results]
         where = _("{service} logs").format(service=service) if service else _("logs")
@@ -339,8 +367,14 @@ class LogsExecutor:
             return self._errors_reply(reports, where, span)
         return self._search_reply(reports, pattern, where, span)
 
-    def _tail(self, targets: list[Target], per_host: dict[str, list[str]], lines: int, service: str | None,
-              ctx: ExecutionContext) -> Reply:
+    def _tail(
+        self,
+        targets: list[Target],
+        per_host: dict[str, list[str]],
+        lines: int,
+        service: str | None,
+        ctx: ExecutionContext,
+    ) -> Reply:
         results = self.ssh.run_many(targets, lambda t: tail_command(lines, per_host[t.name]), progress=ctx.progress)
         reports = [self._report(r, parse_tail) for r in results]
         failed = [r for r in reports if r.fault]
@@ -354,8 +388,11 @@ class LogsExecutor:
         text = ngettext("{count} line", "{count} lines", shown).format(count=shown)
         if failed:
             text += " " + _("({count} could not be read)").format(count=len(failed))
-        tables = [self._table(reports, _("lines"))] if len(reports) > 1 or failed or any(
-            r.missing or r.unreadable for r in reports) else []
+        tables = (
+            [self._table(reports, _("lines"))]
+            if len(reports) > 1 or failed or any(r.missing or r.unreadable for r in reports)
+            else []
+        )
         return Reply(text=text, tables=tables, code=redact("\n".join(out)) or None)
 
     @staticmethod
@@ -369,8 +406,12 @@ class LogsExecutor:
             return report
         if not r.ok:
             detail = (r.stderr.strip().splitlines() or [_("no message")])[-1]
-            return HostLogs(host=r.target.name, fault=_("The search on {host} failed (exit {code}: {detail})").format(
-                host=r.target.name, code=r.exit_code, detail=detail))
+            return HostLogs(
+                host=r.target.name,
+                fault=_("The search on {host} failed (exit {code}: {detail})").format(
+                    host=r.target.name, code=r.exit_code, detail=detail
+                ),
+            )
         return parse(r.target.name, r.stdout)
 
     # -------------------------------------------------------------- replies
@@ -384,11 +425,17 @@ class LogsExecutor:
                 notes.append(rep.fault)
             earlier = sum(rep.older.values())
             if earlier:
-                notes.append(ngettext("{count} earlier match before the window",
-                                      "{count} earlier matches before the window", earlier).format(count=earlier))
+                notes.append(
+                    ngettext(
+                        "{count} earlier match before the window", "{count} earlier matches before the window", earlier
+                    ).format(count=earlier)
+                )
             if rep.skipped:
-                notes.append(ngettext("{count} older file not read", "{count} older files not read",
-                                      len(rep.skipped)).format(count=len(rep.skipped)))
+                notes.append(
+                    ngettext("{count} older file not read", "{count} older files not read", len(rep.skipped)).format(
+                        count=len(rep.skipped)
+                    )
+                )
             if rep.unreadable:
                 notes.append(_("cannot read {files}").format(files=", ".join(_short(f) for f in rep.unreadable)))
             if rep.missing:
@@ -403,9 +450,13 @@ class LogsExecutor:
         if len(failed) == len(reports):
             return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
         text = _("“{pattern}” in {where}, last {span}: {lines} on {hits} of {hosts}").format(
-            pattern=pattern, where=where, span=span, hits=len(hits),
+            pattern=pattern,
+            where=where,
+            span=span,
+            hits=len(hits),
             lines=ngettext("{count} matching line", "{count} matching lines", total).format(count=total),
-            hosts=ngettext("{count} host", "{count} hosts", len(reports)).format(count=len(reports)))
+            hosts=ngettext("{count} host", "{count} hosts", len(reports)).format(count=len(reports)),
+        )
         if failed:
             text += " " + _("({count} could not be searched)").format(count=len(failed))
         budget = self.config.logs.max_lines
@@ -421,8 +472,11 @@ class LogsExecutor:
                 out.append(f"{rep.host} {_short(f)}{':' if kind == 'M' else '-'} {body}")
             shown += taken
         if total > shown:
-            out.append(ngettext("… {count} more matching line not shown", "… {count} more matching lines not shown",
-                                total - shown).format(count=total - shown))
+            out.append(
+                ngettext(
+                    "… {count} more matching line not shown", "… {count} more matching lines not shown", total - shown
+                ).format(count=total - shown)
+            )
         return Reply(text=text, tables=[self._table(reports, _("matches"))], code=redact("\n".join(out)) or None)
 
     def _errors_reply(self, reports: list[HostLogs], where: str, span: str) -> Reply:
@@ -437,19 +491,27 @@ class LogsExecutor:
         total = sum(r.total for r in reports)
         other = sum(r.other for r in reports) + drain.overflow
         text = _("{lines} in {where}, last {span}, in {templates}").format(
-            where=where, span=span,
+            where=where,
+            span=span,
             lines=ngettext("{count} error line", "{count} error lines", total).format(count=total),
-            templates=ngettext("{count} template", "{count} templates", len(templates)).format(count=len(templates)))
+            templates=ngettext("{count} template", "{count} templates", len(templates)).format(count=len(templates)),
+        )
         if failed:
-            text += " " + ngettext("({count} host could not be searched)", "({count} hosts could not be searched)",
-                                   len(failed)).format(count=len(failed))
+            text += " " + ngettext(
+                "({count} host could not be searched)", "({count} hosts could not be searched)", len(failed)
+            ).format(count=len(failed))
         if other:
             text += _("; {count} lines too varied to group").format(count=other)
         # whole templates and examples (the chat front ends wrap long cells rather than cut them)
-        rows = [[str(t.count), redact(t.text), redact(t.example), ", ".join(sorted(t.sources))]
-                for t in templates[:TOP_TEMPLATES]]
-        tables = [Table(title=_("Top error templates"),
-                        columns=[_("count"), _("template"), _("example"), _("hosts")], rows=rows)]
+        rows = [
+            [str(t.count), redact(t.text), redact(t.example), ", ".join(sorted(t.sources))]
+            for t in templates[:TOP_TEMPLATES]
+        ]
+        tables = [
+            Table(
+                title=_("Top error templates"), columns=[_("count"), _("template"), _("example"), _("hosts")], rows=rows
+            )
+        ]
         if len(reports) > 1 or failed:
             tables.append(self._table(reports, _("error lines")))
         return Reply(text=text, tables=tables)

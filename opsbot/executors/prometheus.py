@@ -6,6 +6,7 @@ with escaped label matchers. This executor never puts a user's value into PromQL
 to pick out a deployment it filters the query result by label instead. It only calls the query,
 query_range, alerts and targets endpoints.
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,10 +31,10 @@ from opsbot.executors.charts import MAX_LINES, Chart, Line, format_value
 from opsbot.i18n import _, ngettext
 from opsbot.reply import Image, Reply, Table
 
-MAX_PROMQL = 1000                 # characters in a user's query
-MAX_ROWS = 20                     # table rows for a query or a summary
+MAX_PROMQL = 1000  # characters in a user's query
+MAX_ROWS = 20  # table rows for a query or a summary
 MAX_ALERT_ROWS = 30
-MAX_SUBQUERY_STEPS = 11000        # like query_range's own limit on points per series
+MAX_SUBQUERY_STEPS = 11000  # like query_range's own limit on points per series
 DEFAULT_WINDOW = 3600
 FORECAST_MAX_LOOKBACK = 7 * 86400
 LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -48,7 +49,7 @@ DEFAULT_LLM_QUERIES = {
     "waiting": "sum by (model_name) (vllm:num_requests_waiting)",
     "p95": "histogram_quantile(0.95, sum by (model_name, le) (rate(vllm:e2e_request_latency_seconds_bucket[5m])))",
     "success": 'sum by (model_name) (rate(vllm:request_success_total{finished_reason!="abort"}[5m]))'
-               " / sum by (model_name) (rate(vllm:request_success_total[5m]))",
+    " / sum by (model_name) (rate(vllm:request_success_total[5m]))",
     "gpu_cache": "100 * avg by (model_name) (vllm:gpu_cache_usage_perc)",
 }
 
@@ -74,6 +75,7 @@ class Series:
 
 # ------------------------------------------------------------------------------------------------ the client
 
+
 class PrometheusClient:
     """prometheus-api-client with a timeout, no status retries, and errors turned into sentences."""
 
@@ -82,8 +84,9 @@ class PrometheusClient:
         self.timeout = timeout
         self.session = requests.Session()
         # Connection attempts are retried briefly; reads and HTTP statuses are not (a 503 is an answer).
-        retry = Retry(total=None, connect=2, read=False, status=0, other=0, redirect=2, backoff_factor=0.1,
-                      raise_on_status=False)
+        retry = Retry(
+            total=None, connect=2, read=False, status=0, other=0, redirect=2, backoff_factor=0.1, raise_on_status=False
+        )
         # The library passes `timeout` straight to requests; (connect, read). Prometheus gets the query
         # timeout as a parameter too, so it gives up first and says so.
         self.request_timeout = (min(max(timeout, 1.0), 5.0), timeout + 1.0)
@@ -100,9 +103,15 @@ class PrometheusClient:
         return self._call(lambda: self.api.custom_query(query, params=self._server_timeout))
 
     def range(self, query: str, start: float, end: float, step: int) -> list[Series]:
-        result = self._call(lambda: self.api.custom_query_range(
-            query, datetime.fromtimestamp(start, tz=timezone.utc), datetime.fromtimestamp(end, tz=timezone.utc),
-            str(step), params=self._server_timeout))
+        result = self._call(
+            lambda: self.api.custom_query_range(
+                query,
+                datetime.fromtimestamp(start, tz=timezone.utc),
+                datetime.fromtimestamp(end, tz=timezone.utc),
+                str(step),
+                params=self._server_timeout,
+            )
+        )
         return [_series(r) for r in result or []]
 
     def alerts(self) -> list[dict]:
@@ -111,6 +120,7 @@ class PrometheusClient:
             if r.status_code != 200:
                 raise PrometheusApiClientException(f"HTTP Status Code {r.status_code} ({r.content!r})")
             return r.json()["data"]["alerts"]
+
         return self._call(get)
 
     def targets(self) -> list[dict]:
@@ -128,19 +138,24 @@ class PrometheusClient:
                 raise PromError(self._slow()) from None
             raise PromError(_("Prometheus at {url} is not answering; is it running?").format(url=self.url)) from None
         except requests.exceptions.RequestException as e:
-            raise PromError(_("I could not ask Prometheus at {url}: {error}.").format(
-                url=self.url, error=type(e).__name__)) from None
+            raise PromError(
+                _("I could not ask Prometheus at {url}: {error}.").format(url=self.url, error=type(e).__name__)
+            ) from None
         except (ValueError, KeyError, TypeError):
-            raise PromError(_("Prometheus at {url} sent an answer I cannot read; is prometheus.url really a "
-                              "Prometheus server?").format(url=self.url)) from None
+            raise PromError(
+                _(
+                    "Prometheus at {url} sent an answer I cannot read; is prometheus.url really a Prometheus server?"
+                ).format(url=self.url)
+            ) from None
 
     @property
     def _limit(self) -> str:
         return f"{self.timeout:g}s" if self.timeout >= 1 else f"{self.timeout * 1000:g}ms"
 
     def _slow(self) -> str:
-        return _("Prometheus at {url} did not answer within {limit}; try a shorter window or a simpler query.") \
-            .format(url=self.url, limit=self._limit)
+        return _("Prometheus at {url} did not answer within {limit}; try a shorter window or a simpler query.").format(
+            url=self.url, limit=self._limit
+        )
 
     def _http_error(self, message: str) -> str:
         """The library's "HTTP Status Code 400 (b'{...}')" as one sentence, quoting Prometheus briefly."""
@@ -159,18 +174,23 @@ class PrometheusClient:
         if error_type == "execution" or code == 422:
             return _("Prometheus could not execute the query: {error}.").format(error=brief or "execution error")
         if error_type == "timeout":
-            return _("The query ran longer than the {limit} allowed (prometheus.timeout) and Prometheus stopped "
-                     "it; try a shorter window or a simpler query.").format(limit=self._limit)
+            return _(
+                "The query ran longer than the {limit} allowed (prometheus.timeout) and Prometheus stopped "
+                "it; try a shorter window or a simpler query."
+            ).format(limit=self._limit)
         if code in (401, 403):
             return _("Prometheus at {url} refused the request (HTTP {code}); check its credentials.").format(
-                url=self.url, code=code)
+                url=self.url, code=code
+            )
         if code == 404:
             return _("{url} has no Prometheus API there (HTTP 404); is prometheus.url right?").format(url=self.url)
         if code == 503 or error_type in ("unavailable", "canceled"):
             return _("Prometheus at {url} is not ready ({error}); try again in a moment.").format(
-                url=self.url, error=brief or "HTTP 503")
+                url=self.url, error=brief or "HTTP 503"
+            )
         return _("Prometheus at {url} answered HTTP {code}.").format(
-            url=self.url, code=f"{code or '?'}{': ' + brief if brief else ''}")
+            url=self.url, code=f"{code or '?'}{': ' + brief if brief else ''}"
+        )
 
 
 def _brief(error: str, limit: int = 200) -> str:
@@ -191,11 +211,13 @@ def _series(item: dict) -> Series:
         pts = item["values"]
     else:
         pts = [item["value"]]
-    return Series(labels=dict(item.get("metric") or {}), times=[float(t) for t, _ in pts],
-                  values=[_num(v) for _, v in pts])
+    return Series(
+        labels=dict(item.get("metric") or {}), times=[float(t) for t, _ in pts], values=[_num(v) for _, v in pts]
+    )
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
 
 def choose_step(window: float, max_points: int) -> int:
     """The smallest round step that keeps a range query at or under `max_points` points per series."""
@@ -273,9 +295,8 @@ def _filename(*parts: str) -> str:
     return (stem[:80] or "chart") + ".png"
 
 
-
-
 # ------------------------------------------------------------------------------------------------ the executor
+
 
 class PrometheusExecutor:
     name = "prometheus"
@@ -290,8 +311,13 @@ class PrometheusExecutor:
         self.clock = clock
         self.client = PrometheusClient(self.url, pc.timeout)
         self.kinds: dict[str, Callable[[Action, ExecutionContext], Reply]] = {
-            "range": self._range, "query": self._query, "alerts": self._alerts, "targets": self._targets,
-            "forecast": self._forecast, "llm_status": self._llm_status}
+            "range": self._range,
+            "query": self._query,
+            "alerts": self._alerts,
+            "targets": self._targets,
+            "forecast": self._forecast,
+            "llm_status": self._llm_status,
+        }
 
     def close(self) -> None:
         self.client.close()
@@ -300,11 +326,15 @@ class PrometheusExecutor:
         kind = action.fields.get("kind")
         handler = self.kinds.get(kind)
         if handler is None:
-            return Reply.error(_("Rule {rule} asks Prometheus for kind {kind}, which I don't know (known: {known}).")
-                               .format(rule=action.rule_id, kind=repr(kind), known=", ".join(self.kinds)))
+            return Reply.error(
+                _("Rule {rule} asks Prometheus for kind {kind}, which I don't know (known: {known}).").format(
+                    rule=action.rule_id, kind=repr(kind), known=", ".join(self.kinds)
+                )
+            )
         if not LABEL_NAME.match(self.host_label):
-            return Reply.error(_("prometheus.host_label {label} is not a Prometheus label name.").format(
-                label=repr(self.host_label)))
+            return Reply.error(
+                _("prometheus.host_label {label} is not a Prometheus label name.").format(label=repr(self.host_label))
+            )
         try:
             return handler(action, ctx)
         except PromError as e:
@@ -315,9 +345,12 @@ class PrometheusExecutor:
     def _window(self, action: Action, default: int | None = DEFAULT_WINDOW) -> int | None:
         window = action.params.get("window_seconds") or default
         if window is not None and window > self.max_range:
-            raise PromError(_("A {window} window is longer than the {limit} Prometheus queries may cover here "
-                              "(prometheus.max_range).").format(window=span_text(window),
-                                                                 limit=span_text(self.max_range)))
+            raise PromError(
+                _(
+                    "A {window} window is longer than the {limit} Prometheus queries may cover here "
+                    "(prometheus.max_range)."
+                ).format(window=span_text(window), limit=span_text(self.max_range))
+            )
         return window
 
     def _fetch(self, query: str, window: float) -> tuple[list[Series], float]:
@@ -338,9 +371,14 @@ class PrometheusExecutor:
         window_text = span_text(window)
         if not any(s.finite() for s in series):
             return Reply(text=self._no_data(hosts, window_text), kind="info")
-        reply = self._chart_reply(series, title=_(action.fields["title"]) if action.fields.get("title") else action.intent,
-                                  unit=action.fields.get("unit"), window_text=window_text,
-                                  name_prefix=action.intent, x_range=(now - window, now))
+        reply = self._chart_reply(
+            series,
+            title=_(action.fields["title"]) if action.fields.get("title") else action.intent,
+            unit=action.fields.get("unit"),
+            window_text=window_text,
+            name_prefix=action.intent,
+            x_range=(now - window, now),
+        )
         seen = {s.labels.get(self.host_label) for s in series if s.finite()}
         missing = [h for h in hosts if h not in seen]
         if missing:
@@ -350,16 +388,26 @@ class PrometheusExecutor:
     def _no_data(self, hosts: list[str], window_text: str, what: str = "", source: str = "node_exporter") -> str:
         label, what = self.host_label, what or _("data")
         if not hosts:
-            return _("No {what} for any host in the last {window} — is {source} scraped with a {label} label?") \
-                .format(what=what, window=window_text, source=source, label=label)
+            return _("No {what} for any host in the last {window} — is {source} scraped with a {label} label?").format(
+                what=what, window=window_text, source=source, label=label
+            )
         if len(hosts) == 1:
             return _("No {what} for {host} in the last {window} — is {source} scraped with {matcher}?").format(
-                what=what, host=hosts[0], window=window_text, source=source, matcher=f'{label}="{hosts[0]}"')
-        return _("No {what} for {hosts} in the last {window} — is {source} scraped with a {label} label naming each "
-                 "host?").format(what=what, hosts=", ".join(hosts), window=window_text, source=source, label=label)
+                what=what, host=hosts[0], window=window_text, source=source, matcher=f'{label}="{hosts[0]}"'
+            )
+        return _(
+            "No {what} for {hosts} in the last {window} — is {source} scraped with a {label} label naming each host?"
+        ).format(what=what, hosts=", ".join(hosts), window=window_text, source=source, label=label)
 
-    def _chart_reply(self, series: list[Series], title: str, unit: str | None, window_text: str,
-                     name_prefix: str, x_range: tuple[float, float] | None = None) -> Reply:
+    def _chart_reply(
+        self,
+        series: list[Series],
+        title: str,
+        unit: str | None,
+        window_text: str,
+        name_prefix: str,
+        x_range: tuple[float, float] | None = None,
+    ) -> Reply:
         series = [s for s in series if s.finite()]
         names = series_names([s.labels for s in series], self.host_label)
         stats = []
@@ -369,31 +417,56 @@ class PrometheusExecutor:
         stats.sort(key=lambda r: -r[5])
         shown = stats[:MAX_LINES]
         heading = _("{title}, last {window}").format(title=title, window=window_text)
-        png = _render(Chart(title=heading, unit=unit, x_range=x_range,
-                            lines=[Line(label=n, times=s.times, values=s.values) for n, s, *_ in shown]))
+        png = _render(
+            Chart(
+                title=heading,
+                unit=unit,
+                x_range=x_range,
+                lines=[Line(label=n, times=s.times, values=s.values) for n, s, *_ in shown],
+            )
+        )
         col = self.host_label if all(self.host_label in s.labels for s in series) else _("series")
-        table = Table(columns=[col, _("min"), _("avg"), _("max"), _("last")],
-                      rows=[[n, *(format_value(v, unit) for v in (lo, avg, hi, last))]
-                            for n, _s, lo, avg, hi, last in stats[:MAX_ROWS]],
-                      title=heading)
+        table = Table(
+            columns=[col, _("min"), _("avg"), _("max"), _("last")],
+            rows=[
+                [n, *(format_value(v, unit) for v in (lo, avg, hi, last))]
+                for n, _s, lo, avg, hi, last in stats[:MAX_ROWS]
+            ],
+            title=heading,
+        )
         if len(stats) == 1:
             n, _s, lo, avg, hi, last = stats[0]
             text = _("{title} on {name}, last {window}: now {last} (min {min}, avg {avg}, max {max}).").format(
-                title=title, name=n, window=window_text, last=format_value(last, unit), min=format_value(lo, unit),
-                avg=format_value(avg, unit), max=format_value(hi, unit))
+                title=title,
+                name=n,
+                window=window_text,
+                last=format_value(last, unit),
+                min=format_value(lo, unit),
+                avg=format_value(avg, unit),
+                max=format_value(hi, unit),
+            )
         else:
             top, low = stats[0], stats[-1]
-            text = _("{title}, last {window}, {count} series: highest now {top} at {top_value}, lowest {low} at "
-                     "{low_value}.").format(title=title, window=window_text, count=len(stats), top=top[0],
-                                            top_value=format_value(top[5], unit), low=low[0],
-                                            low_value=format_value(low[5], unit))
+            text = _(
+                "{title}, last {window}, {count} series: highest now {top} at {top_value}, lowest {low} at {low_value}."
+            ).format(
+                title=title,
+                window=window_text,
+                count=len(stats),
+                top=top[0],
+                top_value=format_value(top[5], unit),
+                low=low[0],
+                low_value=format_value(low[5], unit),
+            )
         if len(stats) > MAX_LINES:
             text += " " + _("The chart shows the top {count}.").format(count=MAX_LINES)
         if len(stats) > MAX_ROWS:
             table.title += " " + _("(top {count} of {total})").format(count=MAX_ROWS, total=len(stats))
-        return Reply(text=text, tables=[table],
-                     images=[Image(title=heading, png=png,
-                                   filename=_filename(name_prefix, *(n for n, *_ in shown[:3])))])
+        return Reply(
+            text=text,
+            tables=[table],
+            images=[Image(title=heading, png=png, filename=_filename(name_prefix, *(n for n, *_ in shown[:3])))],
+        )
 
     # -------------------------------------------------------------------------------------------- query
 
@@ -402,8 +475,11 @@ class PrometheusExecutor:
         if not query or not query.strip():
             raise PromError(_("The PromQL query is empty."))
         if len(query) > MAX_PROMQL:
-            raise PromError(_("That PromQL is {length} characters; the limit is {limit}.").format(
-                length=len(query), limit=MAX_PROMQL))
+            raise PromError(
+                _("That PromQL is {length} characters; the limit is {limit}.").format(
+                    length=len(query), limit=MAX_PROMQL
+                )
+            )
         if CONTROL.search(query):
             raise PromError(_("PromQL must be one line without control characters."))
         limit = span_text(self.max_range)
@@ -412,24 +488,37 @@ class PrometheusExecutor:
             try:
                 seconds = promql_seconds(rng)
             except ValueError:
-                continue                        # Prometheus will say what is wrong with it
+                continue  # Prometheus will say what is wrong with it
             if seconds > self.max_range:
-                raise PromError(_("The query looks back {range}, more than the {limit} allowed here "
-                                  "(prometheus.max_range).").format(range=rng.strip(), limit=limit))
+                raise PromError(
+                    _(
+                        "The query looks back {range}, more than the {limit} allowed here (prometheus.max_range)."
+                    ).format(range=rng.strip(), limit=limit)
+                )
             if res.strip():
                 try:
                     step = promql_seconds(res)
                 except ValueError:
                     continue
                 if step > 0 and seconds / step > MAX_SUBQUERY_STEPS:
-                    raise PromError(_("The subquery [{inner}] would evaluate {steps} steps; use a resolution of at "
-                                      "least {step}.").format(inner=inner.strip(), steps=f"{seconds / step:.0f}",
-                                                              step=format_duration(math.ceil(seconds / MAX_SUBQUERY_STEPS))))
+                    raise PromError(
+                        _(
+                            "The subquery [{inner}] would evaluate {steps} steps; use a resolution of at least {step}."
+                        ).format(
+                            inner=inner.strip(),
+                            steps=f"{seconds / step:.0f}",
+                            step=format_duration(math.ceil(seconds / MAX_SUBQUERY_STEPS)),
+                        )
+                    )
         for off in re.findall(r"\boffset\s+-?([0-9a-z]+)", query, re.I):
             try:
                 if promql_seconds(off) > self.max_range:
-                    raise PromError(_("The query reaches back {offset} with offset, more than the {limit} allowed "
-                                      "here (prometheus.max_range).").format(offset=off, limit=limit))
+                    raise PromError(
+                        _(
+                            "The query reaches back {offset} with offset, more than the {limit} allowed "
+                            "here (prometheus.max_range)."
+                        ).format(offset=off, limit=limit)
+                    )
             except ValueError:
                 continue
 
@@ -442,15 +531,24 @@ class PrometheusExecutor:
             series, now = self._fetch(query, window)
             window_text = span_text(window)
             if not any(s.finite() for s in series):
-                return Reply(text=_("{query} returned no data in the last {window}.").format(
-                    query=f"`{short}`", window=window_text), kind="info")
-            return self._chart_reply(series, title=action.fields.get("title") or short,
-                                     unit=action.fields.get("unit"), window_text=window_text, name_prefix="promql",
-                                     x_range=(now - window, now))
+                return Reply(
+                    text=_("{query} returned no data in the last {window}.").format(
+                        query=f"`{short}`", window=window_text
+                    ),
+                    kind="info",
+                )
+            return self._chart_reply(
+                series,
+                title=action.fields.get("title") or short,
+                unit=action.fields.get("unit"),
+                window_text=window_text,
+                name_prefix="promql",
+                x_range=(now - window, now),
+            )
         result = self.client.instant(query)
         unit = action.fields.get("unit")
         if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict):
-            value = result[1]                 # scalar or string
+            value = result[1]  # scalar or string
             shown = format_value(_num(value), unit) if not math.isnan(_num(value)) else str(value)
             return Reply(text=f"`{short}` = {shown}", tables=[Table(columns=[_("value")], rows=[[shown]])])
         series = [_series(r) for r in result or []]
@@ -459,30 +557,35 @@ class PrometheusExecutor:
         text = _("{query} returned {count} series.").format(query=f"`{short}`", count=len(series))
         if len(series) > MAX_ROWS:
             text = _("{query} returned {count} series; showing the top {top} by value.").format(
-                query=f"`{short}`", count=len(series), top=MAX_ROWS)
-        return Reply(text=text,
-                     tables=[self._instant_table(series, unit)])
+                query=f"`{short}`", count=len(series), top=MAX_ROWS
+            )
+        return Reply(text=text, tables=[self._instant_table(series, unit)])
 
     def _instant_table(self, series: list[Series], unit: str | None) -> Table:
         series = sorted(series, key=lambda s: -(s.last if s.last is not None else -math.inf))
         keys = sorted({k for s in series for k in s.labels}, key=lambda k: (k != "__name__", k))
         common = {}
         if len(series) > 1:
-            common = {k: series[0].labels.get(k) for k in keys
-                      if k in series[0].labels and all(s.labels.get(k) == series[0].labels.get(k) for s in series)}
+            common = {
+                k: series[0].labels.get(k)
+                for k in keys
+                if k in series[0].labels and all(s.labels.get(k) == series[0].labels.get(k) for s in series)
+            }
             keys = [k for k in keys if k not in common]
         matrix = any(len(s.values) > 1 for s in series)
         columns = [(_("metric") if k == "__name__" else k) for k in keys] + (
-            [_("samples"), _("last")] if matrix else [_("value")])
+            [_("samples"), _("last")] if matrix else [_("value")]
+        )
         rows = []
         for s in series[:MAX_ROWS]:
             row = [s.labels.get(k, "") for k in keys]
-            row += ([str(len(s.values)), format_value(s.last, unit)] if matrix else [format_value(s.last, unit)])
+            row += [str(len(s.values)), format_value(s.last, unit)] if matrix else [format_value(s.last, unit)]
             rows.append(row)
         title = None
         if common:
             title = _("all rows: {labels}").format(
-                labels=", ".join(v if k == "__name__" else f'{k}="{v}"' for k, v in common.items()))
+                labels=", ".join(v if k == "__name__" else f'{k}="{v}"' for k, v in common.items())
+            )
         return Table(columns=columns, rows=rows, title=title)
 
     # -------------------------------------------------------------------------------------------- alerts
@@ -494,13 +597,18 @@ class PrometheusExecutor:
             alerts = [a for a in alerts if str(a.get("labels", {}).get("severity", "")).lower() == severity.lower()]
         what = _("{severity} alerts").format(severity=severity) if severity else _("alerts")
         if not alerts:
-            return Reply(text=(_("No {severity} alerts firing.").format(severity=severity) if severity
-                               else _("No alerts firing.")), kind="info")
+            return Reply(
+                text=(
+                    _("No {severity} alerts firing.").format(severity=severity) if severity else _("No alerts firing.")
+                ),
+                kind="info",
+            )
         now = self.clock()
 
         def key(a):
             sev = str(a.get("labels", {}).get("severity", "")).lower()
             return (a.get("state") != "firing", SEVERITY_ORDER.get(sev, 9), _parse_rfc3339(a.get("activeAt")) or now)
+
         alerts.sort(key=key)
         rows = []
         for a in alerts[:MAX_ALERT_ROWS]:
@@ -509,9 +617,15 @@ class PrometheusExecutor:
             if labels.get(self.host_label):
                 name += f" ({labels[self.host_label]})"
             since = _parse_rfc3339(a.get("activeAt"))
-            rows.append([name, labels.get("severity", ""), a.get("state", ""),
-                         f"{_ago(now - since)} ({_utc(since)})" if since else "",
-                         (ann.get("summary") or ann.get("description") or "")[:200]])
+            rows.append(
+                [
+                    name,
+                    labels.get("severity", ""),
+                    a.get("state", ""),
+                    f"{_ago(now - since)} ({_utc(since)})" if since else "",
+                    (ann.get("summary") or ann.get("description") or "")[:200],
+                ]
+            )
         firing = sum(a.get("state") == "firing" for a in alerts)
         pending = len(alerts) - firing
         by_sev: dict[str, int] = {}
@@ -519,20 +633,26 @@ class PrometheusExecutor:
             if a.get("state") == "firing":
                 s = a.get("labels", {}).get("severity", "unlabelled")
                 by_sev[s] = by_sev.get(s, 0) + 1
-        text = (ngettext("{count} {severity} alert firing", "{count} {severity} alerts firing", firing)
-                .format(count=firing, severity=severity) if severity else
-                ngettext("{count} alert firing", "{count} alerts firing", firing).format(count=firing))
+        text = (
+            ngettext("{count} {severity} alert firing", "{count} {severity} alerts firing", firing).format(
+                count=firing, severity=severity
+            )
+            if severity
+            else ngettext("{count} alert firing", "{count} alerts firing", firing).format(count=firing)
+        )
         if pending:
             text += _(", {count} pending").format(count=pending)
         if not severity and by_sev:
-            text += " (" + ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(),
-                                                                   key=lambda x: SEVERITY_ORDER.get(x[0], 9))) + ")"
+            text += (
+                " ("
+                + ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(), key=lambda x: SEVERITY_ORDER.get(x[0], 9)))
+                + ")"
+            )
         text += _(".")
         title = what[:1].upper() + what[1:]
         if len(alerts) > MAX_ALERT_ROWS:
             title += " " + _("(first {count} of {total})").format(count=MAX_ALERT_ROWS, total=len(alerts))
-        table = Table(columns=[_("name"), _("severity"), _("state"), _("since"), _("summary")], rows=rows,
-                      title=title)
+        table = Table(columns=[_("name"), _("severity"), _("state"), _("since"), _("summary")], rows=rows, title=title)
         return Reply(text=text, tables=[table])
 
     # -------------------------------------------------------------------------------------------- targets
@@ -558,46 +678,73 @@ class PrometheusExecutor:
         rows = []
         for t in sorted(active, key=lambda t: (t.get("labels", {}).get(label, ""), tname(t))):
             scraped = _parse_rfc3339(t.get("lastScrape"))
-            rows.append([t.get("labels", {}).get(label, ""), tname(t), t.get("labels", {}).get("instance", ""),
-                         t.get("health", ""), _ago(now - scraped) if scraped else _("never"), err(t)])
-        table = Table(columns=[label, _("target"), _("instance"), _("health"), _("last scrape"), _("error")],
-                      rows=rows[:100], title=_("Scrape targets"))
+            rows.append(
+                [
+                    t.get("labels", {}).get(label, ""),
+                    tname(t),
+                    t.get("labels", {}).get("instance", ""),
+                    t.get("health", ""),
+                    _ago(now - scraped) if scraped else _("never"),
+                    err(t),
+                ]
+            )
+        table = Table(
+            columns=[label, _("target"), _("instance"), _("health"), _("last scrape"), _("error")],
+            rows=rows[:100],
+            title=_("Scrape targets"),
+        )
         if hosts:
             lines = []
             for h in hosts:
                 mine = [t for t in active if t.get("labels", {}).get(label) == h]
                 if not mine:
-                    lines.append(_("{host}: no scrape target has {matcher}, so Prometheus does not watch it.").format(
-                        host=h, matcher=f'{label}="{h}"'))
+                    lines.append(
+                        _("{host}: no scrape target has {matcher}, so Prometheus does not watch it.").format(
+                            host=h, matcher=f'{label}="{h}"'
+                        )
+                    )
                     continue
                 up = [t for t in mine if t.get("health") == "up"]
                 down = [t for t in mine if t.get("health") != "up"]
                 downs = "; ".join(_("{target} is down ({error})").format(target=tname(t), error=err(t)) for t in down)
                 ups = ", ".join(sorted(tname(t) for t in up))
                 if not down:
-                    lines.append(ngettext("{host} is up ({count} target: {targets}).",
-                                          "{host} is up ({count} targets: {targets}).", len(mine)).format(
-                        host=h, count=len(mine), targets=ups))
+                    lines.append(
+                        ngettext(
+                            "{host} is up ({count} target: {targets}).",
+                            "{host} is up ({count} targets: {targets}).",
+                            len(mine),
+                        ).format(host=h, count=len(mine), targets=ups)
+                    )
                 elif not up:
                     lines.append(_("{host} is down: {down}.").format(host=h, down=downs))
                 else:
-                    lines.append(ngettext("{host} is partly down: {down}; {up} is up.",
-                                          "{host} is partly down: {down}; {up} are up.", len(up)).format(
-                        host=h, down=downs, up=ups))
-            return Reply(text="\n".join(lines), tables=[table] if rows else [],
-                         kind="result" if rows else "info")
+                    lines.append(
+                        ngettext(
+                            "{host} is partly down: {down}; {up} is up.",
+                            "{host} is partly down: {down}; {up} are up.",
+                            len(up),
+                        ).format(host=h, down=downs, up=ups)
+                    )
+            return Reply(text="\n".join(lines), tables=[table] if rows else [], kind="result" if rows else "info")
         if not active:
             return Reply(text=_("Prometheus has no active scrape targets."), kind="info")
         down = [t for t in active if t.get("health") != "up"]
         if not down:
-            text = (_("All {count} targets are up.").format(count=len(active)) if len(active) > 1
-                    else _("The only target is up."))
+            text = (
+                _("All {count} targets are up.").format(count=len(active))
+                if len(active) > 1
+                else _("The only target is up.")
+            )
         else:
-            text = ngettext("{down} of {count} target down: {list}.", "{down} of {count} targets down: {list}.",
-                            len(active)).format(
-                down=len(down), count=len(active),
+            text = ngettext(
+                "{down} of {count} target down: {list}.", "{down} of {count} targets down: {list}.", len(active)
+            ).format(
+                down=len(down),
+                count=len(active),
                 list="; ".join(f"{t.get('labels', {}).get(label, '?')} {tname(t)} ({err(t)})" for t in down[:10])
-                + (" …" if len(down) > 10 else ""))
+                + (" …" if len(down) > 10 else ""),
+            )
         return Reply(text=text, tables=[table])
 
     # -------------------------------------------------------------------------------------------- forecast
@@ -609,14 +756,15 @@ class PrometheusExecutor:
         per_deployment = metric == "requests" and bool(deployment) and "deployment_requests" in queries
         query = queries.get("deployment_requests" if per_deployment else metric)
         if not query:
-            return Reply.error(_("Rule {rule} has no forecast query for {metric}.").format(
-                rule=action.rule_id, metric=repr(metric)))
+            return Reply.error(
+                _("Rule {rule} has no forecast query for {metric}.").format(rule=action.rule_id, metric=repr(metric))
+            )
         threshold = (action.fields.get("thresholds") or {}).get(metric)
         unit = (action.fields.get("units") or {}).get(metric)
         horizon = int(action.params.get("horizon_seconds") or 7 * 86400)
         horizon_text = span_text(horizon)
         lookback = min(max(horizon, 3600), FORECAST_MAX_LOOKBACK, self.max_range)
-        step = choose_step(lookback, self.max_points)     # what _fetch asks for: the forecast needs MIN_POINTS of them
+        step = choose_step(lookback, self.max_points)  # what _fetch asks for: the forecast needs MIN_POINTS of them
         ctx.progress(_("Fitting {metric} over the last {window}…").format(metric=metric, window=span_text(lookback)))
         series, now = self._fetch(query, lookback)
         dep_label = action.fields.get("deployment_label", "model_name")
@@ -626,13 +774,23 @@ class PrometheusExecutor:
         series = [s for s in series if s.finite()]
         if not series:
             if per_deployment:
-                return Reply(text=_("No {metric} data for {deployment} in the last {window} to forecast from — are "
-                                    "its metrics scraped with {matcher}?").format(
-                    metric=metric, deployment=deployment, window=span_text(lookback),
-                    matcher=f'{dep_label}="{deployment}"'), kind="info")
+                return Reply(
+                    text=_(
+                        "No {metric} data for {deployment} in the last {window} to forecast from — are "
+                        "its metrics scraped with {matcher}?"
+                    ).format(
+                        metric=metric,
+                        deployment=deployment,
+                        window=span_text(lookback),
+                        matcher=f'{dep_label}="{deployment}"',
+                    ),
+                    kind="info",
+                )
             source = _("the service's /metrics") if metric == "requests" else "node_exporter"
-            return Reply(text=self._no_data(hosts, span_text(lookback), _("{metric} data").format(metric=metric),
-                                            source), kind="info")
+            return Reply(
+                text=self._no_data(hosts, span_text(lookback), _("{metric} data").format(metric=metric), source),
+                kind="info",
+            )
         names = series_names([s.labels for s in series], dep_label if per_deployment else self.host_label)
         if deployment and not per_deployment:
             names = [f"{n} ({deployment})" for n in names]
@@ -647,25 +805,49 @@ class PrometheusExecutor:
             if o.crosses_at is not None:
                 return (1, o.crosses_at)
             return (2, -o.last)
+
         results.sort(key=order)
-        sentences = [self._forecast_sentence(metric, n, s, o, threshold, unit, horizon_text, step)
-                     for n, s, o in results]
+        sentences = [
+            self._forecast_sentence(metric, n, s, o, threshold, unit, horizon_text, step) for n, s, o in results
+        ]
         rows = []
         for n, s, o in results[:MAX_ROWS]:
             if o is None:
                 rows.append([n, format_value(s.last, unit), "—", "—", _("not enough history")])
                 continue
-            crosses = (_("already") if o.already else
-                       f"{fc.human_span(o.crosses_in)} ({_utc(o.crosses_at)})" if o.crosses_at is not None else
-                       _("not within {horizon}").format(horizon=horizon_text) if threshold is not None else "—")
-            rows.append([n, format_value(o.last, unit), _("{trend}/day").format(trend=_signed(o.per_day, unit)),
-                         format_value(o.at_horizon, unit), crosses])
+            crosses = (
+                _("already")
+                if o.already
+                else f"{fc.human_span(o.crosses_in)} ({_utc(o.crosses_at)})"
+                if o.crosses_at is not None
+                else _("not within {horizon}").format(horizon=horizon_text)
+                if threshold is not None
+                else "—"
+            )
+            rows.append(
+                [
+                    n,
+                    format_value(o.last, unit),
+                    _("{trend}/day").format(trend=_signed(o.per_day, unit)),
+                    format_value(o.at_horizon, unit),
+                    crosses,
+                ]
+            )
         label_col = dep_label if per_deployment else self.host_label
         heading = _("{metric} forecast, next {horizon}").format(metric=metric, horizon=horizon_text)
-        table = Table(columns=[label_col, _("now"), _("trend"), _("in {horizon}").format(horizon=horizon_text),
-                               _("reaches {threshold}").format(threshold=format_value(threshold, unit))
-                               if threshold is not None else _("threshold")],
-                      rows=rows, title=heading)
+        table = Table(
+            columns=[
+                label_col,
+                _("now"),
+                _("trend"),
+                _("in {horizon}").format(horizon=horizon_text),
+                _("reaches {threshold}").format(threshold=format_value(threshold, unit))
+                if threshold is not None
+                else _("threshold"),
+            ],
+            rows=rows,
+            title=heading,
+        )
         lines = []
         for n, s, o in results[:MAX_LINES]:
             lines.append(Line(label=n, times=s.times, values=s.values))
@@ -674,22 +856,41 @@ class PrometheusExecutor:
                 lines.append(Line(label=_("{name} (forecast)").format(name=n), times=ts, values=vs, dashed=True))
         text = sentences[0] if len(sentences) == 1 else "\n".join(sentences[:MAX_ROWS])
         if all(r[2] is None for r in results):
-            return Reply(text=text, tables=[table], kind="info")     # nothing to draw but a dot
+            return Reply(text=text, tables=[table], kind="info")  # nothing to draw but a dot
         start = min(r[1].times[0] for r in results[:MAX_LINES])
-        png = _render(Chart(title=heading, unit=unit, lines=lines,
-                            threshold=threshold, now=now, x_range=(start, now + horizon)))
-        return Reply(text=text, tables=[table],
-                     images=[Image(title=heading, png=png,
-                                   filename=_filename("forecast", metric, *names[:3]))])
+        png = _render(
+            Chart(title=heading, unit=unit, lines=lines, threshold=threshold, now=now, x_range=(start, now + horizon))
+        )
+        return Reply(
+            text=text,
+            tables=[table],
+            images=[Image(title=heading, png=png, filename=_filename("forecast", metric, *names[:3]))],
+        )
 
-    def _forecast_sentence(self, metric: str, name: str, series: Series, o: fc.Outlook | None,
-                           threshold: float | None, unit: str | None, horizon_text: str, step: int) -> str:
+    def _forecast_sentence(
+        self,
+        metric: str,
+        name: str,
+        series: Series,
+        o: fc.Outlook | None,
+        threshold: float | None,
+        unit: str | None,
+        horizon_text: str,
+        step: int,
+    ) -> str:
         if o is None:
             have = fc.span_of(series.times, series.values)
-            return _("{metric} on {name}: not enough history to forecast yet. With one point every {step}, a {horizon} "
-                     "forecast needs {needed} of steady data; there is {have}.").format(
-                metric=metric, name=name, step=span_text(step), horizon=horizon_text,
-                needed=span_text(fc.history_needed(step)), have=span_text(have) if have >= 1 else _("none yet"))
+            return _(
+                "{metric} on {name}: not enough history to forecast yet. With one point every {step}, a {horizon} "
+                "forecast needs {needed} of steady data; there is {have}."
+            ).format(
+                metric=metric,
+                name=name,
+                step=span_text(step),
+                horizon=horizon_text,
+                needed=span_text(fc.history_needed(step)),
+                have=span_text(have) if have >= 1 else _("none yet"),
+            )
         thr = format_value(threshold, unit) if threshold is not None else None
         full = threshold is not None and unit == "percent" and threshold >= 100
         note = ""
@@ -697,21 +898,47 @@ class PrometheusExecutor:
             note = " " + _("(based on only {span} of history)").format(span=fc.human_span(o.history_span).lstrip("~"))
         now_value = format_value(o.last, unit)
         if o.already:
-            return (_("{metric} on {name} is already full (threshold {threshold}).") if full else
-                    _("{metric} on {name} is already at {value} (threshold {threshold}).")).format(
-                metric=metric, name=name, value=now_value, threshold=thr)
+            return (
+                _("{metric} on {name} is already full (threshold {threshold}).")
+                if full
+                else _("{metric} on {name} is already at {value} (threshold {threshold}).")
+            ).format(metric=metric, name=name, value=now_value, threshold=thr)
         if o.crosses_at is not None:
-            return (_("{metric} on {name} full in {span} (at {time}); now {value}{note}.") if full else
-                    _("{metric} on {name} reaches {threshold} in {span} (at {time}); now {value}{note}.")).format(
-                metric=metric, name=name, threshold=thr, span=fc.human_span(o.crosses_in), time=_utc(o.crosses_at),
-                value=now_value, note=note)
+            return (
+                _("{metric} on {name} full in {span} (at {time}); now {value}{note}.")
+                if full
+                else _("{metric} on {name} reaches {threshold} in {span} (at {time}); now {value}{note}.")
+            ).format(
+                metric=metric,
+                name=name,
+                threshold=thr,
+                span=fc.human_span(o.crosses_in),
+                time=_utc(o.crosses_at),
+                value=now_value,
+                note=note,
+            )
         if threshold is not None:
-            return _("{metric} on {name} is not expected to cross {threshold} in the next {horizon}; now {value}, "
-                     "trend {trend}/day{note}.").format(metric=metric, name=name, threshold=thr, horizon=horizon_text,
-                                                       value=now_value, trend=_signed(o.per_day, unit), note=note)
+            return _(
+                "{metric} on {name} is not expected to cross {threshold} in the next {horizon}; now {value}, "
+                "trend {trend}/day{note}."
+            ).format(
+                metric=metric,
+                name=name,
+                threshold=thr,
+                horizon=horizon_text,
+                value=now_value,
+                trend=_signed(o.per_day, unit),
+                note=note,
+            )
         return _("{metric} on {name}: now {value}, trend {trend}/day, ~{expected} expected in {horizon}{note}.").format(
-            metric=metric, name=name, value=now_value, trend=_signed(o.per_day, unit),
-            expected=format_value(max(o.at_horizon, 0.0), unit), horizon=horizon_text, note=note)
+            metric=metric,
+            name=name,
+            value=now_value,
+            trend=_signed(o.per_day, unit),
+            expected=format_value(max(o.at_horizon, 0.0), unit),
+            horizon=horizon_text,
+            note=note,
+        )
 
     # -------------------------------------------------------------------------------------------- llm_status
 
@@ -719,8 +946,11 @@ class PrometheusExecutor:
         queries = {**DEFAULT_LLM_QUERIES, **(action.fields.get("queries") or {})}
         dep_label = action.fields.get("deployment_label", "model_name")
         if not LABEL_NAME.match(dep_label):
-            return Reply.error(_("Rule {rule}: deployment_label {label} is not a label name.").format(
-                rule=action.rule_id, label=repr(dep_label)))
+            return Reply.error(
+                _("Rule {rule}: deployment_label {label} is not a label name.").format(
+                    rule=action.rule_id, label=repr(dep_label)
+                )
+            )
         wanted = action.params.get("deployment")
         inventory = self.config.inventory.deployments
         values: dict[str, dict[str, float]] = {}
@@ -749,31 +979,68 @@ class PrometheusExecutor:
                 state = "up" if v else "no data"
             states[name] = state
             where = dep.host if dep else None
-            cells = {"rps": format_value(v.get("rps"), "reqps"), "running": format_value(v.get("running")),
-                     "waiting": format_value(v.get("waiting")), "p95": format_value(v.get("p95"), "seconds"),
-                     "success": f"{100 * v['success']:.1f}%" if fc.is_finite(v.get("success")) else "—",
-                     "gpu_cache": format_value(v.get("gpu_cache"), "percent")}
+            cells = {
+                "rps": format_value(v.get("rps"), "reqps"),
+                "running": format_value(v.get("running")),
+                "waiting": format_value(v.get("waiting")),
+                "p95": format_value(v.get("p95"), "seconds"),
+                "success": f"{100 * v['success']:.1f}%" if fc.is_finite(v.get("success")) else "—",
+                "gpu_cache": format_value(v.get("gpu_cache"), "percent"),
+            }
             shown_state = {"up": _("up"), "down": _("down"), "no data": _("no data")}[state]
-            rows.append([name, dep.host if dep else "", shown_state, cells["rps"], cells["running"], cells["waiting"],
-                         cells["p95"], cells["success"], cells["gpu_cache"]])
+            rows.append(
+                [
+                    name,
+                    dep.host if dep else "",
+                    shown_state,
+                    cells["rps"],
+                    cells["running"],
+                    cells["waiting"],
+                    cells["p95"],
+                    cells["success"],
+                    cells["gpu_cache"],
+                ]
+            )
             who = _("{name} on {host}").format(name=name, host=where) if where else name
             if state == "down":
-                sentences.append(_("{who} is DOWN: its {service} target is failing scrapes.").format(
-                    who=who, service=dep.service))
+                sentences.append(
+                    _("{who} is DOWN: its {service} target is failing scrapes.").format(who=who, service=dep.service)
+                )
             elif state == "no data":
-                sentences.append(_("No metrics for {who} — is its /metrics scraped, with {matcher} on the series?")
-                                 .format(who=who, matcher=f'{dep_label}="{name}"'))
+                sentences.append(
+                    _("No metrics for {who} — is its /metrics scraped, with {matcher} on the series?").format(
+                        who=who, matcher=f'{dep_label}="{name}"'
+                    )
+                )
             else:
-                sentences.append(_("{who} is up: {rps}, {running} running, {waiting} waiting, p95 latency {p95}, "
-                                   "{success} success, GPU cache {gpu_cache}.").format(who=who, **cells))
-        table = Table(columns=[_("deployment"), _("host"), _("up"), _("req/s"), _("running"), _("waiting"),
-                               _("p95 latency"), _("success"), _("GPU cache")], rows=rows, title=_("LLM deployments"))
+                sentences.append(
+                    _(
+                        "{who} is up: {rps}, {running} running, {waiting} waiting, p95 latency {p95}, "
+                        "{success} success, GPU cache {gpu_cache}."
+                    ).format(who=who, **cells)
+                )
+        table = Table(
+            columns=[
+                _("deployment"),
+                _("host"),
+                _("up"),
+                _("req/s"),
+                _("running"),
+                _("waiting"),
+                _("p95 latency"),
+                _("success"),
+                _("GPU cache"),
+            ],
+            rows=rows,
+            title=_("LLM deployments"),
+        )
         if len(names) == 1:
             text = sentences[0]
         else:
             counts = {s: sum(1 for x in states.values() if x == s) for s in ("up", "down", "no data")}
             text = _("{count} LLM deployments: {up} up, {down} down").format(
-                count=len(names), up=counts["up"], down=counts["down"])
+                count=len(names), up=counts["up"], down=counts["down"]
+            )
             if counts["no data"]:
                 text += _(", {count} without data").format(count=counts["no data"])
             text += _(".") + "\n" + "\n".join(sentences)
@@ -785,5 +1052,6 @@ def _signed(value: float, unit: str | None) -> str:
 
 
 def _render(chart: Chart) -> bytes:
-    from opsbot.executors.charts import render_png     # matplotlib is loaded only when a chart is drawn
+    from opsbot.executors.charts import render_png  # matplotlib is loaded only when a chart is drawn
+
     return render_png(chart)

@@ -13,6 +13,7 @@
 - The session carries OPSBOT_TARGET=<inventory name> (an SSH "env" request; a server without
   `AcceptEnv OPSBOT_TARGET` ignores it). The lab uses it to tell its hosts apart on one sshd.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -32,16 +33,16 @@ import paramiko
 from opsbot.config import Config
 from opsbot.durations import parse_duration
 from opsbot.executors.base import Action, ExecutionContext, Progress, Target
-from opsbot.redact import cap, redact
 from opsbot.i18n import _
+from opsbot.redact import cap, redact
 from opsbot.reply import Reply, Table
 
 # Paramiko logs handshake failures at ERROR; the executor reports them itself, as sentences.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
-CHANNELS_PER_CONNECTION = 8      # below OpenSSH's default MaxSessions (10)
-IDLE_SECONDS = 300.0             # pooled connections unused for longer are closed, not reused
-KILL_GRACE = 2.0                 # after the deadline: time for the host's `timeout` to report back
+CHANNELS_PER_CONNECTION = 8  # below OpenSSH's default MaxSessions (10)
+IDLE_SECONDS = 300.0  # pooled connections unused for longer are closed, not reused
+KILL_GRACE = 2.0  # after the deadline: time for the host's `timeout` to report back
 TARGET_ENV = "OPSBOT_TARGET"
 
 
@@ -51,7 +52,7 @@ class SSHFault(Exception):
 
     def __init__(self, template: str, **values):
         super().__init__(template)
-        self.template = template          # already translated (raised while a request is handled)
+        self.template = template  # already translated (raised while a request is handled)
         self.values = values
 
     def sentence(self, target: Target) -> str:
@@ -65,10 +66,10 @@ class HostResult:
     exit_code: int | None = None
     stdout: str = ""
     stderr: str = ""
-    dropped: int = 0                 # bytes of output not kept (over ssh.max_output)
+    dropped: int = 0  # bytes of output not kept (over ssh.max_output)
     duration: float = 0.0
     timed_out: bool = False
-    fault: str | None = None         # one sentence when the command could not run at all
+    fault: str | None = None  # one sentence when the command could not run at all
 
     @property
     def status(self) -> str:
@@ -108,6 +109,7 @@ class _Capped:
 
 # ------------------------------------------------------------------------------------------ connections
 
+
 @dataclass(eq=False)
 class _Conn:
     client: paramiko.SSHClient
@@ -118,8 +120,13 @@ class _Conn:
 
     def alive(self) -> bool:
         t = self.client.get_transport()
-        return (not self.broken and t is not None and t.is_active() and t.is_authenticated()
-                and time.monotonic() - self.last_used < IDLE_SECONDS)
+        return (
+            not self.broken
+            and t is not None
+            and t.is_active()
+            and t.is_authenticated()
+            and time.monotonic() - self.last_used < IDLE_SECONDS
+        )
 
 
 @dataclass(eq=False)
@@ -135,8 +142,9 @@ class ConnectionPool:
     Concurrent requests for a cold key wait for one handshake instead of each making their own, and
     share its failure (a refused connection is reported to all of them at once)."""
 
-    def __init__(self, connect: Callable[[Target, float], paramiko.SSHClient],
-                 per_connection: int = CHANNELS_PER_CONNECTION):
+    def __init__(
+        self, connect: Callable[[Target, float], paramiko.SSHClient], per_connection: int = CHANNELS_PER_CONNECTION
+    ):
         self._connect = connect
         self._per = per_connection
         self._cond = threading.Condition()
@@ -221,6 +229,7 @@ class ConnectionPool:
 
 # ------------------------------------------------------------------------------------------ executor
 
+
 def _seconds(value: object) -> float | None:
     if value in (None, ""):
         return None
@@ -232,8 +241,10 @@ def _seconds(value: object) -> float | None:
 def with_deadline(command: str, seconds: float) -> str:
     """`command` for the login shell, run under coreutils `timeout` when the host has it: TERM to the
     command's whole process group at the deadline, KILL two seconds later."""
-    return (f"if command -v timeout >/dev/null 2>&1; then set -- timeout -k 2 {max(seconds, 0.1):.1f}; "
-            f"else set --; fi; exec \"$@\" \"${{SHELL:-/bin/sh}}\" -c {shlex.quote(command)}")
+    return (
+        f"if command -v timeout >/dev/null 2>&1; then set -- timeout -k 2 {max(seconds, 0.1):.1f}; "
+        f'else set --; fi; exec "$@" "${{SHELL:-/bin/sh}}" -c {shlex.quote(command)}'
+    )
 
 
 class SSHExecutor:
@@ -258,8 +269,9 @@ class SSHExecutor:
         except ValueError as e:
             return Reply.error(_("Rule {rule} has a bad timeout: {problem}.").format(rule=action.rule_id, problem=e))
         ok_codes = tuple(int(c) for c in action.fields.get("ok_exit_codes") or (0,))
-        results = self.run_many(action.targets, lambda t: command, timeout=timeout, ok_exit_codes=ok_codes,
-                                progress=ctx.progress)
+        results = self.run_many(
+            action.targets, lambda t: command, timeout=timeout, ok_exit_codes=ok_codes, progress=ctx.progress
+        )
         return self._reply(results, timeout or self.config.ssh.command_timeout)
 
     def close(self) -> None:
@@ -267,14 +279,28 @@ class SSHExecutor:
 
     # -------------------------------------------------------------- running commands
 
-    def run_many(self, targets: Iterable[Target], command_for: Callable[[Target], str], *,
-                 timeout: float | None = None, max_output: int | None = None,
-                 ok_exit_codes: tuple[int, ...] = (0,), progress: Progress | None = None) -> list[HostResult]:
+    def run_many(
+        self,
+        targets: Iterable[Target],
+        command_for: Callable[[Target], str],
+        *,
+        timeout: float | None = None,
+        max_output: int | None = None,
+        ok_exit_codes: tuple[int, ...] = (0,),
+        progress: Progress | None = None,
+    ) -> list[HostResult]:
         """One command per target, at most ssh.max_parallel at a time; results in target order."""
         targets = list(targets)
         if len(targets) == 1:
-            return [self.execute(targets[0], command_for(targets[0]), timeout=timeout, max_output=max_output,
-                                 ok_exit_codes=ok_exit_codes)]
+            return [
+                self.execute(
+                    targets[0],
+                    command_for(targets[0]),
+                    timeout=timeout,
+                    max_output=max_output,
+                    ok_exit_codes=ok_exit_codes,
+                )
+            ]
         report = progress or (lambda text: None)
         running = _("running on {hosts} hosts… {done} done")
         report(running.format(hosts=len(targets), done=0))
@@ -282,9 +308,18 @@ class SSHExecutor:
         done, last = 0, time.monotonic()
         with ThreadPoolExecutor(min(self.config.ssh.max_parallel, len(targets)), thread_name_prefix="ssh") as pool:
             # each task runs in a copy of this context: the request's language reaches the worker threads
-            futures = {pool.submit(contextvars.copy_context().run, self.execute, t, command_for(t), timeout=timeout,
-                                   max_output=max_output, ok_exit_codes=ok_exit_codes): i
-                       for i, t in enumerate(targets)}
+            futures = {
+                pool.submit(
+                    contextvars.copy_context().run,
+                    self.execute,
+                    t,
+                    command_for(t),
+                    timeout=timeout,
+                    max_output=max_output,
+                    ok_exit_codes=ok_exit_codes,
+                ): i
+                for i, t in enumerate(targets)
+            }
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 done += 1
@@ -294,8 +329,15 @@ class SSHExecutor:
         report(running.format(hosts=len(targets), done=done))
         return results  # type: ignore[return-value]
 
-    def execute(self, target: Target, command: str, *, timeout: float | None = None, max_output: int | None = None,
-                ok_exit_codes: tuple[int, ...] = (0,)) -> HostResult:
+    def execute(
+        self,
+        target: Target,
+        command: str,
+        *,
+        timeout: float | None = None,
+        max_output: int | None = None,
+        ok_exit_codes: tuple[int, ...] = (0,),
+    ) -> HostResult:
         """Run one command on one host; never raises for SSH or network trouble (see HostResult.fault)."""
         budget = timeout or self.config.ssh.command_timeout
         start = time.monotonic()
@@ -304,8 +346,9 @@ class SSHExecutor:
         chan = conn = None
         try:
             for attempt in (1, 2):
-                conn = self.pool.acquire(target, max(0.1, min(deadline - time.monotonic(),
-                                                              self.config.ssh.connect_timeout)))
+                conn = self.pool.acquire(
+                    target, max(0.1, min(deadline - time.monotonic(), self.config.ssh.connect_timeout))
+                )
                 try:
                     chan = conn.client.get_transport().open_session(timeout=max(0.1, deadline - time.monotonic()))
                     break
@@ -313,8 +356,9 @@ class SSHExecutor:
                     self.pool.release(conn, broken=True)
                     conn = None
                     if attempt == 2 or time.monotonic() >= deadline:
-                        raise SSHFault(_("{host} ({addr}) would not open an SSH session: {error}."),
-                                       error=e or type(e).__name__)
+                        raise SSHFault(
+                            _("{host} ({addr}) would not open an SSH session: {error}."), error=e or type(e).__name__
+                        )
             chan.update_environment({TARGET_ENV: target.name})
             remote_budget = deadline - time.monotonic()
             chan.exec_command(with_deadline(command, remote_budget))
@@ -331,7 +375,8 @@ class SSHExecutor:
             result.fault = fault.sentence(target)
         except (paramiko.SSHException, EOFError, OSError) as e:
             result.fault = _("The SSH connection to {host} ({addr}) broke: {error}.").format(
-                host=target.name, addr=f"{target.address}:{target.port}", error=e or type(e).__name__)
+                host=target.name, addr=f"{target.address}:{target.port}", error=e or type(e).__name__
+            )
             if conn is not None:
                 conn.broken = True
         finally:
@@ -361,10 +406,13 @@ class SSHExecutor:
                 exited_at = exited_at or now
                 # Output normally ends (EOF) right after the status; a background child that keeps the
                 # channel open must not hold the reply for long.
-                if (chan.eof_received or now - exited_at > 1.0) and not chan.recv_ready() \
-                        and not chan.recv_stderr_ready():
+                if (
+                    (chan.eof_received or now - exited_at > 1.0)
+                    and not chan.recv_ready()
+                    and not chan.recv_stderr_ready()
+                ):
                     return out, err, chan.recv_exit_status()
-            elif chan.closed:                      # the connection went away without an exit status
+            elif chan.closed:  # the connection went away without an exit status
                 return out, err, None
             if now >= deadline + KILL_GRACE:
                 return out, err, None
@@ -382,14 +430,20 @@ class SSHExecutor:
                 except FileNotFoundError:
                     raise SSHFault(_("The SSH key file {path} (ssh.key_file) does not exist."), path=path) from None
                 except PermissionError:
-                    raise SSHFault(_("The SSH key file {path} (ssh.key_file) is not readable by the bot."),
-                                   path=path) from None
+                    raise SSHFault(
+                        _("The SSH key file {path} (ssh.key_file) is not readable by the bot."), path=path
+                    ) from None
                 except paramiko.PasswordRequiredException:
-                    raise SSHFault(_("The SSH key file {path} is protected by a passphrase; give the bot a key "
-                                     "without one."), path=path) from None
+                    raise SSHFault(
+                        _("The SSH key file {path} is protected by a passphrase; give the bot a key without one."),
+                        path=path,
+                    ) from None
                 except (paramiko.SSHException, ValueError) as e:
-                    raise SSHFault(_("The SSH key file {path} is not a private key the bot can read ({error})."),
-                                   path=path, error=e) from None
+                    raise SSHFault(
+                        _("The SSH key file {path} is not a private key the bot can read ({error})."),
+                        path=path,
+                        error=e,
+                    ) from None
             return self._pkey
 
     def _connect(self, target: Target, timeout: float) -> paramiko.SSHClient:
@@ -401,8 +455,10 @@ class SSHExecutor:
         except ConnectionRefusedError:
             raise SSHFault("sshd on {host} ({addr}) refused the connection; is it running?") from None
         except (socket.timeout, TimeoutError):
-            raise SSHFault(_("{host} ({addr}) did not answer within {seconds} s; is the host up and the port open?"),
-                           seconds=f"{timeout:.0f}") from None
+            raise SSHFault(
+                _("{host} ({addr}) did not answer within {seconds} s; is the host up and the port open?"),
+                seconds=f"{timeout:.0f}",
+            ) from None
         except OSError as e:
             raise SSHFault(_("Cannot reach {host} ({addr}): {error}."), error=e.strerror or e) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -411,15 +467,30 @@ class SSHExecutor:
         try:
             client.load_host_keys(str(known))
         except FileNotFoundError:
-            pass                                   # every key is unknown: RejectPolicy refuses below
+            pass  # every key is unknown: RejectPolicy refuses below
         try:
-            client.connect(target.address, port=target.port, username=target.user, pkey=pkey, sock=sock,
-                           timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, channel_timeout=timeout,
-                           look_for_keys=pkey is None, allow_agent=pkey is None)
+            client.connect(
+                target.address,
+                port=target.port,
+                username=target.user,
+                pkey=pkey,
+                sock=sock,
+                timeout=timeout,
+                banner_timeout=timeout,
+                auth_timeout=timeout,
+                channel_timeout=timeout,
+                look_for_keys=pkey is None,
+                allow_agent=pkey is None,
+            )
         except paramiko.BadHostKeyException:
             client.close()
-            raise SSHFault(_("The host key of {host} ({addr}) does not match the one pinned in {known}: it changed "
-                             "or someone is in between, so I refused to connect."), known=known) from None
+            raise SSHFault(
+                _(
+                    "The host key of {host} ({addr}) does not match the one pinned in {known}: it changed "
+                    "or someone is in between, so I refused to connect."
+                ),
+                known=known,
+            ) from None
         except paramiko.AuthenticationException:
             client.close()
             how = _("the key {path}").format(path=cfg.key_file) if cfg.key_file else _("the available keys")
@@ -429,20 +500,30 @@ class SSHExecutor:
             text = str(e)
             if "not found in known_hosts" in text:
                 where = known if known.exists() else _("{path}, which does not exist").format(path=known)
-                raise SSHFault(_("{host} ({addr}) is not in the known_hosts file {where}, so I refused to connect; "
-                                 "verify its host key and add it there."), where=where) from None
+                raise SSHFault(
+                    _(
+                        "{host} ({addr}) is not in the known_hosts file {where}, so I refused to connect; "
+                        "verify its host key and add it there."
+                    ),
+                    where=where,
+                ) from None
             if "banner" in text.lower():
-                raise SSHFault(_("{host} ({addr}) accepted the connection but did not speak SSH within {seconds} s."),
-                               seconds=f"{timeout:.0f}") from None
+                raise SSHFault(
+                    _("{host} ({addr}) accepted the connection but did not speak SSH within {seconds} s."),
+                    seconds=f"{timeout:.0f}",
+                ) from None
             raise SSHFault(_("The SSH handshake with {host} ({addr}) failed: {error}."), error=text) from None
         except (socket.timeout, TimeoutError):
             client.close()
-            raise SSHFault(_("{host} ({addr}) did not finish the SSH handshake within {seconds} s."),
-                           seconds=f"{timeout:.0f}") from None
+            raise SSHFault(
+                _("{host} ({addr}) did not finish the SSH handshake within {seconds} s."), seconds=f"{timeout:.0f}"
+            ) from None
         except (OSError, EOFError) as e:
             client.close()
-            raise SSHFault(_("The connection to {host} ({addr}) dropped during the SSH handshake ({error})."),
-                           error=e or type(e).__name__) from None
+            raise SSHFault(
+                _("The connection to {host} ({addr}) dropped during the SSH handshake ({error})."),
+                error=e or type(e).__name__,
+            ) from None
         client.get_transport().set_keepalive(30)
         return client
 
@@ -455,24 +536,37 @@ class SSHExecutor:
             name = r.target.name
             if r.fault:
                 return Reply.error(r.fault)
-            code = redact(r.output()) or None      # already bounded: max_output bytes, stderr a share
+            code = redact(r.output()) or None  # already bounded: max_output bytes, stderr a share
             if r.timed_out:
-                return Reply.error((_("The command on {host} timed out after {seconds} s and was stopped; partial "
-                                      "output below.") if code else
-                                    _("The command on {host} timed out after {seconds} s and was stopped; it printed "
-                                      "nothing.")).format(host=name, seconds=f"{budget:g}"), code=code)
+                return Reply.error(
+                    (
+                        _("The command on {host} timed out after {seconds} s and was stopped; partial output below.")
+                        if code
+                        else _("The command on {host} timed out after {seconds} s and was stopped; it printed nothing.")
+                    ).format(host=name, seconds=f"{budget:g}"),
+                    code=code,
+                )
             line = _("{host}: {status} (exit {code}, {seconds} s)").format(
-                host=name, status=r.status, code=r.exit_code, seconds=f"{r.duration:.2f}")
+                host=name, status=r.status, code=r.exit_code, seconds=f"{r.duration:.2f}"
+            )
             return Reply(text=line, kind="result" if r.ok else "error", code=code)
         rows, sections = [], []
         per_host = max(2000, limit // len(results))
         for r in results:
             detail = r.fault or _last_line(r.stdout or r.stderr)
-            rows.append([r.target.name, r.status, "" if r.exit_code is None else str(r.exit_code),
-                         f"{r.duration:.2f} s", redact(detail)[:120]])
+            rows.append(
+                [
+                    r.target.name,
+                    r.status,
+                    "" if r.exit_code is None else str(r.exit_code),
+                    f"{r.duration:.2f} s",
+                    redact(detail)[:120],
+                ]
+            )
             if not r.fault:
-                sections.append(cap(f"── {r.target.name} · {r.status} · exit {r.exit_code} ──\n{r.output()}".rstrip(),
-                                    per_host))
+                sections.append(
+                    cap(f"── {r.target.name} · {r.status} · exit {r.exit_code} ──\n{r.output()}".rstrip(), per_host)
+                )
         ok = [r for r in results if r.ok]
         bad = [r for r in results if not r.ok]
         text = _("{ok} of {count} hosts ok").format(ok=len(ok), count=len(results))
@@ -480,9 +574,12 @@ class SSHExecutor:
             text += "; " + ", ".join(f"{r.target.name} {r.status}" for r in bad[:10])
             if len(bad) > 10:
                 text += " " + _("and {count} more").format(count=len(bad) - 10)
-        return Reply(text=text, kind="error" if not ok else "result",
-                     tables=[Table(columns=[_("host"), _("result"), _("exit"), _("time"), _("output")], rows=rows)],
-                     code=redact("\n".join(sections)) or None)
+        return Reply(
+            text=text,
+            kind="error" if not ok else "result",
+            tables=[Table(columns=[_("host"), _("result"), _("exit"), _("time"), _("output")], rows=rows)],
+            code=redact("\n".join(sections)) or None,
+        )
 
 
 def _last_line(text: str) -> str:

@@ -1,4 +1,5 @@
 """`opsbot chat`: the pipeline in a terminal. Approvals are prompts another configured user answers."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ HELP = N_("""Console commands:
 Anything else is a request, e.g. `cpu on web-1 last 6h` or `重启 web-1 上的 nginx`.""")
 
 
-CELL = 60   # widest column; longer cells wrap onto more lines (the last column is never cut)
+CELL = 60  # widest column; longer cells wrap onto more lines (the last column is never cut)
 
 
 def width(text: str) -> int:
@@ -59,8 +60,12 @@ def render_table(table: Table) -> str:
         if len(cells) == 1:
             return [cells[0]]
         parts = [wrap(c, w) for c, w in zip(cells[:-1], widths)] + [[cells[-1]]]
-        return ["  ".join(pad(p[n] if n < len(p) else "", w) for p, w in zip(parts[:-1], widths))
-                + "  " + (parts[-1][0] if n == 0 else "") for n in range(max(len(p) for p in parts))]
+        return [
+            "  ".join(pad(p[n] if n < len(p) else "", w) for p, w in zip(parts[:-1], widths))
+            + "  "
+            + (parts[-1][0] if n == 0 else "")
+            for n in range(max(len(p) for p in parts))
+        ]
 
     out = ([table.title] if table.title else []) + lines(cols) + ["  ".join("-" * w for w in widths)]
     for r in rows:
@@ -87,24 +92,31 @@ def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
     if choices and all(b.value == b.label for b in choices):
         lines.append(_("Choose: {choices}").format(choices=", ".join(b.value for b in choices)))
     elif choices and len(choices) > 1:
-        lines.append(_("Answer with a number or in words:") + "\n" +
-                     "\n".join(f"  {b.value}. {b.label}" for b in choices))
+        lines.append(
+            _("Answer with a number or in words:") + "\n" + "\n".join(f"  {b.value}. {b.label}" for b in choices)
+        )
     if reply.approval_id and reply.kind == "approval":
         lines.append(_("(approval id {short}…; /approve {short} or /approve last)").format(short=reply.approval_id[:8]))
     return "\n".join(l for l in lines if l)
 
 
 class Console:
-    def __init__(self, pipeline: Pipeline, user: str, read: Callable[[str], str] = input, out: TextIO = sys.stdout,
-                 charts_dir: Path | None = None):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        user: str,
+        read: Callable[[str], str] = input,
+        out: TextIO = sys.stdout,
+        charts_dir: Path | None = None,
+    ):
         self.pipeline = pipeline
         self.user = user
         self.read = read
         self.out = out
         self._charts_dir = charts_dir
-        self.session = f"console-{uuid.uuid4().hex[:8]}"   # one conversation per console run
+        self.session = f"console-{uuid.uuid4().hex[:8]}"  # one conversation per console run
         self.last_request: str | None = None
-        self.lang = "en"                                    # of the last request: console messages follow it
+        self.lang = "en"  # of the last request: console messages follow it
 
     def charts_dir(self) -> Path:
         """Where charts are saved as PNG files; made on the first chart."""
@@ -122,8 +134,11 @@ class Console:
         self.say(f"  … {text}")
 
     def run(self) -> int:
-        self.say(_("opsbot console — you are {user}. Type `help` for requests, /help for console commands.")
-                 .format(user=self.user))
+        self.say(
+            _("opsbot console — you are {user}. Type `help` for requests, /help for console commands.").format(
+                user=self.user
+            )
+        )
         while True:
             try:
                 line = self.read(f"{self.user}> ").strip()
@@ -154,20 +169,27 @@ class Console:
         except (EOFError, KeyboardInterrupt):
             return
         if not who:
-            self.say(_("Left pending; approve later with /approve {short} (or /approve last).")
-                     .format(short=approval_id[:8]))
+            self.say(
+                _("Left pending; approve later with /approve {short} (or /approve last).").format(short=approval_id[:8])
+            )
             return
-        refusal = self.pipeline.approver_refusal(approval_id, who)   # before asking them anything
+        refusal = self.pipeline.approver_refusal(approval_id, who)  # before asking them anything
         if refusal:
-            self.say(refusal + " " + _("Left pending; approve later with /approve {short} (or /approve last).")
-                     .format(short=approval_id[:8]))
+            self.say(
+                refusal
+                + " "
+                + _("Left pending; approve later with /approve {short} (or /approve last).").format(
+                    short=approval_id[:8]
+                )
+            )
             return
         try:
             answer = self.read(_("{who}, approve? [y/N] ").format(who=who)).strip().lower()
         except (EOFError, KeyboardInterrupt):
             return
-        self.show(self.pipeline.decide(approval_id, who, answer in ("y", "yes", "是", "好", "批准"),
-                                       progress=self.progress))
+        self.show(
+            self.pipeline.decide(approval_id, who, answer in ("y", "yes", "是", "好", "批准"), progress=self.progress)
+        )
 
     def command(self, line: str) -> None:
         parts = shlex.split(line)

@@ -19,9 +19,30 @@ How to write a user-visible string (code in every layer does it the same way):
   the rule packs and merges it into each locale's .po), then translate the new entries in
   opsbot/i18n/locale/zh/LC_MESSAGES/opsbot.po. `tests/i18n` fails while an entry has no translation.
 """
-from opsbot.i18n.catalogs import LANGUAGES, translations
-from opsbot.i18n.language import (N_, Translator, _, choose_language, current_language, detect_language, ngettext,
-                                  translator, use_language)
 
-__all__ = ["LANGUAGES", "N_", "Translator", "_", "choose_language", "current_language", "detect_language", "ngettext",
-           "translations", "translator", "use_language"]
+from opsbot.i18n.catalogs import LANGUAGES, translations
+from opsbot.i18n.language import (
+    N_,
+    Translator,
+    _,
+    choose_language,
+    current_language,
+    detect_language,
+    ngettext,
+    translator,
+    use_language,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "Translator",
+    "_",
+    "choose_language",
+    "current_language",
+    "detect_language",
+    "ngettext",
+    "translations",
+    "translator",
+    "use_language",
+]

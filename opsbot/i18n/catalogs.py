@@ -4,6 +4,7 @@ A wheel carries the compiled .mo files (hatch_build.py compiles them while build
 has them after `make venv`. When a .mo is missing or older than its .po, the .po is compiled in memory
 instead, so a fresh checkout or an edited catalog works without a build step.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,7 @@ from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "opsbot"
-LANGUAGES = ("en", "zh")           # en is the language of the msgids
+LANGUAGES = ("en", "zh")  # en is the language of the msgids
 DEFAULT = "en"
 
 
@@ -25,6 +26,7 @@ def compile_po(po: Path) -> bytes:
     """The .mo bytes of a .po file (fuzzy entries left out, as msgfmt does)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
+
     with po.open("rb") as f:
         catalog = read_po(f)
     out = io.BytesIO()

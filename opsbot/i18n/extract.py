@@ -1,6 +1,7 @@
 """A Babel extractor for rule packs: the strings of a rule that people read (its summary, its reply
 line, its chart title, its choice label, its params' descriptions) become catalog entries, like `_()` strings in code.
 Registered in pyproject.toml's [tool.babel] as the `rules` method for rules/*.yaml."""
+
 from __future__ import annotations
 
 from typing import Any, Iterator

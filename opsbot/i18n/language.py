@@ -3,6 +3,7 @@
 The language is a context variable set around the handling of one request (`use_language`), so each
 thread and each asyncio task has its own and nothing leaks from one request to the next.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,12 +18,13 @@ _language: ContextVar[str] = ContextVar("opsbot_language", default=DEFAULT)
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"(?<![\w.-])[A-Za-z]{2,}(?![\w.-])")
-OVERRIDES = ("en", "zh", "auto")     # what `/lang` accepts
+OVERRIDES = ("en", "zh", "auto")  # what `/lang` accepts
 
 
 @dataclass(frozen=True)
 class Translator:
     """gettext bound to one language: pass it where a context variable cannot go (another thread)."""
+
     lang: str
 
     def gettext(self, message: str) -> str:

@@ -3,12 +3,13 @@ last 3h`) work on the first try: the last few hours of this machine's disk and m
 minute per lab host, as OpenMetrics for `promtool tsdb create-blocks-from openmetrics` (see backfill in
 prometheus.py). The values are the machine's own, so the history joins the live node_exporter series
 without a jump."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-HOURS = 3                       # a 7-day forecast, queried at one point every 30m, needs an hour
+HOURS = 3  # a 7-day forecast, queried at one point every 30m, needs an hour
 STEP = 60
 
 

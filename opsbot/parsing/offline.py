@@ -10,6 +10,7 @@
    examples never use vetoes any intent.
 4. Fill the chosen rule's params by type; report required ones that are missing, never guess them.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,52 +21,159 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from opsbot.config import Config
-from opsbot.parsing.chinese import has_cjk, ngrams
-from opsbot.parsing.entities import (KIND_OF_TYPE, PLACEHOLDER_OF_KIND, Extraction, Lexicon, Mention, extract,
-                                     looks_promql, normalise_text)
 from opsbot.parsing import phrasing
+from opsbot.parsing.chinese import has_cjk, ngrams
+from opsbot.parsing.entities import (
+    KIND_OF_TYPE,
+    PLACEHOLDER_OF_KIND,
+    Extraction,
+    Lexicon,
+    Mention,
+    extract,
+    looks_promql,
+    normalise_text,
+)
 from opsbot.parsing.similarity import ExampleIndex, is_content
 from opsbot.parsing.words import FOLLOW_UP_EN, FOLLOW_UP_ZH, STOP, apply_phrases, normalise_word, stem
+from opsbot.request import MAX_CHARS
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec, Rule
-from opsbot.request import MAX_CHARS
 from opsbot.task import Choice, Suggestion, Task
 
-READ_THRESHOLD = 0.34          # best score a read-only intent needs
-CHANGE_THRESHOLD = 0.50        # best score a state-changing intent needs (plus a verb of its own)
-SIGNAL_PURITY = 0.6            # a word is an intent's "own" when this share of the examples using it are its
-CLEAR_MATCH = 0.9              # a bare name with a generic verb still counts when it matches an example this well
-FOLLOW_UP_CONFIDENCE = 0.8     # how sure a question back about the thread's last task is (it is about it)
-AMBIGUOUS = 0.8                # a read-only reading this close to a change's score: ask which was meant
+READ_THRESHOLD = 0.34  # best score a read-only intent needs
+CHANGE_THRESHOLD = 0.50  # best score a state-changing intent needs (plus a verb of its own)
+SIGNAL_PURITY = 0.6  # a word is an intent's "own" when this share of the examples using it are its
+CLEAR_MATCH = 0.9  # a bare name with a generic verb still counts when it matches an example this well
+FOLLOW_UP_CONFIDENCE = 0.8  # how sure a question back about the thread's last task is (it is about it)
+AMBIGUOUS = 0.8  # a read-only reading this close to a change's score: ask which was meant
 OBJECT_KINDS = ("host", "group", "service", "deployment")
 ANAPHORA = re.compile(r"\b(?:it|its|there|that\s+one|them|those|the\s+same)\b|它|这台|那台|那里|这里|上面", re.I)
 HOST_JOIN = re.compile(r"^\s*(?:,|，|、|&|\+|/|and|和|跟|与|及|以及)?\s*$", re.I)
 
 # Destructive verbs: a message using one of them is refused unless the chosen intent's own examples use it.
-VETO_PREFIXES = ("delet", "remov", "drop", "truncat", "format", "reformat", "wipe", "wiping", "wiped", "eras",
-                 "destroy", "kill", "pkill", "shutdown", "poweroff", "halt", "terminat", "nuke", "nuking", "purg",
-                 "uninstall", "stop", "disabl", "reset", "overwrit", "flush", "shred", "unmount", "umount",
-                 "obliterat", "annihilat", "demolish", "scrap", "kill")
+VETO_PREFIXES = (
+    "delet",
+    "remov",
+    "drop",
+    "truncat",
+    "format",
+    "reformat",
+    "wipe",
+    "wiping",
+    "wiped",
+    "eras",
+    "destroy",
+    "kill",
+    "pkill",
+    "shutdown",
+    "poweroff",
+    "halt",
+    "terminat",
+    "nuke",
+    "nuking",
+    "purg",
+    "uninstall",
+    "stop",
+    "disabl",
+    "reset",
+    "overwrit",
+    "flush",
+    "shred",
+    "unmount",
+    "umount",
+    "obliterat",
+    "annihilat",
+    "demolish",
+    "scrap",
+    "kill",
+)
 VETO_EXACT = {"rm", "rmdir", "mkfs", "chmod", "chown", "sudo", "rf", "dd", "fdisk", "iptables", "userdel"}
-VETO_ZH = ("删除", "删掉", "删了", "移除", "格式化", "清空", "关机", "关掉", "关闭", "停止", "停掉", "停用", "禁用",
-           "销毁", "卸载", "杀掉", "杀死", "干掉", "抹掉", "擦除", "重置", "清除", "关停", "下线", "注销", "毁掉")
+VETO_ZH = (
+    "删除",
+    "删掉",
+    "删了",
+    "移除",
+    "格式化",
+    "清空",
+    "关机",
+    "关掉",
+    "关闭",
+    "停止",
+    "停掉",
+    "停用",
+    "禁用",
+    "销毁",
+    "卸载",
+    "杀掉",
+    "杀死",
+    "干掉",
+    "抹掉",
+    "擦除",
+    "重置",
+    "清除",
+    "关停",
+    "下线",
+    "注销",
+    "毁掉",
+)
 
 # Words too general to show on their own that a change is wanted, whatever the examples say.
-NOT_SIGNALS = frozenset("""some make out set now please previous service have get all any up down more less one
-new old last next it run show give need want can could would go""".split()) | frozenset(
-    ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间", "出来", "起来", "一点", "一些", "机器", "器上", "上的"])
+NOT_SIGNALS = frozenset(
+    """some make out set now please previous service have get all any up down more less one
+new old last next it run show give need want can could would go""".split()
+) | frozenset(
+    [
+        "帮我",
+        "帮忙",
+        "一下",
+        "一些",
+        "服务",
+        "请",
+        "给我",
+        "重新",
+        "所有",
+        "都",
+        "现在",
+        "马上",
+        "立即",
+        "磁盘",
+        "空间",
+        "出来",
+        "起来",
+        "一点",
+        "一些",
+        "机器",
+        "器上",
+        "上的",
+    ]
+)
 
-PENALTY = {"host": 0.8, "group": 0.8, "service": 0.8, "deployment": 0.75, "duration": 0.9, "version": 0.85,
-           "quote": 0.85, "promql": 0.6, "integer": 1.0}
+PENALTY = {
+    "host": 0.8,
+    "group": 0.8,
+    "service": 0.8,
+    "deployment": 0.75,
+    "duration": 0.9,
+    "version": 0.85,
+    "quote": 0.85,
+    "promql": 0.6,
+    "integer": 1.0,
+}
 OBJECT_TYPES = ("service", "deployment")
 
 EN_WORD_OR_CJK = re.compile(r"[a-z]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-MARKERS_EN = re.compile(r"^\s*(and\s+)?(also|now|then|ok|okay|same(\s+thing)?|ditto|what|how|about|try|but|instead|"
-                        r"again|for|on|in|at|make it|change it to|set it to|do it for|do the same)\b"
-                        r"|\b(same for|same on|instead|as well|too|about)\b", re.I)
+MARKERS_EN = re.compile(
+    r"^\s*(and\s+)?(also|now|then|ok|okay|same(\s+thing)?|ditto|what|how|about|try|but|instead|"
+    r"again|for|on|in|at|make it|change it to|set it to|do it for|do the same)\b"
+    r"|\b(same for|same on|instead|as well|too|about)\b",
+    re.I,
+)
 MARKERS_ZH = re.compile(r"呢|那|换成|换到|改成|改为|再看|再查|同样|也看|还有|也")
-UNQUOTED_STOP_EN = re.compile(r"^(on|in|at|from|over|during|within|across|since|for|of|and|with|logs?|the|"
-                              r"last|past|today|yesterday|please|now|files?)$", re.I)
+UNQUOTED_STOP_EN = re.compile(
+    r"^(on|in|at|from|over|during|within|across|since|for|of|and|with|logs?|the|"
+    r"last|past|today|yesterday|please|now|files?)$",
+    re.I,
+)
 QUOTE_OPEN = "`'\"“‘「『"
 FILLER_ZH = frozenset("一下 下 一些 帮我 帮忙 给我 看看 看一下 查一下 查下 搜一下 找一下 请 麻烦".split())
 UNQUOTED_STOP_ZH = "的在上里中了吗呢，。；！？,.;!?"
@@ -74,15 +182,15 @@ UNQUOTED_STOP_ZH = "的在上里中了吗呢，。；！？,.;!?"
 @dataclass
 class IntentInfo:
     intent: str
-    rule: Rule                     # the primary rule: its params describe the intent
+    rule: Rule  # the primary rule: its params describe the intent
     changes_state: bool
-    kinds: set[str]                # the mention kinds its params accept
-    vocab: set[str]                # normalised tokens of its examples
-    text: str                      # its examples, lower case (for Chinese veto exemptions)
+    kinds: set[str]  # the mention kinds its params accept
+    vocab: set[str]  # normalised tokens of its examples
+    text: str  # its examples, lower case (for Chinese veto exemptions)
     signals: set[str]
-    left: dict[str, list[str]]     # text param -> words seen right before it in examples
-    right: dict[str, list[str]]    # text param -> words seen right after it
-    future: dict[str, bool]        # duration param -> examples put it in the future ("next {horizon}")
+    left: dict[str, list[str]]  # text param -> words seen right before it in examples
+    right: dict[str, list[str]]  # text param -> words seen right after it
+    future: dict[str, bool]  # duration param -> examples put it in the future ("next {horizon}")
 
 
 @dataclass
@@ -91,7 +199,7 @@ class Analysis:
     ex: Extraction
     tokens: list[str]
     ranked: list[tuple[str, float]]
-    learned: set[str]              # intents whose closest example is one users confirmed
+    learned: set[str]  # intents whose closest example is one users confirmed
 
 
 class OfflineParser:
@@ -100,8 +208,11 @@ class OfflineParser:
     def __init__(self, rules: RuleSet, config: Config, learned: Iterable[dict] = ()):
         self.rules = rules
         self.config = config
-        learned = [d for d in (learned or ()) if isinstance(d, dict) and d.get("intent") in rules.by_intent
-                   and isinstance(d.get("text"), str)]
+        learned = [
+            d
+            for d in (learned or ())
+            if isinstance(d, dict) and d.get("intent") in rules.by_intent and isinstance(d.get("text"), str)
+        ]
         # (intent, text with {placeholders}, rule, weight, learned)
         examples: list[tuple[str, str, Rule, float, bool]] = []
         for intent, group in rules.by_intent.items():
@@ -142,19 +253,38 @@ class OfflineParser:
             kinds = set()
             for spec in primary.params.values():
                 kinds |= KIND_OF_TYPE.get(spec.type, set())
-            signals = {t for t in vocab[intent] if not t.startswith("<") and t not in STOP and t not in NOT_SIGNALS
-                       and not (len(t) == 1 and has_cjk(t))
-                       and self.index.purity(t, intent) >= SIGNAL_PURITY}
+            signals = {
+                t
+                for t in vocab[intent]
+                if not t.startswith("<")
+                and t not in STOP
+                and t not in NOT_SIGNALS
+                and not (len(t) == 1 and has_cjk(t))
+                and self.index.purity(t, intent) >= SIGNAL_PURITY
+            }
             left, right, future = _contexts(primary, [e for i, e, _, w, _ in examples if i == intent and w >= 1.0])
-            self.info[intent] = IntentInfo(intent, primary, any(r.changes_state for r in group), kinds,
-                                           vocab[intent], "\n".join(texts[intent]), signals, left, right, future)
+            self.info[intent] = IntentInfo(
+                intent,
+                primary,
+                any(r.changes_state for r in group),
+                kinds,
+                vocab[intent],
+                "\n".join(texts[intent]),
+                signals,
+                left,
+                right,
+                future,
+            )
 
     # ------------------------------------------------------------------------------------ public API
 
     def parse(self, text: str, previous: Task | None = None) -> Task:
-        if len(text) > MAX_CHARS:    # a pasted log, not a request: refuse fast rather than scan it
-            return Task(intent=None, parser=self.name, note=f"the message is {len(text)} characters; "
-                        f"requests are at most {MAX_CHARS}")
+        if len(text) > MAX_CHARS:  # a pasted log, not a request: refuse fast rather than scan it
+            return Task(
+                intent=None,
+                parser=self.name,
+                note=f"the message is {len(text)} characters; requests are at most {MAX_CHARS}",
+            )
         a = self._analyse(text)
         if previous is not None and previous.intent in self.info and self._is_follow_up(a, previous):
             task = self._follow_up(a, previous)
@@ -177,8 +307,10 @@ class OfflineParser:
         if len(out) < k:
             seen = {i for i, _ in out}
             raw = self.index.scores(a.tokens, gated=False)
-            rest = sorted(((i, round(min(s, out[-1][1] if out else 1.0) * 0.5, 4)) for i, (s, _) in raw.items()
-                           if i not in seen), key=lambda x: (-x[1], x[0]))
+            rest = sorted(
+                ((i, round(min(s, out[-1][1] if out else 1.0) * 0.5, 4)) for i, (s, _) in raw.items() if i not in seen),
+                key=lambda x: (-x[1], x[0]),
+            )
             rest += sorted((i, 0.0) for i in self.info if i not in seen and i not in raw)
             out += rest[: k - len(out)]
         return out
@@ -197,7 +329,7 @@ class OfflineParser:
         toks: list[str] = []
         pos = 0
         for m in ex.span_mentions():
-            toks += self._text_tokens(ex.text[pos:m.start], query)
+            toks += self._text_tokens(ex.text[pos : m.start], query)
             pos = m.end
             if "placeholder" in m.kinds():
                 toks.append(m.value("placeholder"))
@@ -233,7 +365,7 @@ class OfflineParser:
             hit = process.extractOne(word, self._fuzzy_words, scorer=OSA.distance, score_cutoff=limit)
             if hit is not None:
                 fixed = normalise_word(hit[0])
-        elif len(word) == 4 and not _is_veto_word(word):       # short words: only two letters swapped (dsik)
+        elif len(word) == 4 and not _is_veto_word(word):  # short words: only two letters swapped (dsik)
             swaps = [w for w in self._short_words if sorted(w) == sorted(word) and OSA.distance(w, word) == 1]
             if len(swaps) == 1:
                 fixed = normalise_word(swaps[0])
@@ -242,8 +374,9 @@ class OfflineParser:
         self._fuzzy_cache[word] = fixed
         return fixed
 
-    def _rank(self, ex: Extraction, toks: list[str], scores: dict, learned: set[str],
-              limit: int = 10) -> list[tuple[str, float]]:
+    def _rank(
+        self, ex: Extraction, toks: list[str], scores: dict, learned: set[str], limit: int = 10
+    ) -> list[tuple[str, float]]:
         """Intents by similarity times entity fit, best first: at least the `limit` best exactly; intents
         whose similarity alone cannot reach them are left out (with hundreds of rules most are)."""
         raw = sorted(((s, i) for i, (s, _doc) in scores.items()), key=lambda x: (-x[0], x[1]))
@@ -262,9 +395,9 @@ class OfflineParser:
                 elif "promql" in kinds and "promql" in info.kinds:
                     factor *= 1.15
             if info.changes_state and not (own_words & info.signals) and intent not in learned:
-                factor *= 0.7                 # a change without a verb of its own is unlikely meant
+                factor *= 0.7  # a change without a verb of its own is unlikely meant
             out.append((intent, round(min(1.0, score * factor), 4)))
-        out.sort(key=lambda x: (-x[1], self.info[x[0]].changes_state, x[0]))   # ties: the read-only one first
+        out.sort(key=lambda x: (-x[1], self.info[x[0]].changes_state, x[0]))  # ties: the read-only one first
         return out
 
     # ------------------------------------------------------------------------------------ decision
@@ -290,18 +423,25 @@ class OfflineParser:
             if info.changes_state:
                 if looks_only:
                     why = "a question changes nothing"
-                    continue                  # "is it ok", "还好吗": a read-only intent, or nothing
+                    continue  # "is it ok", "还好吗": a read-only intent, or nothing
                 # its own verb, or a wording users confirmed for it ("give redis the old off and on")
                 if not (set(a.tokens) & info.signals) and intent not in a.learned:
                     why = "not sure enough to propose a change (a change needs its own verb, its object and a close match)"
-                    continue                  # no verb of its own: maybe a read-only intent fits
+                    continue  # no verb of its own: maybe a read-only intent fits
                 if score < CHANGE_THRESHOLD or not self._has_object(info, params):
-                    return self._null(ranked, "not sure enough to propose a change (a change needs its own verb, its object and a close match)")
+                    return self._null(
+                        ranked,
+                        "not sure enough to propose a change (a change needs its own verb, its object and a close match)",
+                    )
                 other = self._look_instead(a, info, score, params)
-                if other is not None:        # "free disk space on db-1": see it, or free it up?
-                    return Task(intent=None, parser=self.name, choices=[other, Choice(intent=intent, params=params)],
-                                confidence=_confidence(score, 0.0),
-                                note="two readings: one looks, one changes; asking which was meant")
+                if other is not None:  # "free disk space on db-1": see it, or free it up?
+                    return Task(
+                        intent=None,
+                        parser=self.name,
+                        choices=[other, Choice(intent=intent, params=params)],
+                        confidence=_confidence(score, 0.0),
+                        note="two readings: one looks, one changes; asking which was meant",
+                    )
             elif score < READ_THRESHOLD:
                 break
             else:
@@ -312,9 +452,12 @@ class OfflineParser:
                     if task is not None:
                         return task
                     return self._null(ranked, f"{asked!r} asks for a change this request does not name clearly")
-                if score < CLEAR_MATCH and self._bare(a) and params.keys() <= {
-                        n for n, sp in info.rule.params.items() if sp.type in OBJECT_KINDS}:
-                    return self._unsure(a, why)   # "check web-1": a name and a generic verb, no intent
+                if (
+                    score < CLEAR_MATCH
+                    and self._bare(a)
+                    and params.keys() <= {n for n, sp in info.rule.params.items() if sp.type in OBJECT_KINDS}
+                ):
+                    return self._unsure(a, why)  # "check web-1": a name and a generic verb, no intent
             rest = [s for i, s in ranked if i != intent]
             confidence = _confidence(score, rest[0] if rest else 0.0)
             missing = [n for n, s in info.rule.params.items() if s.required and n not in params]
@@ -367,8 +510,9 @@ class OfflineParser:
 
     def _unsure(self, a: Analysis, why: str) -> Task:
         """No intent: with the readings to choose from when the message names a host, service or deployment."""
-        bad = next((w for w in re.findall(r"[a-z]+", a.text.lower()) if _is_veto_word(w)), None) or \
-            next((w for w in VETO_ZH if w in a.text), None)
+        bad = next((w for w in re.findall(r"[a-z]+", a.text.lower()) if _is_veto_word(w)), None) or next(
+            (w for w in VETO_ZH if w in a.text), None
+        )
         if bad:
             return self._null(a.ranked, f"refused: {bad!r} is destructive and no matching rule uses it")
         task = self._null(a.ranked, why)
@@ -379,8 +523,14 @@ class OfflineParser:
             first = task.choices[0]
             rule = self.info[first.intent].rule
             missing = [n for n, sp in rule.params.items() if sp.required and n not in first.params]
-            return Task(intent=first.intent, params=first.params, confidence=READ_THRESHOLD, parser=self.name,
-                        missing=missing, note="a question about a named service: its status")
+            return Task(
+                intent=first.intent,
+                params=first.params,
+                confidence=READ_THRESHOLD,
+                parser=self.name,
+                missing=missing,
+                note="a question about a named service: its status",
+            )
         if task.choices:
             task.note = "names only what to look at; asking what to show"
         return task
@@ -399,8 +549,8 @@ class OfflineParser:
                 continue
             missing = [n for n, sp in info.rule.params.items() if sp.required and n not in params]
             if any(info.rule.params[n].type not in OBJECT_KINDS for n in missing):
-                continue                      # only what a follow-up question can ask (a host, a service)
-            native = named - {"group"} <= takes      # takes a deployment as itself, not as its host
+                continue  # only what a follow-up question can ask (a host, a service)
+            native = named - {"group"} <= takes  # takes a deployment as itself, not as its host
             found.append((spec.order, not native, len(missing), spec.label, Choice(intent=info.intent, params=params)))
         out: dict[str, Choice] = {}
         for *_, label, choice in sorted(found, key=lambda f: f[:3]):
@@ -415,8 +565,11 @@ class OfflineParser:
         """The state-changing intent whose own verb `word` is, when it ranks close enough, names its object and
         no destructive word vetoes it; None otherwise."""
         scores = dict(a.ranked)
-        owners = [i for i, info in self.info.items() if info.changes_state and word in info.signals
-                  and scores.get(i, 0.0) >= CHANGE_THRESHOLD]
+        owners = [
+            i
+            for i, info in self.info.items()
+            if info.changes_state and word in info.signals and scores.get(i, 0.0) >= CHANGE_THRESHOLD
+        ]
         if len(owners) != 1:
             return None
         info = self.info[owners[0]]
@@ -426,8 +579,13 @@ class OfflineParser:
         score = scores[info.intent]
         rest = [s for i, s in a.ranked if i != info.intent]
         missing = [n for n, s in info.rule.params.items() if s.required and n not in params]
-        return Task(intent=info.intent, params=params, confidence=_confidence(score, rest[0] if rest else 0.0),
-                    parser=self.name, missing=missing)
+        return Task(
+            intent=info.intent,
+            params=params,
+            confidence=_confidence(score, rest[0] if rest else 0.0),
+            parser=self.name,
+            missing=missing,
+        )
 
     def _has_object(self, info: IntentInfo, params: dict) -> bool:
         req = {n: s for n, s in info.rule.params.items() if s.required}
@@ -466,7 +624,7 @@ class OfflineParser:
             k = text.find(w)
             if k >= 0 and w not in info.text:
                 # only a quoted pattern makes a Chinese destructive verb data: unquoted, "日志全删了" is the request
-                if not info.changes_state and any(s <= k < e and text[s:s + 1] in QUOTE_OPEN for s, e in exempt):
+                if not info.changes_state and any(s <= k < e and text[s : s + 1] in QUOTE_OPEN for s, e in exempt):
                     continue
                 return w
         return None
@@ -479,7 +637,7 @@ class OfflineParser:
         rule = info.rule
         mentions = [m for m in ex.span_mentions() if not m.meta.get("weak")]
         if not any(s.type == "deployment" for s in rule.params.values()):
-            mentions = [self._deployment_as_host(m) for m in mentions]   # "cpu on llama-chat": its host
+            mentions = [self._deployment_as_host(m) for m in mentions]  # "cpu on llama-chat": its host
         used: set[int] = set()
         params: dict[str, Any] = {}
         text_spans: list[tuple[int, int]] = []
@@ -493,8 +651,11 @@ class OfflineParser:
                 if i in used:
                     continue
                 sc = _fit(spec, m, has)
-                if sc is not None and any(m.kinds() & k for n, k in kinds_of.items() if n != name and n not in params
-                                          and not (k & kinds_of[name])):
+                if sc is not None and any(
+                    m.kinds() & k
+                    for n, k in kinds_of.items()
+                    if n != name and n not in params and not (k & kinds_of[name])
+                ):
                     sc = (sc[0] - 1.0, sc[1])  # could fill another param too: the unambiguous mention first
                 if sc is not None and (best is None or sc[0] > best[0]):
                     best = (sc[0], i, sc[1])
@@ -509,8 +670,13 @@ class OfflineParser:
                     params[name] = v
                 continue
             if spec.type == "duration" and len(durations) > 1:
-                cands = [(i, m) for i, m in enumerate(mentions) if i not in used and "duration" in m.kinds()
-                         and bool(m.meta.get("future")) == info.future.get(name, False)]
+                cands = [
+                    (i, m)
+                    for i, m in enumerate(mentions)
+                    if i not in used
+                    and "duration" in m.kinds()
+                    and bool(m.meta.get("future")) == info.future.get(name, False)
+                ]
                 if cands:
                     used.add(cands[0][0])
                     params[name] = cands[0][1].value("duration")
@@ -550,7 +716,7 @@ class OfflineParser:
 
     @staticmethod
     def _more_hosts(mentions: list[Mention], first: int, used: set[int], text: str, value: str) -> str:
-        """"web-1 and web-2", "web-1,web-2", "web-1 和 web-2": the hosts listed with the one found, joined
+        """ "web-1 and web-2", "web-1,web-2", "web-1 和 web-2": the hosts listed with the one found, joined
         by commas (the binder fans out over them)."""
         names = [value]
         for step in (1, -1):
@@ -558,7 +724,11 @@ class OfflineParser:
             while 0 <= k + step < len(mentions):
                 a, b = (mentions[k], mentions[k + step]) if step == 1 else (mentions[k + step], mentions[k])
                 nxt = mentions[k + step]
-                if k + step in used or not nxt.kinds() & {"host", "group"} or not HOST_JOIN.match(text[a.end:b.start]):
+                if (
+                    k + step in used
+                    or not nxt.kinds() & {"host", "group"}
+                    or not HOST_JOIN.match(text[a.end : b.start])
+                ):
                     break
                 k += step
                 used.add(k)
@@ -566,13 +736,18 @@ class OfflineParser:
                 names = names + [v] if step == 1 else [v] + names
         return ",".join(dict.fromkeys(names))
 
-    def _unquoted(self, info: IntentInfo, name: str, spec: ParamSpec, ex: Extraction,
-                  mentions: list[Mention]) -> tuple[str, tuple[int, int]] | None:
+    def _unquoted(
+        self, info: IntentInfo, name: str, spec: ParamSpec, ex: Extraction, mentions: list[Mention]
+    ) -> tuple[str, tuple[int, int]] | None:
         """Free text for a text param without quotes: the words after one of the words the examples put
         before it ("grep nginx logs for 502", "在 nginx 日志里搜索 502")."""
         text, low = ex.text, ex.text.lower()
-        blocks = sorted((m.start, m.end) for m in mentions if not m.meta.get("unknown")
-                        and m.kinds() & {"host", "group", "service", "deployment", "duration", "quote", "promql"})
+        blocks = sorted(
+            (m.start, m.end)
+            for m in mentions
+            if not m.meta.get("unknown")
+            and m.kinds() & {"host", "group", "service", "deployment", "duration", "quote", "promql"}
+        )
         rights = {r for r in info.right.get(name, [])}
         best = None
         for ctx in sorted(set(info.left.get(name, [])), key=len, reverse=True):
@@ -589,9 +764,12 @@ class OfflineParser:
                 value, span = cand
                 if spec.pattern and not re.fullmatch(spec.pattern, value):
                     continue
-                if best is None or (best[1][0] < span[0] < best[1][1]) or (
-                        span[0] < best[1][0] and not span[0] < best[1][0] < span[1]):
-                    best = (value, span)     # the first run, unless it swallows a later context's run
+                if (
+                    best is None
+                    or (best[1][0] < span[0] < best[1][1])
+                    or (span[0] < best[1][0] and not span[0] < best[1][0] < span[1])
+                ):
+                    best = (value, span)  # the first run, unless it swallows a later context's run
                     #                          ("find lines matching timeout": "timeout", not "lines matching timeout")
         return best or self._unknown_run(ex, blocks, spec)
 
@@ -600,16 +778,21 @@ class OfflineParser:
         runs: list[tuple[int, int]] = []
         for mt in re.finditer(r"[A-Za-z0-9][\w.:/-]*", ex.text):
             w = mt.group(0).lower()
-            if any(bs <= mt.start() < be for bs, be in blocks) or w in STOP or w in self.lex.vocabulary \
-                    or normalise_word(w) in self.index.idf or stem(w) in self.lex.vocabulary:
+            if (
+                any(bs <= mt.start() < be for bs, be in blocks)
+                or w in STOP
+                or w in self.lex.vocabulary
+                or normalise_word(w) in self.index.idf
+                or stem(w) in self.lex.vocabulary
+            ):
                 continue
-            if runs and re.fullmatch(r"\s+", ex.text[runs[-1][1]:mt.start()]):
+            if runs and re.fullmatch(r"\s+", ex.text[runs[-1][1] : mt.start()]):
                 runs[-1] = (runs[-1][0], mt.end())
             else:
                 runs.append((mt.start(), mt.end()))
         if len(runs) != 1:
             return None
-        value = ex.text[runs[0][0]:runs[0][1]]
+        value = ex.text[runs[0][0] : runs[0][1]]
         if spec.pattern and not re.fullmatch(spec.pattern, value):
             return None
         return value, runs[0]
@@ -622,9 +805,9 @@ class OfflineParser:
         content = [t for t in a.tokens if not t.startswith("<") and is_content(t) and t not in _FILLER]
         if not content and bool(a.ex.span_mentions()):
             return True
-        if not _named(a) and ANAPHORA.search(a.text):     # "any errors in the logs there?"
+        if not _named(a) and ANAPHORA.search(a.text):  # "any errors in the logs there?"
             return True
-        if phrasing.read_only(a.text):     # "how is it now", "is it ok on web-2": about the previous task
+        if phrasing.read_only(a.text):  # "how is it now", "is it ok on web-2": about the previous task
             # "how much space is left now?", "现在正常了吗" name nothing: about what the previous task was about
             if not _named(a) and self._objects(previous):
                 return True
@@ -640,7 +823,7 @@ class OfflineParser:
         carry = dict(previous.params or {})
         looks_only = phrasing.read_only(a.text)
         if prev.changes_state and looks_only and not _named(a) and not set(a.tokens) & prev.signals:
-            return self._not_a_change(prev, carry, {}, looks_only=True)    # "现在正常了吗" after a restart
+            return self._not_a_change(prev, carry, {}, looks_only=True)  # "现在正常了吗" after a restart
         # its own words first: "what about memory?" after a CPU question asks for memory
         stripped = MARKERS_ZH.sub(" ", MARKERS_EN.sub(" ", a.text))
         own = self._analyse(stripped)
@@ -651,7 +834,7 @@ class OfflineParser:
                 fresh.missing = [n for n in fresh.missing if n not in fresh.params]
                 return fresh
         if _named(a) - prev.kinds - {"group"}:
-            fresh = self._decide(a, carry=carry)     # "is redis ok on cache-1" after top processes
+            fresh = self._decide(a, carry=carry)  # "is redis ok on cache-1" after top processes
             return fresh if fresh.intent is not None or fresh.choices else None
         new, spans = self._assign(prev, a.ex)
         if not new and not looks_only:
@@ -663,8 +846,14 @@ class OfflineParser:
         if prev.changes_state and not (set(a.tokens) & prev.signals):
             return self._not_a_change(prev, params, new, looks_only)
         missing = [n for n, s in prev.rule.params.items() if s.required and n not in params]
-        return Task(intent=previous.intent, params=params, confidence=round(0.9 * (previous.confidence or 0.8), 4),
-                    parser=self.name, missing=missing, note="follow-up of the previous request")
+        return Task(
+            intent=previous.intent,
+            params=params,
+            confidence=round(0.9 * (previous.confidence or 0.8), 4),
+            parser=self.name,
+            missing=missing,
+            note="follow-up of the previous request",
+        )
 
     def _objects(self, task: Task) -> dict:
         """The hosts, services and deployments a task is about."""
@@ -689,8 +878,13 @@ class OfflineParser:
                 out.append(Choice(intent=info.intent, params=params))
         if not out or len(out) > 3:
             return None
-        return Task(intent=None, parser=self.name, choices=out, confidence=FOLLOW_UP_CONFIDENCE,
-                    note="a value for another request; asking which")
+        return Task(
+            intent=None,
+            parser=self.name,
+            choices=out,
+            confidence=FOLLOW_UP_CONFIDENCE,
+            note="a value for another request; asking which",
+        )
 
     def _not_a_change(self, prev: IntentInfo, params: dict, named: dict, looks_only: bool) -> Task:
         """A follow-up to a change without a change verb of its own. A question ("is it ok on web-2?") is
@@ -702,23 +896,80 @@ class OfflineParser:
             if look is None:
                 return Task(intent=None, parser=self.name, note="a question changes nothing")
             missing = [n for n, s in look.rule.params.items() if s.required and n not in look_params]
-            return Task(intent=look.intent, params=look_params, confidence=0.8, parser=self.name, missing=missing,
-                        note="a question after a change: its state, not the change again")
+            return Task(
+                intent=look.intent,
+                params=look_params,
+                confidence=0.8,
+                parser=self.name,
+                missing=missing,
+                note="a question after a change: its state, not the change again",
+            )
         choices = [Choice(intent=prev.intent, params=params)]
         if look is not None and named.keys() <= look.rule.params.keys():
             choices.append(Choice(intent=look.intent, params=look_params))
-        return Task(intent=None, parser=self.name, choices=choices, confidence=FOLLOW_UP_CONFIDENCE,
-                    note="a change needs its own verb; asking whether to change or to look")
+        return Task(
+            intent=None,
+            parser=self.name,
+            choices=choices,
+            confidence=FOLLOW_UP_CONFIDENCE,
+            note="a change needs its own verb; asking whether to change or to look",
+        )
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-_FILLER = {"what", "how", "about", "same", "also", "then", "now", "instead", "again", "too", "last", "past",
-           "next", "one", "thing", "well", "just", "over", "try", "it", "there", "make", "change", "set", "do",
-           # Chinese time words: "最近两天的呢" changes the window, not the intent
-           "最近", "过去", "近期", "之前", "以来", "现在", "当前", "目前", "今天", "这几", "前几",
-           # "is it ok", "现在正常了吗": a state question, no intent of its own
-           "还好", "正常", "健康", "好了", "活着", "ok", "okay", "fine", "healthy", "alive", "good", "better"}
+_FILLER = {
+    "what",
+    "how",
+    "about",
+    "same",
+    "also",
+    "then",
+    "now",
+    "instead",
+    "again",
+    "too",
+    "last",
+    "past",
+    "next",
+    "one",
+    "thing",
+    "well",
+    "just",
+    "over",
+    "try",
+    "it",
+    "there",
+    "make",
+    "change",
+    "set",
+    "do",
+    # Chinese time words: "最近两天的呢" changes the window, not the intent
+    "最近",
+    "过去",
+    "近期",
+    "之前",
+    "以来",
+    "现在",
+    "当前",
+    "目前",
+    "今天",
+    "这几",
+    "前几",
+    # "is it ok", "现在正常了吗": a state question, no intent of its own
+    "还好",
+    "正常",
+    "健康",
+    "好了",
+    "活着",
+    "ok",
+    "okay",
+    "fine",
+    "healthy",
+    "alive",
+    "good",
+    "better",
+}
 
 
 _VETO = re.compile("(?:" + "|".join(sorted(set(VETO_PREFIXES), key=len, reverse=True)) + ")")
@@ -788,8 +1039,8 @@ def _integer(mentions: list[Mention], used: set[int], text: str) -> tuple[int, i
     for i, m in enumerate(mentions):
         if i in used or "integer" not in m.kinds():
             continue
-        before, after = text[:m.start], text[m.end:]
-        score = 1.0 + m.start / 10000                # later numbers slightly preferred ("from 2 to 4")
+        before, after = text[: m.start], text[m.end :]
+        score = 1.0 + m.start / 10000  # later numbers slightly preferred ("from 2 to 4")
         if re.search(r"(\bto|\bat|到|为|成|至)\s*$", before, re.I):
             score += 2
         if re.match(r"^\s*(个|台|份)?\s*(replicas?|copies|instances?|pods?|workers?|副本|实例|节点)", after, re.I):
@@ -822,7 +1073,9 @@ def _find_all(s: str, sub: str) -> list[int]:
     return out
 
 
-def _take_words(text: str, s: int, blocks: list[tuple[int, int]], rights: set[str]) -> tuple[str, tuple[int, int]] | None:
+def _take_words(
+    text: str, s: int, blocks: list[tuple[int, int]], rights: set[str]
+) -> tuple[str, tuple[int, int]] | None:
     """The words from s up to the next param-like mention, preposition, particle or punctuation."""
     end_limit = min([bs for bs, _ in blocks if bs >= s] + [len(text)])
     seg = text[s:end_limit]
@@ -850,7 +1103,7 @@ def _take_words(text: str, s: int, blocks: list[tuple[int, int]], rights: set[st
             break
     value = " ".join(words).strip()
     if not value or all(x.lower() in STOP or x in FILLER_ZH for x in words):
-        return None                  # only function words or Chinese filler ("grep 一下 ...") is no pattern
+        return None  # only function words or Chinese filler ("grep 一下 ...") is no pattern
     a = s + lead
     return value, (a, a + pos)
 
@@ -868,7 +1121,7 @@ def _contexts(rule: Rule, examples: list[str]) -> tuple[dict, dict, dict]:
             spec = rule.params.get(name)
             if spec is None:
                 continue
-            before, after = low[:mt.start()].rstrip(), low[mt.end():].lstrip()
+            before, after = low[: mt.start()].rstrip(), low[mt.end() :].lstrip()
             if spec.type == "text":
                 cjk = re.search(r"([\u3400-\u9fff]{1,2})$", before)
                 word = re.search(r"([a-z]+)$", before)

@@ -1,6 +1,7 @@
 """Which of the offered choices an answer picks: a number ("2", "第二个"), a yes to a single choice, or
 words that lead to one of them ("memory", "free it up", "just show me"). A change is picked only by
 its number, a yes, or a wording that passes the parser's own gates for it (its change verb)."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,11 @@ def pick_choice(parser, text: str, choices: list[Choice], changes: set[str]) -> 
     # a read-only choice by its words ("just the status"), or by looking words when only one looks
     ranked = dict(parser.rank(text, k=50)) if hasattr(parser, "rank") else {}
     best = max(looks, key=lambda c: ranked.get(c.intent, 0.0), default=None)
-    if best is not None and ranked.get(best.intent, 0.0) > 0 and \
-            sum(1 for c in looks if ranked.get(c.intent, 0.0) == ranked[best.intent]) == 1:
+    if (
+        best is not None
+        and ranked.get(best.intent, 0.0) > 0
+        and sum(1 for c in looks if ranked.get(c.intent, 0.0) == ranked[best.intent]) == 1
+    ):
         return _task(best, {})
     if len(looks) == 1 and len(choices) > 1 and LOOK.search(text):
         return _task(looks[0], {})
@@ -42,5 +46,4 @@ def pick_choice(parser, text: str, choices: list[Choice], changes: set[str]) -> 
 
 def _task(choice: Choice, parsed: dict) -> Task:
     params = {**choice.params, **{k: v for k, v in parsed.items() if v is not None}}
-    return Task(intent=choice.intent, params=params, confidence=0.9, parser="choice",
-                note="the asker's choice")
+    return Task(intent=choice.intent, params=params, confidence=0.9, parser="choice", note="the asker's choice")

@@ -1,5 +1,6 @@
 """Clarifying questions: a missing param (with the inventory's values as one-click choices), or which of
 several readings of a message was meant (a bare host's menu, "see it or change it?", "did you mean…?")."""
+
 from __future__ import annotations
 
 from opsbot.config import Config
@@ -82,8 +83,12 @@ def choice_label(choice: Choice, rules: RuleSet, engine: Engine, short: bool) ->
 
 def choices_question(task: Task, rules: RuleSet, engine: Engine) -> Reply:
     """Ask which reading was meant; each choice is a button whose value is its number."""
-    named = [str(v) for c in task.choices[:1] for k, v in c.params.items()
-             if rules.primary(c.intent).params.get(k) and rules.primary(c.intent).params[k].type in OBJECTS]
+    named = [
+        str(v)
+        for c in task.choices[:1]
+        for k, v in c.params.items()
+        if rules.primary(c.intent).params.get(k) and rules.primary(c.intent).params[k].type in OBJECTS
+    ]
     menu = len(task.choices) > 1 and all(rules.primary(c.intent).choice for c in task.choices)
     labels = [choice_label(c, rules, engine, short=menu) for c in task.choices]
     if menu:

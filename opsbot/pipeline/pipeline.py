@@ -1,5 +1,6 @@
 """Request -> Task -> rule -> policy -> (approval) -> executor -> Reply, with every step stored.
 Front-end neutral: front ends call `handle`, `decide`, `vote` and `correct`, and render the Replies."""
+
 from __future__ import annotations
 
 import logging
@@ -27,10 +28,10 @@ from opsbot.task import Choice, Task
 
 log = logging.getLogger(__name__)
 
-QUESTION_TTL = timedelta(minutes=15)   # an unanswered clarifying question lapses after this
-FOLLOW_UP_TTL = timedelta(hours=2)     # "and on web-2?" refers to a task at most this old
-UNADDRESSED_MIN = 0.7                  # thread messages not addressed to the bot must parse this clearly
-TARGETS = "_targets"                   # stored with an approval: the hosts the approver was shown
+QUESTION_TTL = timedelta(minutes=15)  # an unanswered clarifying question lapses after this
+FOLLOW_UP_TTL = timedelta(hours=2)  # "and on web-2?" refers to a task at most this old
+UNADDRESSED_MIN = 0.7  # thread messages not addressed to the bot must parse this clearly
+TARGETS = "_targets"  # stored with an approval: the hosts the approver was shown
 
 
 def utcnow() -> datetime:
@@ -38,8 +39,15 @@ def utcnow() -> datetime:
 
 
 class Pipeline:
-    def __init__(self, config: Config, rules: RuleSet, store, parser, executors: Executors | None = None,
-                 now: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        config: Config,
+        rules: RuleSet,
+        store,
+        parser,
+        executors: Executors | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ):
         self.config = config
         self.rules = rules
         self.engine = Engine(rules, config)
@@ -50,19 +58,23 @@ class Pipeline:
 
     # ---- entry points -------------------------------------------------------------------------
 
-    def handle(self, req: Request, progress: Progress | None = None,
-               on_task: Callable[[Task], None] | None = None) -> Reply:
+    def handle(
+        self, req: Request, progress: Progress | None = None, on_task: Callable[[Task], None] | None = None
+    ) -> Reply:
         """Answer one message, in the asker's language. Never raises: a failure becomes an error Reply (and
         is logged). `on_task` sees the Task the message resolved to in its thread."""
         with use_language(self.language(req)):
             try:
                 self.store.record_request(req)
                 reply = self._handle(req, progress or (lambda text: None), on_task or (lambda task: None))
-            except Exception as e:   # the user always gets an answer, whatever broke
+            except Exception as e:  # the user always gets an answer, whatever broke
                 log.exception("request %s failed", req.id)
-                reply = Reply.error(_("Something went wrong on my side ({error}); nothing more was run. "
-                                      "The error is logged; try again or ask an admin.")
-                                    .format(error=f"{type(e).__name__}: {e}"))
+                reply = Reply.error(
+                    _(
+                        "Something went wrong on my side ({error}); nothing more was run. "
+                        "The error is logged; try again or ask an admin."
+                    ).format(error=f"{type(e).__name__}: {e}")
+                )
         reply.request_id = req.id
         reply = sanitize(reply)
         try:
@@ -79,9 +91,12 @@ class Pipeline:
                 reply = self._decide(approval_id, user, approve, progress or (lambda text: None))
             except Exception as e:
                 log.exception("deciding approval %s failed", approval_id)
-                reply = Reply.error(_("Something went wrong on my side ({error}). The error is logged; try again "
-                                      "or ask an admin.").format(error=f"{type(e).__name__}: {e}"),
-                                    approval_id=approval_id)
+                reply = Reply.error(
+                    _(
+                        "Something went wrong on my side ({error}). The error is logged; try again or ask an admin."
+                    ).format(error=f"{type(e).__name__}: {e}"),
+                    approval_id=approval_id,
+                )
         return sanitize(reply)
 
     def _approver_language(self, approval_id: str, user: str) -> str:
@@ -90,7 +105,7 @@ class Pipeline:
             rec = self.store.get_approval(approval_id)
             asked = (rec and self.store.request_text(rec.request_id)) or ""
             return choose_language(asked, self.store.user_language(user))
-        except Exception:             # deciding must not fail on choosing a language
+        except Exception:  # deciding must not fail on choosing a language
             log.exception("choosing the language for approval %s failed", approval_id)
             return "en"
 
@@ -133,13 +148,16 @@ class Pipeline:
             return Reply.error(_("There is no approval request {id}.").format(id=approval_id))
         rule = self.rules.by_id.get(rec.rule_id)
         if rule is None:
-            return Reply.error(_("The rule {rule} of this approval request no longer exists; ask again.")
-                               .format(rule=rec.rule_id))
+            return Reply.error(
+                _("The rule {rule} of this approval request no longer exists; ask again.").format(rule=rec.rule_id)
+            )
         if rec.status != "pending":
             return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
         if rec.expires_at <= self.now():
-            return Reply.error(_("This approval request expired at {time} UTC; ask again.")
-                               .format(time=f"{rec.expires_at:%H:%M}"), approval_id=approval_id)
+            return Reply.error(
+                _("This approval request expired at {time} UTC; ask again.").format(time=f"{rec.expires_at:%H:%M}"),
+                approval_id=approval_id,
+            )
         refusal = may_approve(self.config, user, rec.requester, rule)
         if refusal:
             self.store.audit(user, "approval.refused", {"approval": approval_id, "reason": refusal})
@@ -154,22 +172,35 @@ class Pipeline:
                 changed = _("it now falls under the rule {now}, not {then}").format(now=plan.rule.id, then=rec.rule_id)
             elif TARGETS in rec.params and [t.name for t in plan.action.targets] != rec.params[TARGETS]:
                 changed = _("its hosts are now {now}, not {then}").format(
-                    now=", ".join(t.name for t in plan.action.targets), then=", ".join(rec.params[TARGETS]))
+                    now=", ".join(t.name for t in plan.action.targets), then=", ".join(rec.params[TARGETS])
+                )
         except (BindError, MissingParams, PlanError) as e:
             changed = _("it no longer fits the rules: {problem}").format(problem=e)
         if changed and approve:
             self.store.audit(user, "approval.stale", {"approval": approval_id, "reason": changed})
-            return Reply.error(_("The request changed since it was asked ({change}); nothing was run. Ask again.")
-                               .format(change=changed), approval_id=approval_id)
+            return Reply.error(
+                _("The request changed since it was asked ({change}); nothing was run. Ask again.").format(
+                    change=changed
+                ),
+                approval_id=approval_id,
+            )
         if not self.store.decide_approval(approval_id, user, approve, self.now()):
             rec = self.store.get_approval(approval_id)
             return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
-        self.store.audit(user, "approval.approved" if approve else "approval.denied",
-                         {"approval": approval_id, "rule": rule.id, "requester": rec.requester})
+        self.store.audit(
+            user,
+            "approval.approved" if approve else "approval.denied",
+            {"approval": approval_id, "rule": rule.id, "requester": rec.requester},
+        )
         if not approve:
-            return Reply(text=_("{approver} denied: {what} (asked by {requester}); nothing was run.").format(
-                approver=user, what=self._approval_line(rec), requester=rec.requester),
-                kind="info", approval_id=approval_id, decided=True)
+            return Reply(
+                text=_("{approver} denied: {what} (asked by {requester}); nothing was run.").format(
+                    approver=user, what=self._approval_line(rec), requester=rec.requester
+                ),
+                kind="info",
+                approval_id=approval_id,
+                decided=True,
+            )
         if not self.store.claim_approved(approval_id):
             return Reply(text=_("Already run."), kind="info", approval_id=approval_id)
         reply = self._execute(plan, rec.requester, rec.request_id, progress)
@@ -193,7 +224,8 @@ class Pipeline:
         unknown = sorted(set(params) - set(known))
         if unknown:
             return _("{intent} has no parameter {names} (it takes: {known}).").format(
-                intent=intent, names=", ".join(unknown), known=", ".join(known) or _("none"))
+                intent=intent, names=", ".join(unknown), known=", ".join(known) or _("none")
+            )
         try:
             self.engine.plan(Task(intent=intent, params=params, confidence=1.0, parser="correction"))
         except MissingParams as e:
@@ -209,8 +241,9 @@ class Pipeline:
         if problem:
             return Reply.error(_("Not stored: {problem}").format(problem=problem))
         self.store.add_feedback(request_id, user, correction={"intent": intent, "params": params})
-        return Reply(text=_("Thanks, the correction is stored and will be used by the next `opsbot tune`."),
-                     kind="info")
+        return Reply(
+            text=_("Thanks, the correction is stored and will be used by the next `opsbot tune`."), kind="info"
+        )
 
     # ---- the flow -----------------------------------------------------------------------------
 
@@ -222,7 +255,7 @@ class Pipeline:
         try:
             last, pending = self.store.load_conversation(req.conversation)
             chosen = self.store.user_language(req.user)
-        except Exception:            # the store is down: the message's own language, and an answer still
+        except Exception:  # the store is down: the message's own language, and an answer still
             log.exception("reading the language settings for %s failed", req.id)
             last, pending, chosen = None, None, None
         fallback = (pending or {}).get("lang") or (last or {}).get("lang") or "en"
@@ -230,15 +263,22 @@ class Pipeline:
 
     def _handle(self, req: Request, progress: Progress, on_task: Callable[[Task], None]) -> Reply:
         if len(req.text) > MAX_CHARS:
-            return Reply.error(_("That message is {length} characters long; I take requests of up to {limit}. "
-                                 "To search logs for a long text, quote its distinctive part. Nothing was run.")
-                               .format(length=len(req.text), limit=MAX_CHARS))
+            return Reply.error(
+                _(
+                    "That message is {length} characters long; I take requests of up to {limit}. "
+                    "To search logs for a long text, quote its distinctive part. Nothing was run."
+                ).format(length=len(req.text), limit=MAX_CHARS)
+            )
         last, stored_pending = self.store.load_conversation(req.conversation)
         now = self.now()
         pending = stored_pending if self._fresh(stored_pending, QUESTION_TTL, now, asked=req.user) else None
         last = last if self._fresh(last, FOLLOW_UP_TTL, now) else None
         # A question put to someone else stays open for them; this message neither answers nor clears it.
-        others = stored_pending if stored_pending and not pending and self._fresh(stored_pending, QUESTION_TTL, now) else None
+        others = (
+            stored_pending
+            if stored_pending and not pending and self._fresh(stored_pending, QUESTION_TTL, now)
+            else None
+        )
         started = time.perf_counter()
         task = self._resolve(req, Task(**_task_fields(last)) if last else None, pending, now)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
@@ -247,13 +287,20 @@ class Pipeline:
 
         if task.cancel:
             return self._cancel(req, task.cancel, last, others, now)
-        if not req.addressed and not pending and ((task.intent is None and not task.choices)
-                                                  or task.confidence < UNADDRESSED_MIN):
-            return Reply(text="", kind="ignored")     # people talking in the thread, not to the bot
+        if (
+            not req.addressed
+            and not pending
+            and ((task.intent is None and not task.choices) or task.confidence < UNADDRESSED_MIN)
+        ):
+            return Reply(text="", kind="ignored")  # people talking in the thread, not to the bot
         if task.intent is None:
             if task.choices:
-                question = {"choices": [c.model_dump() for c in task.choices], "asked": req.user,
-                            "at": now.isoformat(), "lang": lang}
+                question = {
+                    "choices": [c.model_dump() for c in task.choices],
+                    "asked": req.user,
+                    "at": now.isoformat(),
+                    "lang": lang,
+                }
                 self.store.save_conversation(req.conversation, last, others or question)
                 return choices_question(task, self.rules, self.engine)
             if phrasing.cancels(req.text):
@@ -263,8 +310,12 @@ class Pipeline:
             plan = self.engine.plan(task)
         except MissingParams as e:
             task.missing = e.names
-            question = {**task.model_dump(include={"intent", "params", "missing"}), "asked": req.user,
-                        "at": now.isoformat(), "lang": lang}
+            question = {
+                **task.model_dump(include={"intent", "params", "missing"}),
+                "asked": req.user,
+                "at": now.isoformat(),
+                "lang": lang,
+            }
             # one open question per thread: someone else's stays until it is answered or lapses
             self.store.save_conversation(req.conversation, last, others or question)
             return question_for(task, e.names, self.rules, self.config)
@@ -275,8 +326,11 @@ class Pipeline:
         except PlanError as e:
             return Reply.error(_("I can't do that: {problem}. Nothing was run.").format(problem=e))
 
-        self.store.save_conversation(req.conversation, {"intent": task.intent, "params": plan.bound.values,
-                                                        "at": now.isoformat(), "lang": lang}, others)
+        self.store.save_conversation(
+            req.conversation,
+            {"intent": task.intent, "params": plan.bound.values, "at": now.isoformat(), "lang": lang},
+            others,
+        )
         refusal = may_ask(self.config, req.user, plan.rule) or self._rate_limited(req.user, plan)
         if refusal:
             self.store.audit(req.user, "request.refused", {"request": req.id, "rule": plan.rule.id, "reason": refusal})
@@ -301,7 +355,7 @@ class Pipeline:
             picked = pick_choice(self._offline, req.text, choices, self._changes)
             if picked is not None:
                 return picked
-            return self.parser.parse(req.text, previous=last)     # a new request: the question lapses
+            return self.parser.parse(req.text, previous=last)  # a new request: the question lapses
         if pending:
             asked = Task(**_task_fields(pending))
             task = self.parser.parse(req.text, previous=asked)
@@ -327,15 +381,20 @@ class Pipeline:
         if rec is None or not self.store.decide_approval(rec.id, req.user, False, now):
             return Reply(text=_("There is nothing to cancel."), kind="info")
         self.store.audit(req.user, "approval.cancelled", {"approval": rec.id, "rule": rec.rule_id})
-        return Reply(text=_("Cancelled: {what}. Nothing was run.").format(what=self._approval_line(rec)),
-                     kind="info", approval_id=rec.id, decided=True)
+        return Reply(
+            text=_("Cancelled: {what}. Nothing was run.").format(what=self._approval_line(rec)),
+            kind="info",
+            approval_id=rec.id,
+            decided=True,
+        )
 
     def _approval_line(self, rec) -> str:
         """What an approval request asks for, in words ("Restart nginx on web-2")."""
         rule = self.rules.by_id.get(rec.rule_id)
         try:
-            plan = self.engine.plan(Task(intent=rec.intent, params={k: v for k, v in rec.params.items()
-                                                                    if k != TARGETS}))
+            plan = self.engine.plan(
+                Task(intent=rec.intent, params={k: v for k, v in rec.params.items() if k != TARGETS})
+            )
             line = self.engine.reply_line(plan)
         except (BindError, MissingParams, PlanError, UnknownIntent):
             line = None
@@ -357,8 +416,13 @@ class Pipeline:
         still = [m for m in pending.missing if m not in params]
         if len(still) == 1 and parsed.intent is None and not parsed.params:
             params[still[0]] = text.strip()
-        return Task(intent=pending.intent, params=params, confidence=max(parsed.confidence, 0.9),
-                    parser=parsed.parser, usage=parsed.usage)
+        return Task(
+            intent=pending.intent,
+            params=params,
+            confidence=max(parsed.confidence, 0.9),
+            parser=parsed.parser,
+            usage=parsed.usage,
+        )
 
     def _not_understood(self, task: Task) -> Reply:
         hints = [s.intent for s in task.suggestions[:3]]
@@ -366,14 +430,22 @@ class Pipeline:
         for intent in hints:
             rule = self.rules.primary(intent)
             if rule and rule.examples.en:
-                example = (rule.examples.zh or rule.examples.en)[0] if current_language() == "zh" else rule.examples.en[0]
+                example = (
+                    (rule.examples.zh or rule.examples.en)[0] if current_language() == "zh" else rule.examples.en[0]
+                )
                 examples.append(_("`{example}` ({summary})").format(example=example, summary=_(rule.summary)))
         if examples:
-            return Reply(text=_("I'm not sure what you want me to do. Did you mean {examples}? Say `help` for "
-                                "everything I can do; nothing was run.").format(examples=_("; or ").join(examples)),
-                         kind="info")
-        return Reply(text=_("I'm not sure what you want me to do. Say `help` for everything I can do; "
-                            "nothing was run."), kind="info")
+            return Reply(
+                text=_(
+                    "I'm not sure what you want me to do. Did you mean {examples}? Say `help` for "
+                    "everything I can do; nothing was run."
+                ).format(examples=_("; or ").join(examples)),
+                kind="info",
+            )
+        return Reply(
+            text=_("I'm not sure what you want me to do. Say `help` for everything I can do; nothing was run."),
+            kind="info",
+        )
 
     def _rate_limited(self, user: str, plan: Plan) -> str | None:
         limit = plan.rule.policy.rate_limit
@@ -382,59 +454,93 @@ class Pipeline:
         since = self.now() - timedelta(seconds=parse_duration(limit.per))
         used = self.store.count_executions(user, plan.rule.id, since)
         if used >= limit.max:
-            return _("Rate limit: {intent} may run at most {max} times per {per} for each person, and you have "
-                     "used that; try again later or ask a colleague.").format(intent=plan.rule.intent, max=limit.max,
-                                                                              per=limit.per)
+            return _(
+                "Rate limit: {intent} may run at most {max} times per {per} for each person, and you have "
+                "used that; try again later or ask a colleague."
+            ).format(intent=plan.rule.intent, max=limit.max, per=limit.per)
         return None
 
     def _ask_approval(self, req: Request, plan: Plan) -> Reply:
         ttl = plan.rule.policy.approval.ttl or self.config.approval_ttl
         expires = self.now() + timedelta(seconds=parse_duration(ttl))
         hosts = [t.name for t in plan.action.targets]
-        rec = self.store.create_approval(req.id, plan.rule.id, plan.rule.intent, {**plan.bound.values, TARGETS: hosts},
-                                         req.user, expires, channel=req.channel, thread=req.thread)
-        self.store.audit(req.user, "approval.requested", {"approval": rec.id, "rule": plan.rule.id,
-                                                          "params": plan.bound.values, "request": req.id})
+        rec = self.store.create_approval(
+            req.id,
+            plan.rule.id,
+            plan.rule.intent,
+            {**plan.bound.values, TARGETS: hosts},
+            req.user,
+            expires,
+            channel=req.channel,
+            thread=req.thread,
+        )
+        self.store.audit(
+            req.user,
+            "approval.requested",
+            {"approval": rec.id, "rule": plan.rule.id, "params": plan.bound.values, "request": req.id},
+        )
         what = self.engine.reply_line(plan) or _(plan.rule.summary)
         if len(hosts) > 1:
             what += " " + _("({count} hosts: {hosts})").format(count=len(hosts), hosts=", ".join(hosts))
         roles = _(" or ").join(plan.rule.policy.approval.roles)
         return Reply(
-            text=_("{user} asks: {what}. This changes state, so someone else with the role {roles} must approve "
-                   "it before {time} UTC.").format(user=req.user, what=what, roles=roles, time=f"{expires:%H:%M}"),
-            kind="approval", approval_id=rec.id,
-            buttons=[Button(label=_("Approve"), action="approve", value=rec.id, style="primary"),
-                     Button(label=_("Deny"), action="deny", value=rec.id, style="danger")])
+            text=_(
+                "{user} asks: {what}. This changes state, so someone else with the role {roles} must approve "
+                "it before {time} UTC."
+            ).format(user=req.user, what=what, roles=roles, time=f"{expires:%H:%M}"),
+            kind="approval",
+            approval_id=rec.id,
+            buttons=[
+                Button(label=_("Approve"), action="approve", value=rec.id, style="primary"),
+                Button(label=_("Deny"), action="deny", value=rec.id, style="danger"),
+            ],
+        )
 
     def _execute(self, plan: Plan, user: str, request_id: str | None, progress: Progress) -> Reply:
         action = plan.action
-        exec_id = self.store.start_execution(request_id, plan.rule.id, plan.rule.intent, action.executor,
-                                             plan.bound.values, user)
+        exec_id = self.store.start_execution(
+            request_id, plan.rule.id, plan.rule.intent, action.executor, plan.bound.values, user
+        )
         status = "ok"
         try:
             executor = self.executors.get(action.executor)
-            ctx = ExecutionContext(config=self.config, progress=progress,
-                                   extras={"rules": self.rules,
-                                           # a digest's parts are audited as whoever asked for the digest
-                                           "run_intent": lambda intent, params=None: self._run_unattended(
-                                               intent, params, user)})
+            ctx = ExecutionContext(
+                config=self.config,
+                progress=progress,
+                extras={
+                    "rules": self.rules,
+                    # a digest's parts are audited as whoever asked for the digest
+                    "run_intent": lambda intent, params=None: self._run_unattended(intent, params, user),
+                },
+            )
             reply = executor.run(action, ctx)
             if reply.kind == "error":
                 status = "failed"
         except ExecutorUnavailable as e:
-            status, reply = "refused", Reply.error(_("I can't run this yet: {problem}. Nothing was run.").format(problem=e))
+            status, reply = (
+                "refused",
+                Reply.error(_("I can't run this yet: {problem}. Nothing was run.").format(problem=e)),
+            )
         except Exception as e:
             log.exception("executor %s failed", action.executor)
-            status, reply = "failed", Reply.error(_("The {executor} executor failed: {error}").format(
-                executor=action.executor, error=f"{type(e).__name__}: {e}"))
+            status, reply = (
+                "failed",
+                Reply.error(
+                    _("The {executor} executor failed: {error}").format(
+                        executor=action.executor, error=f"{type(e).__name__}: {e}"
+                    )
+                ),
+            )
         self.store.finish_execution(exec_id, status, reply.text[:500])
         heading = self.engine.reply_line(plan)
         if heading and reply.kind != "error":
             reply.text = f"*{heading}*\n{reply.text}"
         reply.ephemeral = reply.ephemeral or plan.rule.ephemeral
         if reply.kind == "result" and request_id:
-            reply.buttons += [Button(label="👍", action="vote_up", value=request_id),
-                              Button(label="👎", action="vote_down", value=request_id)]
+            reply.buttons += [
+                Button(label="👍", action="vote_up", value=request_id),
+                Button(label="👎", action="vote_down", value=request_id),
+            ]
         return reply
 
     def run_scheduled(self, intent: str, params: dict | None = None, actor: str = "scheduler") -> Reply:
@@ -442,10 +548,13 @@ class Pipeline:
         Never raises: a failure becomes an error Reply (and is logged)."""
         try:
             reply = self._run_unattended(intent, params, actor)
-        except Exception as e:   # the store is down, or the like: still an answer for the channel
+        except Exception as e:  # the store is down, or the like: still an answer for the channel
             log.exception("scheduled %s failed", intent)
-            reply = Reply.error(_("The scheduled {intent} failed on my side ({error}). The error is logged.")
-                                .format(intent=intent, error=f"{type(e).__name__}: {e}"))
+            reply = Reply.error(
+                _("The scheduled {intent} failed on my side ({error}). The error is logged.").format(
+                    intent=intent, error=f"{type(e).__name__}: {e}"
+                )
+            )
         return sanitize(reply)
 
     def _run_unattended(self, intent: str, params: dict | None = None, actor: str = "opsbot") -> Reply:
@@ -455,15 +564,24 @@ class Pipeline:
         try:
             plan = self.engine.plan(Task(intent=intent, params=params or {}, confidence=1.0, parser="unattended"))
         except MissingParams as e:
-            return Reply.error(_("{intent} needs {names}, which a digest does not give it. Nothing was run.")
-                               .format(intent=intent, names=", ".join(e.names)))
+            return Reply.error(
+                _("{intent} needs {names}, which a digest does not give it. Nothing was run.").format(
+                    intent=intent, names=", ".join(e.names)
+                )
+            )
         except (BindError, PlanError) as e:
-            return Reply.error(_("{intent} cannot run here: {problem}. Nothing was run.").format(intent=intent, problem=e))
+            return Reply.error(
+                _("{intent} cannot run here: {problem}. Nothing was run.").format(intent=intent, problem=e)
+            )
         if plan.needs_approval:
-            self.store.audit(actor, "scheduled.refused", {"rule": plan.rule.id, "params": plan.bound.values,
-                                                          "reason": "needs approval"})
-            return Reply.error(_("{intent} needs approval and cannot run inside a digest. Nothing was run.")
-                               .format(intent=intent))
+            self.store.audit(
+                actor,
+                "scheduled.refused",
+                {"rule": plan.rule.id, "params": plan.bound.values, "reason": "needs approval"},
+            )
+            return Reply.error(
+                _("{intent} needs approval and cannot run inside a digest. Nothing was run.").format(intent=intent)
+            )
         return self._execute(plan, actor, None, lambda text: None)
 
     @staticmethod

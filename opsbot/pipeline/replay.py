@@ -5,6 +5,7 @@ it (follow-ups, clarifying questions and their answers, choices, cancels).
 Nothing runs: every executor is replaced by one that does nothing, the store is a throwaway SQLite file,
 and everyone may ask for everything (what a text means does not depend on who typed it; approvals are
 still asked for, so "never mind" can cancel one)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -44,6 +45,7 @@ class Replay:
 @contextlib.contextmanager
 def replay(config: Config, rules: RuleSet, parser) -> Iterator[Replay]:
     from opsbot.store import Store
+
     everyone = config.model_copy(update={"access": AccessConfig(default_roles=["admin"])})
     with tempfile.TemporaryDirectory(prefix="opsbot-replay-") as folder:
         store = Store.open(f"sqlite:///{Path(folder) / 'replay.db'}")

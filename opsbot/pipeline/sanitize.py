@@ -1,4 +1,5 @@
 """Everything that leaves the bot passes the secret redactor and a size cap."""
+
 from __future__ import annotations
 
 from opsbot.i18n import _
@@ -18,6 +19,8 @@ def sanitize(reply: Reply) -> Reply:
     for table in reply.tables:
         if len(table.rows) > ROW_LIMIT:
             dropped = len(table.rows) - ROW_LIMIT
-            table.rows = table.rows[:ROW_LIMIT] + [[_("… {count} more rows").format(count=dropped)] + [""] * (len(table.columns) - 1)]
+            table.rows = table.rows[:ROW_LIMIT] + [
+                [_("… {count} more rows").format(count=dropped)] + [""] * (len(table.columns) - 1)
+            ]
         table.rows = [[cap(redact(str(c)), CELL_LIMIT) for c in row] for row in table.rows]
     return reply

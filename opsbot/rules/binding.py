@@ -1,5 +1,6 @@
 """Bind a task's params to a rule: check each against its declared type and the inventory, normalise it,
 apply defaults, and report what is missing. Pure: no I/O."""
+
 from __future__ import annotations
 
 import difflib
@@ -13,7 +14,7 @@ from opsbot.executors.base import Target
 from opsbot.i18n import _
 from opsbot.rules.schema import ParamSpec, Rule
 
-HOST_LIST = re.compile(r"\s*,\s*")      # a host param naming several hosts: "web-1,web-2"
+HOST_LIST = re.compile(r"\s*,\s*")  # a host param naming several hosts: "web-1,web-2"
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -34,9 +35,9 @@ class MissingParams(Exception):
 
 @dataclass
 class Bound:
-    values: dict[str, Any]                       # normalised values, as they appear in a Task
+    values: dict[str, Any]  # normalised values, as they appear in a Task
     targets: list[Target] = field(default_factory=list)
-    seconds: dict[str, int] = field(default_factory=dict)   # duration params in seconds
+    seconds: dict[str, int] = field(default_factory=dict)  # duration params in seconds
 
 
 def _unquote(v: str) -> str:
@@ -63,8 +64,14 @@ def _lookup(value: str, names: list[str]) -> str | None:
 
 def _target(config: Config, name: str) -> Target:
     h = config.inventory.hosts[name]
-    return Target(name=name, address=h.address, port=h.port, user=h.user or config.ssh.user,
-                  groups=tuple(h.groups), services=tuple(h.services))
+    return Target(
+        name=name,
+        address=h.address,
+        port=h.port,
+        user=h.user or config.ssh.user,
+        groups=tuple(h.groups),
+        services=tuple(h.services),
+    )
 
 
 def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
@@ -77,8 +84,12 @@ def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
         if n is None:
             raise BindError(name, _("{name} must be a whole number, not {value}.").format(name=name, value=repr(raw)))
         if spec.min is not None and n < spec.min or isinstance(spec.max, int) and n > spec.max:
-            raise BindError(name, _("{name} must be between {min} and {max}; {value} is out of range.").format(
-                name=name, min=spec.min, max=spec.max, value=n))
+            raise BindError(
+                name,
+                _("{name} must be between {min} and {max}; {value} is out of range.").format(
+                    name=name, min=spec.min, max=spec.max, value=n
+                ),
+            )
         return n
     if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
         raise BindError(name, _("{name} must be text, not {type}.").format(name=name, type=type(raw).__name__))
@@ -91,54 +102,88 @@ def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
         hosts, groups = list(inv.hosts), list(inv.groups())
         allowed = (hosts if spec.type == "host" else []) + (groups if spec.type == "group" or spec.groups else [])
         names = []
-        for one in HOST_LIST.split(value) if spec.type == "host" else [value]:   # "web-1,web-2": several hosts
+        for one in HOST_LIST.split(value) if spec.type == "host" else [value]:  # "web-1,web-2": several hosts
             found = _lookup(one, allowed)
             if found is None:
-                unknown = (_("I don't know the host or group {name}.") if spec.type == "host" and spec.groups else
-                           _("I don't know the host {name}.") if spec.type == "host" else _("I don't know the group {name}."))
-                raise BindError(name, unknown.format(name=repr(one)) + _closest(one, allowed) + " " +
-                                _("Known: {names}.").format(names=_listing(allowed) or _("none configured")))
+                unknown = (
+                    _("I don't know the host or group {name}.")
+                    if spec.type == "host" and spec.groups
+                    else _("I don't know the host {name}.")
+                    if spec.type == "host"
+                    else _("I don't know the group {name}.")
+                )
+                raise BindError(
+                    name,
+                    unknown.format(name=repr(one))
+                    + _closest(one, allowed)
+                    + " "
+                    + _("Known: {names}.").format(names=_listing(allowed) or _("none configured")),
+                )
             if found not in names:
                 names.append(found)
         return ",".join(names)
     if spec.type == "service":
         found = _lookup(value, inv.services())
         if found is None:
-            raise BindError(name, _("I don't know the service {name}.").format(name=repr(value)) +
-                            _closest(value, inv.services()) + " " +
-                            _("Known: {names}.").format(names=_listing(inv.services()) or _("none configured")))
+            raise BindError(
+                name,
+                _("I don't know the service {name}.").format(name=repr(value))
+                + _closest(value, inv.services())
+                + " "
+                + _("Known: {names}.").format(names=_listing(inv.services()) or _("none configured")),
+            )
         return found
     if spec.type == "deployment":
         found = _lookup(value, list(inv.deployments))
         if found is None:
-            raise BindError(name, _("I don't know the deployment {name}.").format(name=repr(value)) +
-                            _closest(value, list(inv.deployments)) + " " +
-                            _("Known: {names}.").format(names=_listing(list(inv.deployments)) or _("none configured")))
+            raise BindError(
+                name,
+                _("I don't know the deployment {name}.").format(name=repr(value))
+                + _closest(value, list(inv.deployments))
+                + " "
+                + _("Known: {names}.").format(names=_listing(list(inv.deployments)) or _("none configured")),
+            )
         return found
     if spec.type == "duration":
         try:
             secs = parse_duration(value)
         except ValueError as e:
-            raise BindError(name, f"{e}.") from None      # already a sentence from parse_duration
+            raise BindError(name, f"{e}.") from None  # already a sentence from parse_duration
         if spec.max is not None and secs > parse_duration(str(spec.max)):
-            raise BindError(name, _("{name} {value} is longer than the {max} this command allows.").format(
-                name=name, value=value, max=spec.max))
+            raise BindError(
+                name,
+                _("{name} {value} is longer than the {max} this command allows.").format(
+                    name=name, value=value, max=spec.max
+                ),
+            )
         return format_duration(secs)
     if spec.type == "enum":
         for canon in spec.values:
             if value.lower() == canon.lower() or value.lower() in (a.lower() for a in spec.aliases.get(canon, [])):
                 return canon
-        raise BindError(name, _("{name} must be one of {values}, not {value}.").format(
-            name=name, values=", ".join(spec.values), value=repr(value)))
+        raise BindError(
+            name,
+            _("{name} must be one of {values}, not {value}.").format(
+                name=name, values=", ".join(spec.values), value=repr(value)
+            ),
+        )
     if spec.type == "version":
         if not VERSION.match(value):
-            raise BindError(name, _("{value} does not look like a version (letters, digits, '.', '_', '+', '-').")
-                            .format(value=repr(value)))
+            raise BindError(
+                name,
+                _("{value} does not look like a version (letters, digits, '.', '_', '+', '-').").format(
+                    value=repr(value)
+                ),
+            )
         return value
     # text and promql
     if len(value) > spec.max_length:
-        raise BindError(name, _("{name} is {length} characters; the limit is {limit}.").format(
-            name=name, length=len(value), limit=spec.max_length))
+        raise BindError(
+            name,
+            _("{name} is {length} characters; the limit is {limit}.").format(
+                name=name, length=len(value), limit=spec.max_length
+            ),
+        )
     if spec.pattern and not re.fullmatch(spec.pattern, value):
         raise BindError(name, _("{name} {value} is not in the accepted form.").format(name=name, value=repr(value)))
     return value
@@ -187,5 +232,9 @@ def _check_service_on_hosts(rule: Rule, bound: Bound) -> None:
         wrong = [t.name for t in bound.targets if t.services and svc not in t.services]
         if wrong:
             runs = ", ".join(sorted({s for t in bound.targets if t.name in wrong for s in t.services}))
-            raise BindError(name, _("{service} does not run on {hosts} (it runs: {runs}).").format(
-                service=svc, hosts=", ".join(wrong), runs=runs))
+            raise BindError(
+                name,
+                _("{service} does not run on {hosts} (it runs: {runs}).").format(
+                    service=svc, hosts=", ".join(wrong), runs=runs
+                ),
+            )

@@ -1,4 +1,5 @@
 """From a Task to exactly one rule and a rendered action. Pure: no I/O, no shared state."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[R
             continue
         try:
             bound = bind(rule, params, config)
-        except Exception as e:      # BindError / MissingParams: this rule cannot take the task
+        except Exception as e:  # BindError / MissingParams: this rule cannot take the task
             first_error = first_error or e
             continue
         if all(_holds(c, n, bound) for n, c in rule.when.items()):
@@ -109,11 +110,19 @@ class Engine:
         try:
             fields = {k: _render_value(v, ctx, k in SHELL_FIELDS) for k, v in rule.action.fields().items()}
         except TemplateError as e:
-            raise PlanError(_("rule {rule} ({where}) cannot be rendered: {problem}").format(
-                rule=rule.id, where=rule.where(), problem=e)) from None
-        action = Action(executor=rule.action.executor, intent=rule.intent, rule_id=rule.id or rule.intent,
-                        fields=fields, params={**bound.values, **{f"{k}_seconds": v for k, v in bound.seconds.items()}},
-                        targets=bound.targets)
+            raise PlanError(
+                _("rule {rule} ({where}) cannot be rendered: {problem}").format(
+                    rule=rule.id, where=rule.where(), problem=e
+                )
+            ) from None
+        action = Action(
+            executor=rule.action.executor,
+            intent=rule.intent,
+            rule_id=rule.id or rule.intent,
+            fields=fields,
+            params={**bound.values, **{f"{k}_seconds": v for k, v in bound.seconds.items()}},
+            targets=bound.targets,
+        )
         return Plan(rule=rule, bound=bound, action=action)
 
     def reply_line(self, plan: Plan) -> str | None:

@@ -1,4 +1,5 @@
 """Load rule packs from YAML and check them as a whole; every problem is reported with file:line."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -64,7 +65,9 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
             for text in _strings(value):
                 err = check_template(text, known, shell=key in SHELL_FIELDS)
                 if err:
-                    problems.append(Problem(src.file, src.line_of(("rules", i, "action", key)), f"rules.{i}.action.{key}", err))
+                    problems.append(
+                        Problem(src.file, src.line_of(("rules", i, "action", key)), f"rules.{i}.action.{key}", err)
+                    )
         if rule.reply:
             err = check_template(rule.reply, known)
             if err:
@@ -85,9 +88,9 @@ def _strings(value) -> list[str]:
 def could_both_match(a: Rule, b: Rule) -> bool:
     """Conservative: two rules for one intent are apart only if some param's conditions exclude each other."""
     if not a.when and not b.when:
-        return True                      # two fallbacks
+        return True  # two fallbacks
     if not a.when or not b.when:
-        return False                     # a fallback applies only when no conditional rule does
+        return False  # a fallback applies only when no conditional rule does
     for name in set(a.when) & set(b.when):
         ca, cb = a.when[name], b.when[name]
         la, lb = ca.literal_values(), cb.literal_values()
@@ -110,14 +113,26 @@ def check_rules(rules: list[Rule]) -> list[Problem]:
                 r.id = intent if len(group) == 1 else f"{intent}#{n + 1}"
         for a, b in combinations(group, 2):
             if could_both_match(a, b):
-                problems.append(Problem(b.source, b.line, b.id or intent,
-                    f"ambiguous: this rule and the one at {a.where()} could both match the same {intent} task; "
-                    "give them `when` conditions that exclude each other (e.g. group / not_group)"))
+                problems.append(
+                    Problem(
+                        b.source,
+                        b.line,
+                        b.id or intent,
+                        f"ambiguous: this rule and the one at {a.where()} could both match the same {intent} task; "
+                        "give them `when` conditions that exclude each other (e.g. group / not_group)",
+                    )
+                )
     for r in rules:
         reads = [x for x in by_intent.get(r.check_with or "", []) if not x.changes_state]
         if r.check_with and not reads:
-            problems.append(Problem(r.source, r.line, r.id or r.intent,
-                                    f"check_with names {r.check_with!r}, which is not a read-only intent here"))
+            problems.append(
+                Problem(
+                    r.source,
+                    r.line,
+                    r.id or r.intent,
+                    f"check_with names {r.check_with!r}, which is not a read-only intent here",
+                )
+            )
         if r.id in seen_ids:
             problems.append(Problem(r.source, r.line, r.id, f"duplicate rule id; also at {seen_ids[r.id].where()}"))
         seen_ids[r.id] = r

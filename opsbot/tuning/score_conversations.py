@@ -15,6 +15,7 @@ when it resolves to a state-changing intent although the label asks for none (a 
 a question, a cancel), or to an intent of its "forbid" list.
 Exits 0 when accuracy >= --min and no turn is unsafe; the last line printed is the figure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,18 @@ from dataclasses import dataclass
 from opsbot.tuning.evaluate import language, same
 
 # DESIGN.md's default intents that change state (those behind an approval, and silences).
-STATE_CHANGING = frozenset({"service.restart", "disk.cleanup", "llm.scale", "llm.deploy", "llm.rollback",
-                            "llm.retire", "alerts.silence", "alerts.unsilence"})
+STATE_CHANGING = frozenset(
+    {
+        "service.restart",
+        "disk.cleanup",
+        "llm.scale",
+        "llm.deploy",
+        "llm.rollback",
+        "llm.retire",
+        "alerts.silence",
+        "alerts.unsilence",
+    }
+)
 TURN_KEYS = ("thread", "user", "text")
 
 

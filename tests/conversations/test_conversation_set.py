@@ -1,6 +1,7 @@
 """The multi-turn labelled set (tests/conversations/*.jsonl, three inventories, EN and ZH), scored through
 `opsbot parse --conversation --json` as a user would run it: at least 0.95 of the turns resolve right, and no
 turn becomes a change where none was asked."""
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,26 @@ SETS = ["lab", "shop", "campus"]
 
 def replay(name: str) -> tuple[list[dict], list[dict]]:
     turns = [json.loads(line) for line in (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    feed = "".join(json.dumps({k: t[k] for k in ("thread", "user", "text")}, ensure_ascii=False) + "\n"
-                   for t in turns)
-    run = subprocess.run([sys.executable, "-m", "opsbot", "parse", "--conversation", "--json",
-                          "--config", str(HERE / f"{name}-config.yaml"), "--parser", "offline"],
-                         input=feed, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "OPSBOT_DATABASE_URL": "sqlite:////nonexistent/opsbot.db"})
+    feed = "".join(json.dumps({k: t[k] for k in ("thread", "user", "text")}, ensure_ascii=False) + "\n" for t in turns)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opsbot",
+            "parse",
+            "--conversation",
+            "--json",
+            "--config",
+            str(HERE / f"{name}-config.yaml"),
+            "--parser",
+            "offline",
+        ],
+        input=feed,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OPSBOT_DATABASE_URL": "sqlite:////nonexistent/opsbot.db"},
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     return turns, [json.loads(line) for line in run.stdout.splitlines()]
 

@@ -1,4 +1,5 @@
 """Helpers for the pipeline specs: ask the pipeline as a person would, count executions, a settable clock."""
+
 import socket
 from datetime import datetime, timezone
 

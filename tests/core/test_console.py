@@ -1,5 +1,6 @@
 """The console as a person types into it: approvals by a short id or `last`, self-approval refused before
 the approver is asked, denials that say what was denied, checked corrections and `/lang`."""
+
 from __future__ import annotations
 
 import io
@@ -36,7 +37,7 @@ def test_self_approval_is_refused_before_the_approver_is_asked(app):
     out = session(app, ["restart nginx on web-2", "alice", "y"])
     assert "you asked for this yourself" in out
     assert "alice, approve? [y/N]" not in out
-    assert app.store.latest_pending_approval(app.clock()) is not None      # still waiting for someone else
+    assert app.store.latest_pending_approval(app.clock()) is not None  # still waiting for someone else
 
 
 def test_a_correction_is_checked_before_it_is_stored(app):
@@ -44,7 +45,8 @@ def test_a_correction_is_checked_before_it_is_stored(app):
     assert "Not stored:" in out and "web-9" in out
     assert "the correction is stored" in out
     assert [r["correction"] for r in app.store.export_feedback() if r.get("correction")] == [
-        {"intent": "metrics.cpu", "params": {"host": "web-1"}}]
+        {"intent": "metrics.cpu", "params": {"host": "web-1"}}
+    ]
 
 
 def test_lang_switches_the_answers_and_the_console_texts(app):

@@ -1,10 +1,12 @@
 """Conversations people can trust, through the whole pipeline: choices instead of guesses, cancels, a
 question never becoming a change, approvals by short id, corrections checked before they are stored, and
 the reply language."""
+
 from __future__ import annotations
 
-from opsbot.request import Request
 from pipeline_helpers import ask, executions
+
+from opsbot.request import Request
 
 
 def choose(reply) -> list[str]:
@@ -30,7 +32,7 @@ def test_a_choice_can_be_picked_by_its_number(app):
 def test_see_it_or_free_it_up_is_asked_and_freeing_it_asks_for_approval(app):
     question = ask(app, "free disk space on web-1")
     assert question.kind == "question" and len(question.buttons) == 2
-    assert "approval" in question.text                   # the changing reading says so
+    assert "approval" in question.text  # the changing reading says so
     assert ask(app, "free it up").kind == "approval"
     assert executions(app) == []
 
@@ -38,7 +40,7 @@ def test_see_it_or_free_it_up_is_asked_and_freeing_it_asks_for_approval(app):
 def test_never_mind_drops_a_question(app):
     ask(app, "check web-1")
     assert "dropped" in ask(app, "never mind").text
-    assert ask(app, "2").kind == "info"                # no question left: a number alone is not understood
+    assert ask(app, "2").kind == "info"  # no question left: a number alone is not understood
     assert executions(app) == []
 
 
@@ -93,14 +95,18 @@ def test_a_correction_is_checked_against_rules_and_inventory_and_nothing_invalid
     assert bad.kind == "error" and "web-9" in bad.text
     assert "banana" in app.pipeline.correct(reply.request_id, "alice", "metrics.cpu", {"window": "banana"}).text
     assert "needs host" in app.pipeline.correct(reply.request_id, "alice", "process.top", {}).text
-    assert "no parameter colour" in app.pipeline.correct(reply.request_id, "alice", "metrics.cpu", {"colour": "red"}).text
+    assert (
+        "no parameter colour" in app.pipeline.correct(reply.request_id, "alice", "metrics.cpu", {"colour": "red"}).text
+    )
     assert "no intent" in app.pipeline.correct(reply.request_id, "alice", "metrics.gpu", {}).text
     assert list(app.store.export_feedback()) == [] or all(
-        not row.get("correction") for row in app.store.export_feedback())
+        not row.get("correction") for row in app.store.export_feedback()
+    )
     good = app.pipeline.correct(reply.request_id, "alice", "metrics.memory", {"host": "web-1", "window": "6h"})
     assert good.kind == "info"
     assert [row["correction"] for row in app.store.export_feedback() if row.get("correction")] == [
-        {"intent": "metrics.memory", "params": {"host": "web-1", "window": "6h"}}]
+        {"intent": "metrics.memory", "params": {"host": "web-1", "window": "6h"}}
+    ]
 
 
 def test_replies_follow_the_askers_language_and_lang_overrides_it(app):
@@ -108,7 +114,7 @@ def test_replies_follow_the_askers_language_and_lang_overrides_it(app):
     assert "nothing was run" in ask(app, "tell me a joke").text
     assert app.pipeline.set_language("alice", "zh").text.startswith("从现在起")
     assert "什么都没有执行" in ask(app, "tell me a joke").text
-    assert "nothing was run" in ask(app, "tell me a joke", user="bob").text     # per person
+    assert "nothing was run" in ask(app, "tell me a joke", user="bob").text  # per person
     app.pipeline.set_language("alice", "auto")
     assert "nothing was run" in ask(app, "tell me a joke").text
     assert app.pipeline.set_language("alice", "fr").kind == "error"
@@ -122,7 +128,7 @@ def test_an_answer_of_names_only_continues_the_conversations_language(app):
 
 
 def test_each_thread_and_each_person_keep_their_own_question(app):
-    ask(app, "restart nginx")                               # alice is asked which host
+    ask(app, "restart nginx")  # alice is asked which host
     bob = app.pipeline.handle(Request(text="web-2", user="bob", channel="c", thread="t1", frontend="test"))
     assert bob.kind != "approval"
-    assert ask(app, "web-1").kind == "approval"              # alice's question was still hers to answer
+    assert ask(app, "web-1").kind == "approval"  # alice's question was still hers to answer

@@ -1,5 +1,6 @@
 """The message catalogs: every string the code and the rule packs show has a Chinese translation that
 keeps its placeholders, and `_()` answers in the language of the request being handled."""
+
 from __future__ import annotations
 
 import gettext
@@ -30,9 +31,27 @@ def placeholders(text: str) -> list[str]:
 def extracted(tmp_path_factory) -> set[str]:
     """The msgids `make messages` extracts from the code and the rule packs, now."""
     pot = tmp_path_factory.mktemp("pot") / "opsbot.pot"
-    run = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "pyproject.toml",
-                          "-k", "N_", "--no-location", "-o", str(pot), "opsbot", "rules"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "pyproject.toml",
+            "-k",
+            "N_",
+            "--no-location",
+            "-o",
+            str(pot),
+            "opsbot",
+            "rules",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     with pot.open("rb") as f:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
@@ -48,8 +67,12 @@ def test_every_string_shown_to_people_has_a_chinese_translation(extracted, zh):
     translated = {m.id if isinstance(m.id, str) else m.id[0]: m for m in zh if m.id}
     missing = sorted(i for i in extracted if i not in translated)
     assert not missing, f"not in the zh catalog (run `make messages`, then translate): {missing[:10]}"
-    empty = sorted(i for i in extracted if not all(translated[i].string if isinstance(translated[i].string, tuple)
-                                                    else [translated[i].string]) or translated[i].fuzzy)
+    empty = sorted(
+        i
+        for i in extracted
+        if not all(translated[i].string if isinstance(translated[i].string, tuple) else [translated[i].string])
+        or translated[i].fuzzy
+    )
     assert not empty, f"untranslated or fuzzy in opsbot/i18n/locale/zh/LC_MESSAGES/opsbot.po: {empty[:10]}"
 
 
@@ -74,7 +97,7 @@ def test_underscore_answers_in_the_language_of_the_request():
         assert _("Top processes on {{ host }}") == "{{ host }} 上的主要进程"
         assert translator().lang == "zh"
     assert current_language() == "en"
-    with use_language("fr"):                      # no catalog: English
+    with use_language("fr"):  # no catalog: English
         assert current_language() == "en"
     assert ngettext("{n} host", "{n} hosts", 2) == "{n} hosts"
 
@@ -85,7 +108,7 @@ def test_each_thread_keeps_its_own_language():
 
     def handle(lang: str) -> None:
         with use_language(lang):
-            both_inside.wait(timeout=30)           # the other thread has set its language too
+            both_inside.wait(timeout=30)  # the other thread has set its language too
             seen[lang] = [current_language(), _("Top processes on {{ host }}")]
 
     threads = [threading.Thread(target=handle, args=(lang,)) for lang in ("zh", "en")]
@@ -97,13 +120,16 @@ def test_each_thread_keeps_its_own_language():
     assert current_language() == "en"
 
 
-@pytest.mark.parametrize("text, names, fallback, lang", [
-    ("重启 web-1 上的 nginx", (), "en", "zh"),
-    ("cpu on web-1", (), "zh", "en"),
-    ("web-1", ("web-1",), "zh", "zh"),            # an answer of names only continues the conversation's language
-    ("nginx", ("nginx",), "en", "en"),
-    ("2", (), "zh", "zh"),
-    ("看看 db-1", (), "en", "zh"),
-])
+@pytest.mark.parametrize(
+    "text, names, fallback, lang",
+    [
+        ("重启 web-1 上的 nginx", (), "en", "zh"),
+        ("cpu on web-1", (), "zh", "en"),
+        ("web-1", ("web-1",), "zh", "zh"),  # an answer of names only continues the conversation's language
+        ("nginx", ("nginx",), "en", "en"),
+        ("2", (), "zh", "zh"),
+        ("看看 db-1", (), "en", "zh"),
+    ],
+)
 def test_language_of_a_message(text, names, fallback, lang):
     assert detect_language(text, names, fallback) == lang

@@ -2,6 +2,7 @@
 lab, and the error paths (an unknown host, a missing param, a bare host, a refusal, self-approval, a deny, a
 cancel, an over-long message, nothing understood), answer with no English sentence: only names, numbers,
 units and the odd technical word are left."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from opsbot.app import build_app
 from opsbot.executors.bot import example_with_names
 from opsbot.request import Request
 
-ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'’-]+[A-Za-z]{2,}){2,}")     # three English words in a row
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'’-]+[A-Za-z]{2,}){2,}")  # three English words in a row
 NOT_PROSE = re.compile(r"`[^`]*`|\S+=\"[^\"]*\"|https?://\S+|/[\w./-]+|\b[\w.-]+\.(?:log|gz|py|yaml)\b")
 
 
@@ -40,8 +41,14 @@ def app(lab_config, tmp_path_factory):
 @pytest.fixture(scope="module")
 def names(app) -> set[str]:
     inv = app.config.inventory
-    return {*inv.hosts, *inv.groups(), *inv.services(), *inv.deployments, *app.rules.intents(),
-            *app.config.access.users}
+    return {
+        *inv.hosts,
+        *inv.groups(),
+        *inv.services(),
+        *inv.deployments,
+        *app.rules.intents(),
+        *app.config.access.users,
+    }
 
 
 def ask(app, text, user="alice", thread="zh"):
@@ -49,8 +56,11 @@ def ask(app, text, user="alice", thread="zh"):
 
 
 def intents_asked_in_chinese(rules, config) -> list[tuple[str, str]]:
-    return [(intent, example_with_names(rules.primary(intent).examples.zh[0], config))
-            for intent in rules.intents() if rules.primary(intent).examples.zh]
+    return [
+        (intent, example_with_names(rules.primary(intent).examples.zh[0], config))
+        for intent in rules.intents()
+        if rules.primary(intent).examples.zh
+    ]
 
 
 def test_every_intent_answers_a_chinese_request_in_chinese(app, names):
@@ -63,16 +73,19 @@ def test_every_intent_answers_a_chinese_request_in_chinese(app, names):
     assert leaks == {}
 
 
-@pytest.mark.parametrize("text, user", [
-    ("重启 web-9 上的 nginx", "alice"),          # unknown host
-    ("重启 nginx", "alice"),                      # missing param: a question
-    ("看看 web-1", "alice"),                      # a bare host: choices
-    ("讲个笑话", "alice"),                        # nothing understood
-    ("重启 web-1 上的 nginx", "carol"),           # a viewer may not
-    ("看看 " + "日志" * 1100, "alice"),           # too long
-    ("db-1 上的 nginx 状态", "alice"),            # a service the host does not run
-    ("看一下 web-1 最近400天的CPU", "alice"),     # a window longer than allowed
-])
+@pytest.mark.parametrize(
+    "text, user",
+    [
+        ("重启 web-9 上的 nginx", "alice"),  # unknown host
+        ("重启 nginx", "alice"),  # missing param: a question
+        ("看看 web-1", "alice"),  # a bare host: choices
+        ("讲个笑话", "alice"),  # nothing understood
+        ("重启 web-1 上的 nginx", "carol"),  # a viewer may not
+        ("看看 " + "日志" * 1100, "alice"),  # too long
+        ("db-1 上的 nginx 状态", "alice"),  # a service the host does not run
+        ("看一下 web-1 最近400天的CPU", "alice"),  # a window longer than allowed
+    ],
+)
 def test_error_paths_answer_in_chinese(app, names, text, user):
     reply = ask(app, text, user=user, thread=f"err-{hash(text)}")
     assert english_sentences(reply, names) == [], reply.text
@@ -81,7 +94,7 @@ def test_error_paths_answer_in_chinese(app, names, text, user):
 def test_approvals_denials_and_cancels_answer_in_chinese(app, names):
     asked = ask(app, "重启 web-1 上的 nginx", thread="approve")
     assert asked.kind == "approval" and english_sentences(asked, names) == []
-    assert english_sentences(app.pipeline.decide(asked.approval_id, "alice", True), names) == []   # self-approval
+    assert english_sentences(app.pipeline.decide(asked.approval_id, "alice", True), names) == []  # self-approval
     denied = app.pipeline.decide(asked.approval_id, "bob", False)
     assert denied.decided and english_sentences(denied, names) == [], denied.text
     again = ask(app, "重启 web-2 上的 nginx", thread="cancel")

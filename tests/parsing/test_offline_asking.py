@@ -1,5 +1,6 @@
 """Ask instead of guess: a message naming only a host, service or deployment gets choices; a message whose
 two readings differ in changing state asks which; a question never becomes a change."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,9 @@ import pytest
 from opsbot.parsing import phrasing
 
 
-@pytest.mark.parametrize("text", ["check web-1", "the site feels slow, web-1?", "看看 db-1", "web-1?",
-                                  "check redis", "cache-1 有点慢"])
+@pytest.mark.parametrize(
+    "text", ["check web-1", "the site feels slow, web-1?", "看看 db-1", "web-1?", "check redis", "cache-1 有点慢"]
+)
 def test_a_bare_name_gets_what_can_be_shown_for_it(web, state_changing, text):
     task = web.parse(text)
     assert task.intent is None
@@ -41,40 +43,69 @@ def test_a_reading_that_looks_and_one_that_changes_are_asked_about(web, text):
     assert {c.intent for c in task.choices} == {"metrics.disk", "disk.cleanup"}
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("free up some disk space on db-1", "disk.cleanup"),       # a verb phrase: the change
-    ("clean up disk on db-1", "disk.cleanup"),
-    ("how much free disk space is on db-1", "metrics.disk"),   # a question: never the change
-    ("is nginx ok on web-1", "service.status"),
-    ("web-1 上的 nginx 还好吗", "service.status"),
-    ("redis-eu 挂了吗".replace("redis-eu", "cache-1"), "targets.status"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("free up some disk space on db-1", "disk.cleanup"),  # a verb phrase: the change
+        ("clean up disk on db-1", "disk.cleanup"),
+        ("how much free disk space is on db-1", "metrics.disk"),  # a question: never the change
+        ("is nginx ok on web-1", "service.status"),
+        ("web-1 上的 nginx 还好吗", "service.status"),
+        ("redis-eu 挂了吗".replace("redis-eu", "cache-1"), "targets.status"),
+    ],
+)
 def test_clear_readings_are_not_asked_about(web, text, intent):
     assert web.parse(text).intent == intent
 
 
-@pytest.mark.parametrize("text", [
-    "is nginx ok after the restart on web-1?", "did the restart of nginx on web-1 work", "is web-1 cleaned up yet?",
-    "how is the llama-chat scale going", "was llama-chat rolled back?", "重启后 web-1 上的 nginx 还好吗",
-    "db-1 的磁盘清理了吗", "llama-chat 扩容了吗",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is nginx ok after the restart on web-1?",
+        "did the restart of nginx on web-1 work",
+        "is web-1 cleaned up yet?",
+        "how is the llama-chat scale going",
+        "was llama-chat rolled back?",
+        "重启后 web-1 上的 nginx 还好吗",
+        "db-1 的磁盘清理了吗",
+        "llama-chat 扩容了吗",
+    ],
+)
 def test_a_question_never_becomes_a_change(web, state_changing, text):
     assert phrasing.read_only(text)
     assert web.parse(text).intent not in state_changing
 
 
-@pytest.mark.parametrize("text", ["can you restart nginx on web-1?", "could you restart nginx on web-1",
-                                  "能帮我重启一下 web-1 上的 nginx 吗", "重启 web-1 上的 nginx 好吗"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you restart nginx on web-1?",
+        "could you restart nginx on web-1",
+        "能帮我重启一下 web-1 上的 nginx 吗",
+        "重启 web-1 上的 nginx 好吗",
+    ],
+)
 def test_a_polite_request_is_not_a_question(web, text):
     assert not phrasing.read_only(text)
     assert web.parse(text).intent == "service.restart"
 
 
-@pytest.mark.parametrize("text, cancels", [
-    ("never mind", True), ("cancel", True), ("nah, cancel that", True), ("forget it", True), ("算了", True),
-    ("不用了", True), ("取消", True), ("那就算了吧", True),
-    ("cancel the silence on web-1", False), ("never mind the cpu, show memory on web-1", False), ("web-1", False),
-])
+@pytest.mark.parametrize(
+    "text, cancels",
+    [
+        ("never mind", True),
+        ("cancel", True),
+        ("nah, cancel that", True),
+        ("forget it", True),
+        ("算了", True),
+        ("不用了", True),
+        ("取消", True),
+        ("那就算了吧", True),
+        ("cancel the silence on web-1", False),
+        ("never mind the cpu, show memory on web-1", False),
+        ("web-1", False),
+    ],
+)
 def test_cancel_words_are_the_whole_message(text, cancels):
     assert phrasing.cancels(text) is cancels
 

@@ -1,6 +1,7 @@
 """The follow-up contract: a follow-up changes only what it names (host, service, window, metric) and keeps
 the previous intent only when it has no intent of its own. A question or a read-only phrasing never becomes
 a change, follow-up or not; a change as a follow-up needs its own change verb."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,12 +41,15 @@ def test_follow_up(web, first, then, intent, params):
     assert (task.intent, task.params) == (intent, params)
 
 
-@pytest.mark.parametrize("first, then", [
-    ("restart nginx on web-1", "and on web-2?"),
-    ("restart nginx on web-1", "same for web-2"),
-    ("重启 web-1 上的 nginx", "web-2 呢"),
-    ("clean up disk on db-1", "and cache-1?"),
-])
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        ("restart nginx on web-1", "and on web-2?"),
+        ("restart nginx on web-1", "same for web-2"),
+        ("重启 web-1 上的 nginx", "web-2 呢"),
+        ("clean up disk on db-1", "and cache-1?"),
+    ],
+)
 def test_a_bare_follow_up_to_a_change_asks_whether_to_change_or_to_look(web, state_changing, first, then):
     previous = web.parse(first)
     task = web.parse(then, previous=previous)
@@ -61,10 +65,30 @@ def test_a_new_value_for_a_change_is_asked_back_as_a_yes_or_no(web):
 
 
 def test_no_follow_up_of_a_change_without_its_verb_is_a_change(web, state_changing):
-    changes = ["restart nginx on web-1", "clean up disk on db-1", "scale llama-chat to 3 replicas",
-               "deploy llama-chat v2.1", "roll back llama-chat", "重启 web-1 上的 nginx"]
-    follow_ups = ["and on web-2?", "is it ok?", "what about web-2", "how is it now", "web-2", "还好吗", "web-2 呢",
-                  "same for cache-1", "ok", "thanks", "make it 4", "换成 web-2", "also db-1", "and the last 6h"]
+    changes = [
+        "restart nginx on web-1",
+        "clean up disk on db-1",
+        "scale llama-chat to 3 replicas",
+        "deploy llama-chat v2.1",
+        "roll back llama-chat",
+        "重启 web-1 上的 nginx",
+    ]
+    follow_ups = [
+        "and on web-2?",
+        "is it ok?",
+        "what about web-2",
+        "how is it now",
+        "web-2",
+        "还好吗",
+        "web-2 呢",
+        "same for cache-1",
+        "ok",
+        "thanks",
+        "make it 4",
+        "换成 web-2",
+        "also db-1",
+        "and the last 6h",
+    ]
     for first in changes:
         previous = web.parse(first)
         assert previous.intent in state_changing

@@ -5,6 +5,7 @@ Everything shown passes `escape` (&, <, >), so text from users, hosts or logs ca
 50 blocks; what does not fit is cut with a note saying so. Charts are not blocks: the front end uploads
 them into the thread (see outbound.py); here they get a one-line mention.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,13 @@ import re
 from opsbot.i18n import _
 from opsbot.reply import Button, Reply, Table
 
-SECTION_LIMIT = 3000          # characters in a section's text
-MAX_BLOCKS = 50               # blocks in one message
-MAX_ACTIONS = 25              # elements in one actions block
+SECTION_LIMIT = 3000  # characters in a section's text
+MAX_BLOCKS = 50  # blocks in one message
+MAX_ACTIONS = 25  # elements in one actions block
 BUTTON_TEXT_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
-FALLBACK_LIMIT = 3000         # the notification text next to the blocks
-OPTION_LIMIT = 100            # options in a static_select
+FALLBACK_LIMIT = 3000  # the notification text next to the blocks
+OPTION_LIMIT = 100  # options in a static_select
 CODE_FENCE = "```"
 
 KIND_PREFIX = {"error": ":warning: ", "question": ":question: ", "approval": ":lock: "}
@@ -64,11 +65,13 @@ def _code_sections(body: str, title: str | None = None) -> list[dict]:
     head = f"*{escape(title)}*\n" if title else ""
     room = SECTION_LIMIT - len(CODE_FENCE) * 2 - 2 - len(head)
     pieces = _chunks(_fence_safe(body.rstrip("\n")), room)
-    return [_section(f"{head if i == 0 else ''}{CODE_FENCE}\n{p.rstrip(chr(10))}\n{CODE_FENCE}")
-            for i, p in enumerate(pieces)]
+    return [
+        _section(f"{head if i == 0 else ''}{CODE_FENCE}\n{p.rstrip(chr(10))}\n{CODE_FENCE}")
+        for i, p in enumerate(pieces)
+    ]
 
 
-CELL = 60                     # widest column; longer cells wrap onto more lines, never cut
+CELL = 60  # widest column; longer cells wrap onto more lines, never cut
 
 
 def table_text(table: Table) -> str:
@@ -78,9 +81,11 @@ def table_text(table: Table) -> str:
     widths = [min(CELL, max([len(cols[i])] + [len(r[i]) for r in rows])) for i in range(len(cols))]
 
     def lines(cells: list[str]) -> list[str]:
-        parts = [[c[k:k + w] for k in range(0, len(c), w)] or [""] for c, w in zip(cells, widths)]
-        return ["  ".join((p[n] if n < len(p) else "").ljust(w) for p, w in zip(parts, widths)).rstrip()
-                for n in range(max(len(p) for p in parts))]
+        parts = [[c[k : k + w] for k in range(0, len(c), w)] or [""] for c, w in zip(cells, widths)]
+        return [
+            "  ".join((p[n] if n < len(p) else "").ljust(w) for p, w in zip(parts, widths)).rstrip()
+            for n in range(max(len(p) for p in parts))
+        ]
 
     out = lines(cols) + ["  ".join("-" * w for w in widths)]
     for r in rows:
@@ -99,15 +104,28 @@ def text_blocks(reply: Reply) -> list[dict]:
     if reply.code:
         blocks += _code_sections(reply.code)
     for image in reply.images:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": ":chart_with_upwards_trend: " + _("{title} (chart in the thread)").format(
-                title=escape(image.title))}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": ":chart_with_upwards_trend: "
+                        + _("{title} (chart in the thread)").format(title=escape(image.title)),
+                    }
+                ],
+            }
+        )
     return blocks
 
 
 def _button(b: Button, action_id: str) -> dict:
-    el = {"type": "button", "action_id": action_id, "value": b.value[:BUTTON_VALUE_LIMIT],
-          "text": {"type": "plain_text", "text": b.label[:BUTTON_TEXT_LIMIT] or "?", "emoji": True}}
+    el = {
+        "type": "button",
+        "action_id": action_id,
+        "value": b.value[:BUTTON_VALUE_LIMIT],
+        "text": {"type": "plain_text", "text": b.label[:BUTTON_TEXT_LIMIT] or "?", "emoji": True},
+    }
     if b.style in ("primary", "danger"):
         el["style"] = b.style
     return el
@@ -125,9 +143,14 @@ def action_blocks(reply: Reply) -> list[dict]:
         els = [_button(b, b.action) for b in approval if not (b.action in seen or seen.add(b.action))]
         blocks.append({"type": "actions", "block_id": "approval", "elements": els})
     for start in range(0, len(choices), MAX_ACTIONS):
-        part = choices[start:start + MAX_ACTIONS]
-        blocks.append({"type": "actions", "block_id": f"choices:{start // MAX_ACTIONS}",
-                       "elements": [_button(b, f"choose:{start + i}") for i, b in enumerate(part)]})
+        part = choices[start : start + MAX_ACTIONS]
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"choices:{start // MAX_ACTIONS}",
+                "elements": [_button(b, f"choose:{start + i}") for i, b in enumerate(part)],
+            }
+        )
     if votes:
         seen = set()
         els = [_button(b, b.action) for b in votes if not (b.action in seen or seen.add(b.action))]
@@ -136,16 +159,25 @@ def action_blocks(reply: Reply) -> list[dict]:
 
 
 def truncation_note(hidden: int) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            ":scissors: " + _("Output truncated: {hidden} more part(s) not shown (Slack shows at most {limit} blocks "
-                              "per message). Ask for a narrower time range, fewer hosts or a tighter pattern.")
-            .format(hidden=hidden, limit=MAX_BLOCKS)}]}
+    return {
+        "type": "context",
+        "elements": [
+            {
+                "type": "mrkdwn",
+                "text": ":scissors: "
+                + _(
+                    "Output truncated: {hidden} more part(s) not shown (Slack shows at most {limit} blocks "
+                    "per message). Ask for a narrower time range, fewer hosts or a tighter pattern."
+                ).format(hidden=hidden, limit=MAX_BLOCKS),
+            }
+        ],
+    }
 
 
 def fallback_text(reply: Reply) -> str:
     """The plain notification text that goes with the blocks (also what screen readers use)."""
     text = escape(reply.text.strip()) or "opsbot"
-    return text if len(text) <= FALLBACK_LIMIT else text[:FALLBACK_LIMIT - 1] + "…"
+    return text if len(text) <= FALLBACK_LIMIT else text[: FALLBACK_LIMIT - 1] + "…"
 
 
 def render(reply: Reply, *, buttons: bool = True, footer: list[dict] | None = None) -> tuple[str, list[dict]]:
@@ -157,7 +189,7 @@ def render(reply: Reply, *, buttons: bool = True, footer: list[dict] | None = No
     room = MAX_BLOCKS - len(actions) - len(footer)
     if len(content) > room:
         hidden = len(content) - (room - 1)
-        content = content[:room - 1] + [truncation_note(hidden)]
+        content = content[: room - 1] + [truncation_note(hidden)]
     return fallback_text(reply), content + footer + actions
 
 
@@ -172,31 +204,58 @@ def without_actions(blocks: list[dict]) -> list[dict]:
 
 # ---- the correction modal -------------------------------------------------------------------------
 
-def correction_modal(request_id: str, intents: list[str], *, asked: str | None, channel: str | None,
-                     thread: str | None) -> dict:
+
+def correction_modal(
+    request_id: str, intents: list[str], *, asked: str | None, channel: str | None, thread: str | None
+) -> dict:
     """The 👎 modal: pick the intent the request should have been, and its parameters."""
     meta = json.dumps({"request": request_id, "channel": channel, "thread": thread})
-    options = [{"text": {"type": "plain_text", "text": i[:BUTTON_TEXT_LIMIT]}, "value": i}
-               for i in intents[:OPTION_LIMIT]]
+    options = [
+        {"text": {"type": "plain_text", "text": i[:BUTTON_TEXT_LIMIT]}, "value": i} for i in intents[:OPTION_LIMIT]
+    ]
     blocks = []
     if asked:
         shown = escape(asked.strip())
         shown = shown if len(shown) <= 500 else shown[:499] + "…"
         blocks.append(_section(_("You asked: _{asked}_\nWhat should it have been?").format(asked=shown)))
     blocks += [
-        {"type": "input", "block_id": "intent", "label": {"type": "plain_text", "text": _("Intent")},
-         "element": {"type": "static_select", "action_id": "intent", "options": options,
-                     "placeholder": {"type": "plain_text", "text": _("Choose the right command")}}},
-        {"type": "input", "block_id": "params", "optional": True,
-         "label": {"type": "plain_text", "text": _("Parameters")},
-         "hint": {"type": "plain_text", "text": _("key=value pairs separated by commas, e.g. host=web-1, window=6h")},
-         "element": {"type": "plain_text_input", "action_id": "params", "max_length": 500,
-                     "placeholder": {"type": "plain_text", "text": "host=web-1, window=6h"}}},
+        {
+            "type": "input",
+            "block_id": "intent",
+            "label": {"type": "plain_text", "text": _("Intent")},
+            "element": {
+                "type": "static_select",
+                "action_id": "intent",
+                "options": options,
+                "placeholder": {"type": "plain_text", "text": _("Choose the right command")},
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "params",
+            "optional": True,
+            "label": {"type": "plain_text", "text": _("Parameters")},
+            "hint": {
+                "type": "plain_text",
+                "text": _("key=value pairs separated by commas, e.g. host=web-1, window=6h"),
+            },
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "params",
+                "max_length": 500,
+                "placeholder": {"type": "plain_text", "text": "host=web-1, window=6h"},
+            },
+        },
     ]
-    return {"type": "modal", "callback_id": CORRECTION_CALLBACK, "private_metadata": meta,
-            "title": {"type": "plain_text", "text": _("Correct opsbot")},
-            "submit": {"type": "plain_text", "text": _("Save")},
-            "close": {"type": "plain_text", "text": _("Cancel")}, "blocks": blocks}
+    return {
+        "type": "modal",
+        "callback_id": CORRECTION_CALLBACK,
+        "private_metadata": meta,
+        "title": {"type": "plain_text", "text": _("Correct opsbot")},
+        "submit": {"type": "plain_text", "text": _("Save")},
+        "close": {"type": "plain_text", "text": _("Cancel")},
+        "blocks": blocks,
+    }
 
 
 PARAM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")

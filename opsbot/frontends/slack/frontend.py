@@ -7,6 +7,7 @@ executors are doing. The underscore methods run on the queue's threads: they de-
 store (which every replica shares), call the pipeline, and post the answer. A failure anywhere there
 still ends in a message to the person who asked.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,7 @@ from datetime import datetime, timedelta, timezone
 from slack_sdk import WebClient
 
 from opsbot.frontends.slack import blocks as bk
-from opsbot.frontends.slack.inbound import (
-    FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name)
+from opsbot.frontends.slack.inbound import FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name
 from opsbot.frontends.slack.outbound import Outbox, Progress, Where
 from opsbot.frontends.slack.workqueue import WorkQueue
 from opsbot.i18n import N_, _, choose_language, use_language
@@ -27,17 +27,23 @@ from opsbot.request import Request
 
 log = logging.getLogger(__name__)
 
-BUSY = N_("I'm busy with {n} requests right now, so I did not take this one; nothing was run. "
-          "Try again in a minute.")
-LANG = re.compile(r"^/?lang\s+(\S+)\s*$", re.I)       # "/ops lang zh", "@opsbot lang auto"
+BUSY = N_("I'm busy with {n} requests right now, so I did not take this one; nothing was run. Try again in a minute.")
+LANG = re.compile(r"^/?lang\s+(\S+)\s*$", re.I)  # "/ops lang zh", "@opsbot lang auto"
 DEFAULT_WORKERS = 8
 DEFAULT_MAX_PENDING = 100
 KEEP_KEYS = timedelta(hours=24)
 
 
 class SlackFrontend:
-    def __init__(self, app, client: WebClient, *, workers: int | None = None, max_pending: int | None = None,
-                 progress_interval: float = 1.0):
+    def __init__(
+        self,
+        app,
+        client: WebClient,
+        *,
+        workers: int | None = None,
+        max_pending: int | None = None,
+        progress_interval: float = 1.0,
+    ):
         """`app` is opsbot's App (build_app): pipeline, store, rules, config."""
         self.pipeline = app.pipeline
         self.store = app.store
@@ -69,7 +75,7 @@ class SlackFrontend:
         """The language to talk to someone in outside a request (acks, modals): their `/lang`, else the text's."""
         try:
             chosen = self.store.user_language(self.name(slack_user_id))
-        except Exception:            # the ack path must not fail on the store
+        except Exception:  # the ack path must not fail on the store
             chosen = None
         return choose_language(text, chosen)
 
@@ -78,13 +84,21 @@ class SlackFrontend:
     def on_command(self, ack, command: dict, context) -> None:
         text = clean_text(command.get("text", ""), context.bot_user_id) or "help"
         channel = command.get("channel_id", "")
-        where = Where(channel=channel, thread_ts=None, user_id=command.get("user_id", ""), dm=is_dm(channel),
-                      response_url=command.get("response_url"))
+        where = Where(
+            channel=channel,
+            thread_ts=None,
+            user_id=command.get("user_id", ""),
+            dm=is_dm(channel),
+            response_url=command.get("response_url"),
+        )
         with use_language(self.language(where.user_id, text)):
             if self.work.submit(self._command, command, text, where):
                 shown = text if len(text) <= 200 else text[:199] + "…"
-                ack(response_type="ephemeral", text=":hourglass_flowing_sand: " + _("Working on it… ({request})")
-                    .format(request=f"_{bk.escape(shown)}_"))
+                ack(
+                    response_type="ephemeral",
+                    text=":hourglass_flowing_sand: "
+                    + _("Working on it… ({request})").format(request=f"_{bk.escape(shown)}_"),
+                )
             else:
                 ack(response_type="ephemeral", text=_(BUSY).format(n=self.work.pending))
 
@@ -94,11 +108,12 @@ class SlackFrontend:
         channel = event.get("channel", "")
         dm = is_dm(channel, event.get("channel_type"))
         if event.get("type") == "message" and not dm and not event.get("thread_ts"):
-            return      # top-level channel talk; a mention in it comes (also) as app_mention
+            return  # top-level channel talk; a mention in it comes (also) as app_mention
         if not self.work.submit(self._event, body, event, context.bot_user_id):
-            if event.get("type") == "app_mention" or dm:      # not for every thread reply in every channel
-                where = Where(channel, event.get("thread_ts") or (None if dm else event.get("ts")),
-                              event.get("user", ""), dm=dm)
+            if event.get("type") == "app_mention" or dm:  # not for every thread reply in every channel
+                where = Where(
+                    channel, event.get("thread_ts") or (None if dm else event.get("ts")), event.get("user", ""), dm=dm
+                )
                 with use_language(self.language(where.user_id, event.get("text", ""))):
                     busy = _(BUSY).format(n=self.work.pending)
                 self.quick.submit(self.out.ephemeral, busy, where)
@@ -126,8 +141,10 @@ class SlackFrontend:
             try:
                 params = bk.parse_params(raw)
             except ValueError as e:
-                ack(response_action="errors", errors={"params": _("{problem}; write key=value pairs separated by "
-                                                                  "commas.").format(problem=e)})
+                ack(
+                    response_action="errors",
+                    errors={"params": _("{problem}; write key=value pairs separated by commas.").format(problem=e)},
+                )
                 return
             problem = self.pipeline.check_correction(intent, params)
             if problem:
@@ -152,7 +169,7 @@ class SlackFrontend:
                 return None
             reply = self.pipeline.handle(req, progress)
             if reply.kind == "ignored":
-                return None                          # thread chatter the bot did not understand
+                return None  # thread chatter the bot did not understand
             reply = with_votes(reply)
             ts = self.out.answer(reply, where, progress)
             if ts and where.thread_ts is None:
@@ -174,8 +191,7 @@ class SlackFrontend:
         trigger = command.get("trigger_id")
         if trigger and not self._first(f"slack:command:{trigger}"):
             return
-        req = Request(text=text, user=self.name(where.user_id), channel=where.channel, thread=None,
-                      frontend=FRONTEND)
+        req = Request(text=text, user=self.name(where.user_id), channel=where.channel, thread=None, frontend=FRONTEND)
         self._answer(req, where)
 
     def _event(self, body: dict, event: dict, bot_user_id: str | None) -> None:
@@ -185,14 +201,15 @@ class SlackFrontend:
             thread = event.get("thread_ts") or event.get("ts")
         elif event.get("type") == "message":
             thread = event.get("thread_ts")
-            if not dm and (thread is None or self.store.load_conversation(
-                    conversation_key(channel, thread, "")) == (None, None)):
-                return      # channel talk that is not a follow-up in one of my threads (mentions come as app_mention)
+            if not dm and (
+                thread is None or self.store.load_conversation(conversation_key(channel, thread, "")) == (None, None)
+            ):
+                return  # channel talk that is not a follow-up in one of my threads (mentions come as app_mention)
         else:
             return
         event_id = body.get("event_id")
         if event_id and not self._first(f"slack:event:{body.get('team_id')}:{event_id}"):
-            return                                   # a retry of an event already taken
+            return  # a retry of an event already taken
         # A mention arrives twice (app_mention and message); answer the message once.
         if not self._first(f"slack:message:{channel}:{event.get('ts')}"):
             return
@@ -203,25 +220,41 @@ class SlackFrontend:
             text = "help"
         where = Where(channel=channel, thread_ts=thread, user_id=event["user"], dm=dm)
         # A mention comes as app_mention and as message; whichever is handled first is addressed.
-        addressed = dm or event.get("type") == "app_mention" or bool(
-            bot_user_id and f"<@{bot_user_id}>" in event.get("text", ""))
-        self._answer(Request(text=text, user=self.name(event["user"]), channel=channel, thread=thread,
-                             frontend=FRONTEND, addressed=addressed), where)
+        addressed = (
+            dm
+            or event.get("type") == "app_mention"
+            or bool(bot_user_id and f"<@{bot_user_id}>" in event.get("text", ""))
+        )
+        self._answer(
+            Request(
+                text=text,
+                user=self.name(event["user"]),
+                channel=channel,
+                thread=thread,
+                frontend=FRONTEND,
+                addressed=addressed,
+            ),
+            where,
+        )
 
     def _where_clicked(self, body: dict) -> Where:
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
-        return Where(channel=channel, thread_ts=message.get("thread_ts") or container.get("thread_ts"),
-                     user_id=(body.get("user") or {}).get("id", ""), dm=is_dm(channel),
-                     response_url=body.get("response_url"))
+        return Where(
+            channel=channel,
+            thread_ts=message.get("thread_ts") or container.get("thread_ts"),
+            user_id=(body.get("user") or {}).get("id", ""),
+            dm=is_dm(channel),
+            response_url=body.get("response_url"),
+        )
 
     def _click(self, body: dict, action: dict) -> None:
         where = self._where_clicked(body)
         action_id = action.get("action_id", "")
         trigger = body.get("trigger_id")
         if trigger and not self._first(f"slack:action:{trigger}:{action_id}"):
-            return                                   # the same click delivered twice
+            return  # the same click delivered twice
         try:
             if action_id in ("approve", "deny"):
                 self._decide(body, action, where, approve=action_id == "approve")
@@ -238,14 +271,14 @@ class SlackFrontend:
         user = self.name(where.user_id)
         progress = Progress(self.client, where, ts=ts, base_blocks=asked, interval=self.progress_interval)
         reply = self.pipeline.decide(action.get("value", ""), user, approve, progress)
-        if not reply.decided:                        # refused (e.g. own request), expired, already decided
+        if not reply.decided:  # refused (e.g. own request), expired, already decided
             self.out.ephemeral(reply, where)
             return
         reply = with_votes(reply)
         with use_language(self.language(where.user_id)):
             verdict = (_("Approved by {user}") if approve else _("Denied by {user}")).format(user=user)
         text, result = bk.render(reply, footer=[bk.context(verdict)])
-        keep = asked[:max(0, bk.MAX_BLOCKS - len(result) - 1)]   # the request as asked, then the outcome
+        keep = asked[: max(0, bk.MAX_BLOCKS - len(result) - 1)]  # the request as asked, then the outcome
         blocks = keep + [{"type": "divider"}] + result if keep else result
         self.client.chat_update(channel=where.channel, ts=ts, text=text, blocks=blocks)
         self.out.upload_images(reply, where.channel, where.thread_ts or ts)
@@ -260,14 +293,17 @@ class SlackFrontend:
             label = (action.get("text") or {}).get("text") or value
             with use_language(self.language(where.user_id)):
                 chose = _("{user} chose {choice}").format(user=user, choice=label)
-            self.client.chat_update(channel=where.channel, ts=ts, text=message.get("text") or value,
-                                    blocks=bk.without_actions(message.get("blocks") or []) + [bk.context(chose)])
+            self.client.chat_update(
+                channel=where.channel,
+                ts=ts,
+                text=message.get("text") or value,
+                blocks=bk.without_actions(message.get("blocks") or []) + [bk.context(chose)],
+            )
         except Exception:
             log.warning("could not mark the question answered", exc_info=True)
         thread = where.thread_ts or (None if where.dm else ts)
         answer_at = Where(where.channel, thread, where.user_id, where.dm, where.response_url)
-        self._answer(Request(text=value, user=user, channel=where.channel, thread=thread, frontend=FRONTEND),
-                     answer_at)
+        self._answer(Request(text=value, user=user, channel=where.channel, thread=thread, frontend=FRONTEND), answer_at)
 
     def _vote(self, body: dict, action: dict) -> None:
         where = self._where_clicked(body)
@@ -276,8 +312,13 @@ class SlackFrontend:
         try:
             if not up and body.get("trigger_id"):
                 # First: the trigger expires 3 s after the click.
-                view = bk.correction_modal(request_id, self.rules.intents(), asked=self.store.request_text(request_id),
-                                           channel=where.channel, thread=where.thread_ts)
+                view = bk.correction_modal(
+                    request_id,
+                    self.rules.intents(),
+                    asked=self.store.request_text(request_id),
+                    channel=where.channel,
+                    thread=where.thread_ts,
+                )
                 self.client.views_open(trigger_id=body["trigger_id"], view=view)
             self.pipeline.vote(request_id, self.name(where.user_id), up)
             if up:
@@ -301,8 +342,11 @@ class SlackFrontend:
         except Exception as e:
             log.exception("storing a correction failed")
             with use_language(self.language(user_id)):
-                reply = Reply.error(_("I could not store the correction ({error}); try again or tell an admin.")
-                                    .format(error=type(e).__name__))
+                reply = Reply.error(
+                    _("I could not store the correction ({error}); try again or tell an admin.").format(
+                        error=type(e).__name__
+                    )
+                )
         if where.channel:
             try:
                 self.out.ephemeral(reply, where)
@@ -313,10 +357,15 @@ class SlackFrontend:
 def with_votes(reply: Reply) -> Reply:
     """👍/👎 under every answer (the core adds them to results; a 👎 on "I'm not sure what you want" or
     on an error is the most useful feedback of all). Questions and approval requests are not answers yet."""
-    if reply.request_id and reply.kind in ("result", "info", "error") and \
-            not any(b.action in ("vote_up", "vote_down") for b in reply.buttons):
-        reply.buttons = reply.buttons + [Button(label="👍", action="vote_up", value=reply.request_id),
-                                         Button(label="👎", action="vote_down", value=reply.request_id)]
+    if (
+        reply.request_id
+        and reply.kind in ("result", "info", "error")
+        and not any(b.action in ("vote_up", "vote_down") for b in reply.buttons)
+    ):
+        reply.buttons = reply.buttons + [
+            Button(label="👍", action="vote_up", value=reply.request_id),
+            Button(label="👎", action="vote_down", value=reply.request_id),
+        ]
     return reply
 
 
