@@ -54,7 +54,7 @@ def lab_plan(lab_config):
     """plan(intent, config=None, **params) -> Action, through the real rule engine and default rules."""
     from opsbot.rules.engine import Engine
     from opsbot.rules.loader import load_rules
-    from opsbot.task import Task
+    from opsbot.core.task import Task
     rules = load_rules()
 
     def plan(intent: str, config=None, **params):

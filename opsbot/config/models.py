@@ -1,13 +1,16 @@
 """The configuration, validated at load. The `inventory` section is the contract in DESIGN.md."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-import os
+
+from opsbot.config.schedule import parse_schedule
+from opsbot.core.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
@@ -162,7 +165,6 @@ class DigestConfig(Strict):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, v: str | list[str]) -> str | list[str]:
-        from opsbot.scheduler.schedule import parse_schedule
         parse_schedule(v)
         return v
 
@@ -221,6 +223,5 @@ class Config(BaseSettings):
     @field_validator("approval_ttl")
     @classmethod
     def _duration(cls, v: str) -> str:
-        from opsbot.durations import parse_duration
         parse_duration(v)
         return v

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from opsbot.config import Config
-from opsbot.executors.base import Action, ExecutionContext
-from opsbot.reply import Reply, Table
+from opsbot.core.action import Action, ExecutionContext
+from opsbot.core.reply import Reply, Table
 
 DEFAULT_DIGEST = ["alerts.list", "targets.status"]
 
@@ -39,15 +39,12 @@ class BotExecutor:
         return Reply.error(f"The bot executor has no command {kind!r}.")
 
     def _help(self, ctx: ExecutionContext) -> Reply:
-        rules = ctx.extras["rules"]
         rows = []
-        for intent in rules.intents():
-            rule = rules.primary(intent)
-            example = example_with_names(rule.examples.en[0], self.config) if rule.examples.en else ""
-            zh = example_with_names(rule.examples.zh[0], self.config) if rule.examples.zh else ""
-            needs = any(r.needs_approval for r in rules.by_intent[intent])
-            flag = " (needs approval)" if needs and "approv" not in rule.summary.lower() else ""
-            rows.append([intent, rule.summary + flag, example, zh])
+        for c in ctx.capabilities:
+            example = example_with_names(c.example_en, self.config) if c.example_en else ""
+            zh = example_with_names(c.example_zh, self.config) if c.example_zh else ""
+            flag = " (needs approval)" if c.needs_approval and "approv" not in c.summary.lower() else ""
+            rows.append([c.intent, c.summary + flag, example, zh])
         return Reply(text="Here is what I can do. Ask in plain English or Chinese; state-changing commands "
                           "wait for a second person's approval.",
                      kind="info", tables=[Table(columns=["command", "what it does", "try", "中文"], rows=rows)])
@@ -59,11 +56,10 @@ class BotExecutor:
             return Reply.error(f"There is no digest called {name!r} (known: {known}).")
         digest = self.config.digests.get(name) if name else next(iter(self.config.digests.values()), None)
         intents = digest.intents if digest else DEFAULT_DIGEST
-        run = ctx.extras["run_intent"]
         parts, tables, images = [], [], []
         for intent in intents:
             ctx.progress(f"digest: {intent}…")
-            r = run(intent)
+            r = ctx.run_intent(intent)
             parts.append(f"• {intent}: {r.text}")
             tables += r.tables
             images += r.images

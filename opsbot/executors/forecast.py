@@ -131,17 +131,6 @@ def projection(o: Outlook, steps: int = 50) -> tuple[list[float], list[float]]:
     return ts, [o.fitted_now + o.per_day / DAY * (x - o.now) for x in ts]
 
 
-def human_span(seconds: float) -> str:
-    """~9 days, ~5 hours, ~40 minutes."""
-    if seconds < 3600:
-        n = max(1, round(seconds / 60))
-        return f"~{n} minute{'s' if n != 1 else ''}"
-    if seconds < 2 * DAY:
-        n = round(seconds / 3600)
-        return f"~{n} hour{'s' if n != 1 else ''}"
-    n = round(seconds / DAY)
-    return f"~{n} days"
-
 
 def is_finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)

@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 
 from opsbot.config import Config
 from opsbot.config.models import LogSource
-from opsbot.durations import format_duration
-from opsbot.executors.base import Action, ExecutionContext, Target
+from opsbot.core.durations import format_duration
+from opsbot.core.action import Action, ExecutionContext, Target
 from opsbot.executors.logtemplates import Drain
 from opsbot.executors.ssh import HostResult, SSHExecutor
 from opsbot.redact import redact
-from opsbot.rules.binding import _target as target_of
-from opsbot.reply import Reply, Table
+from opsbot.core.reply import Reply, Table
 
 ERROR_WORDS = "error|fatal|crit|emerg|exception|panic|traceback|segfault|oom-kill"
 LINE_WIDTH = 400              # characters of a line kept on the host
@@ -235,7 +234,7 @@ class LogsExecutor:
     def _targets(self, action: Action, service: str | None) -> list[Target]:
         if action.targets:
             return list(action.targets)
-        return [target_of(self.config, name) for name in self.config.inventory.hosts
+        return [Target.of(self.config, name) for name in self.config.inventory.hosts
                 if service is None or service in self._services_on(name)]
 
     def _sources(self, target: Target, service: str | None) -> list[tuple[str, LogSource]]:

@@ -23,11 +23,11 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from opsbot.config import Config
-from opsbot.durations import format_duration, parse_duration
+from opsbot.core.durations import ago, format_duration, human_span, parse_duration, to_seconds
 from opsbot.executors import forecast as fc
-from opsbot.executors.base import Action, ExecutionContext
+from opsbot.core.action import Action, ExecutionContext
 from opsbot.executors.charts import MAX_LINES, Chart, Line, format_value
-from opsbot.reply import Image, Reply, Table
+from opsbot.core.reply import Image, Reply, Table
 
 MAX_PROMQL = 1000                 # characters in a user's query
 MAX_ROWS = 20                     # table rows for a query or a summary
@@ -201,14 +201,6 @@ def choose_step(window: float, max_points: int) -> int:
     return math.ceil(need)
 
 
-def promql_seconds(text: str) -> float:
-    """A PromQL duration (1h30m, 500ms, 2d) in seconds; ValueError if it is not one."""
-    parts = re.findall(r"(\d+)(ms|s|m|h|d|w|y)", text.strip())
-    if not parts or "".join(a + b for a, b in parts) != text.strip():
-        raise ValueError(text)
-    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    return sum(int(n) * unit[u] for n, u in parts)
-
 
 def series_names(label_sets: list[dict[str, str]], prefer: str) -> list[str]:
     """Short, distinct names: the `prefer` label (the host) when it tells the series apart, else that
@@ -230,27 +222,10 @@ def series_names(label_sets: list[dict[str, str]], prefer: str) -> list[str]:
     return names
 
 
-def span_text(seconds: float) -> str:
-    """A window or horizon as people say it: 7d rather than 1w, 90m, 6h."""
-    seconds = int(seconds)
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400}d"
-    return format_duration(seconds)
-
 
 def _utc(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
-
-def _ago(seconds: float) -> str:
-    seconds = max(0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f}s ago"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f}m ago"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f}h ago"
-    return f"{seconds / 86400:.0f}d ago"
 
 
 def _parse_rfc3339(text: str | None) -> float | None:
@@ -311,8 +286,8 @@ class PrometheusExecutor:
     def _window(self, action: Action, default: int | None = DEFAULT_WINDOW) -> int | None:
         window = action.params.get("window_seconds") or default
         if window is not None and window > self.max_range:
-            raise PromError(f"A {span_text(window)} window is longer than the "
-                            f"{span_text(self.max_range)} Prometheus queries may cover here "
+            raise PromError(f"A {format_duration(window)} window is longer than the "
+                            f"{format_duration(self.max_range)} Prometheus queries may cover here "
                             "(prometheus.max_range).")
         return window
 
@@ -331,7 +306,7 @@ class PrometheusExecutor:
         window = self._window(action)
         series, now = self._fetch(query, window)
         hosts = [t.name for t in action.targets]
-        window_text = span_text(window)
+        window_text = format_duration(window)
         if not any(s.finite() for s in series):
             return Reply(text=self._no_data(hosts, window_text), kind="info")
         reply = self._chart_reply(series, title=action.fields.get("title") or action.intent,
@@ -395,11 +370,11 @@ class PrometheusExecutor:
             raise PromError(f"That PromQL is {len(query)} characters; the limit is {MAX_PROMQL}.")
         if CONTROL.search(query):
             raise PromError("PromQL must be one line without control characters.")
-        limit = span_text(self.max_range)
+        limit = format_duration(self.max_range)
         for inner in re.findall(r"\[([^\]]*)\]", query):
             rng, _, res = inner.partition(":")
             try:
-                seconds = promql_seconds(rng)
+                seconds = to_seconds(rng)
             except ValueError:
                 continue                        # Prometheus will say what is wrong with it
             if seconds > self.max_range:
@@ -407,7 +382,7 @@ class PrometheusExecutor:
                                 "(prometheus.max_range).")
             if res.strip():
                 try:
-                    step = promql_seconds(res)
+                    step = to_seconds(res)
                 except ValueError:
                     continue
                 if step > 0 and seconds / step > MAX_SUBQUERY_STEPS:
@@ -415,7 +390,7 @@ class PrometheusExecutor:
                                     f"use a resolution of at least {format_duration(math.ceil(seconds / MAX_SUBQUERY_STEPS))}.")
         for off in re.findall(r"\boffset\s+-?([0-9a-z]+)", query, re.I):
             try:
-                if promql_seconds(off) > self.max_range:
+                if to_seconds(off) > self.max_range:
                     raise PromError(f"The query reaches back {off} with offset, more than the {limit} allowed here "
                                     "(prometheus.max_range).")
             except ValueError:
@@ -428,7 +403,7 @@ class PrometheusExecutor:
         short = query if len(query) <= 60 else query[:59] + "…"
         if window:
             series, now = self._fetch(query, window)
-            window_text = span_text(window)
+            window_text = format_duration(window)
             if not any(s.finite() for s in series):
                 return Reply(text=f"`{short}` returned no data in the last {window_text}.", kind="info")
             return self._chart_reply(series, title=action.fields.get("title") or short,
@@ -491,7 +466,7 @@ class PrometheusExecutor:
                 name += f" ({labels[self.host_label]})"
             since = _parse_rfc3339(a.get("activeAt"))
             rows.append([name, labels.get("severity", ""), a.get("state", ""),
-                         f"{_ago(now - since)} ({_utc(since)})" if since else "",
+                         f"{ago(now - since)} ({_utc(since)})" if since else "",
                          (ann.get("summary") or ann.get("description") or "")[:200]])
         firing = sum(a.get("state") == "firing" for a in alerts)
         pending = len(alerts) - firing
@@ -536,7 +511,7 @@ class PrometheusExecutor:
         for t in sorted(active, key=lambda t: (t.get("labels", {}).get(label, ""), tname(t))):
             scraped = _parse_rfc3339(t.get("lastScrape"))
             rows.append([t.get("labels", {}).get(label, ""), tname(t), t.get("labels", {}).get("instance", ""),
-                         t.get("health", ""), _ago(now - scraped) if scraped else "never", err(t)])
+                         t.get("health", ""), ago(now - scraped) if scraped else "never", err(t)])
         table = Table(columns=[label, "target", "instance", "health", "last scrape", "error"], rows=rows[:100],
                       title="Scrape targets")
         if hosts:
@@ -582,9 +557,9 @@ class PrometheusExecutor:
         threshold = (action.fields.get("thresholds") or {}).get(metric)
         unit = (action.fields.get("units") or {}).get(metric)
         horizon = int(action.params.get("horizon_seconds") or 7 * 86400)
-        horizon_text = span_text(horizon)
+        horizon_text = format_duration(horizon)
         lookback = min(max(horizon, 3600), FORECAST_MAX_LOOKBACK, self.max_range)
-        ctx.progress(f"Fitting {metric} over the last {span_text(lookback)}…")
+        ctx.progress(f"Fitting {metric} over the last {format_duration(lookback)}…")
         series, now = self._fetch(query, lookback)
         dep_label = action.fields.get("deployment_label", "model_name")
         hosts = [t.name for t in action.targets]
@@ -593,10 +568,10 @@ class PrometheusExecutor:
         series = [s for s in series if s.finite()]
         if not series:
             if per_deployment:
-                return Reply(text=f'no {metric} data for {deployment} in the last {span_text(lookback)} to '
+                return Reply(text=f'no {metric} data for {deployment} in the last {format_duration(lookback)} to '
                                   f'forecast from — are its metrics scraped with {dep_label}="{deployment}"?', kind="info")
             source = "the service's /metrics" if metric == "requests" else "node_exporter"
-            return Reply(text=self._no_data(hosts, span_text(lookback), f"{metric} data", source), kind="info")
+            return Reply(text=self._no_data(hosts, format_duration(lookback), f"{metric} data", source), kind="info")
         names = series_names([s.labels for s in series], dep_label if per_deployment else self.host_label)
         if deployment and not per_deployment:
             names = [f"{n} ({deployment})" for n in names]
@@ -619,7 +594,7 @@ class PrometheusExecutor:
                 rows.append([n, format_value(s.last, unit), "—", "—", "not enough history"])
                 continue
             crosses = ("already" if o.already else
-                       f"{fc.human_span(o.crosses_in)} ({_utc(o.crosses_at)})" if o.crosses_at is not None else
+                       f"{human_span(o.crosses_in)} ({_utc(o.crosses_at)})" if o.crosses_at is not None else
                        f"not within {horizon_text}" if threshold is not None else "—")
             rows.append([n, format_value(o.last, unit), _signed(o.per_day, unit) + "/day",
                          format_value(o.at_horizon, unit), crosses])
@@ -651,12 +626,12 @@ class PrometheusExecutor:
         full = threshold is not None and unit == "percent" and threshold >= 100
         note = ""
         if o.history_span < o.horizon / 4:
-            note = f" (based on only {fc.human_span(o.history_span).lstrip('~')} of history)"
+            note = f" (based on only {human_span(o.history_span).lstrip('~')} of history)"
         if o.already:
             return f"{metric} on {name} is already {'full' if full else 'at ' + format_value(o.last, unit)} (threshold {thr})."
         if o.crosses_at is not None:
             what = "full" if full else f"reaches {thr}"
-            return (f"{metric} on {name} {what} in {fc.human_span(o.crosses_in)} (at {_utc(o.crosses_at)}); "
+            return (f"{metric} on {name} {what} in {human_span(o.crosses_in)} (at {_utc(o.crosses_at)}); "
                     f"now {format_value(o.last, unit)}{note}.")
         if threshold is not None:
             return (f"{metric} on {name} is not expected to cross {thr} in the next {horizon_text}; "

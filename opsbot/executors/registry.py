@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from opsbot.config import Config
-from opsbot.executors.base import Executor, ExecutorUnavailable
+from opsbot.core.action import Executor, ExecutorUnavailable
 
 # name -> "module:Class"; each class takes the Config (and the executors it shares connections with).
 KNOWN = {

@@ -29,10 +29,10 @@ from typing import Callable, Iterable
 import paramiko
 
 from opsbot.config import Config
-from opsbot.durations import parse_duration
-from opsbot.executors.base import Action, ExecutionContext, Progress, Target
+from opsbot.core.durations import parse_duration
+from opsbot.core.action import Action, ExecutionContext, Progress, Target
 from opsbot.redact import cap, redact
-from opsbot.reply import Reply, Table
+from opsbot.core.reply import Reply, Table
 
 # Paramiko logs handshake failures at ERROR; the executor reports them itself, as sentences.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from opsbot.pipeline import Pipeline
-from opsbot.reply import Reply, Table
-from opsbot.request import Request
+from opsbot.core.reply import Reply, Table
+from opsbot.core.request import Request
 
 HELP = """Console commands:
   /user NAME            speak as another configured user

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from opsbot.config.models import LogSource
-from opsbot.executors.base import Action, ExecutionContext, Target
+from opsbot.core.action import Action, ExecutionContext, Target
 from opsbot.executors.logs import LogsExecutor
 from opsbot.executors.ssh import SSHExecutor
 from opsbot.lab.lab import Lab

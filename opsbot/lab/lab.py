@@ -27,7 +27,8 @@ from typing import Any, Iterator
 import yaml
 
 from opsbot.lab import labctl
-from opsbot.lab.prometheus import LabError, binaries_missing, free_port
+from opsbot.lab.process import LabError, free_port
+from opsbot.lab.prometheus import binaries_missing
 from opsbot.lab.samplelogs import write_host_clutter, write_sample_logs
 from opsbot.lab.sshd import SSHD, SSHServer, start_sshd
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from opsbot.lab.prometheus import LabError, _Process, _tail, free_port
+from opsbot.lab.process import LabError, Process, free_port, tail
 
 SSHD = "/usr/sbin/sshd"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -59,7 +59,7 @@ class SSHServer:
     host_key: Path = field(init=False)
     user_key: Path = field(init=False)
     known_hosts: Path = field(init=False)
-    _process: _Process | None = field(default=None, repr=False)
+    _process: Process | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.host_key = self.workdir / "ssh_host_ed25519_key"
@@ -137,12 +137,12 @@ class SSHServer:
             with open(log, "ab") as out:
                 proc = subprocess.Popen([SSHD, "-D", "-f", str(self.config_file), "-E", str(log)], stdin=subprocess.DEVNULL,
                                         stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent())
-            self._process = _Process("sshd", proc, log)
+            self._process = Process("sshd", proc, log)
             if self._wait_banner(timeout):
                 (self.known_hosts).write_text(known_hosts_line(self.port, self._host_public) + "\n")
                 return
             self.stop()
-        raise LabError(f"sshd did not answer on 127.0.0.1:{self.port}:\n{_tail(self.workdir / 'sshd.log')}")
+        raise LabError(f"sshd did not answer on 127.0.0.1:{self.port}:\n{tail(self.workdir / 'sshd.log')}")
 
     def _wait_banner(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -14,7 +14,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from opsbot.durations import format_duration, parse_duration
+from opsbot.core.durations import DAY, UNITS, format_duration, parse_duration
 from opsbot.parsing.chinese import NUMERAL_CHARS, numeral_value
 from opsbot.parsing.words import STOP, stem
 
@@ -235,6 +235,9 @@ def _en_number(word: str) -> float | None:
         return float(w)
     except ValueError:
         return EN_NUMBERS.get(w)
+
+
+MONTH = 30 * DAY
 
 
 def _dur(seconds: float) -> str | None:
@@ -521,8 +524,7 @@ def _durations(text, low, free, take) -> None:
         if len(parts) == 1 and parts[0][1] == "s" and re.fullmatch(r"[1-5]\d\d", parts[0][0]) \
                 and not TIME_BEFORE.search(low[:mt.start()]):
             continue             # "find 404s in haproxy logs", "count the 502s": status codes, not seconds
-        secs = sum(float(a) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000,
-                               "mo": 2592000}[u] for a, u in parts)
+        secs = sum(float(a) * (UNITS[u] if u != "mo" else MONTH) for a, u in parts)
         add(mt.start(), mt.end(), secs)
     for mt in DUR_BARE.finditer(low):
         add(mt.start(2), mt.end(2), _seconds_of_unit(mt.group(2)), raw_a=mt.start(2))

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 from opsbot.config import Config
-from opsbot.rules.loader import load_for
+from opsbot.core.parser import Parser
+from opsbot.rules.loader import RuleSet, load_for
+
+if TYPE_CHECKING:  # the LLM client and the store are imported only by parsers that use them
+    from opsbot.parsing.llm import LLMClient
+    from opsbot.store import Store
 
 KINDS = ("offline", "llm", "auto")
 
@@ -21,8 +28,8 @@ def parser_kind(config: Config, kind: str | None = None) -> str:
     return kind
 
 
-def build_parser(config: Config, kind: str | None = None, rules=None, store=None,
-                 prompt: str | Path | None = None, client=None):
+def build_parser(config: Config, kind: str | None = None, rules: RuleSet | None = None, store: Store | None = None,
+                 prompt: str | Path | None = None, client: LLMClient | None = None) -> Parser:
     """`store` supplies the learned examples; `prompt` a parse template other than prompts/parse.j2;
     `client` an LLMClient to share (tests, evaluations comparing prompts on one server)."""
     from opsbot.parsing.offline import OfflineParser
@@ -32,7 +39,7 @@ def build_parser(config: Config, kind: str | None = None, rules=None, store=None
     bank = LearnedBank(store)
     bank.refresh()
 
-    def make_offline(learned: list[dict]):
+    def make_offline(learned: list[dict[str, Any]]) -> OfflineParser:
         return OfflineParser(rules, config, learned=learned)
 
     if kind == "offline" or (kind == "auto" and not config.llm.configured and client is None):
@@ -42,7 +49,7 @@ def build_parser(config: Config, kind: str | None = None, rules=None, store=None
     from opsbot.parsing.prompt import Prompt
     template = Prompt(prompt) if prompt else Prompt()
     if kind == "llm":
-        def examples() -> list[dict]:
+        def examples() -> list[dict[str, Any]]:
             bank.refresh()
             return bank.current()
         return LLMParser(rules, config, make_offline(bank.current()), client=client, prompt=template,

@@ -29,7 +29,7 @@ from opsbot.parsing.prompt import (Prompt, build_messages, count_prompt_tokens, 
                                    nearest_examples, similarity)
 from opsbot.parsing.schema import check_params, intent_params, response_format, task_schema, validate
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Suggestion, Task
+from opsbot.core.task import Suggestion, Task
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from opsbot.parsing.similarity import ExampleIndex
 from opsbot.parsing.words import FOLLOW_UP_EN, FOLLOW_UP_ZH, STOP, apply_phrases, normalise_word, stem
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec, Rule
-from opsbot.request import MAX_CHARS
-from opsbot.task import Suggestion, Task
+from opsbot.core.request import MAX_CHARS
+from opsbot.core.task import Suggestion, Task
 
 READ_THRESHOLD = 0.34          # best score a read-only intent needs
 CHANGE_THRESHOLD = 0.50        # best score a state-changing intent needs (plus a verb of its own)

@@ -29,7 +29,7 @@ from opsbot.parsing.schema import intent_params
 from opsbot.resources import shipped
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec
-from opsbot.task import Task
+from opsbot.core.task import Task
 
 INVENTORY_SAMPLE = 8       # names of each kind sent even when the message mentions none
 INVENTORY_MAX = 24         # names of each kind sent at most

@@ -17,7 +17,7 @@ from typing import Callable
 
 from opsbot.config import Config
 from opsbot.parsing.llm import LLMParser
-from opsbot.task import Task
+from opsbot.core.task import Task
 
 
 class LearnedBank:

@@ -17,12 +17,12 @@ import re
 from typing import Any
 
 from opsbot.config import Config
+from opsbot.core.durations import DURATION_PATTERN
 from opsbot.rules.binding import BindError, bind_value
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec
 
 SCHEMA_NAME = "opsbot_task"
-DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 MAX_ENUM = 64          # inventory names are listed as an enum up to this many; beyond, a pattern string

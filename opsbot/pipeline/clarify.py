@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from opsbot.config import Config
-from opsbot.reply import Button, Reply
+from opsbot.core.reply import Button, Reply
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Task
+from opsbot.core.task import Task
 
 QUESTIONS = {
     "host": "Which host (or group)?",

@@ -8,25 +8,27 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from opsbot.config import Config
-from opsbot.durations import parse_duration
-from opsbot.executors.base import ExecutionContext, ExecutorUnavailable, Progress
+from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
+from opsbot.core.durations import parse_duration
+from opsbot.core.parser import Parser
+from opsbot.core.action import ExecutionContext, ExecutorUnavailable, Progress
 from opsbot.executors.registry import Executors
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.clarify import question_for
 from opsbot.pipeline.sanitize import sanitize
-from opsbot.reply import Button, Reply
-from opsbot.request import MAX_CHARS, Request
+from opsbot.core.reply import Button, Reply
+from opsbot.core.request import MAX_CHARS, Request
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Task
+from opsbot.store import ApprovalRecord, Store
+from opsbot.core.task import Task
 
 log = logging.getLogger(__name__)
 
 QUESTION_TTL = timedelta(minutes=15)   # an unanswered clarifying question lapses after this
 FOLLOW_UP_TTL = timedelta(hours=2)     # "and on web-2?" refers to a task at most this old
 UNADDRESSED_MIN = 0.7                  # thread messages not addressed to the bot must parse this clearly
-TARGETS = "_targets"                   # stored with an approval: the hosts the approver was shown
 
 
 def utcnow() -> datetime:
@@ -34,8 +36,8 @@ def utcnow() -> datetime:
 
 
 class Pipeline:
-    def __init__(self, config: Config, rules: RuleSet, store, parser, executors: Executors | None = None,
-                 now: Callable[[], datetime] = utcnow):
+    def __init__(self, config: Config, rules: RuleSet, store: Store, parser: Parser,
+                 executors: Executors | None = None, now: Callable[[], datetime] = utcnow):
         self.config = config
         self.rules = rules
         self.engine = Engine(rules, config)
@@ -92,15 +94,14 @@ class Pipeline:
             return Reply.error(refusal, approval_id=approval_id)
         # What runs must be what was asked and approved: same rule, same hosts (the inventory or the
         # rules may have changed since the request).
-        asked = {k: v for k, v in rec.params.items() if k != TARGETS}
         try:
-            plan = self.engine.plan(Task(intent=rec.intent, params=asked, confidence=1.0, parser="approval"))
+            plan = self.engine.plan(Task(intent=rec.intent, params=rec.params, confidence=1.0, parser="approval"))
             changed = None
             if plan.rule.id != rec.rule_id:
                 changed = f"it now falls under the rule {plan.rule.id}, not {rec.rule_id}"
-            elif TARGETS in rec.params and [t.name for t in plan.action.targets] != rec.params[TARGETS]:
+            elif rec.targets is not None and [t.name for t in plan.action.targets] != rec.targets:
                 changed = (f"its hosts are now {', '.join(t.name for t in plan.action.targets)}, "
-                           f"not {', '.join(rec.params[TARGETS])}")
+                           f"not {', '.join(rec.targets)}")
         except (BindError, MissingParams, PlanError) as e:
             changed = f"it no longer fits the rules: {e}"
         if changed and approve:
@@ -141,17 +142,18 @@ class Pipeline:
             return Reply.error(f"That message is {len(req.text)} characters long; I take requests of up to "
                                f"{MAX_CHARS}. To search logs for a long text, quote its distinctive part. "
                                "Nothing was run.")
-        last, stored_pending = self.store.load_conversation(req.conversation)
+        stored = self.store.load_conversation(req.conversation)
         now = self.now()
-        pending = stored_pending if self._fresh(stored_pending, QUESTION_TTL, now, asked=req.user) else None
-        last = last if self._fresh(last, FOLLOW_UP_TTL, now) else None
+        open_question = stored.pending if stored.pending and stored.pending.fresh(now, QUESTION_TTL) else None
+        pending = open_question if open_question and open_question.asked == req.user else None
         # A question put to someone else stays open for them; this message neither answers nor clears it.
-        others = stored_pending if stored_pending and not pending and self._fresh(stored_pending, QUESTION_TTL, now) else None
-        previous = Task(**pending) if pending else (Task(**last) if last else None)
+        others = open_question if open_question is not pending else None
+        last = stored.last if stored.last and stored.last.fresh(now, FOLLOW_UP_TTL) else None
+        previous = pending.task() if pending else (last.task() if last else None)
         started = time.perf_counter()
         task = self.parser.parse(req.text, previous=previous)
-        if pending and task.intent in (None, previous.intent):
-            task = self._answer_to_question(req.text, previous, task)
+        if pending and task.intent in (None, pending.intent):
+            task = self._answer_to_question(req.text, pending.task(), task)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
 
         if not req.addressed and not pending and (task.intent is None or task.confidence < UNADDRESSED_MIN):
@@ -162,8 +164,9 @@ class Pipeline:
             plan = self.engine.plan(task)
         except MissingParams as e:
             task.missing = e.names
-            question = {**task.model_dump(include={"intent", "params", "missing"}), "asked": req.user, "at": now.isoformat()}
-            self.store.save_conversation(req.conversation, last, question)
+            question = PendingQuestion(intent=task.intent, params=task.params, missing=e.names, asked=req.user,
+                                       at=now)
+            self.store.save_conversation(req.conversation, Conversation(last=last, pending=question))
             return question_for(task, e.names, self.rules, self.config)
         except BindError as e:
             return Reply.error(f"{e} Nothing was run.")
@@ -172,8 +175,8 @@ class Pipeline:
         except PlanError as e:
             return Reply.error(f"I can't do that: {e}. Nothing was run.")
 
-        self.store.save_conversation(req.conversation, {"intent": task.intent, "params": plan.bound.values,
-                                                        "at": now.isoformat()}, others)
+        self.store.save_conversation(req.conversation, Conversation(
+            last=LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now), pending=others))
         refusal = may_ask(self.config, req.user, plan.rule) or self._rate_limited(req.user, plan)
         if refusal:
             self.store.audit(req.user, "request.refused", {"request": req.id, "rule": plan.rule.id, "reason": refusal})
@@ -181,15 +184,6 @@ class Pipeline:
         if plan.needs_approval:
             return self._ask_approval(req, plan)
         return self._execute(plan, req.user, req.id, progress)
-
-    @staticmethod
-    def _fresh(state: dict | None, ttl: timedelta, now: datetime, asked: str | None = None) -> bool:
-        """A stored question or last task still counts: recent enough, and (for a question) put to `asked`."""
-        if not state or "at" not in state:
-            return False
-        if asked is not None and state.get("asked") != asked:
-            return False
-        return now - datetime.fromisoformat(state["at"]) <= ttl
 
     def _answer_to_question(self, text: str, pending: Task, parsed: Task) -> Task:
         """The message answers our clarifying question: merge it into the pending task. When the parser
@@ -227,8 +221,8 @@ class Pipeline:
         ttl = plan.rule.policy.approval.ttl or self.config.approval_ttl
         expires = self.now() + timedelta(seconds=parse_duration(ttl))
         hosts = [t.name for t in plan.action.targets]
-        rec = self.store.create_approval(req.id, plan.rule.id, plan.rule.intent, {**plan.bound.values, TARGETS: hosts},
-                                         req.user, expires, channel=req.channel, thread=req.thread)
+        rec = self.store.create_approval(req.id, plan.rule.id, plan.rule.intent, plan.bound.values, req.user, expires,
+                                         channel=req.channel, thread=req.thread, targets=hosts)
         self.store.audit(req.user, "approval.requested", {"approval": rec.id, "rule": plan.rule.id,
                                                           "params": plan.bound.values, "request": req.id})
         what = self.engine.reply_line(plan) or plan.rule.summary
@@ -248,11 +242,9 @@ class Pipeline:
         status = "ok"
         try:
             executor = self.executors.get(action.executor)
-            ctx = ExecutionContext(config=self.config, progress=progress,
-                                   extras={"rules": self.rules,
-                                           # a digest's parts are audited as whoever asked for the digest
-                                           "run_intent": lambda intent, params=None: self._run_unattended(
-                                               intent, params, user)})
+            ctx = ExecutionContext(config=self.config, progress=progress, capabilities=self.rules.capabilities,
+                                   # a digest's parts are audited as whoever asked for the digest
+                                   run_intent=lambda intent: self._run_unattended(intent, None, user))
             reply = executor.run(action, ctx)
             if reply.kind == "error":
                 status = "failed"
@@ -300,7 +292,7 @@ class Pipeline:
         return self._execute(plan, actor, None, lambda text: None)
 
     @staticmethod
-    def _decided_text(rec) -> str:
+    def _decided_text(rec: ApprovalRecord) -> str:
         if rec.status in ("approved", "executed"):
             return f"Already approved by {rec.approver}; it ran once."
         if rec.status == "denied":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from opsbot.redact import cap, redact
-from opsbot.reply import Reply
+from opsbot.core.reply import Reply
 
 TEXT_LIMIT = 3_000
 CODE_LIMIT = 12_000

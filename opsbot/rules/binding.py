@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsbot.config import Config
-from opsbot.durations import format_duration, parse_duration
-from opsbot.executors.base import Target
+from opsbot.core.durations import format_duration, parse_duration
+from opsbot.core.action import Target
 from opsbot.rules.schema import ParamSpec, Rule
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -57,12 +57,6 @@ def _listing(names: list[str], limit: int = 8) -> str:
 def _lookup(value: str, names: list[str]) -> str | None:
     low = {n.lower(): n for n in names}
     return low.get(value.lower())
-
-
-def _target(config: Config, name: str) -> Target:
-    h = config.inventory.hosts[name]
-    return Target(name=name, address=h.address, port=h.port, user=h.user or config.ssh.user,
-                  groups=tuple(h.groups), services=tuple(h.services))
 
 
 def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
@@ -155,11 +149,11 @@ def bind(rule: Rule, params: dict[str, Any], config: Config) -> Bound:
             continue
         if spec.type in ("host", "group"):
             names = groups.get(v, [v]) if v in groups else [v]
-            bound.targets = [_target(config, h) for h in names]
+            bound.targets = [Target.of(config, h) for h in names]
         elif spec.type == "duration":
             bound.seconds[name] = parse_duration(v)
     if not bound.targets and "deployment" in values:
-        bound.targets = [_target(config, config.inventory.deployments[values["deployment"]].host)]
+        bound.targets = [Target.of(config, config.inventory.deployments[values["deployment"]].host)]
     _check_service_on_hosts(rule, bound)
     return bound
 

@@ -7,12 +7,12 @@ from typing import Any
 from jinja2 import TemplateError
 
 from opsbot.config import Config
-from opsbot.executors.base import Action
+from opsbot.core.action import Action
 from opsbot.rules.binding import Bound, bind
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.render import SHELL_FIELDS, promql_regex, render
 from opsbot.rules.schema import Condition, Rule
-from opsbot.task import Task
+from opsbot.core.task import Task
 
 
 class PlanError(Exception):

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from opsbot import yamlsource
+from opsbot.core.action import Capability
 from opsbot.resources import shipped
 from opsbot.rules.render import SHELL_FIELDS, check_template
 from opsbot.rules.schema import Pack, Rule
@@ -26,6 +28,20 @@ class RuleSet:
 
     def intents(self) -> list[str]:
         return list(self.by_intent)
+
+    @cached_property
+    def capabilities(self) -> tuple[Capability, ...]:
+        """Every intent as `help` lists it: its primary rule's summary and first examples, and whether
+        any of its rules needs approval."""
+        out = []
+        for intent, rules in self.by_intent.items():
+            rule = self.primary(intent)
+            assert rule is not None  # every intent in by_intent has a rule
+            out.append(Capability(intent=intent, summary=rule.summary,
+                                  example_en=next(iter(rule.examples.en), None),
+                                  example_zh=next(iter(rule.examples.zh), None),
+                                  needs_approval=any(r.needs_approval for r in rules)))
+        return tuple(out)
 
     def primary(self, intent: str) -> Rule | None:
         """The rule that describes an intent in help and prompts: its fallback, else its first rule."""

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opsbot.durations import parse_duration
+from opsbot.core.durations import parse_duration
 
 ParamType = Literal["host", "group", "service", "deployment", "duration", "integer", "enum", "text",
                     "promql", "version"]

@@ -12,7 +12,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from opsbot.reply import Reply
+from opsbot.core.reply import Reply
+from opsbot.pipeline import Pipeline
 from opsbot.scheduler.schedule import due_slots, latest_per_digest
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def slot_key(name: str, slot: datetime) -> str:
 class Scheduler:
     """`pipeline` is the core's Pipeline (its config's digests, its store); `post` puts a Reply in a channel."""
 
-    def __init__(self, pipeline, post: Post, *, tick: float = TICK_SECONDS, grace: timedelta = GRACE,
+    def __init__(self, pipeline: Pipeline, post: Post, *, tick: float = TICK_SECONDS, grace: timedelta = GRACE,
                  now: Callable[[], datetime] = utcnow, actor: str = "scheduler"):
         self.pipeline = pipeline
         self.store = pipeline.store

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from .tables import audit_head, audit_log, dumps
+from opsbot.store.tables import audit_head, audit_log, dumps
 
 GENESIS = "0" * 64      # the prev_hash of row 1
 HEAD_ID = 1

@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..request import Request
-from .store import Store
+from opsbot.core.request import Request
+from opsbot.store.store import Store
 
 
 def bench_writes(url: str, n: int = 5000) -> dict:

@@ -15,6 +15,7 @@ class ApprovalRecord(BaseModel):
     rule_id: str
     intent: str
     params: dict[str, Any]
+    targets: list[str] | None = None  # the hosts the approver is shown; what runs must still be these
     requester: str
     status: ApprovalStatus
     approver: str | None = None

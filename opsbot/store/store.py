@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from alembic import command
 from alembic.config import Config
@@ -25,12 +27,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from ..reply import Reply
-from ..request import Request
-from ..task import Task
-from . import audit as audit_trail
-from .records import ApprovalRecord
-from .tables import (
+from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
+from opsbot.core.reply import Reply
+from opsbot.core.request import Request
+from opsbot.core.task import Task
+from opsbot.store import audit as audit_trail
+from opsbot.store.records import ApprovalRecord
+from opsbot.store.tables import (
     approvals,
     conversations,
     executions,
@@ -82,6 +85,22 @@ def _aware(value: datetime, name: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"{name} must be a timezone-aware datetime (UTC), not {value!r}")
     return value.astimezone(timezone.utc)
+
+
+# The approval's target hosts are stored inside its params JSON under this key (the approvals table
+# has no column of their own); ApprovalRecord.targets is the typed view.
+TARGETS_KEY = "_targets"
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _model_or_none(model: type[_M], data: Any) -> _M | None:
+    if data is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def _new_id() -> str:
@@ -261,23 +280,31 @@ class Store:
 
     # --- approvals -------------------------------------------------------------------------------
 
-    def create_approval(self, request_id: str, rule_id: str, intent: str, params: dict, requester: str,
-                        expires_at: datetime, channel: str | None = None,
-                        thread: str | None = None) -> ApprovalRecord:
+    def create_approval(self, request_id: str, rule_id: str, intent: str, params: dict[str, Any], requester: str,
+                        expires_at: datetime, channel: str | None = None, thread: str | None = None,
+                        targets: list[str] | None = None) -> ApprovalRecord:
         record = ApprovalRecord(
             id=_new_id(), request_id=request_id, rule_id=rule_id, intent=intent, params=params,
-            requester=requester, status="pending", channel=channel, thread=thread,
+            targets=targets, requester=requester, status="pending", channel=channel, thread=thread,
             created_at=_now(), expires_at=_aware(expires_at, "expires_at"),
         )
+        row = record.model_dump(exclude={"targets"})
+        if targets is not None:
+            row["params"] = {**params, TARGETS_KEY: targets}
         # Not audited here: the pipeline audits the request with its context (rule, channel, policy).
         with self._write() as conn:
-            conn.execute(insert(approvals).values(**record.model_dump()))
+            conn.execute(insert(approvals).values(**row))
         return record
 
     def get_approval(self, approval_id: str) -> ApprovalRecord | None:
         with self._read() as conn:
             row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).one_or_none()
-        return None if row is None else ApprovalRecord(**row._asdict())
+        if row is None:
+            return None
+        values = row._asdict()
+        params = dict(values.pop("params"))
+        targets = params.pop(TARGETS_KEY, None)
+        return ApprovalRecord(**values, params=params, targets=targets)
 
     def decide_approval(self, approval_id: str, approver: str, approve: bool, now: datetime) -> bool:
         """Approve or deny a pending, unexpired approval. True iff this call made the decision: the
@@ -320,20 +347,26 @@ class Store:
 
     # --- conversations ---------------------------------------------------------------------------
 
-    def save_conversation(self, key: str, last_task: dict | None, pending: dict | None) -> None:
+    def save_conversation(self, key: str, conversation: Conversation) -> None:
         now = _now()
-        stmt = self._insert(conversations).values(key=key, last_task=last_task, pending=pending, updated_at=now)
+        last = conversation.last.model_dump(mode="json") if conversation.last else None
+        pending = conversation.pending.model_dump(mode="json") if conversation.pending else None
+        stmt = self._insert(conversations).values(key=key, last_task=last, pending=pending, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=["key"], set_={"last_task": stmt.excluded.last_task,
                                           "pending": stmt.excluded.pending, "updated_at": now})
         with self._write() as conn:
             conn.execute(stmt)
 
-    def load_conversation(self, key: str) -> tuple[dict | None, dict | None]:
+    def load_conversation(self, key: str) -> Conversation:
+        """The conversation's state; a part stored in a shape we no longer read counts as absent."""
         with self._read() as conn:
             row = conn.execute(select(conversations.c.last_task, conversations.c.pending)
                                .where(conversations.c.key == key)).one_or_none()
-        return (None, None) if row is None else (row.last_task, row.pending)
+        if row is None:
+            return Conversation()
+        return Conversation(last=_model_or_none(LastTask, row.last_task),
+                            pending=_model_or_none(PendingQuestion, row.pending))
 
     # --- feedback --------------------------------------------------------------------------------
 

@@ -21,19 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opsbot.core.durations import to_seconds
+
 # --- the shared scorer's matching rules ---------------------------------------------------------------
 
-UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-DUR = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def seconds(v: Any) -> float | None:
-    s = str(v).strip().lower().replace(" ", "")
-    parts = DUR.findall(s)
-    if not parts or "".join(a + b for a, b in parts) != s:
+    try:
+        return to_seconds(str(v).replace(" ", ""), fractions=True)
+    except ValueError:
         return None
-    return sum(float(a) * UNITS[b] for a, b in parts)
 
 
 def norm(v: Any) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from opsbot.config import load_config
 from opsbot.parsing.factory import build_parser
-from opsbot.request import Request
+from opsbot.core.request import Request
 from opsbot.rules.loader import load_for
 from opsbot.store import Store
 from opsbot.tuning.evaluate import evaluate, report

@@ -8,7 +8,7 @@ import pytest
 
 from opsbot.app import build_app
 from opsbot.config import Config
-from opsbot.request import Request
+from opsbot.core.request import Request
 
 
 def closed_port() -> int:

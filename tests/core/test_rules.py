@@ -8,7 +8,7 @@ from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
 from opsbot.rules.tester import SAMPLE_INVENTORY
-from opsbot.task import Task
+from opsbot.core.task import Task
 from opsbot.yamlsource import SourceError
 
 INVENTORY = SAMPLE_INVENTORY      # web-1, web-2 (web), db-1 (db), gpu-1 (llm); deployment llama-chat

@@ -14,13 +14,14 @@ from opsbot.testing import component_missing
 
 from opsbot.config import Config, Inventory
 from opsbot.config.models import PrometheusConfig
+from opsbot.core.durations import human_span
 from opsbot.executors import forecast as fc
-from opsbot.executors.base import ExecutionContext
+from opsbot.core.action import ExecutionContext
 from opsbot.executors.prometheus import PrometheusExecutor
 from opsbot.lab.prometheus import backfill, binaries_missing, start_prometheus
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
-from opsbot.task import Task
+from opsbot.core.task import Task
 
 DAY = 86400
 
@@ -80,9 +81,9 @@ def test_too_little_history_gives_no_forecast():
 
 
 def test_spans_read_like_people_talk():
-    assert fc.human_span(9.2 * DAY) == "~9 days"
-    assert fc.human_span(5 * 3600) == "~5 hours"
-    assert fc.human_span(40 * 60) == "~40 minutes"
+    assert human_span(9.2 * DAY) == "~9 days"
+    assert human_span(5 * 3600) == "~5 hours"
+    assert human_span(40 * 60) == "~40 minutes"
 
 
 # ---------------------------------------------------------------------------------------------- end to end

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opsbot.executors.base import ExecutionContext
+from opsbot.core.action import ExecutionContext
 from opsbot.executors.logs import LogsExecutor
 from opsbot.lab.bench import reset_peak_rss, vm_kb
 from opsbot.lab.samplelogs import write_big_log

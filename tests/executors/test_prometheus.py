@@ -18,13 +18,14 @@ from opsbot.testing import component_missing
 
 from opsbot.config import Config, Inventory
 from opsbot.config.models import PrometheusConfig
-from opsbot.executors.base import Action, ExecutionContext
+from opsbot.core.action import Action, ExecutionContext
 from opsbot.executors.prometheus import PrometheusExecutor, choose_step
-from opsbot.lab.prometheus import binaries_missing, free_port, start_node_exporter, start_prometheus
+from opsbot.lab.process import free_port
+from opsbot.lab.prometheus import binaries_missing, start_node_exporter, start_prometheus
 from opsbot.rules.binding import BindError
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
-from opsbot.task import Task
+from opsbot.core.task import Task
 
 INVENTORY = {
     "hosts": {

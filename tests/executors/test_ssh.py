@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from opsbot.executors.base import Action, ExecutionContext, Target
+from opsbot.core.action import Action, ExecutionContext, Target
 from opsbot.executors.ssh import SSHExecutor
 from opsbot.lab.bench import reset_peak_rss, vm_kb
 from opsbot.lab.labctl import running

@@ -7,7 +7,7 @@ import time
 from opsbot.config import Config
 from opsbot.parsing.factory import build_parser
 from opsbot.parsing.prompt import INVENTORY_MAX
-from opsbot.task import Task
+from opsbot.core.task import Task
 from opsbot.testing.fake_openai import (answer, content, json_schema_unsupported, malformed, slow, status)
 
 

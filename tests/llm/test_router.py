@@ -13,9 +13,9 @@ from opsbot.parsing.factory import build_parser
 from opsbot.parsing.llm import LLMParser
 from opsbot.parsing.offline import OfflineParser
 from opsbot.parsing.router import AutoParser, LearnedBank
-from opsbot.request import Request
+from opsbot.core.request import Request
 from opsbot.store.tables import tasks
-from opsbot.task import Task
+from opsbot.core.task import Task
 from opsbot.testing.fake_openai import answer, malformed, slow
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from opsbot.config.loader import load_config
-from opsbot.durations import parse_duration
+from opsbot.core.durations import parse_duration
 from opsbot.parsing.offline import OfflineParser
 from opsbot.rules.loader import load_for
 

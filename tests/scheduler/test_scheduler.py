@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from opsbot.reply import Reply
+from opsbot.core.reply import Reply
 from opsbot.scheduler import Scheduler, slot_key
 
 NINE = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)

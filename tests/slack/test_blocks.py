@@ -6,7 +6,7 @@ import json
 import pytest
 
 from opsbot.frontends.slack import blocks as bk
-from opsbot.reply import Button, Image, Reply, Table
+from opsbot.core.reply import Button, Image, Reply, Table
 
 
 def all_text(blocks: list[dict]) -> str:

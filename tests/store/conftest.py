@@ -19,7 +19,7 @@ from opsbot.testing import component_missing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 from opsbot.store import Store
 
 PG_URL = os.environ.get("OPSBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from opsbot.reply import Reply
-from opsbot.task import Task
+from opsbot.core.reply import Reply
+from opsbot.core.task import Task
 
 
 @pytest.fixture

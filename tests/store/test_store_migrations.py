@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 from opsbot.store import Store, default_database_url
 from opsbot.store.store import normalise_url
 from opsbot.store.tables import metadata

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from opsbot.reply import Image, Reply
-from opsbot.request import Request
+from opsbot.core.reply import Image, Reply
+from opsbot.core.request import Request
 from opsbot.store.tables import replies, requests, tasks
-from opsbot.task import Task
+from opsbot.core.task import Task
 
 
 def test_a_request_its_parse_and_reply_round_trip(store):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from opsbot.reply import Button, Reply, Table
+from opsbot.core.reply import Button, Reply, Table
 
 SECTION_LIMIT = 3000          # characters in a section's text
 MAX_BLOCKS = 50               # blocks in one message

@@ -20,8 +20,8 @@ from opsbot.frontends.slack.inbound import (
     FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name)
 from opsbot.frontends.slack.outbound import Outbox, Progress, Where
 from opsbot.frontends.slack.workqueue import WorkQueue
-from opsbot.reply import Button, Reply
-from opsbot.request import Request
+from opsbot.core.reply import Button, Reply
+from opsbot.core.request import Request
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +144,9 @@ class SlackFrontend:
             return None
 
     def _link(self, source: str, target: str) -> None:
-        last, pending = self.store.load_conversation(source)
-        if last is not None or pending is not None:
-            self.store.save_conversation(target, last, pending)
+        conversation = self.store.load_conversation(source)
+        if not conversation.empty:
+            self.store.save_conversation(target, conversation)
 
     def _command(self, command: dict, text: str, where: Where) -> None:
         trigger = command.get("trigger_id")
@@ -164,7 +164,7 @@ class SlackFrontend:
         elif event.get("type") == "message":
             thread = event.get("thread_ts")
             if not dm and (thread is None or self.store.load_conversation(
-                    conversation_key(channel, thread, "")) == (None, None)):
+                    conversation_key(channel, thread, "")).empty):
                 return      # channel talk that is not a follow-up in one of my threads (mentions come as app_mention)
         else:
             return

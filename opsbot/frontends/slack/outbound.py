@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from opsbot.frontends.slack import blocks as bk
-from opsbot.reply import Reply
+from opsbot.core.reply import Reply
 
 log = logging.getLogger(__name__)
 
