@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 
 from opsbot.parsing.chinese import numeral_value
-from opsbot.parsing.entities import Lexicon, extract
+from opsbot.parsing.offline.entities import KnownNames, extract
 
 
 
 @pytest.fixture(scope="module")
 def lex(rules, small_lab_config):
-    return Lexicon(small_lab_config, rules)
+    return KnownNames(small_lab_config, rules)
 
 
 def durations(lex, text):

@@ -16,7 +16,7 @@ from rapidfuzz.distance import OSA
 
 from opsbot.core.durations import DAY, UNITS, format_duration, parse_duration
 from opsbot.parsing.chinese import NUMERAL_CHARS, numeral_value
-from opsbot.parsing.words import STOP, stem
+from opsbot.parsing.offline.lexicon import STOP, stem
 
 # --------------------------------------------------------------------------------------------- mentions
 
@@ -76,7 +76,7 @@ GROUP_BEFORE_ZH = re.compile(r"(所有|全部|整个|每台|各个)(的)?\s*$")
 ON_BEFORE = re.compile(r"\b(on|at|from|for|of)\s+(the\s+)?$|[在上]\s*$", re.I | re.A)
 
 
-class Lexicon:
+class KnownNames:
     """The names and words a config and a rule set make known, indexed for fast lookup."""
 
     def __init__(self, config, rules, vocabulary: set[str] = frozenset()):
@@ -263,7 +263,7 @@ class Extraction:
         return [m for m in self.mentions if not m.meta.get("overlay")]
 
 
-def extract(text: str, lex: Lexicon, placeholders: dict[str, Any] | None = None) -> Extraction:
+def extract(text: str, names: KnownNames, placeholders: dict[str, Any] | None = None) -> Extraction:
     """All the mentions in `text`. With `placeholders` (param name -> ParamSpec), `{name}` in the text is a
     placeholder for that param (how rule examples are read)."""
     taken = [False] * len(text)
@@ -289,12 +289,12 @@ def extract(text: str, lex: Lexicon, placeholders: dict[str, Any] | None = None)
     # up{job="x"}), then '…', "…", “…”, 「…」
     for rx, backtick in QUOTES[:1]:
         _quotes(rx, backtick, text, free, take)
-    _promql(text, lex, free, take)
+    _promql(text, names, free, take)
     for rx, backtick in QUOTES[1:]:
         _quotes(rx, backtick, text, free, take)
 
     # inventory names, longest first; tolerant of case, hyphens and small typos
-    _names(text, lex, free, take)
+    _names(text, names, free, take)
 
     # durations
     _durations(text, low, free, take)
@@ -332,10 +332,10 @@ def extract(text: str, lex: Lexicon, placeholders: dict[str, Any] | None = None)
     # a host-shaped name the inventory does not know ("top processes on web-9"): kept as typed, so the rule
     # engine can answer "I don't know the host web-9" instead of asking which host was meant
     if not any(m.kinds() & {"host", "group"} for m in found):
-        _unknown_host(text, lex, free, take)
+        _unknown_host(text, names, free, take)
 
     # enum words (overlays: the word stays in the text for the intent match)
-    _enums(text, low, lex, free, take)
+    _enums(text, low, names, free, take)
     ex = Extraction(text, found)
     merge_durations(ex)
     return ex
@@ -352,10 +352,10 @@ def _quotes(rx, backtick, text, free, take) -> None:
         take(Mention(mt.start(), mt.end(), opts, mt.group(0), {"backtick": backtick, "inner": inner}))
 
 
-def _promql(text, lex, free, take) -> None:
+def _promql(text, names, free, take) -> None:
     for mt in PROMQL_START.finditer(text):
         a = mt.start()
-        if not free(a, mt.end()) or lex.lookup_name(mt.group(1), fuzzy=False):
+        if not free(a, mt.end()) or names.lookup_name(mt.group(1), fuzzy=False):
             continue
         end = _scan_expr(text, a)
         if end is None or not free(a, end):
@@ -363,7 +363,7 @@ def _promql(text, lex, free, take) -> None:
         expr = text[a:end].strip()
         take(Mention(a, end, [("promql", expr), ("quote", expr)], expr, {"backtick": False, "inner": expr}))
     for mt in PROMQL_METRIC.finditer(text):
-        if free(mt.start(), mt.end()) and not lex.lookup_name(mt.group(0), fuzzy=False):
+        if free(mt.start(), mt.end()) and not names.lookup_name(mt.group(0), fuzzy=False):
             end = _scan_expr(text, mt.start()) or mt.end()
             if not free(mt.start(), end):
                 end = mt.end()
@@ -438,24 +438,24 @@ def _balanced(text: str, i: int) -> int | None:
     return None
 
 
-def _names(text, lex: Lexicon, free, take) -> None:
+def _names(text, names: KnownNames, free, take) -> None:
     toks = [(m.start(), m.end(), m.group(0)) for m in NAME_TOKEN.finditer(text)]
     i = 0
     while i < len(toks):
         hit = None
-        for n in range(min(lex.max_parts + 1, 4, len(toks) - i), 0, -1):
+        for n in range(min(names.max_parts + 1, 4, len(toks) - i), 0, -1):
             a, b = toks[i][0], toks[i + n - 1][1]
             if not free(a, b):
                 continue
             if n > 1 and any(not re.fullmatch(r"[\s\-_.]{1,2}", text[toks[j][1]:toks[j + 1][0]])
                              for j in range(i, i + n - 1)):
                 continue
-            opts = lex.lookup_name(text[a:b], fuzzy=(n == 1))
+            opts = names.lookup_name(text[a:b], fuzzy=(n == 1))
             if not opts and n == 1:          # "web-1's" / trailing dots are not part of the name
                 stripped = re.sub(r"[._-]+$", "", text[a:b])
                 if stripped != text[a:b]:
                     b = a + len(stripped)
-                    opts = lex.lookup_name(stripped, fuzzy=True)
+                    opts = names.lookup_name(stripped, fuzzy=True)
             if opts:
                 hit = (a, b, n, opts)
                 break
@@ -467,7 +467,7 @@ def _names(text, lex: Lexicon, free, take) -> None:
         before, after = text[max(0, a - 60):a], text[b:b + 60]    # the words around a name, not the whole text
         strong_group = bool(GROUP_AFTER_EN.match(after) or GROUP_BEFORE_EN.search(before)
                             or GROUP_AFTER_ZH.match(after) or GROUP_BEFORE_ZH.search(before))
-        wordlike = raw.lower() in lex.vocabulary or stem(raw) in lex.vocabulary
+        wordlike = raw.lower() in names.vocabulary or stem(raw) in names.vocabulary
         kinds = {k for k, _ in opts}
         meta = {"strong_group": strong_group, "wordlike": wordlike,
                 "on_before": bool(ON_BEFORE.search(before)),
@@ -486,10 +486,10 @@ HOST_BEFORE = re.compile(r"\b(on|at|for|of|from)\s+(the\s+)?(host\s+|server\s+|m
 HOST_AFTER = re.compile(r"^('s\b|\s*[:：]|\s*(上|的|这台|那台))")
 
 
-def _unknown_host(text, lex: Lexicon, free, take) -> None:
+def _unknown_host(text, names: KnownNames, free, take) -> None:
     for mt in HOST_SHAPE.finditer(text):
         raw = mt.group(1)
-        if not free(mt.start(), mt.end()) or raw.lower() in lex.vocabulary or not (
+        if not free(mt.start(), mt.end()) or raw.lower() in names.vocabulary or not (
                 HOST_BEFORE.search(text[:mt.start()]) or HOST_AFTER.match(text[mt.end():])):
             continue
         take(Mention(mt.start(), mt.end(), [("host", raw)], raw, {"unknown": True}))
@@ -563,21 +563,21 @@ def merge_durations(ex: Extraction) -> None:
     ex.mentions = out
 
 
-def _enums(text, low, lex: Lexicon, free, take) -> None:
+def _enums(text, low, names: KnownNames, free, take) -> None:
     for mt in WORD.finditer(low):
         w = mt.group(0)
         if not free(mt.start(), mt.end()):
             continue
-        opts = lex.enum_words.get(w) or lex.enum_words.get(stem(w))
-        if opts is None and len(w) >= 6 and w not in lex.vocabulary and w not in STOP:
-            close = [e for e in lex.enum_ascii if abs(len(e) - len(w)) <= 1
+        opts = names.enum_words.get(w) or names.enum_words.get(stem(w))
+        if opts is None and len(w) >= 6 and w not in names.vocabulary and w not in STOP:
+            close = [e for e in names.enum_ascii if abs(len(e) - len(w)) <= 1
                      and OSA.distance(w, e, score_cutoff=1) <= 1]
             if len(close) == 1:
-                opts = lex.enum_words[close[0]]
+                opts = names.enum_words[close[0]]
         if opts:
             take(Mention(mt.start(), mt.end(), [("enum", o) for o in opts], w, {"overlay": True}))
     covered: set[int] = set()
-    for w in lex.enum_cjk:                       # longest first; overlapping shorter words are skipped
+    for w in names.enum_cjk:                       # longest first; overlapping shorter words are skipped
         start = 0
         while True:
             k = text.find(w, start)
@@ -586,5 +586,5 @@ def _enums(text, low, lex: Lexicon, free, take) -> None:
             span = set(range(k, k + len(w)))
             if free(k, k + len(w)) and not span & covered:
                 covered |= span
-                take(Mention(k, k + len(w), [("enum", o) for o in lex.enum_words[w]], w, {"overlay": True}))
+                take(Mention(k, k + len(w), [("enum", o) for o in names.enum_words[w]], w, {"overlay": True}))
             start = k + len(w)

@@ -1,4 +1,5 @@
-"""An inverted index over rule examples: tf-idf weighted tokens, cosine similarity, best example per intent.
+"""The index stage: an inverted tf-idf index over rule examples (cosine similarity, best example per
+intent), and what each intent's examples say about it (IntentInfo).
 
 Built once when the parser is constructed; a query touches only the posting lists of its own tokens, so
 the cost of a parse grows with the number of examples that share a word with the message, not with the
@@ -7,10 +8,14 @@ number of rules.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 
-from opsbot.parsing.words import WEAK
+from opsbot.parsing.chinese import has_cjk
+from opsbot.parsing.offline.lexicon import NOT_SIGNALS, STOP, WEAK
+from opsbot.rules.schema import Rule
 
 
 def token_weight(tok: str) -> float:
@@ -124,3 +129,78 @@ class ExampleIndex:
         if not by:
             return 0.0
         return by.get(intent, 0) / sum(by.values())
+
+
+SIGNAL_PURITY = 0.6  # a word is an intent's "own" when this share of the examples using it are its
+
+
+@dataclass
+class IntentInfo:
+    intent: str
+    rule: Rule                     # the primary rule: its params describe the intent
+    changes_state: bool
+    kinds: set[str]                # the mention kinds its params accept
+    vocab: set[str]                # normalised tokens of its examples
+    text: str                      # its examples, lower case (for Chinese veto exemptions)
+    signals: set[str]
+    left: dict[str, list[str]]     # text param -> words seen right before it in examples
+    right: dict[str, list[str]]    # text param -> words seen right after it
+    future: dict[str, bool]        # duration param -> examples put it in the future ("next {horizon}")
+
+
+def signals_of(intent: str, vocab: set[str], index: ExampleIndex) -> set[str]:
+    """The words that point at `intent` rather than at others (a change's own verb: restart, 重启)."""
+    return {t for t in vocab if not t.startswith("<") and t not in STOP and t not in NOT_SIGNALS
+            and not (len(t) == 1 and has_cjk(t)) and index.purity(t, intent) >= SIGNAL_PURITY}
+
+
+def contexts(rule: Rule, examples: list[str]) -> tuple[dict, dict, dict]:
+    """Per param: the words examples put just before and just after it, and whether a duration param is
+    about the future ("for the next {horizon}", "未来{horizon}")."""
+    left: dict[str, list[str]] = {}
+    right: dict[str, list[str]] = {}
+    future: dict[str, bool] = {}
+    for ex in examples:
+        low = ex.lower()
+        for mt in re.finditer(r"\{(\w+)\}", low):
+            name = mt.group(1)
+            spec = rule.params.get(name)
+            if spec is None:
+                continue
+            before, after = low[:mt.start()].rstrip(), low[mt.end():].lstrip()
+            if spec.type == "text":
+                cjk = re.search(r"([\u3400-\u9fff]{1,2})$", before)
+                word = re.search(r"([a-z]+)$", before)
+                if cjk:
+                    left.setdefault(name, []).append(cjk.group(1))
+                elif word and not before.endswith("}"):
+                    left.setdefault(name, []).append(word.group(1))
+                cjk = re.match(r"^([\u3400-\u9fff])", after)
+                word = re.match(r"^([a-z]+)", after)
+                if cjk:
+                    right.setdefault(name, []).append(cjk.group(1))
+                elif word:
+                    right.setdefault(name, []).append(word.group(1))
+            if spec.type == "duration":
+                if re.search(r"(next|coming|upcoming|未来|接下来)\s*$", before):
+                    future[name] = True
+                else:
+                    future.setdefault(name, False)
+    return left, right, future
+
+
+def template(text: str, params: dict, rule: Rule) -> str:
+    """A confirmed example with its param values replaced by `{name}` placeholders."""
+    out = text
+    for name, value in sorted(params.items(), key=lambda kv: -len(str(kv[1]))):
+        if name not in rule.params or value is None or str(value) == "":
+            continue
+        v = str(value)
+        k = out.lower().find(v.lower())
+        if k >= 0:
+            # swallow surrounding quotes
+            a, b = k, k + len(v)
+            if a > 0 and b < len(out) and out[a - 1] in "`'\"“「" and out[b] in "`'\"”」":
+                a, b = a - 1, b + 1
+            out = out[:a] + "{" + name + "}" + out[b:]
+    return out

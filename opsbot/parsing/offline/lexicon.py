@@ -1,4 +1,5 @@
-"""English word normalisation for the offline parser: phrases, light stemming, synonyms, stop words.
+"""The offline parser's word lists, in one place: stop words, phrases, light stemming and synonyms;
+the words that mark a follow-up; destructive words; the words that end an unquoted search pattern.
 
 Both rule examples and messages go through the same functions, so the tables only need to bring
 different spellings of one idea together; they never decide an intent on their own.
@@ -23,12 +24,6 @@ you your host""".split()) | frozenset(
     # the same in Chinese (character bigrams): question words and "have a look"
     "怎么 么样 如何 什么 有什 哪些 哪个 多少 有没 没有 看看 一下 看一 查一 查看 现在 是不 不是 帮我 给我 请帮 "
     "所有 服务 务器 机器 主机".split())
-
-# Words that mark a message as a follow-up to the previous one ("and on web-2?", "same for db-1").
-FOLLOW_UP_EN = re.compile(r"^\s*(and|also|now|then|same|ditto|what about|how about|and what about|what of|"
-                          r"try|but|instead|again|make it|change it to|set it to|do it for|do the same)\b"
-                          r"|\b(same for|same on|same thing|instead|as well|too)\s*\??\s*$", re.I)
-FOLLOW_UP_ZH = re.compile(r"(呢[？?]?\s*$|^\s*(那|换成|换到|改成|改为|再看|再查|同样|也看|还有)|换成|改成|也一样|同样的)")
 
 # Multi-word expressions that are one idea.
 PHRASES = [
@@ -143,3 +138,60 @@ def apply_phrases(text: str) -> str:
     for rx, repl in PHRASES:
         text = rx.sub(repl, text)
     return text
+
+
+def _alternatives(phrases: tuple[str, ...]) -> str:
+    """A regex alternation of whole phrases, longest first so "what about" wins over "what"."""
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(set(phrases), key=len, reverse=True))
+
+
+# ---- follow-ups: "and on web-2?", "what about memory?", "same for db-1", "web-2 呢" --------------------
+# A message is a follow-up when it starts with a leading word or ends with a trailing one; those words
+# (and the openers) are dropped before reading what the follow-up asks for itself.
+FOLLOW_UP_LEADING = ("and", "also", "now", "then", "same", "same thing", "ditto", "what about", "how about",
+                     "what of", "try", "but", "instead", "again", "make it", "change it to", "set it to", "do it for",
+                     "do the same")
+FOLLOW_UP_TRAILING = ("same for", "same on", "same thing", "instead", "as well", "too")
+OPENERS = ("ok", "okay", "what", "how", "about", "for", "on", "in", "at")  # say nothing when they open a follow-up
+FOLLOW_UP_ZH_LEADING = ("那", "换成", "换到", "改成", "改为", "再看", "再查", "同样", "也看", "还有")
+FOLLOW_UP_ZH_ANYWHERE = ("换成", "改成", "也一样", "同样的")
+# Tokens that are no request of their own inside a follow-up ("what about the last one?").
+FOLLOW_UP_FILLER = frozenset(w for p in FOLLOW_UP_LEADING + FOLLOW_UP_TRAILING + OPENERS for w in p.split()) | {
+    "last", "past", "next", "one", "thing", "well", "just", "over", "there", "it"}
+
+FOLLOW_UP_EN = re.compile(rf"^\s*({_alternatives(FOLLOW_UP_LEADING)})\b"
+                          rf"|\b({_alternatives(FOLLOW_UP_TRAILING)})\s*\??\s*$", re.I)
+FOLLOW_UP_ZH = re.compile(rf"呢[？?]?\s*$|^\s*({'|'.join(FOLLOW_UP_ZH_LEADING)})|{'|'.join(FOLLOW_UP_ZH_ANYWHERE)}")
+MARKERS_EN = re.compile(rf"^\s*(and\s+)?({_alternatives(FOLLOW_UP_LEADING[1:] + OPENERS)})\b"
+                        rf"|\b({_alternatives(FOLLOW_UP_TRAILING + ('about',))})\b", re.I)
+MARKERS_ZH = re.compile("呢|" + "|".join(FOLLOW_UP_ZH_LEADING) + "|也")
+
+# ---- safety: destructive words -------------------------------------------------------------------------
+# A message using one of them is refused unless the chosen intent's own examples use it.
+VETO_PREFIXES = ("delet", "remov", "drop", "truncat", "format", "reformat", "wipe", "wiping", "wiped", "eras",
+                 "destroy", "kill", "pkill", "shutdown", "poweroff", "halt", "terminat", "nuke", "nuking", "purg",
+                 "uninstall", "stop", "disabl", "reset", "overwrit", "flush", "shred", "unmount", "umount",
+                 "obliterat", "annihilat", "demolish", "scrap")
+VETO_EXACT = frozenset({"rm", "rmdir", "mkfs", "chmod", "chown", "sudo", "rf", "dd", "fdisk", "iptables", "userdel"})
+VETO_ZH = ("删除", "删掉", "删了", "移除", "格式化", "清空", "关机", "关掉", "关闭", "停止", "停掉", "停用", "禁用",
+           "销毁", "卸载", "杀掉", "杀死", "干掉", "抹掉", "擦除", "重置", "清除", "关停", "下线", "注销", "毁掉")
+_VETO = re.compile("(?:" + "|".join(sorted(set(VETO_PREFIXES), key=len, reverse=True)) + ")")
+
+# Words too general to show on their own that a change is wanted, whatever the examples say.
+NOT_SIGNALS = frozenset("""some make out set now please previous service have get all any up down more less one
+new old last next it run show give need want can could would go""".split()) | frozenset(
+    ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间", "出来",
+     "起来", "一点"])
+
+
+def is_veto_word(word: str) -> bool:
+    w = word.lower()
+    return w in VETO_EXACT or _VETO.match(w) is not None
+
+
+# ---- unquoted search patterns: where "grep nginx logs for upstream timed out on web-1" stops -------------
+UNQUOTED_STOP_EN = re.compile(r"^(on|in|at|from|over|during|within|across|since|for|of|and|with|logs?|the|"
+                              r"last|past|today|yesterday|please|now|files?)$", re.I)
+UNQUOTED_STOP_ZH = "的在上里中了吗呢，。；！？,.;!?"
+FILLER_ZH = frozenset("一下 下 一些 帮我 帮忙 给我 看看 看一下 查一下 查下 搜一下 找一下 请 麻烦".split())
+QUOTE_OPEN = "`'\"“‘「『"

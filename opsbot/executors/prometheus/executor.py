@@ -1,0 +1,48 @@
+"""The Prometheus executor: answers from Prometheus' read-only HTTP API.
+
+The rule's action says what to do (`kind`) and carries the PromQL, already rendered by the rule engine
+with escaped label matchers. This executor never puts a user's value into PromQL itself: where it needs
+to pick out a deployment it filters the query result by label instead. It only calls the query,
+query_range, alerts and targets endpoints. Each kind of answer is a module of this package.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from opsbot.config import Config
+from opsbot.core.action import Action, ExecutionContext
+from opsbot.core.reply import Reply
+from opsbot.executors.prometheus import alerts, forecast, llm_status, query, range_chart, targets
+from opsbot.executors.prometheus.backend import LABEL_NAME, Backend
+from opsbot.executors.prometheus.client import PrometheusClient, PromError
+
+Handler = Callable[[Backend, Action, ExecutionContext], Reply]
+KINDS: dict[str, Handler] = {"range": range_chart.answer, "query": query.answer, "alerts": alerts.answer,
+                             "targets": targets.answer, "forecast": forecast.answer, "llm_status": llm_status.answer}
+
+
+class PrometheusExecutor:
+    name = "prometheus"
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.time):
+        self.config = config
+        self.client = PrometheusClient(config.prometheus.url, config.prometheus.timeout)
+        self.backend = Backend(config, self.client, clock)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def run(self, action: Action, ctx: ExecutionContext) -> Reply:
+        kind = action.fields.get("kind")
+        handler = KINDS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            return Reply.error(f"Rule {action.rule_id} asks Prometheus for kind {kind!r}, which I don't know "
+                               f"(known: {', '.join(KINDS)}).")
+        if not LABEL_NAME.match(self.backend.host_label):
+            return Reply.error(f"prometheus.host_label {self.backend.host_label!r} is not a Prometheus label name.")
+        try:
+            return handler(self.backend, action, ctx)
+        except PromError as e:
+            return Reply.error(str(e))
