@@ -97,6 +97,9 @@ def loads(text: str, file: str = "<string>") -> Located:
     return Located(file, data, lines)
 
 
+UNKNOWN_FIELD = "unknown field; check the spelling (see README for the fields this section takes)"
+
+
 def pydantic_problems(src: Located, error, prefix: Path_ = ()) -> list[Problem]:
     """Turn a pydantic ValidationError on data from `src` (found at `prefix`) into located problems."""
     out = []
@@ -105,7 +108,7 @@ def pydantic_problems(src: Located, error, prefix: Path_ = ()) -> list[Problem]:
         field = ".".join(str(p) for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown field; check the spelling (see README for the fields this section takes)"
+            msg = UNKNOWN_FIELD
         elif err["type"] == "missing":
             msg = "required field is missing; add it"
         out.append(Problem(src.file, src.line_of(loc), field, msg))

@@ -5,6 +5,7 @@ import re
 
 from opsbot.config import Config
 from opsbot.core.action import Action, ExecutionContext
+from opsbot.executors.fields import BadFields, BotFields, read_fields
 from opsbot.core.reply import Reply, Table
 
 DEFAULT_DIGEST = ["alerts.list", "targets.status"]
@@ -31,12 +32,11 @@ class BotExecutor:
         self.config = config
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
-        kind = action.fields.get("kind")
-        if kind == "help":
-            return self._help(ctx)
-        if kind == "digest":
-            return self._digest(action, ctx)
-        return Reply.error(f"The bot executor has no command {kind!r}.")
+        try:
+            kind = read_fields(BotFields, action).kind
+        except BadFields as e:
+            return Reply.error(str(e))
+        return self._help(ctx) if kind == "help" else self._digest(action, ctx)
 
     def _help(self, ctx: ExecutionContext) -> Reply:
         rows = []

@@ -24,6 +24,7 @@ from opsbot.config import Config
 from opsbot.config.models import LogSource
 from opsbot.core.durations import format_duration
 from opsbot.core.action import Action, ExecutionContext, Target
+from opsbot.executors.fields import BadFields, LogsFields, read_fields
 from opsbot.executors.logtemplates import Drain
 from opsbot.executors.ssh import HostResult, SSHExecutor
 from opsbot.redact import redact
@@ -256,10 +257,10 @@ class LogsExecutor:
     # -------------------------------------------------------------- run
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
-        mode = action.fields.get("mode", "search")
-        if mode not in ("search", "errors"):
-            return Reply.error(f"Rule {action.rule_id} asks the logs executor for mode {mode!r}; "
-                               f"it knows search and errors.")
+        try:
+            mode = read_fields(LogsFields, action).mode
+        except BadFields as e:
+            return Reply.error(str(e))
         pattern = action.params.get("pattern")
         if mode == "search" and not pattern:
             return Reply.error("Tell me what to search for.")

@@ -29,8 +29,8 @@ from typing import Callable, Iterable
 import paramiko
 
 from opsbot.config import Config
-from opsbot.core.durations import parse_duration
 from opsbot.core.action import Action, ExecutionContext, Progress, Target
+from opsbot.executors.fields import BadFields, SSHFields, read_fields
 from opsbot.redact import cap, redact
 from opsbot.core.reply import Reply, Table
 
@@ -218,14 +218,6 @@ class ConnectionPool:
 
 # ------------------------------------------------------------------------------------------ executor
 
-def _seconds(value: object) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return float(parse_duration(str(value)))
-
-
 def with_deadline(command: str, seconds: float) -> str:
     """`command` for the login shell, run under coreutils `timeout` when the host has it: TERM to the
     command's whole process group at the deadline, KILL two seconds later."""
@@ -245,19 +237,18 @@ class SSHExecutor:
     # -------------------------------------------------------------- the Executor protocol
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
-        command = action.fields.get("command")
-        if not isinstance(command, str) or not command.strip():
+        try:
+            fields = read_fields(SSHFields, action)
+        except BadFields as e:
+            return Reply.error(str(e))
+        command = fields.command
+        if not command.strip():
             return Reply.error(f"Rule {action.rule_id} has no command for the ssh executor.")
         if not action.targets:
             return Reply.error(f"Rule {action.rule_id} names no host to run on.")
-        try:
-            timeout = _seconds(action.fields.get("timeout"))
-        except ValueError as e:
-            return Reply.error(f"Rule {action.rule_id} has a bad timeout: {e}.")
-        ok_codes = tuple(int(c) for c in action.fields.get("ok_exit_codes") or (0,))
-        results = self.run_many(action.targets, lambda t: command, timeout=timeout, ok_exit_codes=ok_codes,
-                                progress=ctx.progress)
-        return self._reply(results, timeout or self.config.ssh.command_timeout)
+        results = self.run_many(action.targets, lambda t: command, timeout=fields.timeout,
+                                ok_exit_codes=tuple(fields.ok_exit_codes), progress=ctx.progress)
+        return self._reply(results, fields.timeout or self.config.ssh.command_timeout)
 
     def close(self) -> None:
         self.pool.close()

@@ -10,10 +10,11 @@ from pydantic import ValidationError
 
 from opsbot import yamlsource
 from opsbot.core.action import Capability
+from opsbot.executors.registry import REGISTRY
 from opsbot.resources import shipped
 from opsbot.rules.render import SHELL_FIELDS, check_template
 from opsbot.rules.schema import Pack, Rule
-from opsbot.yamlsource import Problem, SourceError
+from opsbot.yamlsource import UNKNOWN_FIELD, Problem, SourceError
 
 
 class RuleSet:
@@ -49,6 +50,19 @@ class RuleSet:
         return next((r for r in rules if not r.when), rules[0] if rules else None)
 
 
+def _action_problems(src: yamlsource.Located, i: int, rule: Rule) -> list[Problem]:
+    """The rule's action fields checked against its executor's model (opsbot/executors/fields.py)."""
+    model = REGISTRY[rule.action.executor].fields
+    try:
+        model.model_validate(rule.action.fields())
+    except ValidationError as e:
+        takes = ", ".join(model.model_fields)
+        return [p if p.message != UNKNOWN_FIELD else
+                Problem(p.file, p.line, p.field, f"the {rule.action.executor} executor has no such field; it takes {takes}")
+                for p in yamlsource.pydantic_problems(src, e, prefix=("rules", i, "action"))]
+    return []
+
+
 def pack_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
@@ -75,6 +89,7 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
         return []
     for i, rule in enumerate(pack.rules):
         rule.source, rule.line = src.file, src.line_of(("rules", i))
+        problems += _action_problems(src, i, rule)
         known = rule.template_names()
         for key, value in rule.action.fields().items():
             for text in _strings(value):

@@ -7,10 +7,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opsbot.core.durations import parse_duration
+from opsbot.executors.registry import REGISTRY
 
 ParamType = Literal["host", "group", "service", "deployment", "duration", "integer", "enum", "text",
                     "promql", "version"]
-EXECUTORS = ("prometheus", "ssh", "logs", "bot")
 # Names every template may use besides the rule's params (the engine's `context` provides them).
 CONTEXT_NAMES = {"targets", "host_label", "host_matcher", "deployment_service", "deployment_host"}
 INTENT = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -110,8 +110,8 @@ class ActionSpec(BaseModel):
     @field_validator("executor")
     @classmethod
     def _known(cls, v):
-        if v not in EXECUTORS:
-            raise ValueError(f"unknown executor {v!r}; use one of {', '.join(EXECUTORS)}")
+        if v not in REGISTRY:
+            raise ValueError(f"unknown executor {v!r}; use one of {', '.join(REGISTRY)}")
         return v
 
     def fields(self) -> dict[str, Any]:

@@ -231,3 +231,29 @@ def test_rules_check_cli_reports_problems_with_exit_code(tmp_path, capsys):
     assert main(["rules", "check", str(d)]) == 2
     assert "pack.yaml:2" in capsys.readouterr().err
     assert main(["rules", "check"]) == 0
+
+
+def test_action_fields_are_checked_against_their_executor_when_the_pack_loads(tmp_path):
+    d = pack(tmp_path, """
+        rules:
+          - intent: x.one
+            summary: one
+            action:
+              executor: ssh
+              comand: uptime
+          - intent: x.two
+            summary: two
+            action:
+              executor: prometheus
+              kind: graph
+          - intent: x.three
+            summary: three
+            action: {executor: ssh, command: "true", timeout: soon}
+    """)
+    with pytest.raises(SourceError) as e:
+        load_rules([d], defaults=False)
+    msg = str(e.value)
+    assert "pack.yaml:7: rules.0.action.comand: the ssh executor has no such field; it takes command" in msg
+    assert "pack.yaml:5: rules.0.action.command: required field is missing" in msg
+    assert "pack.yaml:12: rules.1.action.kind:" in msg and "'range'" in msg
+    assert "pack.yaml:15: rules.2.action.timeout:" in msg and "'soon' is not a duration" in msg

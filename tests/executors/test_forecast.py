@@ -17,7 +17,7 @@ from opsbot.config.models import PrometheusConfig
 from opsbot.core.durations import human_span
 from opsbot.executors import forecast as fc
 from opsbot.core.action import ExecutionContext
-from opsbot.executors.prometheus import PrometheusExecutor
+from opsbot.executors.prometheus.executor import PrometheusExecutor
 from opsbot.lab.prometheus import backfill, binaries_missing, start_prometheus
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules

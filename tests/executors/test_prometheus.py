@@ -19,7 +19,8 @@ from opsbot.testing import component_missing
 from opsbot.config import Config, Inventory
 from opsbot.config.models import PrometheusConfig
 from opsbot.core.action import Action, ExecutionContext
-from opsbot.executors.prometheus import PrometheusExecutor, choose_step
+from opsbot.executors.prometheus.executor import PrometheusExecutor
+from opsbot.executors.prometheus.series import choose_step
 from opsbot.lab.process import free_port
 from opsbot.lab.prometheus import binaries_missing, start_node_exporter, start_prometheus
 from opsbot.rules.binding import BindError

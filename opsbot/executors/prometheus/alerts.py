@@ -6,6 +6,7 @@ from __future__ import annotations
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.durations import ago
 from opsbot.core.reply import Reply, Table
+from opsbot.executors.fields import PrometheusFields
 from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.formatting import count, parse_rfc3339, utc
 
@@ -13,7 +14,7 @@ MAX_ALERT_ROWS = 30
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
-def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
+def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
     severity = action.params.get("severity")
     alerts = [a for a in b.client.alerts() if a.get("state") in ("firing", "pending")]
     if severity:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +13,6 @@ from opsbot.executors.prometheus.client import PrometheusClient, PromError
 from opsbot.executors.prometheus.series import Series, choose_step
 
 DEFAULT_WINDOW = 3600
-LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass

@@ -15,10 +15,11 @@ from opsbot.config import Config
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.reply import Reply
 from opsbot.executors.prometheus import alerts, forecast, llm_status, query, range_chart, targets
-from opsbot.executors.prometheus.backend import LABEL_NAME, Backend
+from opsbot.executors.fields import BadFields, PrometheusFields, read_fields
+from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.client import PrometheusClient, PromError
 
-Handler = Callable[[Backend, Action, ExecutionContext], Reply]
+Handler = Callable[[Backend, Action, PrometheusFields, ExecutionContext], Reply]
 KINDS: dict[str, Handler] = {"range": range_chart.answer, "query": query.answer, "alerts": alerts.answer,
                              "targets": targets.answer, "forecast": forecast.answer, "llm_status": llm_status.answer}
 
@@ -35,14 +36,8 @@ class PrometheusExecutor:
         self.client.close()
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
-        kind = action.fields.get("kind")
-        handler = KINDS.get(kind) if isinstance(kind, str) else None
-        if handler is None:
-            return Reply.error(f"Rule {action.rule_id} asks Prometheus for kind {kind!r}, which I don't know "
-                               f"(known: {', '.join(KINDS)}).")
-        if not LABEL_NAME.match(self.backend.host_label):
-            return Reply.error(f"prometheus.host_label {self.backend.host_label!r} is not a Prometheus label name.")
         try:
-            return handler(self.backend, action, ctx)
-        except PromError as e:
+            fields = read_fields(PrometheusFields, action)
+            return KINDS[fields.kind](self.backend, action, fields, ctx)
+        except (BadFields, PromError) as e:
             return Reply.error(str(e))

@@ -8,6 +8,7 @@ from opsbot.core.durations import format_duration, human_span
 from opsbot.core.reply import Image, Reply, Table
 from opsbot.executors import forecast as fc
 from opsbot.executors.charts import MAX_LINES, Chart, Line, format_value
+from opsbot.executors.fields import PrometheusFields
 from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.formatting import MAX_ROWS, chart_filename, render, signed, utc
 from opsbot.executors.prometheus.series import series_names
@@ -15,22 +16,22 @@ from opsbot.executors.prometheus.series import series_names
 FORECAST_MAX_LOOKBACK = 7 * 86400
 
 
-def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
+def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
     metric = action.params.get("metric")
-    queries = action.fields.get("queries") or {}
+    queries = fields.queries
     deployment = action.params.get("deployment")
     per_deployment = metric == "requests" and bool(deployment) and "deployment_requests" in queries
     query = queries.get("deployment_requests" if per_deployment else metric)
     if not query:
         return Reply.error(f"Rule {action.rule_id} has no forecast query for {metric!r}.")
-    threshold = (action.fields.get("thresholds") or {}).get(metric)
-    unit = (action.fields.get("units") or {}).get(metric)
+    threshold = fields.thresholds.get(metric)
+    unit = fields.units.get(metric)
     horizon = int(action.params.get("horizon_seconds") or 7 * 86400)
     horizon_text = format_duration(horizon)
     lookback = min(max(horizon, 3600), FORECAST_MAX_LOOKBACK, b.max_range)
     ctx.progress(f"Fitting {metric} over the last {format_duration(lookback)}…")
     series, now = b.fetch(query, lookback)
-    dep_label = action.fields.get("deployment_label", "model_name")
+    dep_label = fields.deployment_label
     hosts = [t.name for t in action.targets]
     if per_deployment:
         series = [s for s in series if s.labels.get(dep_label) == deployment]

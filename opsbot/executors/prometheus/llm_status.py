@@ -7,7 +7,8 @@ from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.reply import Reply, Table
 from opsbot.executors import forecast as fc
 from opsbot.executors.charts import format_value
-from opsbot.executors.prometheus.backend import LABEL_NAME, Backend
+from opsbot.executors.fields import PrometheusFields
+from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.series import series_from
 
 # vLLM's metric names; a rule may override any of them under `queries:`.
@@ -22,11 +23,9 @@ DEFAULT_LLM_QUERIES = {
 }
 
 
-def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
-    queries = {**DEFAULT_LLM_QUERIES, **(action.fields.get("queries") or {})}
-    dep_label = action.fields.get("deployment_label", "model_name")
-    if not LABEL_NAME.match(dep_label):
-        return Reply.error(f"Rule {action.rule_id}: deployment_label {dep_label!r} is not a label name.")
+def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
+    queries = {**DEFAULT_LLM_QUERIES, **fields.queries}
+    dep_label = fields.deployment_label
     wanted = action.params.get("deployment")
     inventory = b.config.inventory.deployments
     values: dict[str, dict[str, float]] = {}

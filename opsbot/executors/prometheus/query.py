@@ -9,6 +9,7 @@ from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.durations import format_duration, to_seconds
 from opsbot.core.reply import Reply, Table
 from opsbot.executors.charts import format_value
+from opsbot.executors.fields import PrometheusFields
 from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.client import PromError
 from opsbot.executors.prometheus.formatting import MAX_ROWS
@@ -55,8 +56,8 @@ def check_promql(b: Backend, query: str) -> None:
             continue
 
 
-def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
-    query = str(action.fields.get("query") or action.params.get("promql") or "").strip()
+def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
+    query = str(fields.query or action.params.get("promql") or "").strip()
     check_promql(b, query)
     window = b.window(action, default=None)
     short = query if len(query) <= 60 else query[:59] + "…"
@@ -65,11 +66,11 @@ def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
         window_text = format_duration(window)
         if not any(s.finite() for s in series):
             return Reply(text=f"`{short}` returned no data in the last {window_text}.", kind="info")
-        return chart_reply(b, series, title=action.fields.get("title") or short,
-                                 unit=action.fields.get("unit"), window_text=window_text, name_prefix="promql",
+        return chart_reply(b, series, title=fields.title or short,
+                                 unit=fields.unit, window_text=window_text, name_prefix="promql",
                                  x_range=(now - window, now))
     result = b.client.instant(query)
-    unit = action.fields.get("unit")
+    unit = fields.unit
     if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict):
         value = result[1]                 # scalar or string
         shown = format_value(number(value), unit) if not math.isnan(number(value)) else str(value)

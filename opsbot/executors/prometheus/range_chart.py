@@ -7,13 +7,14 @@ from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.durations import format_duration
 from opsbot.core.reply import Image, Reply, Table
 from opsbot.executors.charts import MAX_LINES, Chart, Line, format_value
+from opsbot.executors.fields import PrometheusFields
 from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.formatting import MAX_ROWS, chart_filename, render
 from opsbot.executors.prometheus.series import Series, series_names
 
 
-def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
-    query = action.fields.get("query")
+def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
+    query = fields.query
     if not query:
         return Reply.error(f"Rule {action.rule_id} has no `query` for Prometheus.")
     window = b.window(action)
@@ -22,8 +23,8 @@ def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
     window_text = format_duration(window)
     if not any(s.finite() for s in series):
         return Reply(text=b.no_data(hosts, window_text), kind="info")
-    reply = chart_reply(b, series, title=action.fields.get("title") or action.intent,
-                              unit=action.fields.get("unit"), window_text=window_text,
+    reply = chart_reply(b, series, title=fields.title or action.intent,
+                              unit=fields.unit, window_text=window_text,
                               name_prefix=action.intent, x_range=(now - window, now))
     seen = {s.labels.get(b.host_label) for s in series if s.finite()}
     missing = [h for h in hosts if h not in seen]

@@ -6,11 +6,12 @@ from __future__ import annotations
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.durations import ago
 from opsbot.core.reply import Reply, Table
+from opsbot.executors.fields import PrometheusFields
 from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.formatting import count, parse_rfc3339
 
 
-def answer(b: Backend, action: Action, ctx: ExecutionContext) -> Reply:
+def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
     active = b.client.targets()
     label = b.host_label
     hosts = [t.name for t in action.targets]
