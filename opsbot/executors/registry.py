@@ -5,6 +5,7 @@ opens an SSH connection or imports matplotlib."""
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import dataclass
 
 from opsbot.config import Config
@@ -27,16 +28,21 @@ REGISTRY: dict[str, Registered] = {
 
 
 class Executors:
-    """The executors one pipeline uses, built on first use."""
+    """The executors one pipeline uses, built on first use and shared by its worker threads."""
 
     def __init__(self, config: Config, overrides: dict[str, Executor] | None = None):
         self.config = config
         self._built: dict[str, Executor] = dict(overrides or {})
+        self._lock = threading.RLock()  # reentrant: building logs gets ssh first
 
     def get(self, name: str) -> Executor:
-        if name not in self._built:
-            self._built[name] = self._build(name)
-        return self._built[name]
+        built = self._built.get(name)
+        if built is not None:
+            return built
+        with self._lock:  # two threads asking at once must not build two (two SSH pools)
+            if name not in self._built:
+                self._built[name] = self._build(name)
+            return self._built[name]
 
     def _build(self, name: str) -> Executor:
         registered = REGISTRY.get(name)
@@ -53,7 +59,8 @@ class Executors:
         return built
 
     def close(self) -> None:
-        for ex in self._built.values():
-            close = getattr(ex, "close", None)
-            if close:
-                close()
+        with self._lock:
+            for ex in self._built.values():
+                close = getattr(ex, "close", None)
+                if close:
+                    close()

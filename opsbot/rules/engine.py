@@ -8,7 +8,7 @@ from jinja2 import TemplateError
 
 from opsbot.config import Config
 from opsbot.core.action import Action
-from opsbot.rules.binding import Bound, bind
+from opsbot.rules.binding import BindError, Bound, MissingParams, bind
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.render import SHELL_FIELDS, promql_regex, render
 from opsbot.rules.schema import Condition, Rule
@@ -47,15 +47,15 @@ def _holds(cond: Condition, name: str, bound: Bound) -> bool:
 def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[Rule, Bound]:
     """The conditional rule whose `when` holds, else the intent's fallback rule."""
     fallback = None
-    first_error: Exception | None = None
+    first_error: BindError | MissingParams | None = None
     for rule in rules:
         if not rule.when:
             fallback = rule
             continue
         try:
             bound = bind(rule, params, config)
-        except Exception as e:      # BindError / MissingParams: this rule cannot take the task
-            first_error = first_error or e
+        except (BindError, MissingParams) as e:  # this rule cannot take the task; anything else is a bug,
+            first_error = first_error or e  # and must not fall through to the (more permissive) fallback
             continue
         if all(_holds(c, n, bound) for n, c in rule.when.items()):
             return rule, bound

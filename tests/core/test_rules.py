@@ -257,3 +257,57 @@ def test_action_fields_are_checked_against_their_executor_when_the_pack_loads(tm
     assert "pack.yaml:5: rules.0.action.command: required field is missing" in msg
     assert "pack.yaml:12: rules.1.action.kind:" in msg and "'range'" in msg
     assert "pack.yaml:15: rules.2.action.timeout:" in msg and "'soon' is not a duration" in msg
+
+
+STRICT_AND_FALLBACK = """
+    rules:
+      - intent: x.restart
+        id: x.restart.db
+        summary: restart on a database host, needs a dba
+        params:
+          host: {type: host, required: true}
+          service: {type: enum, values: [postgresql], required: true}
+        when: {host: {group: db}}
+        policy: {roles: [dba]}
+        action: {executor: ssh, command: "true"}
+      - intent: x.restart
+        summary: restart anywhere else
+        params:
+          host: {type: host, required: true}
+          service: {type: text, required: true}
+        when: {host: {not_group: db}}
+        action: {executor: ssh, command: "true"}
+      - intent: x.restart
+        id: x.restart.any
+        summary: the fallback
+        params:
+          host: {type: host, required: true}
+          service: {type: text, required: true}
+        action: {executor: ssh, command: "true"}
+"""
+
+
+def test_a_conditional_rule_that_cannot_bind_the_task_leaves_it_to_the_fallback(tmp_path):
+    engine = Engine(load_rules([pack(tmp_path, STRICT_AND_FALLBACK)], defaults=False),
+                    Config(inventory=Inventory(**INVENTORY)))
+    plan = engine.plan(Task(intent="x.restart", params={"host": "db-1", "service": "redis"}))
+    assert plan.rule.id == "x.restart.any"          # redis is not an allowed value of the stricter rule
+    plan = engine.plan(Task(intent="x.restart", params={"host": "db-1", "service": "postgresql"}))
+    assert plan.rule.id == "x.restart.db"
+
+
+def test_a_bug_while_binding_a_stricter_rule_never_falls_through_to_a_more_permissive_one(tmp_path, monkeypatch):
+    from opsbot.rules import engine as engine_module
+
+    engine = Engine(load_rules([pack(tmp_path, STRICT_AND_FALLBACK)], defaults=False),
+                    Config(inventory=Inventory(**INVENTORY)))
+    real_bind = engine_module.bind
+
+    def buggy_bind(rule, params, config):
+        if rule.id == "x.restart.db":
+            raise KeyError("a bug in binding")
+        return real_bind(rule, params, config)
+
+    monkeypatch.setattr(engine_module, "bind", buggy_bind)
+    with pytest.raises(KeyError):
+        engine.plan(Task(intent="x.restart", params={"host": "db-1", "service": "postgresql"}))
