@@ -20,7 +20,7 @@ def section(title: str) -> None:
 
 
 def parse_bench(results: dict) -> None:
-    from opsbot.parsing.bench import bench_parse
+    from benchmarks.parse import bench_parse
     section("Offline parser latency")
     for extra, target in ((0, 2.0), (500, 10.0)):
         r = bench_parse(extra)
@@ -30,7 +30,7 @@ def parse_bench(results: dict) -> None:
 
 
 def store_bench(results: dict) -> None:
-    from opsbot.store.bench import bench_writes
+    from benchmarks.store import bench_writes
     section("Store")
     with tempfile.TemporaryDirectory() as d:
         r = bench_writes(f"sqlite:///{Path(d) / 'bench.db'}")
@@ -40,7 +40,7 @@ def store_bench(results: dict) -> None:
 
 def lab_bench(results: dict) -> None:
     from opsbot.lab import Lab
-    from opsbot.lab.bench import bench_fanout, bench_logsearch, bench_warm
+    from benchmarks.lab import bench_fanout, bench_logsearch, bench_warm
     section("SSH and log search against the local lab")
     with Lab.start(extra_hosts=20) as lab:
         r = bench_fanout(lab)
@@ -57,7 +57,7 @@ def lab_bench(results: dict) -> None:
 
 
 def slack_bench(results: dict) -> None:
-    from opsbot.frontends.slack.bench import bench_ack
+    from benchmarks.slack import bench_ack
     section("Slack (HTTP mode, signed slash commands)")
     r = bench_ack(50)
     results["slack_ack"] = r
@@ -65,7 +65,7 @@ def slack_bench(results: dict) -> None:
 
 
 def llm_bench(results: dict) -> None:
-    from opsbot.tuning.bench import bench_prompt_tokens
+    from benchmarks.llm import bench_prompt_tokens
     section("LLM prompt size")
     r = bench_prompt_tokens()
     results["prompt"] = r

@@ -8,7 +8,7 @@ import pytest
 
 from opsbot.core.action import ExecutionContext
 from opsbot.executors.logs import LogsExecutor
-from opsbot.lab.bench import reset_peak_rss, vm_kb
+from opsbot.testing.memory import reset_peak_rss, vm_kb
 from opsbot.lab.samplelogs import write_big_log
 
 

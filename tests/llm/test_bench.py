@@ -1,6 +1,6 @@
 """The prompt stays small as the catalogue grows (top-k rules, not all of them), and `--parser auto`
 makes one LLM call per request it hands over and none for the rest."""
-from opsbot.tuning.bench import TARGET_RATIO, bench_prompt_tokens, synthetic_rules
+from benchmarks.llm import TARGET_RATIO, bench_prompt_tokens, synthetic_rules
 
 
 def test_synthetic_catalogues_load_as_rules():

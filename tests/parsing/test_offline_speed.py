@@ -2,7 +2,7 @@
 targets are read from `make bench`, not asserted here: timings in tests are noise on a busy machine."""
 from __future__ import annotations
 
-from opsbot.parsing.bench import SENTENCES, bench_parse, synthetic_rules
+from benchmarks.parse import SENTENCES, bench_parse, synthetic_rules
 
 
 def test_the_parse_benchmark_times_every_sentence_with_and_without_extra_rules():

@@ -1,7 +1,7 @@
 """Time the offline parser: realistic sentences against the default rule packs, optionally with many extra
 synthetic rules (made-up intents and words) to show the cost does not grow with the number of rules.
 
-    python -m opsbot.parsing.bench [N_EXTRA_RULES]
+    python -m benchmarks.parse [N_EXTRA_RULES]
 """
 from __future__ import annotations
 

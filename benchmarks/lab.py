@@ -1,5 +1,5 @@
 """Benchmarks of the SSH and logs executors on the lab (`make bench` calls these; or
-`python -m opsbot.lab.bench [SIZE_MB]` runs them on a lab of its own and prints JSON).
+`python -m benchmarks.lab [SIZE_MB]` runs them on a lab of its own and prints JSON).
 
 - bench_fanout: one command on 20 hosts vs on 1 host, wall clock (target ≤ 2.0×).
 - bench_warm: a command on a warm pooled connection vs a cold one (connect + auth) (target ≤ 0.3×).
@@ -21,6 +21,7 @@ from opsbot.executors.logs import LogsExecutor
 from opsbot.executors.ssh import SSHExecutor
 from opsbot.lab.lab import Lab
 from opsbot.lab.samplelogs import write_big_log
+from opsbot.testing.memory import reset_peak_rss, vm_kb
 
 
 def _targets(lab: Lab, n: int) -> list[Target]:
@@ -94,19 +95,6 @@ def bench_warm(lab: Lab, command: str = "uname -n", rounds: int = 7) -> dict:
     cold = statistics.median(cold_times)
     return {"bench": "ssh_warm", "command": command, "cold_s": round(cold, 4), "warm_s": round(warm, 4),
             "ratio": round(warm / cold, 3), "target_ratio": 0.3, "ok": warm / cold <= 0.3}
-
-
-def vm_kb(field: str) -> int:
-    """A memory figure of this process from /proc/self/status, in kB (VmRSS, VmHWM = peak RSS)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
-
-
-def reset_peak_rss() -> None:
-    """Make VmHWM (the peak RSS) start again from the current RSS, so a peak measures one operation."""
-    Path("/proc/self/clear_refs").write_text("5")
 
 
 def bench_logsearch(lab: Lab, size_mb: int = 1024, rounds: int = 3, host: str = "db-1") -> dict:

@@ -1,6 +1,6 @@
 """Store write throughput: record_request, one transaction each (the target on SQLite is 2,000/s).
 
-    python -m opsbot.store.bench [URL] [N]      # default: a throwaway SQLite file
+    python -m benchmarks.store [URL] [N]      # default: a throwaway SQLite file
 
 Writes N requests into the database at URL: point it at a scratch database, not the bot's own.
 """

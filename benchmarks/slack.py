@@ -6,7 +6,7 @@ occupies every worker with requests whose executor hangs (Prometheus and SSH bot
 and measures, for each, the time until Slack would have its acknowledgement (the HTTP response).
 Slack needs it within 3 s; the target here is p99 <= 100 ms.
 
-    python -m opsbot.frontends.slack.bench [N]
+    python -m benchmarks.slack [N]
 """
 from __future__ import annotations
 
