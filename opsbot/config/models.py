@@ -1,4 +1,4 @@
-"""The configuration, validated at load. The `inventory` section is the contract in DESIGN.md."""
+"""The configuration, validated at load. The `inventory` section is a contract (docs/DESIGN.md, Contracts)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
-"""A Task: the parser's output, the contract in DESIGN.md."""
+"""A Task: the parser's output. `public()` is the JSON `opsbot parse --json` prints, a contract
+(docs/DESIGN.md, Contracts)."""
 from __future__ import annotations
 
 from typing import Any
