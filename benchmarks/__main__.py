@@ -39,8 +39,8 @@ def store_bench(results: dict) -> None:
 
 
 def lab_bench(results: dict) -> None:
-    from opsbot.lab import Lab
     from benchmarks.lab import bench_fanout, bench_logsearch, bench_warm
+    from opsbot.lab import Lab
     section("SSH and log search against the local lab")
     with Lab.start(extra_hosts=20) as lab:
         r = bench_fanout(lab)

@@ -13,10 +13,11 @@ import shlex
 import statistics
 import sys
 import time
-from pathlib import Path
+from typing import Any
 
 from opsbot.config.models import LogSource
 from opsbot.core.action import Action, ExecutionContext, Target
+from opsbot.core.reply import Reply
 from opsbot.executors.logs import LogsExecutor
 from opsbot.executors.ssh import SSHExecutor
 from opsbot.lab.lab import Lab
@@ -60,10 +61,10 @@ def bench_fanout(lab: Lab, hosts: int = 20, command: str = "sleep 0.5; uname -n"
         def one(cmd):
             _check_all_ok(ex.run_many(targets[:1], lambda t: cmd))
         many(command)                                   # warm the pool
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for label, cmd in (("command", command), ("trivial", "uname -n")):
-            t_one = _median_runs(lambda: one(cmd), rounds)
-            t_many = _median_runs(lambda: many(cmd), rounds)
+            t_one = _median_runs(lambda cmd=cmd: one(cmd), rounds)
+            t_many = _median_runs(lambda cmd=cmd: many(cmd), rounds)
             out[label] = {"command": cmd, "one_host_s": round(t_one, 4), "many_hosts_s": round(t_many, 4),
                           "ratio": round(t_many / t_one, 3)}
         connections = ex.pool.open_count()
@@ -83,7 +84,7 @@ def bench_warm(lab: Lab, command: str = "uname -n", rounds: int = 7) -> dict:
     for _ in range(rounds):
         ex = SSHExecutor(config)
         try:
-            cold_times.append(_timed(lambda: _check_all_ok([ex.execute(target, command)])))
+            cold_times.append(_timed(lambda ex=ex: _check_all_ok([ex.execute(target, command)])))
         finally:
             ex.close()
     ex = SSHExecutor(config)
@@ -127,8 +128,8 @@ def bench_logsearch(lab: Lab, size_mb: int = 1024, rounds: int = 3, host: str = 
         for _ in range(rounds):
             times["grep"].append(_timed(lambda: _check_all_ok([ex.ssh.execute(target, baseline_cmd, timeout=600)])))
             for window, action in actions.items():
-                replies = []
-                times[window].append(_timed(lambda: replies.append(ex.run(action, ctx))))
+                replies: list[Reply] = []
+                times[window].append(_timed(lambda replies=replies, action=action: replies.append(ex.run(action, ctx))))
                 counted[window] = int(replies[0].tables[0].rows[0][1]) if replies[0].tables else -1
         peak = vm_kb("VmHWM")
     finally:

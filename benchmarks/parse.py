@@ -80,7 +80,7 @@ def bench_parse(n_rules_extra: int = 0, rounds: int = 20) -> dict:
             parser.parse(s)
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    pct = lambda q: round(times[min(len(times) - 1, int(q * len(times)))], 3)   # noqa: E731
+    pct = lambda q: round(times[min(len(times) - 1, int(q * len(times)))], 3)
     return {"p50_ms": pct(0.50), "p99_ms": pct(0.99), "n": len(times)}
 
 

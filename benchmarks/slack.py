@@ -47,7 +47,7 @@ def _config(directory: Path, tarpit: int) -> Path:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
 
 

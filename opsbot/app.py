@@ -22,7 +22,7 @@ class App:
         self.pipeline.executors.close()
         self.store.close()
 
-    def __enter__(self) -> "App":
+    def __enter__(self) -> App:
         return self
 
     def __exit__(self, *exc) -> None:

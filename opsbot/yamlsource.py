@@ -55,13 +55,13 @@ def _construct(node: yaml.Node, path: Path_, lines: dict, problems: list[Problem
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             if key in out:
-                problems.append(Problem(file, key_node.start_mark.line + 1, ".".join(map(str, path + (key,))),
+                problems.append(Problem(file, key_node.start_mark.line + 1, ".".join(map(str, (*path, key))),
                                         "duplicate key: it is already defined above; keep one"))
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, path + (key,), lines, problems, file)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, (*path, key), lines, problems, file)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path + (i,), lines, problems, file) for i, item in enumerate(node.value)]
+        return [_construct(item, (*path, i), lines, problems, file) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 

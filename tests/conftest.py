@@ -52,9 +52,9 @@ def lab_config(lab):
 @pytest.fixture(scope="session")
 def lab_plan(lab_config):
     """plan(intent, config=None, **params) -> Action, through the real rule engine and default rules."""
+    from opsbot.core.task import Task
     from opsbot.rules.engine import Engine
     from opsbot.rules.loader import load_rules
-    from opsbot.core.task import Task
     rules = load_rules()
 
     def plan(intent: str, config=None, **params):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -44,7 +44,7 @@ class Inventory(Strict):
     deployments: dict[str, DeploymentConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Inventory":
+    def _consistent(self) -> Inventory:
         for name in self.hosts:
             _check_name("host", name)
         for name, dep in self.deployments.items():
@@ -171,7 +171,7 @@ class DigestConfig(Strict):
 
 class _WellKnownEnv(PydanticBaseSettingsSource):
     """SLACK_* and OPENAI_* variables, as the Slack and OpenAI tools name them."""
-    MAP = {"SLACK_BOT_TOKEN": ("slack", "bot_token"), "SLACK_APP_TOKEN": ("slack", "app_token"),
+    MAP: ClassVar[dict[str, tuple[str, str]]] = {"SLACK_BOT_TOKEN": ("slack", "bot_token"), "SLACK_APP_TOKEN": ("slack", "app_token"),
            "SLACK_SIGNING_SECRET": ("slack", "signing_secret"), "SLACK_API_URL": ("slack", "base_url"),
            "OPENAI_API_KEY": ("llm", "api_key"), "OPENAI_BASE_URL": ("llm", "base_url"),
            "OPENAI_MODEL": ("llm", "model")}

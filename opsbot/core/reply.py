@@ -40,5 +40,5 @@ class Reply(BaseModel):
     decided: bool = False                    # this reply settles an approval (approved or denied by this click)
 
     @classmethod
-    def error(cls, text: str, **kw) -> "Reply":
-        return cls(text=text, kind="error", **kw)
+    def error(cls, text: str, *, approval_id: str | None = None, code: str | None = None) -> Reply:
+        return cls(text=text, kind="error", approval_id=approval_id, code=code)

@@ -5,7 +5,6 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-
 MAX_CHARS = 2000   # longer text is a pasted log, not a request; parsing cost grows with length
 
 

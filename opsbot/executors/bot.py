@@ -5,8 +5,8 @@ import re
 
 from opsbot.config import Config
 from opsbot.core.action import Action, ExecutionContext
-from opsbot.executors.fields import BadFields, BotFields, read_fields
 from opsbot.core.reply import Reply, Table
+from opsbot.executors.fields import BadFields, BotFields, read_fields
 
 DEFAULT_DIGEST = ["alerts.list", "targets.status"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MAX_LINES = 10            # lines drawn per chart; the rest are summarised in the table only
 
@@ -70,7 +70,7 @@ class Chart:
 def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int = 100) -> bytes:
     """The chart as a PNG; one line per series, the legend labelled by series, time axis in UTC."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -85,7 +85,7 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
             continue
         base = line.label.removesuffix(" (forecast)")
         color = line.color or colors.setdefault(base, palette[len(colors) % len(palette)])
-        xs = [datetime.fromtimestamp(t, tz=timezone.utc) for t in line.times]
+        xs = date2num([datetime.fromtimestamp(t, tz=UTC) for t in line.times])
         ys = [v if v is not None and math.isfinite(v) else float("nan") for v in line.values]
         sparse = len(xs) <= 20 and not line.dashed        # a fresh series: show the points themselves
         ax.plot(xs, ys, linestyle="--" if line.dashed else "-", linewidth=1.4, color=color, label=line.label,
@@ -95,14 +95,15 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
         ax.axhline(chart.threshold, color="red", linestyle=":", linewidth=1,
                    label=f"threshold {format_value(chart.threshold, chart.unit)}")
     if chart.now is not None:
-        ax.axvline(datetime.fromtimestamp(chart.now, tz=timezone.utc), color="grey", linewidth=0.8)
+        ax.axvline(float(date2num(datetime.fromtimestamp(chart.now, tz=UTC))), color="grey", linewidth=0.8)
     if chart.x_range is not None:
         lo, hi = chart.x_range
         margin = 0.015 * (hi - lo)
-        ax.set_xlim(datetime.fromtimestamp(lo, tz=timezone.utc), datetime.fromtimestamp(hi + margin, tz=timezone.utc))
-    locator = AutoDateLocator(tz=timezone.utc)
+        ax.set_xlim(float(date2num(datetime.fromtimestamp(lo, tz=UTC))),
+                    float(date2num(datetime.fromtimestamp(hi + margin, tz=UTC))))
+    locator = AutoDateLocator(tz=UTC)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=timezone.utc))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_value(v, chart.unit)))
     if chart.unit == "percent":
         finite = [v for ln in chart.lines for v in ln.values if v is not None and math.isfinite(v)]

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 
 from opsbot.config import Config
 from opsbot.config.models import LogSource
-from opsbot.core.durations import format_duration
 from opsbot.core.action import Action, ExecutionContext, Target
+from opsbot.core.durations import format_duration
+from opsbot.core.reply import Reply, Table
 from opsbot.executors.fields import BadFields, LogsFields, read_fields
 from opsbot.executors.logtemplates import Drain
 from opsbot.executors.ssh import HostResult, SSHExecutor
 from opsbot.redact import redact
-from opsbot.core.reply import Reply, Table
 
 ERROR_WORDS = "error|fatal|crit|emerg|exception|panic|traceback|segfault|oom-kill"
 LINE_WIDTH = 400              # characters of a line kept on the host
@@ -261,7 +261,7 @@ class LogsExecutor:
             mode = read_fields(LogsFields, action).mode
         except BadFields as e:
             return Reply.error(str(e))
-        pattern = action.params.get("pattern")
+        pattern = str(action.params.get("pattern") or "")
         if mode == "search" and not pattern:
             return Reply.error("Tell me what to search for.")
         service = action.params.get("service")
@@ -324,7 +324,7 @@ class LogsExecutor:
         failed = [r for r in reports if r.fault]
         hits = [r for r in reports if r.total]
         if len(failed) == len(reports):
-            return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
+            return Reply.error(" ".join(_ends(r.fault or "") for r in failed[:3]))
         text = (f"“{pattern}” in {where}, last {span}: {total} matching line{'s' if total != 1 else ''}"
                 f" on {len(hits)} of {len(reports)} host{'s' if len(reports) != 1 else ''}")
         if failed:
@@ -348,7 +348,7 @@ class LogsExecutor:
     def _errors_reply(self, reports: list[HostLogs], where: str, span: str) -> Reply:
         failed = [r for r in reports if r.fault]
         if len(failed) == len(reports):
-            return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
+            return Reply.error(" ".join(_ends(r.fault or "") for r in failed[:3]))
         drain = Drain()
         for rep in reports:
             for count, _, example in rep.groups:

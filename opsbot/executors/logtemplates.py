@@ -67,7 +67,7 @@ def mask(line: str) -> str:
 
 
 def _is_variable(token: str) -> bool:
-    return token.startswith("<") and token.endswith(">") or any(c.isdigit() for c in token) or \
+    return (token.startswith("<") and token.endswith(">")) or any(c.isdigit() for c in token) or \
         token.startswith(('"<', "'<"))
 
 
@@ -85,7 +85,7 @@ class Template:
     def similarity(self, tokens: list[str]) -> tuple[float, int]:
         """Share of positions equal to `tokens` (wildcards do not count as equal), and wildcard count."""
         same = wild = 0
-        for mine, theirs in zip(self.tokens, tokens):
+        for mine, theirs in zip(self.tokens, tokens, strict=True):  # the length layer groups equal lengths
             if mine == WILDCARD:
                 wild += 1
             elif mine == theirs:
@@ -93,12 +93,12 @@ class Template:
         return same / max(1, len(tokens)), wild
 
     def absorb(self, tokens: list[str]) -> None:
-        self.tokens = [mine if mine == theirs else WILDCARD for mine, theirs in zip(self.tokens, tokens)]
+        self.tokens = [mine if mine == theirs else WILDCARD for mine, theirs in zip(self.tokens, tokens, strict=True)]
 
 
 @dataclass
 class _Node:
-    children: dict[str, "_Node"] = field(default_factory=dict)
+    children: dict[str, _Node] = field(default_factory=dict)
     templates: list[Template] = field(default_factory=list)
 
 

@@ -15,24 +15,25 @@
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import shlex
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import paramiko
 
 from opsbot.config import Config
 from opsbot.core.action import Action, ExecutionContext, Progress, Target
+from opsbot.core.reply import Reply, Table
 from opsbot.executors.fields import BadFields, SSHFields, read_fields
 from opsbot.redact import cap, redact
-from opsbot.core.reply import Reply, Table
 
 # Paramiko logs handshake failures at ERROR; the executor reports them itself, as sentences.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -292,13 +293,17 @@ class SSHExecutor:
                 conn = self.pool.acquire(target, max(0.1, min(deadline - time.monotonic(),
                                                               self.config.ssh.connect_timeout)))
                 try:
-                    chan = conn.client.get_transport().open_session(timeout=max(0.1, deadline - time.monotonic()))
+                    transport = conn.client.get_transport()
+                    if transport is None:
+                        raise paramiko.SSHException("the connection has no transport")
+                    chan = transport.open_session(timeout=max(0.1, deadline - time.monotonic()))
                     break
                 except (paramiko.SSHException, EOFError, OSError) as e:
                     self.pool.release(conn, broken=True)
                     conn = None
                     if attempt == 2 or time.monotonic() >= deadline:
-                        raise SSHFault(f"{{host}} ({{addr}}) would not open an SSH session: {e or type(e).__name__}.")
+                        raise SSHFault(f"{{host}} ({{addr}}) would not open an SSH session: {e or type(e).__name__}.") from e
+            assert chan is not None and conn is not None  # the loop either opened a session or raised
             chan.update_environment({TARGET_ENV: target.name})
             remote_budget = deadline - time.monotonic()
             chan.exec_command(with_deadline(command, remote_budget))
@@ -382,7 +387,7 @@ class SSHExecutor:
             sock = socket.create_connection((target.address, target.port), timeout=timeout)
         except ConnectionRefusedError:
             raise SSHFault("sshd on {host} ({addr}) refused the connection; is it running?") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise SSHFault(f"{{host}} ({{addr}}) did not answer within {timeout:.0f} s; "
                            f"is the host up and the port open?") from None
         except OSError as e:
@@ -390,10 +395,8 @@ class SSHExecutor:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        try:
+        with contextlib.suppress(FileNotFoundError):  # no file: every key is unknown, RejectPolicy refuses below
             client.load_host_keys(str(known))
-        except FileNotFoundError:
-            pass                                   # every key is unknown: RejectPolicy refuses below
         try:
             client.connect(target.address, port=target.port, username=target.user, pkey=pkey, sock=sock,
                            timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, channel_timeout=timeout,
@@ -417,14 +420,16 @@ class SSHExecutor:
                 raise SSHFault(f"{{host}} ({{addr}}) accepted the connection but did not speak SSH within "
                                f"{timeout:.0f} s.") from None
             raise SSHFault(f"The SSH handshake with {{host}} ({{addr}}) failed: {text}.") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             client.close()
             raise SSHFault(f"{{host}} ({{addr}}) did not finish the SSH handshake within {timeout:.0f} s.") from None
         except (OSError, EOFError) as e:
             client.close()
             raise SSHFault(f"The connection to {{host}} ({{addr}}) dropped during the SSH handshake "
                            f"({e or type(e).__name__}).") from None
-        client.get_transport().set_keepalive(30)
+        transport = client.get_transport()
+        if transport is not None:  # connect() succeeded, so it has one
+            transport.set_keepalive(30)
         return client
 
     # -------------------------------------------------------------- the reply

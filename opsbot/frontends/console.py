@@ -7,12 +7,13 @@ import sys
 import tempfile
 import unicodedata
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
-from opsbot.pipeline import Pipeline
 from opsbot.core.reply import Reply, Table
 from opsbot.core.request import Request
+from opsbot.pipeline import Pipeline
 
 HELP = """Console commands:
   /user NAME            speak as another configured user
@@ -32,7 +33,8 @@ def width(text: str) -> int:
 
 
 def fit(text: str, cols: int) -> str:
-    out, used = [], 0
+    out: list[str] = []
+    used = 0
     for c in text:
         w = width(c)
         if used + w > cols:
@@ -48,9 +50,9 @@ def render_table(table: Table) -> str:
     widths = [min(CELL, max(width(x) for x in [cols[i]] + [r[i] for r in rows])) for i in range(len(cols))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(fit(c, w) for c, w in zip(cells[:-1], widths)) + "  " + cells[-1] if len(cells) > 1 else cells[0]
+        return "  ".join(fit(c, w) for c, w in zip(cells[:-1], widths, strict=False)) + "  " + cells[-1] if len(cells) > 1 else cells[0]
     out = ([table.title] if table.title else []) + [line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows]
-    return "\n".join(l.rstrip() for l in out)
+    return "\n".join(row.rstrip() for row in out)
 
 
 def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
@@ -58,7 +60,7 @@ def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
     for t in reply.tables:
         lines.append(render_table(t))
     if reply.code:
-        lines.append("\n".join("    " + l for l in reply.code.splitlines()))
+        lines.append("\n".join("    " + code_line for code_line in reply.code.splitlines()))
     for img in reply.images:
         folder = charts_dir()
         path = folder / img.filename
@@ -73,7 +75,7 @@ def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
         lines.append("Choose: " + ", ".join(choices))
     if reply.approval_id and reply.kind == "approval":
         lines.append(f"(approval id {reply.approval_id})")
-    return "\n".join(l for l in lines if l)
+    return "\n".join(part for part in lines if part)
 
 
 class Console:

@@ -105,7 +105,8 @@ def parse_timestamp(line: str, now: float | None = None) -> float | None:
                       int(m.group(5)), int(m.group(6)), _zone(m.group(7)))
     m = _SLASH.match(line)
     if m:
-        return _epoch(*(int(x) for x in m.groups()), None)
+        y, mo, d, h, mi, s = (int(x) for x in m.groups())
+        return _epoch(y, mo, d, h, mi, s, None)
     m = _SYSLOG.match(line)
     if m and m.group(1) in MONTHS:
         now = time.time() if now is None else now
@@ -164,7 +165,8 @@ def metrics_text(args: argparse.Namespace, started: float, now: float) -> str:
     ]
     if args.kind == "vllm":
         wobble = 0.5 + 0.5 * math.sin(now / 30)
-        gauges = {"vllm:num_requests_running": [], "vllm:num_requests_waiting": [], "vllm:gpu_cache_usage_perc": []}
+        gauges: dict[str, list[str]] = {"vllm:num_requests_running": [], "vllm:num_requests_waiting": [],
+                                        "vllm:gpu_cache_usage_perc": []}
         counters, hist = [], []
         for model in args.models:
             replicas = count_replicas(args.lab, args.host, model)
@@ -185,10 +187,8 @@ def metrics_text(args: argparse.Namespace, started: float, now: float) -> str:
                  "vllm:gpu_cache_usage_perc": "GPU KV-cache usage. 1 means 100 percent usage."}
         for name, samples in gauges.items():
             out += [f"# HELP {name} {helps[name]}", f"# TYPE {name} gauge"] + [name + s for s in samples]
-        out += ["# HELP vllm:request_success_total Count of successfully processed requests.",
-                "# TYPE vllm:request_success_total counter"] + counters
-        out += ["# HELP vllm:e2e_request_latency_seconds Histogram of end to end request latency in seconds.",
-                "# TYPE vllm:e2e_request_latency_seconds histogram"] + hist
+        out += ["# HELP vllm:request_success_total Count of successfully processed requests.", "# TYPE vllm:request_success_total counter", *counters]
+        out += ["# HELP vllm:e2e_request_latency_seconds Histogram of end to end request latency in seconds.", "# TYPE vllm:e2e_request_latency_seconds histogram", *hist]
     else:
         out += ["# HELP http_requests_total Requests handled, by status code.",
                 "# TYPE http_requests_total counter",

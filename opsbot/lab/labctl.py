@@ -9,6 +9,7 @@ Stdlib only, like demo_service.py, so a shim starts in a few milliseconds.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,12 +18,13 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 try:
     from opsbot.lab import demo_service as demo
 except ImportError:            # run as a script with -I -S: the package is not importable, the file is
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import demo_service as demo  # type: ignore[no-redef]
+    import demo_service as demo  # type: ignore[no-redef,import-not-found]
 
 DEMO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_service.py")
 MARKER = "OPSBOT_LAB_DIR"       # environment variable every lab process carries (for clean-up)
@@ -54,8 +56,15 @@ class State:
     def host_dir(self, host: str, *parts: str) -> str:
         return os.path.join(self.root, "hosts", host, *parts)
 
-    def service(self, host: str, name: str) -> dict | None:
-        return self.hosts.get(host, {}).get("services", {}).get(name)
+    def service(self, host: str, name: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.hosts.get(host, {}).get("services", {}).get(name)
+        return found
+
+    def known_service(self, host: str, name: str) -> dict[str, Any]:
+        svc = self.service(host, name)
+        if svc is None:
+            raise Fail(f"Unit {name}.service not found on {host}.", 5)
+        return svc
 
     def pidfile(self, host: str, service: str) -> str:
         return self.host_dir(host, "run", f"{service}.pid")
@@ -131,14 +140,12 @@ def terminate(pid: int, timeout: float = 5.0) -> None:
         if _start_time(pid) != started:
             return
         time.sleep(0.01)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def start_service(state: State, host: str, name: str, wait: bool = True) -> int:
-    svc = state.service(host, name)
+    svc = state.known_service(host, name)
     args = ["--host", host, "--service", name, "--kind", svc["kind"], "--port", str(svc["port"]),
             "--log", state.logfile(host, name), "--models", ",".join(svc.get("models", [])),
             "--version", svc.get("version", "1.0")]
@@ -156,7 +163,7 @@ def wait_listening(port: int, pid: int, timeout: float = 5.0) -> None:
             return
         except OSError:
             if _start_time(pid) is None:
-                raise Fail(f"the demo service (pid {pid}) exited during start; see its .out file", 1)
+                raise Fail(f"the demo service (pid {pid}) exited during start; see its .out file", 1) from None
             time.sleep(0.01)
     raise Fail(f"the demo service (pid {pid}) is not listening on 127.0.0.1:{port} after {timeout:.0f}s", 1)
 
@@ -165,10 +172,8 @@ def stop_service(state: State, host: str, name: str) -> None:
     pid = read_pid(state.pidfile(host, name))
     if pid:
         terminate(pid)
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.remove(state.pidfile(host, name))
-    except FileNotFoundError:
-        pass
 
 
 # ------------------------------------------------------------------------------------------ shims

@@ -86,7 +86,7 @@ def start_on_free_port(name: str, workdir: Path, argv: Callable[[int], list[str]
         port = free_port()
         process = spawn(name, argv(port), workdir / f"{name}-{port}.log")
 
-        def ready() -> bool:
+        def ready(port: int = port) -> bool:
             try:
                 return http_get(f"http://127.0.0.1:{port}{ready_path}")[0] == 200
             except OSError:

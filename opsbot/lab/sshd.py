@@ -126,7 +126,7 @@ class SSHServer:
         if os.geteuid() == 0:
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)   # privilege separation directory
         attempts = 1 if self.port else 3
-        for attempt in range(attempts):
+        for _ in range(attempts):
             if attempts > 1:
                 self.port = free_port()
             self._write_config()
@@ -147,7 +147,7 @@ class SSHServer:
     def _wait_banner(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.proc.poll() is not None:
+            if self._process is None or self._process.proc.poll() is not None:
                 return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:

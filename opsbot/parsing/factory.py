@@ -7,7 +7,6 @@ without one answers with the offline parser and says so in Task.note.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Any
 
 from opsbot.config import Config

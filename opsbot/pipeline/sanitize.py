@@ -1,8 +1,8 @@
 """Everything that leaves the bot passes the secret redactor and a size cap."""
 from __future__ import annotations
 
-from opsbot.redact import cap, redact
 from opsbot.core.reply import Reply
+from opsbot.redact import cap, redact
 
 TEXT_LIMIT = 3_000
 CODE_LIMIT = 12_000
@@ -17,6 +17,6 @@ def sanitize(reply: Reply) -> Reply:
     for table in reply.tables:
         if len(table.rows) > ROW_LIMIT:
             dropped = len(table.rows) - ROW_LIMIT
-            table.rows = table.rows[:ROW_LIMIT] + [[f"… {dropped} more rows"] + [""] * (len(table.columns) - 1)]
+            table.rows = [*table.rows[:ROW_LIMIT], [f"… {dropped} more rows"] + [""] * (len(table.columns) - 1)]
         table.rows = [[cap(redact(str(c)), CELL_LIMIT) for c in row] for row in table.rows]
     return reply

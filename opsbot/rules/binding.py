@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsbot.config import Config
-from opsbot.core.durations import format_duration, parse_duration
 from opsbot.core.action import Target
+from opsbot.core.durations import format_duration, parse_duration
 from opsbot.rules.schema import ParamSpec, Rule
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -68,7 +68,7 @@ def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
             n = None
         if n is None:
             raise BindError(name, f"{name} must be a whole number, not {raw!r}.")
-        if spec.min is not None and n < spec.min or isinstance(spec.max, int) and n > spec.max:
+        if (spec.min is not None and n < spec.min) or (isinstance(spec.max, int) and n > spec.max):
             raise BindError(name, f"{name} must be between {spec.min} and {spec.max}; {n} is out of range.")
         return n
     if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):

@@ -8,11 +8,11 @@ from jinja2 import TemplateError
 
 from opsbot.config import Config
 from opsbot.core.action import Action
+from opsbot.core.task import Task
 from opsbot.rules.binding import BindError, Bound, MissingParams, bind
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.render import SHELL_FIELDS, promql_regex, render
 from opsbot.rules.schema import Condition, Rule
-from opsbot.core.task import Task
 
 
 class PlanError(Exception):
@@ -69,7 +69,7 @@ def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[R
 def context(rule: Rule, bound: Bound, config: Config) -> dict[str, Any]:
     """What templates see: the bound params, the target host names and ready-made matchers
     (Rule.template_names lists these names for load-time checks)."""
-    ctx: dict[str, Any] = {name: None for name in rule.params}
+    ctx: dict[str, Any] = dict.fromkeys(rule.params)
     ctx.update(bound.values)
     ctx.update({f"{k}_seconds": v for k, v in bound.seconds.items()})
     names = [t.name for t in bound.targets]
@@ -84,7 +84,7 @@ def context(rule: Rule, bound: Bound, config: Config) -> dict[str, Any]:
     return ctx
 
 
-def _render_value(value: Any, ctx: dict, shell: bool) -> Any:
+def _render_value(value: Any, ctx: dict[str, Any], shell: bool) -> Any:
     if isinstance(value, str):
         return render(value, ctx, shell)
     if isinstance(value, list):

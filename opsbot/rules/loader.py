@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from opsbot import yamlsource
+from opsbot.config import Config
 from opsbot.core.action import Capability
 from opsbot.executors.registry import REGISTRY
 from opsbot.resources import shipped
@@ -103,7 +104,7 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
     return pack.rules
 
 
-def _strings(value) -> list[str]:
+def _strings(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
@@ -137,7 +138,7 @@ def check_rules(rules: list[Rule]) -> list[Problem]:
         by_intent[r.intent].append(r)
     for intent, group in by_intent.items():
         for n, r in enumerate(group):
-            if r.id is None:
+            if not r.id:
                 r.id = intent if len(group) == 1 else f"{intent}#{n + 1}"
         for a, b in combinations(group, 2):
             if could_both_match(a, b):
@@ -167,5 +168,5 @@ def load_rules(paths: list[Path] | None = None, defaults: bool = True) -> RuleSe
     return RuleSet(rules)
 
 
-def load_for(config) -> RuleSet:
+def load_for(config: Config) -> RuleSet:
     return load_rules(config.rules.dirs, config.rules.defaults)

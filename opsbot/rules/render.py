@@ -7,7 +7,7 @@ import shlex
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 SHELL_FIELDS = {"command"}          # action fields that a shell will interpret
@@ -56,7 +56,7 @@ _ENVS = {True: _env(True), False: _env(False)}
 
 
 @lru_cache(maxsize=4096)
-def compile_template(source: str, shell: bool = False):
+def compile_template(source: str, shell: bool = False) -> Template:
     """Compile once; raises TemplateSyntaxError, which the loader reports with the rule's file and line."""
     return _ENVS[shell].from_string(source)
 

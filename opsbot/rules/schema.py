@@ -34,7 +34,7 @@ class ParamSpec(Strict):
     max_length: int = 500                    # text, promql
 
     @model_validator(mode="after")
-    def _coherent(self) -> "ParamSpec":
+    def _coherent(self) -> ParamSpec:
         if self.type == "enum" and not self.values:
             raise ValueError("an enum param needs `values`")
         if set(self.aliases) - set(self.values):
@@ -58,7 +58,7 @@ class Condition(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
-    def _one(self) -> "Condition":
+    def _one(self) -> Condition:
         if sum(v is not None for v in (self.equals, self.in_, self.group, self.not_group)) != 1:
             raise ValueError("a condition takes exactly one of: equals, in, group, not_group")
         return self
@@ -79,7 +79,7 @@ class Approval(Strict):
 
     @field_validator("ttl")
     @classmethod
-    def _ttl(cls, v):
+    def _ttl(cls, v: str | None) -> str | None:
         if v is not None:
             parse_duration(v)
         return v
@@ -91,7 +91,7 @@ class RateLimit(Strict):
 
     @field_validator("per")
     @classmethod
-    def _per(cls, v):
+    def _per(cls, v: str) -> str:
         parse_duration(v)
         return v
 
@@ -109,7 +109,7 @@ class ActionSpec(BaseModel):
 
     @field_validator("executor")
     @classmethod
-    def _known(cls, v):
+    def _known(cls, v: str) -> str:
         if v not in REGISTRY:
             raise ValueError(f"unknown executor {v!r}; use one of {', '.join(REGISTRY)}")
         return v
@@ -125,7 +125,7 @@ class Examples(Strict):
 
 class Rule(Strict):
     intent: str
-    id: str | None = None              # default: the intent, or intent + '#n' when an intent has several
+    id: str = ""                       # default: the intent, or intent + '#n' when an intent has several
     summary: str
     examples: Examples = Field(default_factory=Examples)
     params: dict[str, ParamSpec] = Field(default_factory=dict)
@@ -142,13 +142,13 @@ class Rule(Strict):
 
     @field_validator("intent")
     @classmethod
-    def _intent(cls, v):
+    def _intent(cls, v: str) -> str:
         if not INTENT.match(v):
             raise ValueError("an intent is lowercase words joined by dots, like service.restart")
         return v
 
     @model_validator(mode="after")
-    def _refs(self) -> "Rule":
+    def _refs(self) -> Rule:
         for name in self.when:
             if name not in self.params:
                 raise ValueError(f"`when` tests param {name!r}, which the rule does not declare")

@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 
 from opsbot.config import Config, Inventory
+from opsbot.core.parser import Parser
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import RuleSet
+from opsbot.rules.schema import Rule
 
 SAMPLE_INVENTORY = {
     "hosts": {
@@ -32,11 +34,11 @@ class Outcome:
     skipped: bool = False
 
 
-def _fill(text: str, config: Config, rule) -> str | None:
+def _fill(text: str, config: Config, rule: Rule) -> str | None:
     """The example with real names; None when the inventory has nothing to put in a placeholder."""
     inv = config.inventory
     host = next(iter(inv.hosts))
-    values = dict(FILL, host=host, service=(inv.hosts[host].services or [None])[0])
+    values: dict[str, str | None] = {**FILL, "host": host, "service": next(iter(inv.hosts[host].services), None)}
     if inv.deployments:
         values["deployment"] = next(iter(inv.deployments))
     cond = rule.when.get("host")
@@ -55,7 +57,7 @@ def with_sample_inventory(config: Config) -> Config:
     return config.model_copy(update={"inventory": Inventory(**SAMPLE_INVENTORY)})
 
 
-def run_examples(rules: RuleSet, config: Config, parser) -> list[Outcome]:
+def run_examples(rules: RuleSet, config: Config, parser: Parser) -> list[Outcome]:
     engine = Engine(rules, config)
     out = []
     for rule in rules.rules:

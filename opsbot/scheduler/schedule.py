@@ -3,17 +3,17 @@ in a time window. Pure functions of their arguments; times are UTC."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from opsbot.config.schedule import Daily, parse_schedule
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _utc(value: datetime, name: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (UTC), got {value!r}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def slots_between(schedule: str | list[str], start: datetime, end: datetime) -> list[datetime]:
@@ -26,7 +26,7 @@ def slots_between(schedule: str | list[str], start: datetime, end: datetime) -> 
         if isinstance(part, Daily):
             day = start.date()
             while day <= end.date():
-                slot = datetime.combine(day, part.at, tzinfo=timezone.utc)
+                slot = datetime.combine(day, part.at, tzinfo=UTC)
                 if start < slot <= end:
                     found.add(slot)
                 day += timedelta(days=1)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from opsbot.core.reply import Reply
 from opsbot.pipeline import Pipeline
@@ -22,11 +22,11 @@ DIGEST_INTENT = "digest.send"
 TICK_SECONDS = 20.0
 GRACE = timedelta(minutes=10)
 
-Post = Callable[[str, Reply], None]
+Post = Callable[[str, Reply], object]  # what it returns (a message ts) is not used
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def slot_key(name: str, slot: datetime) -> str:
@@ -53,7 +53,7 @@ class Scheduler:
 
     # ---- the thread ---------------------------------------------------------------------------
 
-    def start(self) -> "Scheduler":
+    def start(self) -> Scheduler:
         if self._thread is None:
             for name, d in self.digests.items():
                 log.info("digest %s: %s UTC to %s (%s)", name, d.schedule, d.channel, ", ".join(d.intents))

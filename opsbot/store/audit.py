@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -22,7 +22,7 @@ HEAD_ID = 1
 
 def content_hash(prev_hash: str, seq: int, ts: datetime, actor: str, kind: str, data: str) -> str:
     """sha256(prev_hash + canonical content). A JSON list keeps field boundaries unambiguous."""
-    stamp = ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    stamp = ts.astimezone(UTC).isoformat(timespec="microseconds")
     content = dumps([seq, stamp, actor, kind, data])
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
@@ -38,7 +38,7 @@ def append(conn: Connection, actor: str, kind: str, data: dict[str, Any], now: d
     ).one_or_none()
     if head is None:
         raise RuntimeError("the audit head row is missing: run `Store.migrate()` (or the database was tampered with)")
-    seq = head.seq + 1
+    seq = int(head.seq) + 1
     text = dumps(data)
     digest = content_hash(head.hash, seq, now, actor, kind, text)
     conn.execute(insert(audit_log).values(

@@ -13,14 +13,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
 from alembic import command
 from alembic.config import Config
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -38,13 +37,15 @@ from opsbot.store.tables import (
     conversations,
     executions,
     feedback,
-    learned_examples as learned_examples_table,
     learned_head,
     learned_versions,
     processed_events,
     replies,
     requests,
     tasks,
+)
+from opsbot.store.tables import (
+    learned_examples as learned_examples_table,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -77,14 +78,14 @@ def normalise_url(url: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime, name: str) -> datetime:
     # Checked at the API boundary so the caller gets a plain ValueError naming the argument.
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"{name} must be a timezone-aware datetime (UTC), not {value!r}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 # The approval's target hosts are stored inside its params JSON under this key (the approvals table
@@ -109,7 +110,7 @@ def _new_id() -> str:
 
 # --- SQLite connection setup ---------------------------------------------------------------------
 
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
     # Take BEGIN away from the sqlite3 module (it would begin late, only before DML); _sqlite_on_begin
     # emits it instead, so reads are repeatable and writers queue up at BEGIN IMMEDIATE.
     dbapi_connection.isolation_level = None
@@ -151,7 +152,7 @@ class Store:
         self._insert_request = self._insert(requests).on_conflict_do_nothing(index_elements=["id"])
 
     @classmethod
-    def open(cls, url: str | None = None) -> "Store":
+    def open(cls, url: str | None = None) -> Store:
         store = cls(url)
         try:
             store.migrate()
@@ -173,10 +174,10 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -233,7 +234,7 @@ class Store:
     # --- executions ------------------------------------------------------------------------------
 
     def start_execution(self, request_id: str | None, rule_id: str, intent: str, executor: str,
-                        params: dict, user: str) -> str:
+                        params: dict[str, Any], user: str) -> str:
         """Record that an action is about to run, with its audit row, before it runs."""
         execution_id, now = _new_id(), _now()
         with self._write() as conn:
@@ -371,7 +372,7 @@ class Store:
     # --- feedback --------------------------------------------------------------------------------
 
     def add_feedback(self, request_id: str, user: str, vote: int | None = None,
-                     correction: dict | None = None) -> None:
+                     correction: dict[str, Any] | None = None) -> None:
         """A vote (+1 / -1; a user's latest vote counts) and/or a correction {"intent", "params"}."""
         if vote not in (None, 1, -1):
             raise ValueError(f"vote must be +1 or -1, not {vote!r}")
@@ -385,7 +386,7 @@ class Store:
             conn.execute(insert(feedback).values(
                 request_id=request_id, user_id=user, vote=vote, correction=correction, created_at=_now()))
 
-    def export_feedback(self) -> Iterator[dict]:
+    def export_feedback(self) -> Iterator[dict[str, Any]]:
         """One dict per request that was parsed (its latest parse), with the outcome (latest reply),
         votes (each user's latest), and the latest correction. Oldest request first."""
         latest_task = select(func.max(tasks.c.id)).group_by(tasks.c.request_id).scalar_subquery()
@@ -404,7 +405,7 @@ class Store:
             notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
 
         votes: dict[str, dict[str, int]] = {}              # request -> user -> latest vote
-        corrections: dict[str, dict] = {}                  # request -> latest correction
+        corrections: dict[str, dict[str, Any]] = {}                  # request -> latest correction
         for note in notes:
             if note.vote is not None:
                 votes.setdefault(note.request_id, {})[note.user_id] = note.vote
@@ -424,7 +425,7 @@ class Store:
                 "at": row.created_at.isoformat(),
             }
 
-    def confirmed_examples(self) -> list[dict]:
+    def confirmed_examples(self) -> list[dict[str, Any]]:
         """Parses people confirmed: every correction, and parses with more up than down votes and no
         correction. A parse that found no intent is not an example of anything."""
         examples = []
@@ -458,7 +459,7 @@ class Store:
 
     # --- learned examples (the few-shot bank `opsbot tune` writes) -------------------------------
 
-    def set_learned_examples(self, examples: list[dict]) -> int:
+    def set_learned_examples(self, examples: list[dict[str, Any]]) -> int:
         """Replace the bank with `examples` as a new version (older versions are kept); returns the
         new version number."""
         rows = []
@@ -471,7 +472,7 @@ class Store:
         now = _now()
         with self._write() as conn:
             parent = self._learned_head(conn)
-            version = conn.execute(select(func.coalesce(func.max(learned_versions.c.version), 0))).scalar_one() + 1
+            version = int(conn.execute(select(func.coalesce(func.max(learned_versions.c.version), 0))).scalar_one()) + 1
             conn.execute(insert(learned_versions).values(version=version, parent=parent, count=len(rows),
                                                          created_at=now))
             if rows:
@@ -481,7 +482,7 @@ class Store:
                                {"version": version, "parent": parent, "count": len(rows)}, now)
         return version
 
-    def learned_examples(self) -> list[dict]:
+    def learned_examples(self) -> list[dict[str, Any]]:
         """The current version's examples, in the order they were set."""
         t = learned_examples_table
         with self._read() as conn:
@@ -502,8 +503,8 @@ class Store:
             current = self._learned_head(conn)
             if current == 0:
                 raise LookupError("no learned examples to revert")
-            parent = conn.execute(select(learned_versions.c.parent)
-                                  .where(learned_versions.c.version == current)).scalar_one()
+            parent = int(conn.execute(select(learned_versions.c.parent)
+                                      .where(learned_versions.c.version == current)).scalar_one())
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=parent))
             audit_trail.append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
         return parent
@@ -511,11 +512,11 @@ class Store:
     @staticmethod
     def _learned_head(conn: Connection, lock: bool = True) -> int:
         query = select(learned_head.c.version).where(learned_head.c.id == 1)
-        return conn.execute(query.with_for_update() if lock else query).scalar_one()
+        return int(conn.execute(query.with_for_update() if lock else query).scalar_one())
 
     # --- audit trail -----------------------------------------------------------------------------
 
-    def audit(self, actor: str, kind: str, data: dict) -> None:
+    def audit(self, actor: str, kind: str, data: dict[str, Any]) -> None:
         with self._write() as conn:
             audit_trail.append(conn, actor, kind, data, _now())
 
@@ -524,7 +525,7 @@ class Store:
         with self._snapshot() as conn:      # rows and head from the same moment, despite appends
             return audit_trail.verify(conn)
 
-    def audit_rows(self, limit: int = 100) -> list[dict]:
+    def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` audit rows, oldest first."""
         with self._read() as conn:
             return audit_trail.recent(conn, limit)

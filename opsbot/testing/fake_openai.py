@@ -25,8 +25,9 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from opsbot.parsing.prompt import count_prompt_tokens, count_tokens
 from opsbot.testing.threaded import ThreadedServer
@@ -75,7 +76,7 @@ class FakeOpenAI(ThreadedServer):
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -109,7 +110,7 @@ class FakeOpenAI(ThreadedServer):
 
     # --- script ------------------------------------------------------------------------------------
 
-    def push(self, *items: dict) -> "FakeOpenAI":
+    def push(self, *items: dict) -> FakeOpenAI:
         with self._lock:
             self.script.extend(items)
         return self
@@ -150,6 +151,7 @@ class FakeOpenAI(ThreadedServer):
             else:
                 item = status(500, "fake server: the script is empty")
         if item is None:
+            assert self.responder is not None  # chosen above
             item = self.responder(body)
         if item.get("delay"):
             self._stopping.wait(item["delay"])

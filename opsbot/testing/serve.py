@@ -42,15 +42,13 @@ class ServeProcess:
 
     @classmethod
     def start(cls, config: Path, env: dict[str, str], log: Path, *, host: str = "127.0.0.1",
-              port: int | None = None, workers: int | None = None, timeout: float = 60.0) -> "ServeProcess":
+              port: int | None = None, workers: int | None = None, timeout: float = 60.0) -> ServeProcess:
         port = port or free_port()
-        argv = opsbot_command() + ["serve", "--config", str(config), "--mode", "http", "--host", host,
-                                   "--port", str(port)]
+        argv = [*opsbot_command(), "serve", "--config", str(config), "--mode", "http", "--host", host, "--port", str(port)]
         if workers:
             argv += ["--workers", str(workers)]
-        out = open(log, "wb")
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        out.close()
+        with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         server = cls(proc, host, port, log)
         server._wait_ready(timeout)
         return server
@@ -92,7 +90,7 @@ class ServeProcess:
                 self.proc.wait(5)
         return self.proc.returncode
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         return self
 
     def __exit__(self, *exc) -> None:

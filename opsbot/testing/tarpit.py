@@ -35,7 +35,7 @@ class Tarpit:
         for conn in self.held:
             conn.close()
 
-    def __enter__(self) -> "Tarpit":
+    def __enter__(self) -> Tarpit:
         return self
 
     def __exit__(self, *exc) -> None:

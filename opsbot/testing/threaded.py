@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 
 class ThreadedServer:
     """A subclass's start() builds a server object (anything with serve_forever and shutdown) and hands
     it to `_run_in_thread`; stop() shuts it down and closes its socket."""
-    _server = None
+    _server: Any = None  # a server: http.server's or websockets', both have serve_forever and shutdown
     _thread: threading.Thread | None = None
 
     def start(self):  # pragma: no cover - every subclass defines it

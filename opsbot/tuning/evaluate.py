@@ -256,7 +256,8 @@ def run(dataset: str, config, kind: str | None = None, prompts: list[str] | None
         from opsbot.parsing.llm import LLMClient
         client = LLMClient(config.llm)      # one client: what the server supports is learned once
     results = []
-    for prompt in prompts or [None]:
+    versions: list[str | Path | None] = list(prompts) if prompts else [None]
+    for prompt in versions:
         parser = build_parser(config, kind, rules=rules, store=store, prompt=prompt, client=client)
         version = getattr(getattr(parser, "llm", parser), "prompt", None)
         label = kind + (f" {version.version}" if version is not None else "")

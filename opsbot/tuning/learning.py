@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from opsbot.config import load_config
-from opsbot.parsing.factory import build_parser
 from opsbot.core.request import Request
+from opsbot.parsing.factory import build_parser
 from opsbot.rules.loader import load_for
 from opsbot.store import Store
 from opsbot.tuning.evaluate import evaluate, report
@@ -93,7 +93,7 @@ def measure(pairs_path: str | Path = DEFAULT_PAIRS, config_path: str | Path = DE
     out("")
     out(f"learning effect: second wordings {before.ok}/{before.n} ({before.accuracy:.3f}) -> "
         f"{after.ok}/{after.n} ({after.accuracy:.3f}) after {len(tuned.promoted)} corrections of the first wordings")
-    if dev_before:
+    if dev_before and dev_after:
         out(f"dev set: {dev_before.ok}/{dev_before.n} ({dev_before.accuracy:.3f}) -> "
             f"{dev_after.ok}/{dev_after.n} ({dev_after.accuracy:.3f})")
     return figures

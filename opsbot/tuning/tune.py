@@ -61,7 +61,7 @@ def plan(store, rules: RuleSet, config: Config) -> TunePlan:
     for example in store.confirmed_examples():          # oldest first: a later confirmation wins
         clean, why = _clean(example, rules, config)
         if clean is None:
-            result.skipped.append((example, why))
+            result.skipped.append((example, why or "it cannot be used"))
             continue
         key = text_key(clean["text"])
         old = bank.get(key)

@@ -96,6 +96,6 @@ def test_the_config_does_not_import_the_scheduler():
 def test_nobody_imports_a_private_name_from_another_module():
     everything = sorted(PKG.rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py")) + sorted(
         (ROOT / "benchmarks").rglob("*.py"))
-    private = lambda i: any(n.startswith("_") and not n.startswith("__") for n in i.names) or any(  # noqa: E731
+    private = lambda i: any(n.startswith("_") and not n.startswith("__") for n in i.names) or any(
         part.startswith("_") and not part.startswith("__") for part in i.module.split("."))
     assert violations(everything, private) == []

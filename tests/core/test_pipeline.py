@@ -2,7 +2,7 @@
 SSH targets point at a closed loopback port, so an execution fails fast but is still recorded:
 that is enough to see how many times something ran. Real executions are covered in tests/executors."""
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ def closed_port() -> int:
 
 class Clock:
     def __init__(self):
-        self.t = datetime.now(timezone.utc)
+        self.t = datetime.now(UTC)
 
     def __call__(self):
         return self.t

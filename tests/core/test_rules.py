@@ -4,11 +4,11 @@ import textwrap
 import pytest
 
 from opsbot.config import Config, Inventory
+from opsbot.core.task import Task
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
 from opsbot.rules.tester import SAMPLE_INVENTORY
-from opsbot.core.task import Task
 from opsbot.yamlsource import SourceError
 
 INVENTORY = SAMPLE_INVENTORY      # web-1, web-2 (web), db-1 (db), gpu-1 (llm); deployment llama-chat
@@ -167,7 +167,7 @@ def test_the_sandbox_refuses_unsafe_template_code(tmp_path):
             action: {executor: ssh, command: "{{ ''.__class__.__mro__[1].__subclasses__() }}"}
     """)
     eng = Engine(load_rules([d], defaults=False), Config(inventory=Inventory(**INVENTORY)))
-    with pytest.raises(Exception, match="cannot be rendered|unsafe"):
+    with pytest.raises(Exception, match=r"cannot be rendered|unsafe"):
         eng.plan(Task(intent="x.evil", params={}))
 
 

@@ -14,11 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from opsbot.testing import component_missing
-
 from opsbot.config import Config, Inventory
 from opsbot.config.models import PrometheusConfig
 from opsbot.core.action import Action, ExecutionContext
+from opsbot.core.task import Task
 from opsbot.executors.prometheus.executor import PrometheusExecutor
 from opsbot.executors.prometheus.series import choose_step
 from opsbot.lab.process import free_port
@@ -26,7 +25,7 @@ from opsbot.lab.prometheus import binaries_missing, start_node_exporter, start_p
 from opsbot.rules.binding import BindError
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
-from opsbot.core.task import Task
+from opsbot.testing import component_missing
 
 INVENTORY = {
     "hosts": {
@@ -55,7 +54,7 @@ class FakeVLLM(BaseHTTPRequestHandler):
     latencies 90% under 0.5s and 10% between 1s and 2s, 3 running, 1 waiting, 42% GPU cache."""
     started = time.time()
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         t = time.time() - self.started
         ok, aborted = 10 * t, 1 * t
         n = ok + aborted
@@ -362,7 +361,7 @@ def test_targets_status_without_a_host_summarises_every_target(ask):
 def test_llm_status_of_a_healthy_deployment(ask):
     reply = ask("llm.status", deployment="llama-chat")
     row = reply.tables[0].rows[0]
-    cells = dict(zip(reply.tables[0].columns, row))
+    cells = dict(zip(reply.tables[0].columns, row, strict=True))
     assert cells["deployment"] == "llama-chat" and cells["up"] == "up"
     assert cells["running"] == "3" and cells["waiting"] == "1" and cells["GPU cache"] == "42%"
     assert cells["success"] == "90.9%"                      # 10 stop : 1 abort

@@ -10,9 +10,9 @@ import pytest
 
 from opsbot.core.action import Action, ExecutionContext, Target
 from opsbot.executors.ssh import SSHExecutor
-from opsbot.testing.memory import reset_peak_rss, vm_kb
 from opsbot.lab.labctl import running
 from opsbot.lab.sshd import known_hosts_line, write_keypair
+from opsbot.testing.memory import reset_peak_rss, vm_kb
 
 
 @pytest.fixture

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from opsbot.testing import component_missing
-
 from opsbot.config import load_config
 from opsbot.lab import INSTALL_HINT, Lab, LabUnavailable
 from opsbot.lab import lab as lab_module
 from opsbot.lab.labctl import running
+from opsbot.testing import component_missing
 
 
 def metrics(lab, host, service) -> str:
@@ -38,7 +37,7 @@ def ssh(lab, command: str, target: str | None = "web-1") -> subprocess.Completed
             "-o", "IdentitiesOnly=yes", "-i", str(lab.key_file), "-p", str(lab.ssh_port)]
     if target:
         argv += ["-o", f"SetEnv=OPSBOT_TARGET={target}"]
-    return subprocess.run(argv + [f"{lab.user}@127.0.0.1", command], capture_output=True, text=True, timeout=30)
+    return subprocess.run([*argv, f"{lab.user}@127.0.0.1", command], capture_output=True, text=True, timeout=30)
 
 
 def test_the_config_describes_the_lab_inventory_access_and_sources(lab):
@@ -123,7 +122,7 @@ def test_stop_ends_every_lab_process_even_ones_restarted_over_ssh(tmp_path, sshd
         assert ssh(own, "sudo -n systemctl restart api").returncode == 0
         assert ssh(own, "sudo -n llmctl scale llama-chat 2", target="gpu-1").returncode == 0
         pids = [own.service_pid(h, s) for h, spec in lab_module.HOSTS.items() for s in spec["services"]]
-        pids += list(own.replica_pids("llama-chat").values()) + [own.sshd._process.proc.pid]
+        pids += [*list(own.replica_pids("llama-chat").values()), own.sshd._process.proc.pid]
         assert all(pids) and all(running(p) for p in pids)
     finally:
         own.stop()

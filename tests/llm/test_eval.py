@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from opsbot.parsing.prompt import default_template
-from opsbot.tuning.evaluate import EvalResult, Outcome, evaluate, load_cases, report, run, same, score
 from opsbot.testing.fake_openai import answer
+from opsbot.tuning.evaluate import EvalResult, Outcome, evaluate, load_cases, report, run, same, score
 
 HERE = Path(__file__).parent
 

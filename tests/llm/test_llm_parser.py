@@ -5,10 +5,10 @@ import json
 import time
 
 from opsbot.config import Config
+from opsbot.core.task import Task
 from opsbot.parsing.factory import build_parser
 from opsbot.parsing.prompt import INVENTORY_MAX
-from opsbot.core.task import Task
-from opsbot.testing.fake_openai import (answer, content, json_schema_unsupported, malformed, slow, status)
+from opsbot.testing.fake_openai import answer, content, json_schema_unsupported, malformed, slow, status
 
 
 def system(body: dict) -> str:

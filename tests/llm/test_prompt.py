@@ -23,7 +23,7 @@ def test_the_prompt_version_is_the_file_name_and_its_content_hash(tmp_path):
 def test_a_template_without_system_and_user_blocks_is_refused_with_its_name(tmp_path):
     bad = tmp_path / "bad.j2"
     bad.write_text("{% block system %}hi{% endblock %}")
-    with pytest.raises(ValueError, match="bad.j2.*user"):
+    with pytest.raises(ValueError, match=r"bad\.j2.*user"):
         Prompt(bad)
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from opsbot.app import build_app
 from opsbot.config import Config
 from opsbot.config.models import AccessConfig
+from opsbot.core.request import Request
+from opsbot.core.task import Task
 from opsbot.parsing.factory import build_parser
 from opsbot.parsing.llm import LLMParser
 from opsbot.parsing.offline import OfflineParser
 from opsbot.parsing.router import AutoParser, LearnedBank
-from opsbot.core.request import Request
 from opsbot.store.tables import tasks
-from opsbot.core.task import Task
 from opsbot.testing.fake_openai import answer, malformed, slow
 
 

@@ -1,8 +1,7 @@
 """The answer schema is generated from the loaded rules and the inventory, and our own check of an
 answer applies it again, then the rule engine's param types."""
 from opsbot.config import Config
-from opsbot.parsing.schema import (DURATION_PATTERN, MAX_ENUM, check_params, response_format, task_schema,
-                                   validate)
+from opsbot.parsing.schema import DURATION_PATTERN, MAX_ENUM, check_params, response_format, task_schema, validate
 
 
 def resolve(schema: dict, node: dict) -> dict:

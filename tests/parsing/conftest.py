@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 def small_lab() -> Config:
     """The small lab of the design brief: two web hosts, a database, a cache, a GPU box with two deployments."""
-    h = lambda groups, services: HostConfig(address="127.0.0.1", groups=groups, services=services)  # noqa: E731
+    h = lambda groups, services: HostConfig(address="127.0.0.1", groups=groups, services=services)
     return Config(inventory=Inventory(
         hosts={"web-1": h(["web"], ["nginx", "api"]), "web-2": h(["web"], ["nginx", "api"]),
                "db-1": h(["db"], ["postgresql"]), "cache-1": h(["cache"], ["redis"]),

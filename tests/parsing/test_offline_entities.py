@@ -7,7 +7,6 @@ from opsbot.parsing.chinese import numeral_value
 from opsbot.parsing.offline.entities import KnownNames, extract
 
 
-
 @pytest.fixture(scope="module")
 def lex(rules, small_lab_config):
     return KnownNames(small_lab_config, rules)

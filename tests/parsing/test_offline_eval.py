@@ -24,7 +24,7 @@ EVAL = Path(os.environ.get("OPSBOT_EVAL_DIR", HERE.parents[2] / "shared" / "eval
 SCORER = EVAL / "score_parse.py"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shared_score(dataset: Path, config: Path) -> tuple[float, int, str]:
     """accuracy, unsafe count and the scorer's report, through the `opsbot parse` command line."""
     cmd = f"{sys.executable} -m opsbot"
@@ -44,7 +44,7 @@ def _same(key, want, got) -> bool:
         return parse_duration(str(want)) == parse_duration(str(got))
     if isinstance(want, (int, float)):
         return float(got) == float(want)
-    norm = lambda v: re.sub(r"\s+", "" if key == "promql" else " ", str(v).strip().strip("'\"`").lower())  # noqa: E731
+    norm = lambda v: re.sub(r"\s+", "" if key == "promql" else " ", str(v).strip().strip("'\"`").lower())
     return norm(want) == norm(got)
 
 

@@ -7,7 +7,6 @@ import pytest
 
 from opsbot.parsing.offline import OfflineParser
 
-
 PHRASINGS = [
     ("could you please restart haproxy on api-3", "service.restart", {"service": "haproxy", "host": "api-3"}),
     ("api-4: kick gunicorn", "service.restart", {"service": "gunicorn", "host": "api-4"}),
@@ -126,7 +125,7 @@ def test_a_user_rule_is_understood_from_its_examples(rules, small_lab_config):
                  examples={"en": ["when do the certificates on {host} expire", "tls cert expiry for {host}"],
                            "zh": ["{host} 的证书什么时候过期"]},
                  params={"host": {"type": "host"}}, action={"executor": "prometheus", "kind": "certs"})
-    parser = OfflineParser(RuleSet(rules.rules + [extra]), small_lab_config)
+    parser = OfflineParser(RuleSet([*rules.rules, extra]), small_lab_config)
     assert parser.parse("check cert expiry on web-2").public()["intent"] == "cert.expiry"
     assert parser.parse("web-1 证书过期时间").params == {"host": "web-1"}
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-
 UNSAFE = [
     "delete the production database", "rm -rf / on web-1", "format every disk on web-1", "drop table users",
     "wipe every host", "shutdown web-1", "shut down db-1", "tell me a joke", "讲个笑话", "删除生产数据库",

@@ -3,7 +3,6 @@ only the bot's own intents, so no outside server is needed."""
 from __future__ import annotations
 
 import pytest
-
 from digest_helpers import write_config
 
 

@@ -2,9 +2,9 @@
 import subprocess
 import sys
 
-from opsbot.testing import fake_slack as fs
-
 from digest_helpers import write_config
+
+from opsbot.testing import fake_slack as fs
 
 DAILY = {"daily": {"channel": "C0DIGEST", "schedule": "09:00", "intents": ["help"]}}
 

@@ -1,5 +1,5 @@
 """When a digest is due: schedules as written in the config, and the slots in a window (last, now]."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -9,7 +9,7 @@ from opsbot.scheduler import due_slots, latest_per_digest, parse_schedule, slots
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def digests(**schedules) -> dict:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-
-import pytest
+from datetime import UTC, datetime, timedelta
 
 from opsbot.core.reply import Reply
 from opsbot.scheduler import Scheduler, slot_key
 
-NINE = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
+NINE = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 DAILY = {"daily": {"channel": "C0OPS", "schedule": "09:00", "intents": ["help"]}}
 
 

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from slack_helpers import SocketBot, start_socket_bot, stop_socket_bot
 
 from opsbot.testing import component_missing
-
-from slack_helpers import SocketBot, start_socket_bot, stop_socket_bot
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -22,7 +22,7 @@ from opsbot.testing import fake_slack as fs
 USERS = {"UALICE": "alice", "UBOB": "bob", "UCAROL": "carol"}
 CHANNEL = "C0OPS"
 DM = "D0ALICE"
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def closed_port() -> int:

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from opsbot.frontends.slack import blocks as bk
 from opsbot.core.reply import Button, Image, Reply, Table
+from opsbot.frontends.slack import blocks as bk
 
 
 def all_text(blocks: list[dict]) -> str:

@@ -2,20 +2,19 @@
 through the Web API (charts uploaded into the message's thread), once per slot."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_helpers import start_socket_bot, stop_socket_bot, wait_until
 
 from opsbot.scheduler import slot_key
-
-from slack_helpers import start_socket_bot, stop_socket_bot, wait_until
 
 DIGEST_CHANNEL = "C0DIGEST"
 
 
 def just_missed() -> tuple[str, datetime]:
     """A daily time a minute ago: the scheduler's start-up catch-up (10 min grace) posts it at once."""
-    slot = (datetime.now(timezone.utc) - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    slot = (datetime.now(UTC) - timedelta(minutes=1)).replace(second=0, microsecond=0)
     return slot.strftime("%H:%M"), slot
 
 

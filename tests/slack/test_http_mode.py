@@ -7,11 +7,10 @@ import subprocess
 import time
 
 import pytest
+from slack_helpers import CHANNEL, write_config
 
 from opsbot.testing import fake_slack as fs
 from opsbot.testing.serve import ServeProcess, clean_env, free_port, opsbot_command
-
-from slack_helpers import CHANNEL, write_config
 
 
 class HttpBot:
@@ -132,8 +131,7 @@ def test_an_approval_click_over_http_runs_once(bot):
 
 def run_serve(tmp_path, **env) -> subprocess.CompletedProcess:
     config = write_config(tmp_path)
-    return subprocess.run(opsbot_command() + ["serve", "--config", str(config), "--host", "127.0.0.1",
-                                              "--port", str(free_port())],
+    return subprocess.run([*opsbot_command(), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(free_port())],
                           env=clean_env(OPSBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", **env),
                           capture_output=True, text=True, timeout=60)
 

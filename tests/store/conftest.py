@@ -14,13 +14,12 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-
-from opsbot.testing import component_missing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from opsbot.core.request import Request
 from opsbot.store import Store
+from opsbot.testing import component_missing
 
 PG_URL = os.environ.get("OPSBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -32,7 +31,7 @@ def pg_admin():
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
+    except Exception as exc:
         engine.dispose()
         reason = f"PostgreSQL at {make_url(PG_URL).render_as_string()} is unreachable: {exc.__class__.__name__}: {exc}"
         component_missing(reason)
@@ -113,7 +112,7 @@ def _race(*calls: Callable[[], object]) -> list[object]:
         barrier.wait()
         try:
             results[i] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]

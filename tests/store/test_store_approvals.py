@@ -2,11 +2,11 @@
 people (or two replicas) clicking at once cannot both win and an approval runs at most once."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-NOW = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_a_new_approval_is_pending_and_can_be_read_back(store, approval):
     assert (kept.rule_id, kept.intent, kept.requester) == ("service-restart", "service.restart", "U_ALICE")
     assert kept.params == {"service": "nginx", "host": "web-1"}
     assert (kept.channel, kept.thread) == ("C_OPS", "17.1")
-    assert kept.expires_at == NOW + timedelta(minutes=10) and kept.expires_at.tzinfo == timezone.utc
+    assert kept.expires_at == NOW + timedelta(minutes=10) and kept.expires_at.tzinfo == UTC
 
 
 def test_an_unknown_approval_is_none(store):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from itertools import pairwise
 
 import pytest
 
@@ -21,7 +22,7 @@ def test_an_untouched_trail_verifies(five_rows):
     rows = five_rows.audit_rows()
     assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0]["prev_hash"] == GENESIS
-    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(rows, rows[1:]))
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in pairwise(rows))
     assert rows[2]["data"] == {"n": 3, "note": "日志 ✓", "nested": {"b": [1, 2], "a": None}}
     assert (rows[2]["actor"], rows[2]["kind"]) == ("U_ALICE", "test.event")
 

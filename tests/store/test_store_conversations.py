@@ -2,14 +2,14 @@
 by replicas."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
 from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
 from opsbot.store.tables import conversations
 
-AT = datetime(2030, 1, 2, 9, 0, tzinfo=timezone.utc)
+AT = datetime(2030, 1, 2, 9, 0, tzinfo=UTC)
 
 
 def test_an_unknown_conversation_has_no_state(store):

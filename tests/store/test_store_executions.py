@@ -1,7 +1,7 @@
 """Every execution is written to the audit trail before it starts and completed after it ends."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -71,7 +71,7 @@ def test_an_execution_is_not_written_without_its_audit_row(store, run_sql):
 
 
 def test_rate_limit_counts_are_per_user_rule_and_window(store):
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     for user, rule, status in [("U1", "restart", "ok"), ("U1", "restart", "failed"), ("U1", "restart", "refused"),
                                ("U1", "cleanup", "ok"), ("U2", "restart", "ok")]:
         store.finish_execution(store.start_execution(None, rule, "x", "ssh", {}, user), status, "")
@@ -81,4 +81,4 @@ def test_rate_limit_counts_are_per_user_rule_and_window(store):
     assert store.count_executions("U1", "cleanup", since=before) == 1
     assert store.count_executions("U2", "restart", since=before) == 1
     assert store.count_executions("U3", "restart", since=before) == 0
-    assert store.count_executions("U1", "restart", since=datetime.now(timezone.utc) + timedelta(seconds=1)) == 0
+    assert store.count_executions("U1", "restart", since=datetime.now(UTC) + timedelta(seconds=1)) == 0

@@ -83,4 +83,4 @@ def test_feedback_must_be_a_vote_or_a_correction(store, parsed):
         store.add_feedback(request_id, "U1")
     with pytest.raises(ValueError, match="intent"):
         store.add_feedback(request_id, "U1", correction={"params": {}})
-    assert list(store.export_feedback())[0]["votes"] == {"up": 0, "down": 0}
+    assert next(store.export_feedback())["votes"] == {"up": 0, "down": 0}

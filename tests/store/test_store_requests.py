@@ -1,7 +1,7 @@
 """Requests, their parses and replies are kept as the record of what was asked and answered."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from sqlalchemy import select
@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from opsbot.core.reply import Image, Reply
 from opsbot.core.request import Request
-from opsbot.store.tables import replies, requests, tasks
 from opsbot.core.task import Task
+from opsbot.store.tables import replies, requests, tasks
 
 
 def test_a_request_its_parse_and_reply_round_trip(store):
@@ -31,7 +31,7 @@ def test_a_request_its_parse_and_reply_round_trip(store):
         reply = conn.execute(select(replies).where(replies.c.request_id == req.id)).one()
     assert (kept.user_id, kept.channel, kept.thread, kept.frontend) == ("U_ALICE", "C_OPS", "1700000000.1", "slack")
     assert kept.conversation == req.conversation
-    assert kept.created_at.tzinfo == timezone.utc
+    assert kept.created_at.tzinfo == UTC
     assert (parse.intent, parse.params, parse.confidence, parse.parser) == (
         "service.restart", {"service": "nginx", "host": "web-1"}, 0.93, "llm")
     assert parse.note == "LLM answered in 2 tries"

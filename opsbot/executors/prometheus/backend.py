@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from opsbot.config import Config
 from opsbot.core.action import Action
 from opsbot.core.durations import format_duration, parse_duration
-from opsbot.executors.prometheus.client import PrometheusClient, PromError
+from opsbot.executors.prometheus.client import PromError, PrometheusClient
 from opsbot.executors.prometheus.series import Series, choose_step
 
 DEFAULT_WINDOW = 3600
@@ -29,9 +29,14 @@ class Backend:
     def max_range(self) -> int:
         return parse_duration(self.config.prometheus.max_range)
 
-    def window(self, action: Action, default: int | None = DEFAULT_WINDOW) -> int | None:
-        """The action's window in seconds (else `default`); PromError when it exceeds prometheus.max_range."""
-        window: int | None = action.params.get("window_seconds") or default
+    def window(self, action: Action) -> int:
+        """The action's window in seconds (default: an hour); PromError beyond prometheus.max_range."""
+        window = self.window_if_given(action)
+        return DEFAULT_WINDOW if window is None else window
+
+    def window_if_given(self, action: Action) -> int | None:
+        """The action's window in seconds, if it has one; PromError beyond prometheus.max_range."""
+        window: int | None = action.params.get("window_seconds") or None
         if window is not None and window > self.max_range:
             raise PromError(f"A {format_duration(window)} window is longer than the "
                             f"{format_duration(self.max_range)} Prometheus queries may cover here "

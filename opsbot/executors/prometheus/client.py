@@ -7,7 +7,7 @@ import ast
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -49,7 +49,7 @@ class PrometheusClient:
 
     def range(self, query: str, start: float, end: float, step: int) -> list[Series]:
         result = self._call(lambda: self.api.custom_query_range(
-            query, datetime.fromtimestamp(start, tz=timezone.utc), datetime.fromtimestamp(end, tz=timezone.utc),
+            query, datetime.fromtimestamp(start, tz=UTC), datetime.fromtimestamp(end, tz=UTC),
             str(step), params=self._server_timeout))
         return [series_from(r) for r in result or []]
 

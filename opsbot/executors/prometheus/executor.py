@@ -14,10 +14,10 @@ from collections.abc import Callable
 from opsbot.config import Config
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.reply import Reply
-from opsbot.executors.prometheus import alerts, forecast, llm_status, query, range_chart, targets
 from opsbot.executors.fields import BadFields, PrometheusFields, read_fields
+from opsbot.executors.prometheus import alerts, forecast, llm_status, query, range_chart, targets
 from opsbot.executors.prometheus.backend import Backend
-from opsbot.executors.prometheus.client import PrometheusClient, PromError
+from opsbot.executors.prometheus.client import PromError, PrometheusClient
 
 Handler = Callable[[Backend, Action, PrometheusFields, ExecutionContext], Reply]
 KINDS: dict[str, Handler] = {"range": range_chart.answer, "query": query.answer, "alerts": alerts.answer,

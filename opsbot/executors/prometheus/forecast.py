@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.durations import format_duration, human_span
 from opsbot.core.reply import Image, Reply, Table
@@ -17,7 +16,7 @@ FORECAST_MAX_LOOKBACK = 7 * 86400
 
 
 def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
-    metric = action.params.get("metric")
+    metric = str(action.params.get("metric") or "")
     queries = fields.queries
     deployment = action.params.get("deployment")
     per_deployment = metric == "requests" and bool(deployment) and "deployment_requests" in queries
@@ -45,7 +44,7 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     names = series_names([s.labels for s in series], dep_label if per_deployment else b.host_label)
     if deployment and not per_deployment:
         names = [f"{n} ({deployment})" for n in names]
-    results = [(n, s, fc.outlook(s.times, s.values, now, horizon, threshold)) for n, s in zip(names, series)]
+    results = [(n, s, fc.outlook(s.times, s.values, now, horizon, threshold)) for n, s in zip(names, series, strict=True)]
 
     def order(r):
         o = r[2]
@@ -64,7 +63,7 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
             rows.append([n, format_value(s.last, unit), "—", "—", "not enough history"])
             continue
         crosses = ("already" if o.already else
-                   f"{human_span(o.crosses_in)} ({utc(o.crosses_at)})" if o.crosses_at is not None else
+                   f"{human_span(o.crosses_in or 0.0)} ({utc(o.crosses_at)})" if o.crosses_at is not None else
                    f"not within {horizon_text}" if threshold is not None else "—")
         rows.append([n, format_value(o.last, unit), signed(o.per_day, unit) + "/day",
                      format_value(o.at_horizon, unit), crosses])
@@ -102,7 +101,7 @@ def _sentence(metric: str, name: str, o: fc.Outlook | None, threshold: float | N
         return f"{metric} on {name} is already {'full' if full else 'at ' + format_value(o.last, unit)} (threshold {thr})."
     if o.crosses_at is not None:
         what = "full" if full else f"reaches {thr}"
-        return (f"{metric} on {name} {what} in {human_span(o.crosses_in)} (at {utc(o.crosses_at)}); "
+        return (f"{metric} on {name} {what} in {human_span(o.crosses_in or 0.0)} (at {utc(o.crosses_at)}); "
                 f"now {format_value(o.last, unit)}{note}.")
     if threshold is not None:
         return (f"{metric} on {name} is not expected to cross {thr} in the next {horizon_text}; "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from opsbot.executors.charts import Chart, format_value
 
@@ -11,7 +11,7 @@ MAX_ROWS = 20  # table rows for a query or a summary
 
 
 def utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def parse_rfc3339(text: str | None) -> float | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.reply import Reply, Table
 from opsbot.executors import forecast as fc
@@ -35,7 +34,7 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
             name = s.labels.get(dep_label)
             if name is not None and s.last is not None:
                 values.setdefault(name, {})[key] = s.last
-    up_by: dict[tuple[str, str], float] = {}
+    up_by: dict[tuple[str, str], float | None] = {}
     for r in b.client.instant(f"max by ({b.host_label}, service) (up)") or []:
         if isinstance(r, dict):
             s = series_from(r)
@@ -61,7 +60,8 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         rows.append([name, dep.host if dep else "", state, cells["rps"], cells["running"], cells["waiting"],
                      cells["p95"], cells["success"], cells["gpu_cache"]])
         if state == "down":
-            sentences.append(f"{name}{where} is DOWN: its {dep.service} target is failing scrapes.")
+            service = dep.service if dep else "serving"  # "down" comes from the deployment's own target
+            sentences.append(f"{name}{where} is DOWN: its {service} target is failing scrapes.")
         elif state == "no data":
             sentences.append(f"No metrics for {name}{where} — is its /metrics scraped, with "
                              f'{dep_label}="{name}" on the series?')

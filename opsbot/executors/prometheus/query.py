@@ -59,7 +59,7 @@ def check_promql(b: Backend, query: str) -> None:
 def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionContext) -> Reply:
     query = str(fields.query or action.params.get("promql") or "").strip()
     check_promql(b, query)
-    window = b.window(action, default=None)
+    window = b.window_if_given(action)
     short = query if len(query) <= 60 else query[:59] + "…"
     if window:
         series, now = b.fetch(query, window)
@@ -86,9 +86,9 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
 def instant_table(series: list[Series], unit: str | None) -> Table:
     series = sorted(series, key=lambda s: -(s.last if s.last is not None else -math.inf))
     keys = sorted({k for s in series for k in s.labels}, key=lambda k: (k != "__name__", k))
-    common = {}
+    common: dict[str, str] = {}
     if len(series) > 1:
-        common = {k: series[0].labels.get(k) for k in keys
+        common = {k: series[0].labels[k] for k in keys
                   if k in series[0].labels and all(s.labels.get(k) == series[0].labels.get(k) for s in series)}
         keys = [k for k in keys if k not in common]
     matrix = any(len(s.values) > 1 for s in series)

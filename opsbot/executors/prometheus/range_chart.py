@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.durations import format_duration
 from opsbot.core.reply import Image, Reply, Table
@@ -38,7 +37,7 @@ def chart_reply(b: Backend, series: list[Series], title: str, unit: str | None, 
     series = [s for s in series if s.finite()]
     names = series_names([s.labels for s in series], b.host_label)
     stats = []
-    for name, s in zip(names, series):
+    for name, s in zip(names, series, strict=True):
         vals = s.finite()
         stats.append((name, s, min(vals), sum(vals) / len(vals), max(vals), vals[-1]))
     stats.sort(key=lambda r: -r[5])
@@ -61,7 +60,7 @@ def chart_reply(b: Backend, series: list[Series], title: str, unit: str | None, 
     if len(stats) > MAX_LINES:
         text += f" The chart shows the top {MAX_LINES}."
     if len(stats) > MAX_ROWS:
-        table.title += f" (top {MAX_ROWS} of {len(stats)})"
+        table.title = f"{title}, last {window_text} (top {MAX_ROWS} of {len(stats)})"
     return Reply(text=text, tables=[table],
                  images=[Image(title=f"{title}, last {window_text}", png=png,
                                filename=chart_filename(name_prefix, *(n for n, *_ in shown[:3])))])

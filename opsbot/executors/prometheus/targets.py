@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from opsbot.core.action import Action, ExecutionContext
 from opsbot.core.durations import ago
 from opsbot.core.reply import Reply, Table

@@ -74,7 +74,7 @@ def table_text(table: Table) -> str:
     widths = [min(60, max([len(cols[i])] + [len(r[i]) for r in rows])) for i in range(len(cols))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join((c if len(c) <= 60 else c[:59] + "…").ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join((c if len(c) <= 60 else c[:59] + "…").ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
 
     return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
@@ -95,6 +95,14 @@ def text_blocks(reply: Reply) -> list[dict]:
     return blocks
 
 
+def _first_per_action(buttons: list[Button]) -> list[Button]:
+    """One button per action (Slack refuses two with the same action_id in a block), the first kept."""
+    first: dict[str, Button] = {}
+    for b in buttons:
+        first.setdefault(b.action, b)
+    return list(first.values())
+
+
 def _button(b: Button, action_id: str) -> dict:
     el = {"type": "button", "action_id": action_id, "value": b.value[:BUTTON_VALUE_LIMIT],
           "text": {"type": "plain_text", "text": b.label[:BUTTON_TEXT_LIMIT] or "?", "emoji": True}}
@@ -111,16 +119,14 @@ def action_blocks(reply: Reply) -> list[dict]:
     votes = [b for b in reply.buttons if b.action in ("vote_up", "vote_down")]
     blocks = []
     if approval:
-        seen: set[str] = set()
-        els = [_button(b, b.action) for b in approval if not (b.action in seen or seen.add(b.action))]
+        els = [_button(b, b.action) for b in _first_per_action(approval)]
         blocks.append({"type": "actions", "block_id": "approval", "elements": els})
     for start in range(0, len(choices), MAX_ACTIONS):
         part = choices[start:start + MAX_ACTIONS]
         blocks.append({"type": "actions", "block_id": f"choices:{start // MAX_ACTIONS}",
                        "elements": [_button(b, f"choose:{start + i}") for i, b in enumerate(part)]})
     if votes:
-        seen = set()
-        els = [_button(b, b.action) for b in votes if not (b.action in seen or seen.add(b.action))]
+        els = [_button(b, b.action) for b in _first_per_action(votes)]
         blocks.append({"type": "actions", "block_id": "feedback", "elements": els})
     return blocks
 
@@ -146,7 +152,7 @@ def render(reply: Reply, *, buttons: bool = True, footer: list[dict] | None = No
     room = MAX_BLOCKS - len(actions) - len(footer)
     if len(content) > room:
         hidden = len(content) - (room - 1)
-        content = content[:room - 1] + [truncation_note(hidden)]
+        content = [*content[:room - 1], truncation_note(hidden)]
     return fallback_text(reply), content + footer + actions
 
 

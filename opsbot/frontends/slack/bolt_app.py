@@ -27,7 +27,7 @@ def build_bolt_app(frontend: SlackFrontend, client: WebClient, signing_secret: s
     app.view(CORRECTION_CALLBACK)(frontend.on_view)
 
     @app.error
-    def log_error(error, body, logger):        # noqa: ANN001 - Bolt injects by name
+    def log_error(error, body, logger):
         logger.exception("Slack listener failed: %s (payload type %s)", error, (body or {}).get("type"))
 
     return app

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from opsbot.frontends.slack import blocks as bk
-from opsbot.frontends.slack.inbound import (
-    FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name)
-from opsbot.frontends.slack.outbound import Outbox, Progress, Where
-from opsbot.frontends.slack.workqueue import WorkQueue
 from opsbot.core.reply import Button, Reply
 from opsbot.core.request import Request
+from opsbot.frontends.slack import blocks as bk
+from opsbot.frontends.slack.inbound import FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name
+from opsbot.frontends.slack.outbound import Outbox, Progress, Where
+from opsbot.frontends.slack.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ class SlackFrontend:
 
     def sweep(self, keep: timedelta = KEEP_KEYS) -> int:
         """Forget de-duplication keys older than `keep` (Slack stops retrying after minutes)."""
-        return self.store.forget_processed_events(datetime.now(timezone.utc) - keep)
+        return self.store.forget_processed_events(datetime.now(UTC) - keep)
 
     def name(self, slack_user_id: str) -> str:
         return user_name(self.config.slack, slack_user_id)
@@ -82,11 +81,11 @@ class SlackFrontend:
         dm = is_dm(channel, event.get("channel_type"))
         if event.get("type") == "message" and not dm and not event.get("thread_ts"):
             return      # top-level channel talk; a mention in it comes (also) as app_mention
-        if not self.work.submit(self._event, body, event, context.bot_user_id):
-            if event.get("type") == "app_mention" or dm:      # not for every thread reply in every channel
-                where = Where(channel, event.get("thread_ts") or (None if dm else event.get("ts")),
-                              event.get("user", ""), dm=dm)
-                self.quick.submit(self.out.ephemeral, BUSY.format(n=self.work.pending), where)
+        queued = self.work.submit(self._event, body, event, context.bot_user_id)
+        if not queued and (event.get("type") == "app_mention" or dm):  # not for every thread reply in every channel
+            where = Where(channel, event.get("thread_ts") or (None if dm else event.get("ts")),
+                          event.get("user", ""), dm=dm)
+            self.quick.submit(self.out.ephemeral, BUSY.format(n=self.work.pending), where)
 
     def on_action(self, ack, body: dict, action: dict) -> None:
         ack()
@@ -211,7 +210,7 @@ class SlackFrontend:
 
     def _decide(self, body: dict, action: dict, where: Where, approve: bool) -> None:
         message = body.get("message") or {}
-        ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
+        ts: str = (body.get("container") or {}).get("message_ts") or message.get("ts") or ""
         asked = bk.without_actions(message.get("blocks") or [])
         user = self.name(where.user_id)
         progress = Progress(self.client, where, ts=ts, base_blocks=asked, interval=self.progress_interval)
@@ -223,20 +222,19 @@ class SlackFrontend:
         verdict = f"{'Approved' if approve else 'Denied'} by {user}"
         text, result = bk.render(reply, footer=[bk.context(verdict)])
         keep = asked[:max(0, bk.MAX_BLOCKS - len(result) - 1)]   # the request as asked, then the outcome
-        blocks = keep + [{"type": "divider"}] + result if keep else result
+        blocks = [*keep, {"type": "divider"}, *result] if keep else result
         self.client.chat_update(channel=where.channel, ts=ts, text=text, blocks=blocks)
         self.out.upload_images(reply, where.channel, where.thread_ts or ts)
 
     def _choose(self, body: dict, action: dict, where: Where) -> None:
         message = body.get("message") or {}
-        ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
+        ts: str = (body.get("container") or {}).get("message_ts") or message.get("ts") or ""
         value = action.get("value", "")
         user = self.name(where.user_id)
         # The question is answered: drop its buttons so it is not answered twice.
         try:
             self.client.chat_update(channel=where.channel, ts=ts, text=message.get("text") or value,
-                                    blocks=bk.without_actions(message.get("blocks") or [])
-                                    + [bk.context(f"{user} chose {value}")])
+                                    blocks=[*bk.without_actions(message.get("blocks") or []), bk.context(f"{user} chose {value}")])
         except Exception:
             log.warning("could not mark the question answered", exc_info=True)
         thread = where.thread_ts or (None if where.dm else ts)
@@ -286,8 +284,7 @@ def with_votes(reply: Reply) -> Reply:
     on an error is the most useful feedback of all). Questions and approval requests are not answers yet."""
     if reply.request_id and reply.kind in ("result", "info", "error") and \
             not any(b.action in ("vote_up", "vote_down") for b in reply.buttons):
-        reply.buttons = reply.buttons + [Button(label="👍", action="vote_up", value=reply.request_id),
-                                         Button(label="👎", action="vote_down", value=reply.request_id)]
+        reply.buttons = [*reply.buttons, Button(label="👍", action="vote_up", value=reply.request_id), Button(label="👎", action="vote_down", value=reply.request_id)]
     return reply
 
 

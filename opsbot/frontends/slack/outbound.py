@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from opsbot.frontends.slack import blocks as bk
 from opsbot.core.reply import Reply
+from opsbot.frontends.slack import blocks as bk
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,7 @@ class Progress:
                 elif now - self._last >= self.interval:
                     blocks = []
                     if self.base_blocks is not None:     # keep the message, add the line under it
-                        blocks = self.base_blocks + [{"type": "context", "elements": [
-                            {"type": "mrkdwn", "text": line}]}]
+                        blocks = [*self.base_blocks, {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}]
                     self.client.chat_update(channel=self.where.channel, ts=self.message_ts, text=line,
                                             blocks=blocks)
                     self._last = now
@@ -85,8 +84,8 @@ class Outbox:
                               text="Done; the answer was shown only to the person who asked.", blocks=[])
             return None
         text, blocks = bk.render(reply)
-        if progress is not None and progress.posted:
-            ts = progress.message_ts
+        ts = progress.message_ts if progress is not None and progress.posted else None
+        if ts is not None:
             try:
                 self.client.chat_update(channel=where.channel, ts=ts, text=text, blocks=blocks)
             except SlackApiError as e:

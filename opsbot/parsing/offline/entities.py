@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -18,7 +19,14 @@ from opsbot.core.durations import DAY, UNITS, format_duration, parse_duration
 from opsbot.parsing.chinese import NUMERAL_CHARS, numeral_value
 from opsbot.parsing.offline.lexicon import STOP, stem
 
+if TYPE_CHECKING:
+    from opsbot.config import Config
+    from opsbot.rules.loader import RuleSet
+    from opsbot.rules.schema import ParamSpec
+
 # --------------------------------------------------------------------------------------------- mentions
+
+Free = Callable[[int, int], bool]  # is text[a:b] not yet taken by another mention?
 
 
 @dataclass
@@ -37,6 +45,8 @@ class Mention:
         return next((v for k, v in self.options if k == kind), None)
 
 
+Take = Callable[[Mention], None]  # record a mention (and take its text)
+
 PLACEHOLDER_OF_KIND = {"host": "<host>", "group": "<host>", "service": "<service>", "deployment": "<deployment>",
                        "duration": "<duration>", "integer": "<integer>", "version": "<version>",
                        "quote": "<text>", "promql": "<promql>"}
@@ -48,7 +58,7 @@ KIND_OF_TYPE = {"host": {"host", "group"}, "group": {"group"}, "service": {"serv
                 "version": {"version"}, "text": {"quote"}, "promql": {"promql", "quote"}}
 
 
-def placeholder_for(name: str, spec) -> str:
+def placeholder_for(name: str, spec: ParamSpec) -> str:
     """The token a `{name}` placeholder of a rule example becomes."""
     return f"<enum:{name}>" if spec.type == "enum" else PLACEHOLDER_OF_TYPE[spec.type]
 
@@ -79,7 +89,7 @@ ON_BEFORE = re.compile(r"\b(on|at|from|for|of)\s+(the\s+)?$|[在上]\s*$", re.I 
 class KnownNames:
     """The names and words a config and a rule set make known, indexed for fast lookup."""
 
-    def __init__(self, config, rules, vocabulary: set[str] = frozenset()):
+    def __init__(self, config: Config, rules: RuleSet, vocabulary: Iterable[str] = ()):
         inv = config.inventory
         self.names: dict[str, list[tuple[str, str]]] = {}
         for kind, names in (("host", list(inv.hosts)), ("group", list(inv.groups())),
@@ -99,7 +109,7 @@ class KnownNames:
                 if spec.type != "enum":
                     continue
                 for canon in spec.values:
-                    for w in [canon] + list(spec.aliases.get(canon, [])):
+                    for w in [canon, *list(spec.aliases.get(canon, []))]:
                         opt = (pname, canon)
                         lst = self.enum_words.setdefault(w.lower(), [])
                         if opt not in lst:
@@ -178,8 +188,8 @@ _NUM_WORD = r"\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten
 DUR_WORDS = re.compile(rf"\b({_NUM_WORD})\s*-?\s*({_UNIT_WORD})\b(\s+and\s+a\s+half\b)?", re.I | re.A)
 DUR_SHORT = re.compile(r"(?<![\w.])((?:\d+(?:\.\d+)?\s?(?:mo|[smhdwy])){1,3})(?![\w.])", re.I | re.A)
 DUR_HALF = re.compile(rf"\bhalf\s+(?:an?\s+)?({_UNIT_WORD})\b|\b(?:an?\s+)?half[\s-]+({_UNIT_WORD})\b", re.I | re.A)
-DUR_BARE = re.compile(rf"\b(last|past|previous|next|coming|upcoming|following|this|the|an?|within)\s+"
-                      rf"(hour|day|week|month|year|minute|fortnight)\b", re.I | re.A)
+DUR_BARE = re.compile(r"\b(last|past|previous|next|coming|upcoming|following|this|the|an?|within)\s+"
+                      r"(hour|day|week|month|year|minute|fortnight)\b", re.I | re.A)
 TIME_BEFORE = re.compile(r"\b(last|past|previous|next|coming|over|for|in|within|during|every|after|since)\s+(the\s+)?$",
                          re.I | re.A)
 DUR_TODAY = re.compile(r"\b(today|so far today|since yesterday)\b", re.I | re.A)
@@ -241,7 +251,7 @@ MONTH = 30 * DAY
 
 
 def _dur(seconds: float) -> str | None:
-    s = int(round(seconds))
+    s = round(seconds)
     return format_duration(s) if s > 0 else None
 
 
@@ -341,7 +351,7 @@ def extract(text: str, names: KnownNames, placeholders: dict[str, Any] | None = 
     return ex
 
 
-def _quotes(rx, backtick, text, free, take) -> None:
+def _quotes(rx: re.Pattern[str], backtick: bool, text: str, free: Free, take: Take) -> None:
     for mt in rx.finditer(text):
         if not free(mt.start(), mt.end()) or not mt.group(1).strip():
             continue
@@ -352,7 +362,7 @@ def _quotes(rx, backtick, text, free, take) -> None:
         take(Mention(mt.start(), mt.end(), opts, mt.group(0), {"backtick": backtick, "inner": inner}))
 
 
-def _promql(text, names, free, take) -> None:
+def _promql(text: str, names: KnownNames, free: Free, take: Take) -> None:
     for mt in PROMQL_START.finditer(text):
         a = mt.start()
         if not free(a, mt.end()) or names.lookup_name(mt.group(1), fuzzy=False):
@@ -391,17 +401,16 @@ def _scan_expr(text: str, i: int) -> int | None:
             i = close
         else:
             i = m.end()
-        after_by = False
         while i < n:
             if text[i] in "({[":
                 close = _balanced(text, i)
                 if close is None:
                     return end
-                i, after_by = close, False
+                i = close
                 continue
             by = BY_CLAUSE.match(text, i)
             if by:
-                i, after_by = by.end(), True
+                i = by.end()
                 continue
             if re.match(r"\s+\(", text[i:]) and text[i - 1] == ")":
                 i = text.index("(", i)               # sum by (job) (rate(...))
@@ -417,7 +426,7 @@ def _scan_expr(text: str, i: int) -> int | None:
 
 def _balanced(text: str, i: int) -> int | None:
     pairs = {"(": ")", "{": "}", "[": "]"}
-    stack = []
+    stack: list[str] = []
     quote = None
     for k in range(i, len(text)):
         c = text[k]
@@ -438,7 +447,7 @@ def _balanced(text: str, i: int) -> int | None:
     return None
 
 
-def _names(text, names: KnownNames, free, take) -> None:
+def _names(text: str, names: KnownNames, free: Free, take: Take) -> None:
     toks = [(m.start(), m.end(), m.group(0)) for m in NAME_TOKEN.finditer(text)]
     i = 0
     while i < len(toks):
@@ -486,7 +495,7 @@ HOST_BEFORE = re.compile(r"\b(on|at|for|of|from)\s+(the\s+)?(host\s+|server\s+|m
 HOST_AFTER = re.compile(r"^('s\b|\s*[:：]|\s*(上|的|这台|那台))")
 
 
-def _unknown_host(text, names: KnownNames, free, take) -> None:
+def _unknown_host(text: str, names: KnownNames, free: Free, take: Take) -> None:
     for mt in HOST_SHAPE.finditer(text):
         raw = mt.group(1)
         if not free(mt.start(), mt.end()) or raw.lower() in names.vocabulary or not (
@@ -496,8 +505,8 @@ def _unknown_host(text, names: KnownNames, free, take) -> None:
         return
 
 
-def _durations(text, low, free, take) -> None:
-    def add(a, b, seconds, raw_a=None):
+def _durations(text: str, low: str, free: Free, take: Take) -> None:
+    def add(a: int, b: int, seconds: float, raw_a: int | None = None) -> None:
         v = _dur(seconds)
         if v is None or not free(a, b):
             return
@@ -563,7 +572,7 @@ def merge_durations(ex: Extraction) -> None:
     ex.mentions = out
 
 
-def _enums(text, low, names: KnownNames, free, take) -> None:
+def _enums(text: str, low: str, names: KnownNames, free: Free, take: Take) -> None:
     for mt in WORD.finditer(low):
         w = mt.group(0)
         if not free(mt.start(), mt.end()):

@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-
+from typing import Any
 
 from opsbot.parsing.chinese import has_cjk
 from opsbot.parsing.offline.lexicon import NOT_SIGNALS, STOP, WEAK
@@ -42,14 +42,14 @@ class ExampleIndex:
     def __init__(self) -> None:
         self.docs: list[tuple[str, float]] = []               # (intent, weight of the example)
         self.learned: set[int] = set()                         # examples confirmed by users (feedback)
-        self._tokens: list[Counter] = []
+        self._tokens: list[Counter[str]] = []
         self.postings: dict[str, list[int]] = {}
         self.vectors: list[dict[str, float]] = []
         self.contentless: list[int] = []
         self.idf: dict[str, float] = {}
         self.default_idf = 1.0
-        self.doc_freq_by_intent: dict[str, Counter] = defaultdict(Counter)
-        self.intent_docs: Counter = Counter()
+        self.doc_freq_by_intent: dict[str, Counter[str]] = defaultdict(Counter)
+        self.intent_docs: Counter[str] = Counter()
 
     def add(self, intent: str, tokens: list[str], weight: float = 1.0, learned: bool = False) -> None:
         if tokens:
@@ -60,7 +60,7 @@ class ExampleIndex:
 
     def build(self) -> None:
         n = len(self.docs)
-        df: Counter = Counter()
+        df: Counter[str] = Counter()
         for toks in self._tokens:
             df.update(toks.keys())
         self.idf = {t: math.log((n + 1) / (c + 0.5)) + 1.0 for t, c in df.items()}
@@ -154,7 +154,7 @@ def signals_of(intent: str, vocab: set[str], index: ExampleIndex) -> set[str]:
             and not (len(t) == 1 and has_cjk(t)) and index.purity(t, intent) >= SIGNAL_PURITY}
 
 
-def contexts(rule: Rule, examples: list[str]) -> tuple[dict, dict, dict]:
+def contexts(rule: Rule, examples: list[str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Per param: the words examples put just before and just after it, and whether a duration param is
     about the future ("for the next {horizon}", "未来{horizon}")."""
     left: dict[str, list[str]] = {}
@@ -189,7 +189,7 @@ def contexts(rule: Rule, examples: list[str]) -> tuple[dict, dict, dict]:
     return left, right, future
 
 
-def template(text: str, params: dict, rule: Rule) -> str:
+def template(text: str, params: dict[str, Any], rule: Rule) -> str:
     """A confirmed example with its param values replaced by `{name}` placeholders."""
     out = text
     for name, value in sorted(params.items(), key=lambda kv: -len(str(kv[1]))):

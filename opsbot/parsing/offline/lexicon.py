@@ -9,21 +9,12 @@ from __future__ import annotations
 import re
 
 # Function words that say nothing about the intent. Question words and verbs are kept.
-STOP = frozenset("""
-a an the of on in at to for by from with into onto about and or but so
-is are was were be been being am
-i me my mine we us our it its this that these those there here
-please pls plz kindly just will shall should may might must
-hey hi hello ok okay thanks thank opsbot
-""".split())
+STOP = frozenset(["a", "an", "the", "of", "on", "in", "at", "to", "for", "by", "from", "with", "into", "onto", "about", "and", "or", "but", "so", "is", "are", "was", "were", "be", "been", "being", "am", "i", "me", "my", "mine", "we", "us", "our", "it", "its", "this", "that", "these", "those", "there", "here", "please", "pls", "plz", "kindly", "just", "will", "shall", "should", "may", "might", "must", "hey", "hi", "hello", "ok", "okay", "thanks", "thank", "opsbot"])
 
 # Question words and generic verbs: they count, but little, and never make a match on their own.
-WEAK = frozenset("""what how which when who where why whether show me give tell check get list see look much many
-any there right now current currently please last past over recent latest do doing does did can could would
-you your host""".split()) | frozenset(
+WEAK = frozenset(["what", "how", "which", "when", "who", "where", "why", "whether", "show", "me", "give", "tell", "check", "get", "list", "see", "look", "much", "many", "any", "there", "right", "now", "current", "currently", "please", "last", "past", "over", "recent", "latest", "do", "doing", "does", "did", "can", "could", "would", "you", "your", "host"]) | frozenset(
     # the same in Chinese (character bigrams): question words and "have a look"
-    "怎么 么样 如何 什么 有什 哪些 哪个 多少 有没 没有 看看 一下 看一 查一 查看 现在 是不 不是 帮我 给我 请帮 "
-    "所有 服务 务器 机器 主机".split())
+    ["怎么", "么样", "如何", "什么", "有什", "哪些", "哪个", "多少", "有没", "没有", "看看", "一下", "看一", "查一", "查看", "现在", "是不", "不是", "帮我", "给我", "请帮", "所有", "服务", "务器", "机器", "主机"])
 
 # Multi-word expressions that are one idea.
 PHRASES = [
@@ -163,7 +154,7 @@ FOLLOW_UP_EN = re.compile(rf"^\s*({_alternatives(FOLLOW_UP_LEADING)})\b"
                           rf"|\b({_alternatives(FOLLOW_UP_TRAILING)})\s*\??\s*$", re.I)
 FOLLOW_UP_ZH = re.compile(rf"呢[？?]?\s*$|^\s*({'|'.join(FOLLOW_UP_ZH_LEADING)})|{'|'.join(FOLLOW_UP_ZH_ANYWHERE)}")
 MARKERS_EN = re.compile(rf"^\s*(and\s+)?({_alternatives(FOLLOW_UP_LEADING[1:] + OPENERS)})\b"
-                        rf"|\b({_alternatives(FOLLOW_UP_TRAILING + ('about',))})\b", re.I)
+                        rf"|\b({_alternatives((*FOLLOW_UP_TRAILING, 'about'))})\b", re.I)
 MARKERS_ZH = re.compile("呢|" + "|".join(FOLLOW_UP_ZH_LEADING) + "|也")
 
 # ---- safety: destructive words -------------------------------------------------------------------------
@@ -178,8 +169,7 @@ VETO_ZH = ("删除", "删掉", "删了", "移除", "格式化", "清空", "关�
 _VETO = re.compile("(?:" + "|".join(sorted(set(VETO_PREFIXES), key=len, reverse=True)) + ")")
 
 # Words too general to show on their own that a change is wanted, whatever the examples say.
-NOT_SIGNALS = frozenset("""some make out set now please previous service have get all any up down more less one
-new old last next it run show give need want can could would go""".split()) | frozenset(
+NOT_SIGNALS = frozenset(["some", "make", "out", "set", "now", "please", "previous", "service", "have", "get", "all", "any", "up", "down", "more", "less", "one", "new", "old", "last", "next", "it", "run", "show", "give", "need", "want", "can", "could", "would", "go"]) | frozenset(
     ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间", "出来",
      "起来", "一点"])
 
@@ -193,5 +183,5 @@ def is_veto_word(word: str) -> bool:
 UNQUOTED_STOP_EN = re.compile(r"^(on|in|at|from|over|during|within|across|since|for|of|and|with|logs?|the|"
                               r"last|past|today|yesterday|please|now|files?)$", re.I)
 UNQUOTED_STOP_ZH = "的在上里中了吗呢，。；！？,.;!?"
-FILLER_ZH = frozenset("一下 下 一些 帮我 帮忙 给我 看看 看一下 查一下 查下 搜一下 找一下 请 麻烦".split())
+FILLER_ZH = frozenset(["一下", "下", "一些", "帮我", "帮忙", "给我", "看看", "看一下", "查一下", "查下", "搜一下", "找一下", "请", "麻烦"])
 QUOTE_OPEN = "`'\"“‘「『"

@@ -56,8 +56,8 @@ class OfflineParser:
         for intent, group in rules.by_intent.items():
             primary = self._primary(intent)
             for rule in group:
-                for ex in rule.examples.en + rule.examples.zh:
-                    examples.append((intent, ex, rule, 1.0, False))
+                for example in rule.examples.en + rule.examples.zh:
+                    examples.append((intent, example, rule, 1.0, False))
             examples.append((intent, primary.summary, primary, 0.7, False))
         for d in confirmed:
             primary = self._primary(d["intent"])

@@ -12,7 +12,7 @@ from opsbot.parsing.chinese import has_cjk
 from opsbot.parsing.offline.entities import KIND_OF_TYPE, Extraction, Mention, looks_promql
 from opsbot.parsing.offline.index import IntentInfo
 from opsbot.parsing.offline.lexicon import FILLER_ZH, STOP, UNQUOTED_STOP_EN, UNQUOTED_STOP_ZH, stem
-from opsbot.rules.schema import ParamSpec
+from opsbot.rules.schema import ParamSpec, ParamType
 
 
 def assign(info: IntentInfo, ex: Extraction, known: Callable[[str], bool]) -> tuple[dict[str, Any], list[tuple[int, int]]]:
@@ -44,9 +44,9 @@ def assign(info: IntentInfo, ex: Extraction, known: Callable[[str], bool]) -> tu
     durations = [n for n, s in rule.params.items() if s.type == "duration"]
     for name, spec in order:
         if spec.type == "enum":
-            v = _enum_value(spec, ex)
-            if v is not None:
-                params[name] = v
+            word = _enum_value(spec, ex)
+            if word is not None:
+                params[name] = word
             continue
         if spec.type == "duration" and len(durations) > 1:
             cands = [(i, m) for i, m in enumerate(mentions) if i not in used and "duration" in m.kinds()
@@ -63,13 +63,13 @@ def assign(info: IntentInfo, ex: Extraction, known: Callable[[str], bool]) -> tu
             continue
         got = pick(name, spec)
         if got is not None:
-            i, v = got
+            picked, v = got
             if spec.type == "text" and spec.pattern and not re.fullmatch(spec.pattern, str(v)):
                 continue
-            used.add(i)
+            used.add(picked)
             params[name] = v
             if spec.type == "text" or (spec.type == "promql" and looks_promql(str(v))):
-                text_spans.append((mentions[i].start, mentions[i].end))
+                text_spans.append((mentions[picked].start, mentions[picked].end))
         elif spec.type == "text":
             found = _unquoted(info, name, spec, ex, mentions, known)
             if found is not None:
@@ -87,7 +87,7 @@ def _unquoted(info: IntentInfo, name: str, spec: ParamSpec, ex: Extraction, ment
     text, low = ex.text, ex.text.lower()
     blocks = sorted((m.start, m.end) for m in mentions if not m.meta.get("unknown")
                     and m.kinds() & {"host", "group", "service", "deployment", "duration", "quote", "promql"})
-    rights = {r for r in info.right.get(name, [])}
+    rights = set(info.right.get(name, []))
     best = None
     for ctx in sorted(set(info.left.get(name, [])), key=len, reverse=True):
         if has_cjk(ctx):
@@ -134,7 +134,7 @@ def _order(spec: ParamSpec) -> int:
     return {"promql": 0, "text": 1, "deployment": 2, "service": 3, "host": 4, "group": 4}.get(spec.type, 5)
 
 
-def _fit(spec: ParamSpec, m: Mention, has: set[str]) -> tuple[float, Any] | None:
+def _fit(spec: ParamSpec, m: Mention, has: set[ParamType]) -> tuple[float, Any] | None:
     """How well a mention fits a param (higher is better) and the value it gives; None if it cannot."""
     kinds = m.kinds()
     meta = m.meta
@@ -201,7 +201,7 @@ def _enum_value(spec: ParamSpec, ex: Extraction) -> str | None:
                 return canon
         for _k, (_p, canon) in m.options:
             if canon in spec.values:
-                return canon
+                return str(canon)
     return None
 
 

@@ -9,6 +9,7 @@ import uuid
 
 from opsbot.testing.fake_slack.workspace import APP_ID, BOT_USER_ID, TEAM_ID, new_id, new_ts
 
+
 def event_callback(event: dict, *, team_id: str = TEAM_ID, event_id: str | None = None) -> dict:
     """The Events API body around one event."""
     return {"token": "legacy-verification-token", "team_id": team_id, "api_app_id": APP_ID, "event": event,

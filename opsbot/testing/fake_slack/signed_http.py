@@ -14,6 +14,7 @@ from typing import Any
 
 from opsbot.testing.fake_slack.workspace import SIGNING_SECRET
 
+
 def signature(secret: str, body: str, timestamp: str) -> str:
     """Slack's v0 signature: HMAC-SHA256 over "v0:{timestamp}:{body}" with the signing secret."""
     base = f"v0:{timestamp}:{body}".encode()

@@ -9,9 +9,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from opsbot.testing.threaded import ThreadedServer
 from opsbot.testing.fake_slack.workspace import APP_ID
+from opsbot.testing.threaded import ThreadedServer
+
+if TYPE_CHECKING:
+    from websockets.sync.server import ServerConnection
+
 
 @dataclass
 class Ack:
@@ -28,11 +33,11 @@ class FakeSocketMode(ThreadedServer):
         self.acks: dict[str, Ack] = {}
         self._sent_at: dict[str, float] = {}
         self._cond = threading.Condition()
-        self._conn = None
+        self._conn: ServerConnection | None = None
         self.connections = 0
         self._server = None
 
-    def start(self) -> "FakeSocketMode":
+    def start(self) -> FakeSocketMode:
         try:
             from websockets.sync.server import serve
         except ImportError as e:  # pragma: no cover - websockets is a dependency
@@ -42,7 +47,10 @@ class FakeSocketMode(ThreadedServer):
 
     @property
     def port(self) -> int:
-        return self._server.socket.getsockname()[1]
+        if self._server is None:
+            raise RuntimeError("the fake Socket Mode server is not started")
+        port: int = self._server.socket.getsockname()[1]
+        return port
 
     @property
     def url(self) -> str:
@@ -97,6 +105,8 @@ class FakeSocketMode(ThreadedServer):
         with self._cond:
             self._sent_at[eid] = time.monotonic()
             conn = self._conn
+        if conn is None:
+            raise AssertionError("the Socket Mode client went away")
         conn.send(json.dumps(envelope))
         return eid
 

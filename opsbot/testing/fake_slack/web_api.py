@@ -5,6 +5,7 @@ HTTP 429 + Retry-After, or with an API error."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -12,12 +13,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from opsbot.testing.threaded import ThreadedServer
 from opsbot.testing.fake_slack.workspace import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, new_id, new_ts
+from opsbot.testing.threaded import ThreadedServer
 
 if TYPE_CHECKING:
     from opsbot.testing.fake_slack.socket_mode import FakeSocketMode
@@ -49,7 +51,7 @@ class FakeSlackWebAPI(ThreadedServer):
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle
-    def start(self) -> "FakeSlackWebAPI":
+    def start(self) -> FakeSlackWebAPI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -163,9 +165,7 @@ class FakeSlackWebAPI(ThreadedServer):
             body = {"ok": False, "error": failure}
         elif not token:
             body = {"ok": False, "error": "not_authed"}
-        elif method == "apps.connections.open" and not token.startswith("xapp-"):
-            body = {"ok": False, "error": "invalid_auth"}
-        elif method != "apps.connections.open" and not token.startswith(("xoxb-", "xoxp-")):
+        elif (method == "apps.connections.open" and not token.startswith("xapp-")) or (method != "apps.connections.open" and not token.startswith(("xoxb-", "xoxp-"))):
             body = {"ok": False, "error": "invalid_auth"}
         else:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -223,7 +223,7 @@ class FakeSlackWebAPI(ThreadedServer):
         return {"ok": True, "channel": p["channel"], "ts": ts, "message": msg}
 
     def _m_chat_update(self, p: dict) -> dict:
-        key = (p.get("channel"), p.get("ts"))
+        key = (str(p.get("channel")), str(p.get("ts")))
         with self._cond:
             msg = self.messages.get(key)
             if msg is None:
@@ -238,7 +238,7 @@ class FakeSlackWebAPI(ThreadedServer):
 
     def _m_chat_delete(self, p: dict) -> dict:
         with self._cond:
-            gone = self.messages.pop((p.get("channel"), p.get("ts")), None)
+            gone = self.messages.pop((str(p.get("channel")), str(p.get("ts"))), None)
         return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")} if gone else \
             {"ok": False, "error": "message_not_found"}
 
@@ -300,8 +300,6 @@ def _decode(raw: bytes, ctype: str) -> dict:
         data = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
     for key in ("blocks", "view", "files", "attachments"):
         if isinstance(data.get(key), str):
-            try:
+            with contextlib.suppress(ValueError):
                 data[key] = json.loads(data[key])
-            except ValueError:
-                pass
     return data

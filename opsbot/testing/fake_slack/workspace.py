@@ -7,8 +7,6 @@ import threading
 import time
 import uuid
 
-
-
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
