@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool
 LAB_PKGS := prometheus prometheus-node-exporter openssh-server
 
-.PHONY: run test bench lab-deps venv clean
+.PHONY: run test lint bench lab-deps venv clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,12 @@ run: venv lab-deps
 
 test: venv lab-deps
 	$(BIN)/pytest -q
+
+# ruff (lint and format check) and mypy, as configured in pyproject.toml; .pre-commit-config.yaml runs the same.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: venv lab-deps
 	$(BIN)/python -m benchmarks $(ARGS)
