@@ -6,6 +6,7 @@
 - bench_logsearch: a search through a generated log of SIZE_MB via LogsExecutor vs plain `grep -F -c`
   over SSH (target ≤ 1.15×), and the bot's peak memory during the search (target ≤ 150 MB).
 """
+
 from __future__ import annotations
 
 import json
@@ -55,25 +56,38 @@ def bench_fanout(lab: Lab, hosts: int = 20, command: str = "sleep 0.5; uname -n"
     targets = _targets(lab, hosts)
     ex = SSHExecutor(config)
     try:
+
         def many(cmd):
             _check_all_ok(ex.run_many(targets, lambda t: cmd))
 
         def one(cmd):
             _check_all_ok(ex.run_many(targets[:1], lambda t: cmd))
-        many(command)                                   # warm the pool
+
+        many(command)  # warm the pool
         out: dict[str, dict[str, Any]] = {}
         for label, cmd in (("command", command), ("trivial", "uname -n")):
             t_one = _median_runs(lambda cmd=cmd: one(cmd), rounds)
             t_many = _median_runs(lambda cmd=cmd: many(cmd), rounds)
-            out[label] = {"command": cmd, "one_host_s": round(t_one, 4), "many_hosts_s": round(t_many, 4),
-                          "ratio": round(t_many / t_one, 3)}
+            out[label] = {
+                "command": cmd,
+                "one_host_s": round(t_one, 4),
+                "many_hosts_s": round(t_many, 4),
+                "ratio": round(t_many / t_one, 3),
+            }
         connections = ex.pool.open_count()
     finally:
         ex.close()
     ratio = out["command"]["ratio"]
-    return {"bench": "ssh_fanout", "hosts": hosts, "max_parallel": config.ssh.max_parallel,
-            "pooled_connections": connections, **out["command"], "trivial": out["trivial"],
-            "target_ratio": 2.0, "ok": ratio <= 2.0}
+    return {
+        "bench": "ssh_fanout",
+        "hosts": hosts,
+        "max_parallel": config.ssh.max_parallel,
+        "pooled_connections": connections,
+        **out["command"],
+        "trivial": out["trivial"],
+        "target_ratio": 2.0,
+        "ok": ratio <= 2.0,
+    }
 
 
 def bench_warm(lab: Lab, command: str = "uname -n", rounds: int = 7) -> dict:
@@ -94,8 +108,15 @@ def bench_warm(lab: Lab, command: str = "uname -n", rounds: int = 7) -> dict:
     finally:
         ex.close()
     cold = statistics.median(cold_times)
-    return {"bench": "ssh_warm", "command": command, "cold_s": round(cold, 4), "warm_s": round(warm, 4),
-            "ratio": round(warm / cold, 3), "target_ratio": 0.3, "ok": warm / cold <= 0.3}
+    return {
+        "bench": "ssh_warm",
+        "command": command,
+        "cold_s": round(cold, 4),
+        "warm_s": round(warm, 4),
+        "ratio": round(warm / cold, 3),
+        "target_ratio": 0.3,
+        "ok": warm / cold <= 0.3,
+    }
 
 
 def bench_logsearch(lab: Lab, size_mb: int = 1024, rounds: int = 3, host: str = "db-1") -> dict:
@@ -111,10 +132,17 @@ def bench_logsearch(lab: Lab, size_mb: int = 1024, rounds: int = 3, host: str = 
     target = Target(name=host, address="127.0.0.1", port=lab.ssh_port, user=lab.user)
     # The file starts two days ago and ends now: a 1h window checks every matching line's time, a 7d
     # window sees that the first line is already inside it and only counts.
-    actions = {window: Action(executor="logs", intent="logs.search", rule_id="bench", fields={"mode": "search"},
-                              params={"pattern": needle, "service": "bench", "window": window,
-                                      "window_seconds": seconds}, targets=[target])
-               for window, seconds in (("1h", 3600), ("7d", 7 * 86400))}
+    actions = {
+        window: Action(
+            executor="logs",
+            intent="logs.search",
+            rule_id="bench",
+            fields={"mode": "search"},
+            params={"pattern": needle, "service": "bench", "window": window, "window_seconds": seconds},
+            targets=[target],
+        )
+        for window, seconds in (("1h", 3600), ("7d", 7 * 86400))
+    }
     ctx = ExecutionContext(config=config)
     baseline_cmd = f"LC_ALL=C grep -F -c -- {shlex.quote(needle)} {shlex.quote(str(path))}"
     ex = LogsExecutor(config)
@@ -138,13 +166,24 @@ def bench_logsearch(lab: Lab, size_mb: int = 1024, rounds: int = 3, host: str = 
     t_plain = statistics.median(times["grep"])
     t_1h, t_7d = statistics.median(times["1h"]), statistics.median(times["7d"])
     ratio = max(t_1h, t_7d) / t_plain
-    return {"bench": "logs_search", "size_mb": size_mb, "generated_s": round(generated_s, 2),
-            "matches": counted, "expected_matches": expected, "grep_over_ssh_s": round(t_plain, 3),
-            "logs_executor_1h_s": round(t_1h, 3), "logs_executor_7d_s": round(t_7d, 3),
-            "ratio_1h": round(t_1h / t_plain, 3), "ratio_7d": round(t_7d / t_plain, 3), "target_ratio": 1.15,
-            "rss_before_mb": round(rss_before / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
-            "rss_growth_mb": round((peak - rss_before) / 1024, 1), "target_peak_rss_mb": 150,
-            "ok": set(counted.values()) == {expected} and ratio <= 1.15 and peak / 1024 <= 150}
+    return {
+        "bench": "logs_search",
+        "size_mb": size_mb,
+        "generated_s": round(generated_s, 2),
+        "matches": counted,
+        "expected_matches": expected,
+        "grep_over_ssh_s": round(t_plain, 3),
+        "logs_executor_1h_s": round(t_1h, 3),
+        "logs_executor_7d_s": round(t_7d, 3),
+        "ratio_1h": round(t_1h / t_plain, 3),
+        "ratio_7d": round(t_7d / t_plain, 3),
+        "target_ratio": 1.15,
+        "rss_before_mb": round(rss_before / 1024, 1),
+        "peak_rss_mb": round(peak / 1024, 1),
+        "rss_growth_mb": round((peak - rss_before) / 1024, 1),
+        "target_peak_rss_mb": 150,
+        "ok": set(counted.values()) == {expected} and ratio <= 1.15 and peak / 1024 <= 150,
+    }
 
 
 def main(argv: list[str]) -> int:

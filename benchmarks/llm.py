@@ -7,6 +7,7 @@ schema with all intents). Target: at 200 rules, our prompt is at most 0.2x the f
 a mixed batch through `--parser auto` and counts the requests arriving at the server: one per request
 that the offline parser hands over, none for the rest.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -22,13 +23,40 @@ from opsbot.testing.fake_openai import FakeOpenAI, answer
 
 TARGET_RATIO = 0.2
 
-VERBS = [("restart", "重启"), ("check", "检查"), ("show", "查看"), ("list", "列出"), ("drain", "排空"),
-         ("rotate", "轮换"), ("flush", "刷新"), ("warm", "预热"), ("snapshot", "快照"), ("backup", "备份"),
-         ("restore", "恢复"), ("tail", "跟踪"), ("count", "统计"), ("compare", "对比"), ("audit", "审计"),
-         ("sync", "同步"), ("pause", "暂停"), ("resume", "恢复运行"), ("promote", "提升"), ("inspect", "检视")]
-NOUNS = [("cache", "缓存"), ("queue", "队列"), ("index", "索引"), ("bucket", "存储桶"), ("certificate", "证书"),
-         ("replica", "副本"), ("pool", "连接池"), ("cron job", "定时任务"), ("feature flag", "功能开关"),
-         ("tenant", "租户")]
+VERBS = [
+    ("restart", "重启"),
+    ("check", "检查"),
+    ("show", "查看"),
+    ("list", "列出"),
+    ("drain", "排空"),
+    ("rotate", "轮换"),
+    ("flush", "刷新"),
+    ("warm", "预热"),
+    ("snapshot", "快照"),
+    ("backup", "备份"),
+    ("restore", "恢复"),
+    ("tail", "跟踪"),
+    ("count", "统计"),
+    ("compare", "对比"),
+    ("audit", "审计"),
+    ("sync", "同步"),
+    ("pause", "暂停"),
+    ("resume", "恢复运行"),
+    ("promote", "提升"),
+    ("inspect", "检视"),
+]
+NOUNS = [
+    ("cache", "缓存"),
+    ("queue", "队列"),
+    ("index", "索引"),
+    ("bucket", "存储桶"),
+    ("certificate", "证书"),
+    ("replica", "副本"),
+    ("pool", "连接池"),
+    ("cron job", "定时任务"),
+    ("feature flag", "功能开关"),
+    ("tenant", "租户"),
+]
 
 
 def synthetic_rules(n: int) -> RuleSet:
@@ -44,22 +72,33 @@ def synthetic_rules(n: int) -> RuleSet:
             params["count"] = ParamSpec(type="integer", min=1, max=100)
         if i % 7 == 0:
             params["level"] = ParamSpec(type="enum", values=["low", "normal", "high"])
-        rules.append(Rule(
-            intent=f"{slug}.{verb}" + ("" if i < len(VERBS) * len(NOUNS) else f"_{i}"),
-            summary=f"{verb.capitalize()} the {noun} of a host (synthetic rule {i})",
-            examples=Examples(en=[f"{verb} the {noun} on {{host}}", f"please {verb} {noun} for {{host}}"],
-                              zh=[f"{zverb} {{host}} 的{znoun}"]),
-            params=params, action=ActionSpec(executor="bot", kind="help")))
+        rules.append(
+            Rule(
+                intent=f"{slug}.{verb}" + ("" if i < len(VERBS) * len(NOUNS) else f"_{i}"),
+                summary=f"{verb.capitalize()} the {noun} of a host (synthetic rule {i})",
+                examples=Examples(
+                    en=[f"{verb} the {noun} on {{host}}", f"please {verb} {noun} for {{host}}"],
+                    zh=[f"{zverb} {{host}} 的{znoun}"],
+                ),
+                params=params,
+                action=ActionSpec(executor="bot", kind="help"),
+            )
+        )
     problems = check_rules(rules)
     assert not problems, problems
     return RuleSet(rules)
 
 
 def bench_config(base_url: str | None = None) -> Config:
-    hosts = {f"node-{i}": {"address": "127.0.0.1", "groups": [f"zone-{i % 4}"], "services": ["app", "cache"]}
-             for i in range(24)}
-    return Config(inventory={"hosts": hosts}, rules={"defaults": False},
-                  llm={"base_url": base_url, "api_key": "bench", "model": "fake-model", "timeout": 5})
+    hosts = {
+        f"node-{i}": {"address": "127.0.0.1", "groups": [f"zone-{i % 4}"], "services": ["app", "cache"]}
+        for i in range(24)
+    }
+    return Config(
+        inventory={"hosts": hosts},
+        rules={"defaults": False},
+        llm={"base_url": base_url, "api_key": "bench", "model": "fake-model", "timeout": 5},
+    )
 
 
 def requests_for(rules: RuleSet, count: int = 20) -> list[str]:
@@ -101,9 +140,16 @@ def _measure(n: int, server: FakeOpenAI) -> dict[str, Any]:
         messages = build_messages(prompt, rules, config, text, every, None, [], None)
         full.append(count_prompt_tokens(messages, response_format(schema, "json_schema")))
     p50_ours, p50_full = statistics.median(ours), statistics.median(full)
-    return {"rules": n, "requests": len(texts), "server_calls": calls, "top_k": config.llm.top_k_rules,
-            "prompt_tokens_p50": int(p50_ours), "prompt_tokens_max": max(ours),
-            "full_prompt_tokens_p50": int(p50_full), "ratio": round(p50_ours / p50_full, 3)}
+    return {
+        "rules": n,
+        "requests": len(texts),
+        "server_calls": calls,
+        "top_k": config.llm.top_k_rules,
+        "prompt_tokens_p50": int(p50_ours),
+        "prompt_tokens_max": max(ours),
+        "full_prompt_tokens_p50": int(p50_full),
+        "ratio": round(p50_ours / p50_full, 3),
+    }
 
 
 def _calls_per_request(server: FakeOpenAI) -> dict[str, Any]:
@@ -118,29 +164,42 @@ def _calls_per_request(server: FakeOpenAI) -> dict[str, Any]:
         task = parser.parse(text)
         routed += str(task.usage.get("route", "")).startswith("llm")
     calls = server.calls - before
-    return {"requests": len(texts), "routed_to_llm": routed, "server_calls": calls,
-            "calls_per_llm_request": round(calls / routed, 3) if routed else 0.0,
-            "one_call_per_request": calls == routed}
+    return {
+        "requests": len(texts),
+        "routed_to_llm": routed,
+        "server_calls": calls,
+        "calls_per_llm_request": round(calls / routed, 3) if routed else 0.0,
+        "one_call_per_request": calls == routed,
+    }
 
 
 def bench_prompt_tokens() -> dict[str, Any]:
     with FakeOpenAI(responder=_first_candidate) as server:
         small, large = _measure(20, server), _measure(200, server)
         calls = _calls_per_request(server)
-    return {"rules_20": small, "rules_200": large, "target_ratio_200": TARGET_RATIO,
-            "ratio_ok": large["ratio"] <= TARGET_RATIO, "calls": calls}
+    return {
+        "rules_20": small,
+        "rules_200": large,
+        "target_ratio_200": TARGET_RATIO,
+        "ratio_ok": large["ratio"] <= TARGET_RATIO,
+        "calls": calls,
+    }
 
 
 def main() -> int:
     r = bench_prompt_tokens()
     for key in ("rules_20", "rules_200"):
         m = r[key]
-        print(f"{m['rules']:>4} rules: prompt p50 {m['prompt_tokens_p50']} tokens (max {m['prompt_tokens_max']}) "
-              f"vs every rule {m['full_prompt_tokens_p50']}: {m['ratio']:.3f}x; "
-              f"{m['server_calls']} calls for {m['requests']} requests")
+        print(
+            f"{m['rules']:>4} rules: prompt p50 {m['prompt_tokens_p50']} tokens (max {m['prompt_tokens_max']}) "
+            f"vs every rule {m['full_prompt_tokens_p50']}: {m['ratio']:.3f}x; "
+            f"{m['server_calls']} calls for {m['requests']} requests"
+        )
     c = r["calls"]
-    print(f"auto: {c['requests']} requests, {c['routed_to_llm']} to the LLM, {c['server_calls']} calls at the server "
-          f"({c['calls_per_llm_request']} per LLM request)")
+    print(
+        f"auto: {c['requests']} requests, {c['routed_to_llm']} to the LLM, {c['server_calls']} calls at the server "
+        f"({c['calls_per_llm_request']} per LLM request)"
+    )
     print(f"target at 200 rules <= {TARGET_RATIO}x: {'met' if r['ratio_ok'] else 'MISSED'}")
     return 0 if r["ratio_ok"] and c["one_call_per_request"] else 1
 

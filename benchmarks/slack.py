@@ -8,6 +8,7 @@ Slack needs it within 3 s; the target here is p99 <= 100 ms.
 
     python -m benchmarks.slack [N]
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,12 @@ def _config(directory: Path, tarpit: int) -> Path:
     known_hosts = directory / "known_hosts"
     known_hosts.write_text("")
     data = {
-        "inventory": {"hosts": {f"web-{i}": {"address": "127.0.0.1", "port": tarpit, "services": ["nginx"],
-                                             "groups": ["web"]} for i in (1, 2)}},
+        "inventory": {
+            "hosts": {
+                f"web-{i}": {"address": "127.0.0.1", "port": tarpit, "services": ["nginx"], "groups": ["web"]}
+                for i in (1, 2)
+            }
+        },
         "access": {"default_roles": ["operator"]},
         "ssh": {"connect_timeout": 30, "command_timeout": 30, "known_hosts": str(known_hosts)},
         "prometheus": {"url": f"http://127.0.0.1:{tarpit}", "timeout": 30},
@@ -56,15 +61,24 @@ def bench_ack(n: int = 50, workers: int = WORKERS) -> dict:
     with tempfile.TemporaryDirectory(prefix="opsbot-bench-") as tmp, fs.FakeSlackWebAPI() as api:
         directory = Path(tmp)
         tarpit = Tarpit()
-        env = clean_env(SLACK_BOT_TOKEN=fs.BOT_TOKEN, SLACK_SIGNING_SECRET=fs.SIGNING_SECRET,
-                        SLACK_API_URL=api.base_url, OPSBOT_DATABASE_URL=f"sqlite:///{directory / 'bench.db'}")
+        env = clean_env(
+            SLACK_BOT_TOKEN=fs.BOT_TOKEN,
+            SLACK_SIGNING_SECRET=fs.SIGNING_SECRET,
+            SLACK_API_URL=api.base_url,
+            OPSBOT_DATABASE_URL=f"sqlite:///{directory / 'bench.db'}",
+        )
         try:
-            with ServeProcess.start(_config(directory, tarpit.port), env, directory / "serve.log",
-                                    workers=workers) as server:
+            with ServeProcess.start(
+                _config(directory, tarpit.port), env, directory / "serve.log", workers=workers
+            ) as server:
                 slack = fs.SignedPoster(server.url(), fs.SIGNING_SECRET)
                 # 1. make every worker busy with a request whose executor hangs on the tarpit
-                busy = [slack.command(fs.slash_command(f"cpu on web-{1 + i % 2} last 1h", user=f"UBUSY{i}",
-                                                       channel="C0BENCH")) for i in range(workers)]
+                busy = [
+                    slack.command(
+                        fs.slash_command(f"cpu on web-{1 + i % 2} last 1h", user=f"UBUSY{i}", channel="C0BENCH")
+                    )
+                    for i in range(workers)
+                ]
                 deadline = time.monotonic() + 10
                 while len(tarpit.held) < workers and time.monotonic() < deadline:
                     time.sleep(0.05)
@@ -84,11 +98,18 @@ def bench_ack(n: int = 50, workers: int = WORKERS) -> dict:
     ms = [r.seconds * 1000 for r in results]
     p99 = _percentile(ms, 99)
     return {
-        "n": n, "workers": workers,
-        "busy_requests": len(busy), "executors_blocked": len(tarpit.held), "pending_after": pending,
-        "ok": sum(r.status == 200 for r in results), "acked_working": sum("Working on it" in r.body for r in results),
-        "p50_ms": round(statistics.median(ms), 1), "p99_ms": round(p99, 1), "max_ms": round(max(ms), 1),
-        "target_p99_ms": TARGET_P99_MS, "meets_target": p99 <= TARGET_P99_MS and all(r.status == 200 for r in results),
+        "n": n,
+        "workers": workers,
+        "busy_requests": len(busy),
+        "executors_blocked": len(tarpit.held),
+        "pending_after": pending,
+        "ok": sum(r.status == 200 for r in results),
+        "acked_working": sum("Working on it" in r.body for r in results),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p99_ms": round(p99, 1),
+        "max_ms": round(max(ms), 1),
+        "target_p99_ms": TARGET_P99_MS,
+        "meets_target": p99 <= TARGET_P99_MS and all(r.status == 200 for r in results),
     }
 
 

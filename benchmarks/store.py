@@ -4,6 +4,7 @@
 
 Writes N requests into the database at URL: point it at a scratch database, not the bot's own.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,8 +19,9 @@ from opsbot.store.store import Store
 def bench_writes(url: str, n: int = 5000) -> dict:
     store = Store.open(url)
     try:
-        batch = [Request(text=f"cpu on web-{i % 10} for the last hour", user=f"U{i % 7}", channel="C1")
-                 for i in range(n)]          # built first: only the writes are timed
+        batch = [
+            Request(text=f"cpu on web-{i % 10} for the last hour", user=f"U{i % 7}", channel="C1") for i in range(n)
+        ]  # built first: only the writes are timed
         started = time.perf_counter()
         for request in batch:
             store.record_request(request)

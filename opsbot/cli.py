@@ -1,4 +1,5 @@
 """The `opsbot` command line. Each sub-command is a thin shell around the core."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,7 @@ from opsbot.yamlsource import SourceError
 
 def _config(args):
     from opsbot.config import load_config
+
     return load_config(getattr(args, "config", None))
 
 
@@ -21,20 +23,22 @@ def _existing_store(config):
     """The configured store if it already exists (so `parse` sees tuned examples), without creating one:
     `parse` must not write anything."""
     from opsbot.store import Store, default_database_url
+
     url = config.database_url or default_database_url()
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
         return None
     try:
         store = Store(url)
         store.learned_version()
         return store
-    except Exception as e:   # an unreachable database must not stop a dry parse
+    except Exception as e:  # an unreachable database must not stop a dry parse
         print(f"opsbot: not using learned examples ({type(e).__name__}: {e})", file=sys.stderr)
         return None
 
 
 def cmd_parse(args) -> int:
     from opsbot.parsing.factory import build_parser
+
     config = _config(args)
     parser = build_parser(config, args.parser, store=_existing_store(config))
     texts = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
@@ -61,9 +65,11 @@ def _default_user(config) -> str:
 def cmd_chat(args) -> int:
     from opsbot.app import build_app
     from opsbot.frontends.console import Console
+
     lab = None
     if args.lab:
         from opsbot.lab import Lab, LabUnavailable
+
         print("starting the local lab (sshd, Prometheus, node_exporter, demo services)…", flush=True)
         try:
             lab = Lab.start()
@@ -94,8 +100,10 @@ def _read_piped(prompt: str) -> str:
 def cmd_serve(args) -> int:
     """The Slack front end: Socket Mode when an app-level token is set, else HTTP (Events API)."""
     from opsbot.frontends.slack import serve
-    return serve(_config(args), mode=args.mode, host=args.host, port=args.port, workers=args.workers,
-                 parser=args.parser)
+
+    return serve(
+        _config(args), mode=args.mode, host=args.host, port=args.port, workers=args.workers, parser=args.parser
+    )
 
 
 def cmd_digest_run(args) -> int:
@@ -104,6 +112,7 @@ def cmd_digest_run(args) -> int:
     from opsbot.app import build_app
     from opsbot.frontends.console import render
     from opsbot.scheduler import DIGEST_INTENT
+
     config = _config(args)
     digest = config.digests.get(args.name)
     if digest is None:
@@ -111,15 +120,15 @@ def cmd_digest_run(args) -> int:
         print(f"opsbot digest run: there is no digest called {args.name!r} (known: {known})", file=sys.stderr)
         return 2
     if args.post and not config.slack.bot_token:
-        print("opsbot digest run: --post needs Slack: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token",
-              file=sys.stderr)
+        print("opsbot digest run: --post needs Slack: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token", file=sys.stderr)
         return 2
-    with build_app(config, "offline") as app:      # a digest parses nothing; no LLM needed
+    with build_app(config, "offline") as app:  # a digest parses nothing; no LLM needed
         reply = app.pipeline.run_scheduled(DIGEST_INTENT, {"name": args.name}, actor=args.actor)
     print(render(reply, lambda: Path(tempfile.mkdtemp(prefix="opsbot-charts-"))), flush=True)
     if args.post:
         from opsbot.frontends.slack.client import web_client
         from opsbot.frontends.slack.outbound import Outbox
+
         try:
             ts = Outbox(web_client(config.slack)).post(digest.channel, reply)
         except Exception as e:
@@ -131,6 +140,7 @@ def cmd_digest_run(args) -> int:
 
 def cmd_rules_check(args) -> int:
     from opsbot.rules.loader import load_for, load_rules
+
     if args.dir:
         rules = load_rules([Path(args.dir)], defaults=False)
     else:
@@ -143,6 +153,7 @@ def cmd_rules_test(args) -> int:
     from opsbot.parsing.offline import OfflineParser
     from opsbot.rules.loader import load_for, load_rules
     from opsbot.rules.tester import run_examples, with_sample_inventory
+
     config = with_sample_inventory(_config(args))
     rules = load_rules([Path(args.dir)], defaults=False) if args.dir else load_for(config)
     outcomes = run_examples(rules, config, OfflineParser(rules, config))
@@ -152,13 +163,16 @@ def cmd_rules_test(args) -> int:
     bad = sum(not o.ok for o in outcomes)
     skipped = sum(o.skipped for o in outcomes)
     note = f" ({skipped} skipped: nothing in the inventory to fill them with)" if skipped else ""
-    print(f"{len(outcomes) - bad - skipped} of {len(outcomes) - skipped} examples parse to their rule and render{note}; "
-          "nothing was executed")
+    print(
+        f"{len(outcomes) - bad - skipped} of {len(outcomes) - skipped} examples parse to their rule and render{note}; "
+        "nothing was executed"
+    )
     return 1 if bad else 0
 
 
 def _store(args):
     from opsbot.store import Store
+
     return Store.open(_config(args).database_url)
 
 
@@ -181,6 +195,7 @@ def cmd_feedback_export(args) -> int:
 def cmd_tune(args) -> int:
     from opsbot.rules.loader import load_for
     from opsbot.tuning.tune import describe, revert, tune
+
     config = _config(args)
     store = _store(args)
     if args.revert:
@@ -198,21 +213,36 @@ def cmd_tune(args) -> int:
 
 def cmd_eval(args) -> int:
     from opsbot.tuning.evaluate import run
+
     config = _config(args)
-    return run(args.dataset, config, args.parser, args.prompt, store=_store(args), min_accuracy=args.min,
-               show_misses=not args.quiet)
+    return run(
+        args.dataset,
+        config,
+        args.parser,
+        args.prompt,
+        store=_store(args),
+        min_accuracy=args.min,
+        show_misses=not args.quiet,
+    )
 
 
 def cmd_lab(argv: list[str]) -> int:
     from opsbot.lab.__main__ import main as lab_main
+
     return lab_main(argv)
 
 
 def build_argparser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited.")
+    ap = argparse.ArgumentParser(
+        prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited."
+    )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", "-c", help="config file (default: $OPSBOT_CONFIG, ./opsbot.yaml, "
-                                               "~/.config/opsbot/config.yaml, /etc/opsbot/config.yaml)")
+    common.add_argument(
+        "--config",
+        "-c",
+        help="config file (default: $OPSBOT_CONFIG, ./opsbot.yaml, "
+        "~/.config/opsbot/config.yaml, /etc/opsbot/config.yaml)",
+    )
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("parse", parents=[common], help="print the Task a text parses to (never executes anything)")
@@ -227,9 +257,15 @@ def build_argparser() -> argparse.ArgumentParser:
     c.add_argument("--lab", action="store_true", help="start the local lab and chat against it")
     c.set_defaults(func=cmd_chat)
 
-    sv = sub.add_parser("serve", parents=[common], help="the Slack front end (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
-    sv.add_argument("--mode", choices=["auto", "socket", "http"], default="auto",
-                    help="auto: Socket Mode when an app-level token is set, else HTTP")
+    sv = sub.add_parser(
+        "serve", parents=[common], help="the Slack front end (Socket Mode with SLACK_APP_TOKEN, else HTTP)"
+    )
+    sv.add_argument(
+        "--mode",
+        choices=["auto", "socket", "http"],
+        default="auto",
+        help="auto: Socket Mode when an app-level token is set, else HTTP",
+    )
     sv.add_argument("--host", default="0.0.0.0", help="HTTP mode: the address to listen on (default 0.0.0.0)")
     sv.add_argument("--port", type=int, default=None, help="HTTP mode: the port (default: slack.port, 3000)")
     sv.add_argument("--workers", type=int, default=None, help="threads for slow work (default 8)")
@@ -264,25 +300,34 @@ def build_argparser() -> argparse.ArgumentParser:
     fe = fsub.add_parser("export", parents=[common], help="JSON lines: text, task, outcome, votes, correction")
     fe.set_defaults(func=cmd_feedback_export)
 
-    t = sub.add_parser("tune", parents=[common], help="promote confirmed parses (corrections, up-votes) into "
-                                                      "the learned examples (few-shot and offline)")
+    t = sub.add_parser(
+        "tune",
+        parents=[common],
+        help="promote confirmed parses (corrections, up-votes) into the learned examples (few-shot and offline)",
+    )
     t.add_argument("--dry-run", action="store_true", help="show what would be promoted; write nothing")
     t.add_argument("--revert", action="store_true", help="go back to the previous version of the learned examples")
     t.set_defaults(func=cmd_tune)
 
-    e = sub.add_parser("eval", parents=[common], help="accuracy, latency and tokens of a parser on a labelled "
-                                                      "JSON-lines set (never executes anything)")
+    e = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="accuracy, latency and tokens of a parser on a labelled JSON-lines set (never executes anything)",
+    )
     e.add_argument("dataset", help='JSON lines: {"text", "intent", "params", optional "forbid"}')
     e.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
-    e.add_argument("--prompt", action="append", metavar="FILE",
-                   help="a parse prompt template (default prompts/parse.j2); twice to compare two side by side")
+    e.add_argument(
+        "--prompt",
+        action="append",
+        metavar="FILE",
+        help="a parse prompt template (default prompts/parse.j2); twice to compare two side by side",
+    )
     e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
     e.set_defaults(func=cmd_eval)
 
     # `opsbot lab …` hands its options to python -m opsbot.lab (see main); listed here for --help.
-    sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C",
-                   add_help=False)
+    sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C", add_help=False)
     return ap
 
 
@@ -298,14 +343,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except OSError as e:                      # a missing dataset, an unreadable file
+    except OSError as e:  # a missing dataset, an unreadable file
         print(f"opsbot: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except Exception as e:
         from sqlalchemy.exc import SQLAlchemyError
+
         if not isinstance(e, SQLAlchemyError):
             raise
         cause = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        print(f"opsbot: cannot use the database ({cause}); check database_url / OPSBOT_DATABASE_URL.",
-              file=sys.stderr)
+        print(f"opsbot: cannot use the database ({cause}); check database_url / OPSBOT_DATABASE_URL.", file=sys.stderr)
         return 2

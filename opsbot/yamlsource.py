@@ -1,4 +1,5 @@
 """YAML loading that remembers where every value came from, so errors can name file and line."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ Path_ = tuple[Any, ...]
 @dataclass
 class Located:
     """Parsed YAML plus the line (1-based) of every mapping key and sequence item, by path."""
+
     file: str
     data: Any
     lines: dict[Path_, int]
@@ -55,8 +57,14 @@ def _construct(node: yaml.Node, path: Path_, lines: dict, problems: list[Problem
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             if key in out:
-                problems.append(Problem(file, key_node.start_mark.line + 1, ".".join(map(str, (*path, key))),
-                                        "duplicate key: it is already defined above; keep one"))
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        ".".join(map(str, (*path, key))),
+                        "duplicate key: it is already defined above; keep one",
+                    )
+                )
             lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = _construct(value_node, (*path, key), lines, problems, file)
         return out

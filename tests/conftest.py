@@ -1,4 +1,5 @@
 """Shared fixtures. `lab` is the real local lab (sshd, demo services, Prometheus) for the whole session."""
+
 from __future__ import annotations
 
 import os
@@ -22,6 +23,7 @@ def need_sshd() -> None:
     """Skip when the OpenSSH server is not installed; in CI (CI=true) that is a failure instead."""
     from opsbot.lab import INSTALL_HINT
     from opsbot.lab.sshd import SSHD
+
     if not Path(SSHD).exists():
         reason = f"{SSHD} is not installed; {INSTALL_HINT}"
         component_missing(reason)
@@ -39,6 +41,7 @@ def lab():
     packages are installed (lab.prometheus is None otherwise)."""
     need_sshd()
     from opsbot.lab import Lab
+
     with Lab.start() as running:
         yield running
 
@@ -55,8 +58,10 @@ def lab_plan(lab_config):
     from opsbot.core.task import Task
     from opsbot.rules.engine import Engine
     from opsbot.rules.loader import load_rules
+
     rules = load_rules()
 
     def plan(intent: str, config=None, **params):
         return Engine(rules, config or lab_config).plan(Task(intent=intent, params=params)).action
+
     return plan

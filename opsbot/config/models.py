@@ -1,4 +1,5 @@
 """The configuration, validated at load. The `inventory` section is a contract (docs/DESIGN.md, Contracts)."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,7 @@ def _check_name(kind: str, name: str) -> str:
 class HostConfig(Strict):
     address: str
     port: int = Field(22, ge=1, le=65535)
-    user: str | None = None                      # default: ssh.user
+    user: str | None = None  # default: ssh.user
     groups: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
 
@@ -36,7 +37,7 @@ class HostConfig(Strict):
 class DeploymentConfig(Strict):
     host: str
     service: str
-    versions: list[str] = Field(default_factory=list)   # known versions, oldest first (for rollback)
+    versions: list[str] = Field(default_factory=list)  # known versions, oldest first (for rollback)
 
 
 class Inventory(Strict):
@@ -75,6 +76,7 @@ class Inventory(Strict):
 
 class AccessConfig(Strict):
     """Roles per user. Users not listed get `default_roles`."""
+
     default_roles: list[str] = Field(default_factory=lambda: ["viewer"])
     users: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -83,12 +85,12 @@ class AccessConfig(Strict):
 
 
 class RulesConfig(Strict):
-    dirs: list[Path] = Field(default_factory=list)   # extra rule packs (YAML files or folders)
-    defaults: bool = True                            # also load the packs that ship with opsbot
+    dirs: list[Path] = Field(default_factory=list)  # extra rule packs (YAML files or folders)
+    defaults: bool = True  # also load the packs that ship with opsbot
 
 
 class ParserConfig(Strict):
-    default: Literal["offline", "llm", "auto"] | None = None   # None: auto when an LLM is configured
+    default: Literal["offline", "llm", "auto"] | None = None  # None: auto when an LLM is configured
     min_confidence: float = Field(0.55, ge=0, le=1)
 
 
@@ -111,7 +113,7 @@ class LLMConfig(Strict):
 class PrometheusConfig(Strict):
     url: str = "http://127.0.0.1:9090"
     timeout: float = Field(10.0, gt=0, le=300)
-    host_label: str = "host"          # label that names an inventory host on node_exporter series
+    host_label: str = "host"  # label that names an inventory host on node_exporter series
     max_range: str = "30d"
     max_points: int = Field(600, ge=10, le=11000)
 
@@ -127,20 +129,20 @@ class PrometheusConfig(Strict):
 class SSHConfig(Strict):
     user: str = "ops"
     key_file: Path | None = None
-    known_hosts: Path | None = None   # default: ~/.ssh/known_hosts
+    known_hosts: Path | None = None  # default: ~/.ssh/known_hosts
     connect_timeout: float = Field(10.0, gt=0)
     command_timeout: float = Field(60.0, gt=0)
     max_parallel: int = Field(10, ge=1, le=256)
-    max_output: int = Field(1_000_000, ge=1024)   # bytes kept per command
+    max_output: int = Field(1_000_000, ge=1024)  # bytes kept per command
 
 
 class LogSource(Strict):
-    files: list[str] = Field(default_factory=list)      # globs on the host; rotated and .gz files included
-    journald: str | None = None                          # a systemd unit
+    files: list[str] = Field(default_factory=list)  # globs on the host; rotated and .gz files included
+    journald: str | None = None  # a systemd unit
 
 
 class LogsConfig(Strict):
-    sources: dict[str, LogSource] = Field(default_factory=dict)   # by service name
+    sources: dict[str, LogSource] = Field(default_factory=dict)  # by service name
     max_lines: int = Field(20, ge=1, le=500)
     context: int = Field(0, ge=0, le=10)
 
@@ -149,15 +151,15 @@ class SlackConfig(Strict):
     bot_token: str | None = None
     app_token: str | None = None
     signing_secret: str | None = None
-    base_url: str | None = None         # Web API base (tests point this at a local server)
+    base_url: str | None = None  # Web API base (tests point this at a local server)
     port: int = 3000
-    workers: int = Field(8, ge=1, le=64)             # threads doing the slow work off the ack path
-    max_pending: int = Field(100, ge=1)              # queued requests before the ack says "busy"
-    users: dict[str, str] = Field(default_factory=dict)   # Slack user id -> access user name
+    workers: int = Field(8, ge=1, le=64)  # threads doing the slow work off the ack path
+    max_pending: int = Field(100, ge=1)  # queued requests before the ack says "busy"
+    users: dict[str, str] = Field(default_factory=dict)  # Slack user id -> access user name
 
 
 class DigestConfig(Strict):
-    channel: str = Field(min_length=1)     # a Slack channel id (C0123…) or name
+    channel: str = Field(min_length=1)  # a Slack channel id (C0123…) or name
     # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
     schedule: str | list[str] = "09:00"
     intents: list[str] = Field(default_factory=lambda: ["alerts.list", "targets.status"], min_length=1)
@@ -171,10 +173,16 @@ class DigestConfig(Strict):
 
 class _WellKnownEnv(PydanticBaseSettingsSource):
     """SLACK_* and OPENAI_* variables, as the Slack and OpenAI tools name them."""
-    MAP: ClassVar[dict[str, tuple[str, str]]] = {"SLACK_BOT_TOKEN": ("slack", "bot_token"), "SLACK_APP_TOKEN": ("slack", "app_token"),
-           "SLACK_SIGNING_SECRET": ("slack", "signing_secret"), "SLACK_API_URL": ("slack", "base_url"),
-           "OPENAI_API_KEY": ("llm", "api_key"), "OPENAI_BASE_URL": ("llm", "base_url"),
-           "OPENAI_MODEL": ("llm", "model")}
+
+    MAP: ClassVar[dict[str, tuple[str, str]]] = {
+        "SLACK_BOT_TOKEN": ("slack", "bot_token"),
+        "SLACK_APP_TOKEN": ("slack", "app_token"),
+        "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+        "SLACK_API_URL": ("slack", "base_url"),
+        "OPENAI_API_KEY": ("llm", "api_key"),
+        "OPENAI_BASE_URL": ("llm", "base_url"),
+        "OPENAI_MODEL": ("llm", "model"),
+    }
 
     def get_field_value(self, field, field_name):  # pragma: no cover - required by the interface
         return None, field_name, False
@@ -190,11 +198,13 @@ class _WellKnownEnv(PydanticBaseSettingsSource):
 class Config(BaseSettings):
     """Loaded from YAML; OPSBOT_* variables (nested with __, e.g. OPSBOT_LLM__MODEL) override it,
     then SLACK_* / OPENAI_* ones."""
+
     model_config = SettingsConfigDict(env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid")
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                   file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         return env_settings, _WellKnownEnv(settings_cls), init_settings
 
     inventory: Inventory = Field(default_factory=Inventory)
@@ -202,14 +212,14 @@ class Config(BaseSettings):
     rules: RulesConfig = Field(default_factory=RulesConfig)
     parser: ParserConfig = Field(default_factory=ParserConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
-    database_url: str | None = None     # default: SQLite file in the state directory
+    database_url: str | None = None  # default: SQLite file in the state directory
     prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
     ssh: SSHConfig = Field(default_factory=SSHConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
-    approval_ttl: str = "15m"           # how long an approval request stays valid
-    source: str | None = Field(None, exclude=True)   # the file this came from, for messages
+    approval_ttl: str = "15m"  # how long an approval request stays valid
+    source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 
     @field_validator("digests")
     @classmethod

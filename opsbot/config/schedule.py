@@ -11,19 +11,19 @@ from opsbot.core.durations import parse_duration
 
 _DAILY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _EVERY = re.compile(r"^every\s+(\S+)$", re.IGNORECASE)
-MIN_INTERVAL = 60               # the scheduler ticks every ~20 s; finer schedules would be missed
-MAX_INTERVAL = 86400            # longer than a day: use "HH:MM"
+MIN_INTERVAL = 60  # the scheduler ticks every ~20 s; finer schedules would be missed
+MAX_INTERVAL = 86400  # longer than a day: use "HH:MM"
 
 
 @dataclass(frozen=True)
 class Daily:
-    at: time                    # UTC
+    at: time  # UTC
 
 
 @dataclass(frozen=True)
 class Every:
-    seconds: int                # slots are whole multiples of this since 1970-01-01 UTC, so every
-                                # replica computes the same slots whenever it started
+    seconds: int  # slots are whole multiples of this since 1970-01-01 UTC, so every
+    # replica computes the same slots whenever it started
 
 
 def parse_schedule(schedule: str | list[str]) -> list[Daily | Every]:
@@ -52,5 +52,7 @@ def _parse_one(item: str) -> Daily | Every:
         if seconds % 60:
             raise ValueError(f"schedule {item!r}: the interval must be whole minutes")
         return Every(seconds)
-    raise ValueError(f"schedule {item!r} is not a time of day in UTC ('09:00', 24-hour HH:MM) "
-                     "or an interval ('every 30m', 'every 1h')")
+    raise ValueError(
+        f"schedule {item!r} is not a time of day in UTC ('09:00', 24-hour HH:MM) "
+        "or an interval ('every 30m', 'every 1h')"
+    )

@@ -26,8 +26,14 @@ class Target:
     def of(cls, config: Config, name: str) -> Target:
         """The inventory host `name` (KeyError if there is none), with the default SSH user filled in."""
         h = config.inventory.hosts[name]
-        return cls(name=name, address=h.address, port=h.port, user=h.user or config.ssh.user,
-                   groups=tuple(h.groups), services=tuple(h.services))
+        return cls(
+            name=name,
+            address=h.address,
+            port=h.port,
+            user=h.user or config.ssh.user,
+            groups=tuple(h.groups),
+            services=tuple(h.services),
+        )
 
 
 @dataclass

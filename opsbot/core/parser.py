@@ -12,4 +12,3 @@ class Parser(Protocol):
     name: str
 
     def parse(self, text: str, previous: Task | None = None) -> Task: ...
-

@@ -1,4 +1,5 @@
 """The bot's own commands: `help` (built from the loaded rules) and `digest` (read-only intents in one reply)."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,15 @@ def example_with_names(text: str, config: Config) -> str:
         "host": host,
         "service": (inv.hosts[host].services[0] if inv.hosts and inv.hosts[host].services else "nginx"),
         "deployment": next(iter(inv.deployments), "llama-chat"),
-        "window": "6h", "horizon": "7d", "replicas": "3", "version": "v2", "metric": "disk",
-        "severity": "critical", "pattern": "'timeout'", "promql": "`up`", "name": "daily",
+        "window": "6h",
+        "horizon": "7d",
+        "replicas": "3",
+        "version": "v2",
+        "metric": "disk",
+        "severity": "critical",
+        "pattern": "'timeout'",
+        "promql": "`up`",
+        "name": "daily",
     }
     return re.sub(r"\{(\w+)\}", lambda m: fill.get(m.group(1), m.group(0)), text)
 
@@ -45,9 +53,12 @@ class BotExecutor:
             zh = example_with_names(c.example_zh, self.config) if c.example_zh else ""
             flag = " (needs approval)" if c.needs_approval and "approv" not in c.summary.lower() else ""
             rows.append([c.intent, c.summary + flag, example, zh])
-        return Reply(text="Here is what I can do. Ask in plain English or Chinese; state-changing commands "
-                          "wait for a second person's approval.",
-                     kind="info", tables=[Table(columns=["command", "what it does", "try", "中文"], rows=rows)])
+        return Reply(
+            text="Here is what I can do. Ask in plain English or Chinese; state-changing commands "
+            "wait for a second person's approval.",
+            kind="info",
+            tables=[Table(columns=["command", "what it does", "try", "中文"], rows=rows)],
+        )
 
     def _digest(self, action: Action, ctx: ExecutionContext) -> Reply:
         name = action.params.get("name")

@@ -2,6 +2,7 @@
 
 matplotlib is imported only when a chart is drawn, with the Agg canvas on a fresh Figure (no pyplot, no
 global state), so this works headless and from several threads."""
+
 from __future__ import annotations
 
 import io
@@ -9,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-MAX_LINES = 10            # lines drawn per chart; the rest are summarised in the table only
+MAX_LINES = 10  # lines drawn per chart; the rest are summarised in the table only
 
 
 def format_value(value: float | None, unit: str | None = None) -> str:
@@ -51,7 +52,7 @@ def _compact(value: float) -> str:
 @dataclass
 class Line:
     label: str
-    times: list[float]                   # unix seconds
+    times: list[float]  # unix seconds
     values: list[float]
     dashed: bool = False
     color: str | None = None
@@ -62,9 +63,9 @@ class Chart:
     title: str
     unit: str | None = None
     lines: list[Line] = field(default_factory=list)
-    threshold: float | None = None       # a horizontal line (e.g. 100% for a disk)
-    now: float | None = None             # a vertical marker between history and forecast
-    x_range: tuple[float, float] | None = None   # the time span asked for (unix seconds)
+    threshold: float | None = None  # a horizontal line (e.g. 100% for a disk)
+    now: float | None = None  # a vertical marker between history and forecast
+    x_range: tuple[float, float] | None = None  # the time span asked for (unix seconds)
 
 
 def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int = 100) -> bytes:
@@ -87,20 +88,35 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
         color = line.color or colors.setdefault(base, palette[len(colors) % len(palette)])
         xs = date2num([datetime.fromtimestamp(t, tz=UTC) for t in line.times])
         ys = [v if v is not None and math.isfinite(v) else float("nan") for v in line.values]
-        sparse = len(xs) <= 20 and not line.dashed        # a fresh series: show the points themselves
-        ax.plot(xs, ys, linestyle="--" if line.dashed else "-", linewidth=1.4, color=color, label=line.label,
-                marker="o" if sparse else None, markersize=3)
+        sparse = len(xs) <= 20 and not line.dashed  # a fresh series: show the points themselves
+        ax.plot(
+            xs,
+            ys,
+            linestyle="--" if line.dashed else "-",
+            linewidth=1.4,
+            color=color,
+            label=line.label,
+            marker="o" if sparse else None,
+            markersize=3,
+        )
         drawn += 1
     if chart.threshold is not None:
-        ax.axhline(chart.threshold, color="red", linestyle=":", linewidth=1,
-                   label=f"threshold {format_value(chart.threshold, chart.unit)}")
+        ax.axhline(
+            chart.threshold,
+            color="red",
+            linestyle=":",
+            linewidth=1,
+            label=f"threshold {format_value(chart.threshold, chart.unit)}",
+        )
     if chart.now is not None:
         ax.axvline(float(date2num(datetime.fromtimestamp(chart.now, tz=UTC))), color="grey", linewidth=0.8)
     if chart.x_range is not None:
         lo, hi = chart.x_range
         margin = 0.015 * (hi - lo)
-        ax.set_xlim(float(date2num(datetime.fromtimestamp(lo, tz=UTC))),
-                    float(date2num(datetime.fromtimestamp(hi + margin, tz=UTC))))
+        ax.set_xlim(
+            float(date2num(datetime.fromtimestamp(lo, tz=UTC))),
+            float(date2num(datetime.fromtimestamp(hi + margin, tz=UTC))),
+        )
     locator = AutoDateLocator(tz=UTC)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))

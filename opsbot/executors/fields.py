@@ -33,8 +33,9 @@ def read_fields(model: type[F], action: Action) -> F:
         return model.model_validate(action.fields)
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'fields'}: {err['msg']}" for err in e.errors())
-        raise BadFields(f"Rule {action.rule_id} has action fields the {action.executor} executor cannot use "
-                        f"({problems}).") from None
+        raise BadFields(
+            f"Rule {action.rule_id} has action fields the {action.executor} executor cannot use ({problems})."
+        ) from None
 
 
 class BotFields(ActionFields):

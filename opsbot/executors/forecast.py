@@ -3,6 +3,7 @@
 The fit is Theil–Sen (the median of pairwise slopes), so a few spikes do not tilt it, taken over the data
 since the last abrupt jump (a cleanup that freed half a disk starts a new trend). Pure functions, no I/O.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,14 +13,14 @@ import numpy as np
 
 DAY = 86400.0
 MIN_POINTS = 3
-MIN_SPAN = 60.0                  # seconds of history below which nothing is forecast
-MAX_FIT_POINTS = 400             # Theil–Sen is quadratic; history is thinned to this many points
+MIN_SPAN = 60.0  # seconds of history below which nothing is forecast
+MAX_FIT_POINTS = 400  # Theil–Sen is quadratic; history is thinned to this many points
 
 
 @dataclass(frozen=True)
 class Fit:
-    slope: float                 # per second
-    level: float                 # fitted value at t_ref
+    slope: float  # per second
+    level: float  # fitted value at t_ref
     t_ref: float
 
     def at(self, t: float) -> float:
@@ -28,16 +29,16 @@ class Fit:
 
 @dataclass(frozen=True)
 class Outlook:
-    now: float                   # the time the outlook is for (unix seconds)
-    last: float                  # last observed value
-    fitted_now: float            # the trend's value now
-    per_day: float               # trend slope per day
-    at_horizon: float            # the trend's value at now + horizon
-    horizon: float               # seconds
+    now: float  # the time the outlook is for (unix seconds)
+    last: float  # last observed value
+    fitted_now: float  # the trend's value now
+    per_day: float  # trend slope per day
+    at_horizon: float  # the trend's value at now + horizon
+    horizon: float  # seconds
     threshold: float | None
-    crosses_at: float | None     # unix seconds when the trend reaches the threshold, if within the horizon
-    already: bool                # the last value is at or past the threshold
-    history_span: float          # seconds of history the fit used
+    crosses_at: float | None  # unix seconds when the trend reaches the threshold, if within the horizon
+    already: bool  # the last value is at or past the threshold
+    history_span: float  # seconds of history the fit used
     points: int
 
     @property
@@ -70,8 +71,8 @@ def since_last_jump(t: np.ndarray, v: np.ndarray) -> int:
         start = int(i) + 1
         if n - start < MIN_POINTS:
             continue
-        before = float(np.median(v[max(0, start - w):start]))
-        after = float(np.median(v[start:start + w]))
+        before = float(np.median(v[max(0, start - w) : start]))
+        after = float(np.median(v[start : start + w]))
         if abs(after - before) > 0.2 * spread:
             return start
     return 0
@@ -117,9 +118,19 @@ def outlook(times, values, now: float, horizon: float, threshold: float | None) 
             t_cross = now
         if t_cross <= now + horizon:
             crosses_at = t_cross
-    return Outlook(now=now, last=last, fitted_now=fitted_now, per_day=fit.slope * DAY,
-                   at_horizon=fit.at(now + horizon), horizon=horizon, threshold=threshold,
-                   crosses_at=crosses_at, already=already, history_span=float(t[-1] - t[0]), points=len(t))
+    return Outlook(
+        now=now,
+        last=last,
+        fitted_now=fitted_now,
+        per_day=fit.slope * DAY,
+        at_horizon=fit.at(now + horizon),
+        horizon=horizon,
+        threshold=threshold,
+        crosses_at=crosses_at,
+        already=already,
+        history_span=float(t[-1] - t[0]),
+        points=len(t),
+    )
 
 
 def projection(o: Outlook, steps: int = 50) -> tuple[list[float], list[float]]:
@@ -129,7 +140,6 @@ def projection(o: Outlook, steps: int = 50) -> tuple[list[float], list[float]]:
         end = min(end, o.crosses_at + 0.1 * max(o.crosses_at - o.now, 3600.0))
     ts = [o.now + (end - o.now) * k / steps for k in range(steps + 1)]
     return ts, [o.fitted_now + o.per_day / DAY * (x - o.now) for x in ts]
-
 
 
 def is_finite(x: float | None) -> bool:

@@ -14,6 +14,7 @@ checked one by one. In `errors` mode the awk
 folds lines into coarse keys (digits and hex runs collapsed) with a count and one example each; the
 bot then groups those into templates, Drain-style (logtemplates.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -31,13 +32,14 @@ from opsbot.executors.ssh import HostResult, SSHExecutor
 from opsbot.redact import redact
 
 ERROR_WORDS = "error|fatal|crit|emerg|exception|panic|traceback|segfault|oom-kill"
-LINE_WIDTH = 400              # characters of a line kept on the host
-MAX_KEYS = 500                # distinct error keys counted per host (the rest: "other")
+LINE_WIDTH = 400  # characters of a line kept on the host
+MAX_KEYS = 500  # distinct error keys counted per host (the rest: "other")
 TOP_TEMPLATES = 10
 
 # The host side. Arguments: awk program, mode, pattern, window seconds, max lines, context lines, then
 # sources as `f:<glob>` or `j:<journald unit>`. Everything user-given arrives as an argument.
-SCRIPT = r"""
+SCRIPT = (
+    r"""
 prog=$1 mode=$2 pat=$3 win=$4 max=$5 ctx=$6; shift 6
 LC_ALL=C; export LC_ALL
 d=$(date '+%s %z %Y'); OL_NOW=${d%% *}; OL_YEAR=${d##* }; d=${d#* }; OL_TZ=${d% *}
@@ -45,7 +47,9 @@ OL_SINCE=$((OL_NOW - win))
 OL_MODE=$mode OL_PAT=$pat OL_MAX=$max OL_CTX=$ctx
 export OL_NOW OL_TZ OL_YEAR OL_SINCE OL_MODE OL_PAT OL_MAX OL_CTX
 g() {
-  if [ "$mode" = errors ]; then grep -a -i -E -e '""" + ERROR_WORDS + r"""' "$@"
+  if [ "$mode" = errors ]; then grep -a -i -E -e '"""
+    + ERROR_WORDS
+    + r"""' "$@"
   elif [ "$ctx" -gt 0 ]; then grep -a -F -C "$ctx" -e "$pat" "$@"
   else grep -a -F -e "$pat" "$@"; fi
 }
@@ -73,8 +77,10 @@ for src do
   esac
 done | awk "$prog"
 """
+)
 
-AWK = r"""
+AWK = (
+    r"""
 function days(y, m, d) { if (m <= 2) { y--; m += 9 } else m -= 3
   return 365 * y + int(y / 4) - int(y / 100) + int(y / 400) + int((153 * m + 2) / 5) + d - 719469 }
 function zone(z,  s) { if (z == "") return LTZ; if (z == "Z" || z == "UTC" || z == "GMT") return 0
@@ -118,7 +124,11 @@ function key(l) {
 BEGIN { split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", mn, " "); for (i = 1; i <= 12; i++) MON[mn[i]] = i
   NOW = ENVIRON["OL_NOW"] + 0; SINCE = ENVIRON["OL_SINCE"] + 0; YEAR = ENVIRON["OL_YEAR"] + 0
   LTZ = 0; LTZ = zone(ENVIRON["OL_TZ"]); MODE = ENVIRON["OL_MODE"]; PAT = ENVIRON["OL_PAT"]
-  MAX = ENVIRON["OL_MAX"] + 0; CTX = ENVIRON["OL_CTX"] + 0; WIDTH = """ + str(LINE_WIDTH) + """; KMAX = """ + str(MAX_KEYS) + r"""
+  MAX = ENVIRON["OL_MAX"] + 0; CTX = ENVIRON["OL_CTX"] + 0; WIDTH = """
+    + str(LINE_WIDTH)
+    + """; KMAX = """
+    + str(MAX_KEYS)
+    + r"""
   F = "-"; nf = 0; keys = 0; other = 0 }
 /^\001/ { k = substr($0, 2, 1); F = substr($0, 4)
   if (k == "F") { FILES[++nf] = F; CNT[F] = 0; OLD[F] = 0; SHOWN[F] = 0; NP = 0; AFTER = 0; FRESH = F ~ /^journal:/ }
@@ -147,10 +157,12 @@ END { for (i = 1; i <= nf; i++) print "N\t" FILES[i] "\t" CNT[FILES[i]] "\t" OLD
   for (k in N) print "T\t" N[k] "\t" EF[k] "\t" EX[k]
   if (other) print "O\t" other }
 """
+)
 
 
-def remote_command(mode: str, pattern: str, window_seconds: int, max_lines: int, context: int,
-                   sources: list[str]) -> str:
+def remote_command(
+    mode: str, pattern: str, window_seconds: int, max_lines: int, context: int, sources: list[str]
+) -> str:
     """The command the host runs: a fixed script, with every variable part as a quoted argument."""
     args = [AWK, mode, pattern, str(int(window_seconds)), str(max_lines), str(context), *sources]
     return "sh -c " + shlex.quote(SCRIPT) + " opsbot-logs " + " ".join(shlex.quote(a) for a in args)
@@ -168,14 +180,15 @@ def _age_rank(path: str) -> int:
 @dataclass
 class HostLogs:
     """What one host reported."""
+
     host: str
-    counts: dict[str, int] = field(default_factory=dict)       # file -> matching lines in the window
-    older: dict[str, int] = field(default_factory=dict)        # file -> matching lines before the window
-    lines: dict[str, list[tuple[str, str]]] = field(default_factory=dict)   # file -> [(M|C, text)]
-    skipped: list[str] = field(default_factory=list)          # not read: last written before the window
+    counts: dict[str, int] = field(default_factory=dict)  # file -> matching lines in the window
+    older: dict[str, int] = field(default_factory=dict)  # file -> matching lines before the window
+    lines: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # file -> [(M|C, text)]
+    skipped: list[str] = field(default_factory=list)  # not read: last written before the window
     unreadable: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)          # globs that matched nothing
-    groups: list[tuple[int, str, str]] = field(default_factory=list)   # errors: (count, file, example)
+    missing: list[str] = field(default_factory=list)  # globs that matched nothing
+    groups: list[tuple[int, str, str]] = field(default_factory=list)  # errors: (count, file, example)
     other: int = 0
     fault: str | None = None
 
@@ -229,14 +242,20 @@ class LogsExecutor:
 
     def _services_on(self, host: str) -> set[str]:
         inv = self.config.inventory
-        return set(inv.hosts[host].services) | {d.service for d in inv.deployments.values() if d.host == host} \
-            if host in inv.hosts else set()
+        return (
+            set(inv.hosts[host].services) | {d.service for d in inv.deployments.values() if d.host == host}
+            if host in inv.hosts
+            else set()
+        )
 
     def _targets(self, action: Action, service: str | None) -> list[Target]:
         if action.targets:
             return list(action.targets)
-        return [Target.of(self.config, name) for name in self.config.inventory.hosts
-                if service is None or service in self._services_on(name)]
+        return [
+            Target.of(self.config, name)
+            for name in self.config.inventory.hosts
+            if service is None or service in self._services_on(name)
+        ]
 
     def _sources(self, target: Target, service: str | None) -> list[tuple[str, LogSource]]:
         sources = self.config.logs.sources
@@ -266,8 +285,10 @@ class LogsExecutor:
             return Reply.error("Tell me what to search for.")
         service = action.params.get("service")
         if service is not None and service not in self.config.logs.sources:
-            return Reply.error(f"No log source is configured for {service}; add one under logs.sources.{service} "
-                               f"(files or a journald unit).")
+            return Reply.error(
+                f"No log source is configured for {service}; add one under logs.sources.{service} "
+                f"(files or a journald unit)."
+            )
         window = int(action.params.get("window_seconds") or 3600)
         candidates = self._targets(action, service)
         per_host = {t.name: self._source_args(t, self._sources(t, service)) for t in candidates}
@@ -275,8 +296,10 @@ class LogsExecutor:
         if not targets:
             return Reply.error("No log sources apply to these hosts; configure logs.sources for their services.")
         logs_cfg = self.config.logs
-        commands = {t.name: remote_command(mode, pattern or "", window, logs_cfg.max_lines, logs_cfg.context,
-                                           per_host[t.name]) for t in targets}
+        commands = {
+            t.name: remote_command(mode, pattern or "", window, logs_cfg.max_lines, logs_cfg.context, per_host[t.name])
+            for t in targets
+        }
         results = self.ssh.run_many(targets, lambda t: commands[t.name], progress=ctx.progress)
         reports = [self._report(r) for r in results]
         where = f"{service} logs" if service else "logs"
@@ -295,7 +318,9 @@ class LogsExecutor:
             return report
         if not r.ok:
             detail = (r.stderr.strip().splitlines() or ["no message"])[-1]
-            return HostLogs(host=r.target.name, fault=f"The search on {r.target.name} failed (exit {r.exit_code}: {detail})")
+            return HostLogs(
+                host=r.target.name, fault=f"The search on {r.target.name} failed (exit {r.exit_code}: {detail})"
+            )
         return parse_output(r.target.name, r.stdout)
 
     # -------------------------------------------------------------- replies
@@ -325,8 +350,10 @@ class LogsExecutor:
         hits = [r for r in reports if r.total]
         if len(failed) == len(reports):
             return Reply.error(" ".join(_ends(r.fault or "") for r in failed[:3]))
-        text = (f"“{pattern}” in {where}, last {span}: {total} matching line{'s' if total != 1 else ''}"
-                f" on {len(hits)} of {len(reports)} host{'s' if len(reports) != 1 else ''}")
+        text = (
+            f"“{pattern}” in {where}, last {span}: {total} matching line{'s' if total != 1 else ''}"
+            f" on {len(hits)} of {len(reports)} host{'s' if len(reports) != 1 else ''}"
+        )
         if failed:
             text += f" ({len(failed)} could not be searched)"
         budget = self.config.logs.max_lines
@@ -356,14 +383,18 @@ class LogsExecutor:
         templates = drain.templates()
         total = sum(r.total for r in reports)
         other = sum(r.other for r in reports) + drain.overflow
-        text = (f"{total} error line{'s' if total != 1 else ''} in {where}, last {span}, "
-                f"in {len(templates)} template{'s' if len(templates) != 1 else ''}")
+        text = (
+            f"{total} error line{'s' if total != 1 else ''} in {where}, last {span}, "
+            f"in {len(templates)} template{'s' if len(templates) != 1 else ''}"
+        )
         if failed:
             text += f" ({len(failed)} host{'s' if len(failed) != 1 else ''} could not be searched)"
         if other:
             text += f"; {other} lines too varied to group"
-        rows = [[str(t.count), redact(t.text)[:200], redact(t.example)[:240],
-                 ", ".join(sorted(t.sources))] for t in templates[:TOP_TEMPLATES]]
+        rows = [
+            [str(t.count), redact(t.text)[:200], redact(t.example)[:240], ", ".join(sorted(t.sources))]
+            for t in templates[:TOP_TEMPLATES]
+        ]
         tables = [Table(title="Top error templates", columns=["count", "template", "example", "hosts"], rows=rows)]
         if len(reports) > 1 or failed:
             tables.append(self._table(reports, "error lines"))

@@ -13,6 +13,7 @@
 - The session carries OPSBOT_TARGET=<inventory name> (an SSH "env" request; a server without
   `AcceptEnv OPSBOT_TARGET` ignores it). The lab uses it to tell its hosts apart on one sshd.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,9 +39,9 @@ from opsbot.redact import cap, redact
 # Paramiko logs handshake failures at ERROR; the executor reports them itself, as sentences.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
-CHANNELS_PER_CONNECTION = 8      # below OpenSSH's default MaxSessions (10)
-IDLE_SECONDS = 300.0             # pooled connections unused for longer are closed, not reused
-KILL_GRACE = 2.0                 # after the deadline: time for the host's `timeout` to report back
+CHANNELS_PER_CONNECTION = 8  # below OpenSSH's default MaxSessions (10)
+IDLE_SECONDS = 300.0  # pooled connections unused for longer are closed, not reused
+KILL_GRACE = 2.0  # after the deadline: time for the host's `timeout` to report back
 TARGET_ENV = "OPSBOT_TARGET"
 
 
@@ -63,10 +64,10 @@ class HostResult:
     exit_code: int | None = None
     stdout: str = ""
     stderr: str = ""
-    dropped: int = 0                 # bytes of output not kept (over ssh.max_output)
+    dropped: int = 0  # bytes of output not kept (over ssh.max_output)
     duration: float = 0.0
     timed_out: bool = False
-    fault: str | None = None         # one sentence when the command could not run at all
+    fault: str | None = None  # one sentence when the command could not run at all
 
     @property
     def status(self) -> str:
@@ -106,6 +107,7 @@ class _Capped:
 
 # ------------------------------------------------------------------------------------------ connections
 
+
 @dataclass(eq=False)
 class _Conn:
     client: paramiko.SSHClient
@@ -116,8 +118,13 @@ class _Conn:
 
     def alive(self) -> bool:
         t = self.client.get_transport()
-        return (not self.broken and t is not None and t.is_active() and t.is_authenticated()
-                and time.monotonic() - self.last_used < IDLE_SECONDS)
+        return (
+            not self.broken
+            and t is not None
+            and t.is_active()
+            and t.is_authenticated()
+            and time.monotonic() - self.last_used < IDLE_SECONDS
+        )
 
 
 @dataclass(eq=False)
@@ -133,8 +140,9 @@ class ConnectionPool:
     Concurrent requests for a cold key wait for one handshake instead of each making their own, and
     share its failure (a refused connection is reported to all of them at once)."""
 
-    def __init__(self, connect: Callable[[Target, float], paramiko.SSHClient],
-                 per_connection: int = CHANNELS_PER_CONNECTION):
+    def __init__(
+        self, connect: Callable[[Target, float], paramiko.SSHClient], per_connection: int = CHANNELS_PER_CONNECTION
+    ):
         self._connect = connect
         self._per = per_connection
         self._cond = threading.Condition()
@@ -219,11 +227,14 @@ class ConnectionPool:
 
 # ------------------------------------------------------------------------------------------ executor
 
+
 def with_deadline(command: str, seconds: float) -> str:
     """`command` for the login shell, run under coreutils `timeout` when the host has it: TERM to the
     command's whole process group at the deadline, KILL two seconds later."""
-    return (f"if command -v timeout >/dev/null 2>&1; then set -- timeout -k 2 {max(seconds, 0.1):.1f}; "
-            f"else set --; fi; exec \"$@\" \"${{SHELL:-/bin/sh}}\" -c {shlex.quote(command)}")
+    return (
+        f"if command -v timeout >/dev/null 2>&1; then set -- timeout -k 2 {max(seconds, 0.1):.1f}; "
+        f'else set --; fi; exec "$@" "${{SHELL:-/bin/sh}}" -c {shlex.quote(command)}'
+    )
 
 
 class SSHExecutor:
@@ -247,8 +258,13 @@ class SSHExecutor:
             return Reply.error(f"Rule {action.rule_id} has no command for the ssh executor.")
         if not action.targets:
             return Reply.error(f"Rule {action.rule_id} names no host to run on.")
-        results = self.run_many(action.targets, lambda t: command, timeout=fields.timeout,
-                                ok_exit_codes=tuple(fields.ok_exit_codes), progress=ctx.progress)
+        results = self.run_many(
+            action.targets,
+            lambda t: command,
+            timeout=fields.timeout,
+            ok_exit_codes=tuple(fields.ok_exit_codes),
+            progress=ctx.progress,
+        )
         return self._reply(results, fields.timeout or self.config.ssh.command_timeout)
 
     def close(self) -> None:
@@ -256,21 +272,39 @@ class SSHExecutor:
 
     # -------------------------------------------------------------- running commands
 
-    def run_many(self, targets: Iterable[Target], command_for: Callable[[Target], str], *,
-                 timeout: float | None = None, max_output: int | None = None,
-                 ok_exit_codes: tuple[int, ...] = (0,), progress: Progress | None = None) -> list[HostResult]:
+    def run_many(
+        self,
+        targets: Iterable[Target],
+        command_for: Callable[[Target], str],
+        *,
+        timeout: float | None = None,
+        max_output: int | None = None,
+        ok_exit_codes: tuple[int, ...] = (0,),
+        progress: Progress | None = None,
+    ) -> list[HostResult]:
         """One command per target, at most ssh.max_parallel at a time; results in target order."""
         targets = list(targets)
         if len(targets) == 1:
-            return [self.execute(targets[0], command_for(targets[0]), timeout=timeout, max_output=max_output,
-                                 ok_exit_codes=ok_exit_codes)]
+            return [
+                self.execute(
+                    targets[0],
+                    command_for(targets[0]),
+                    timeout=timeout,
+                    max_output=max_output,
+                    ok_exit_codes=ok_exit_codes,
+                )
+            ]
         report = progress or (lambda text: None)
         report(f"running on {len(targets)} hosts… 0 done")
         results: list[HostResult | None] = [None] * len(targets)
         done, last = 0, time.monotonic()
         with ThreadPoolExecutor(min(self.config.ssh.max_parallel, len(targets)), thread_name_prefix="ssh") as pool:
-            futures = {pool.submit(self.execute, t, command_for(t), timeout=timeout, max_output=max_output,
-                                   ok_exit_codes=ok_exit_codes): i for i, t in enumerate(targets)}
+            futures = {
+                pool.submit(
+                    self.execute, t, command_for(t), timeout=timeout, max_output=max_output, ok_exit_codes=ok_exit_codes
+                ): i
+                for i, t in enumerate(targets)
+            }
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 done += 1
@@ -280,8 +314,15 @@ class SSHExecutor:
         report(f"running on {len(targets)} hosts… {done} done")
         return results  # type: ignore[return-value]
 
-    def execute(self, target: Target, command: str, *, timeout: float | None = None, max_output: int | None = None,
-                ok_exit_codes: tuple[int, ...] = (0,)) -> HostResult:
+    def execute(
+        self,
+        target: Target,
+        command: str,
+        *,
+        timeout: float | None = None,
+        max_output: int | None = None,
+        ok_exit_codes: tuple[int, ...] = (0,),
+    ) -> HostResult:
         """Run one command on one host; never raises for SSH or network trouble (see HostResult.fault)."""
         budget = timeout or self.config.ssh.command_timeout
         start = time.monotonic()
@@ -290,8 +331,9 @@ class SSHExecutor:
         chan = conn = None
         try:
             for attempt in (1, 2):
-                conn = self.pool.acquire(target, max(0.1, min(deadline - time.monotonic(),
-                                                              self.config.ssh.connect_timeout)))
+                conn = self.pool.acquire(
+                    target, max(0.1, min(deadline - time.monotonic(), self.config.ssh.connect_timeout))
+                )
                 try:
                     transport = conn.client.get_transport()
                     if transport is None:
@@ -302,7 +344,9 @@ class SSHExecutor:
                     self.pool.release(conn, broken=True)
                     conn = None
                     if attempt == 2 or time.monotonic() >= deadline:
-                        raise SSHFault(f"{{host}} ({{addr}}) would not open an SSH session: {e or type(e).__name__}.") from e
+                        raise SSHFault(
+                            f"{{host}} ({{addr}}) would not open an SSH session: {e or type(e).__name__}."
+                        ) from e
             assert chan is not None and conn is not None  # the loop either opened a session or raised
             chan.update_environment({TARGET_ENV: target.name})
             remote_budget = deadline - time.monotonic()
@@ -319,8 +363,9 @@ class SSHExecutor:
         except SSHFault as fault:
             result.fault = fault.sentence(target)
         except (paramiko.SSHException, EOFError, OSError) as e:
-            result.fault = f"The SSH connection to {target.name} ({target.address}:{target.port}) broke: " \
-                           f"{e or type(e).__name__}."
+            result.fault = (
+                f"The SSH connection to {target.name} ({target.address}:{target.port}) broke: {e or type(e).__name__}."
+            )
             if conn is not None:
                 conn.broken = True
         finally:
@@ -350,10 +395,13 @@ class SSHExecutor:
                 exited_at = exited_at or now
                 # Output normally ends (EOF) right after the status; a background child that keeps the
                 # channel open must not hold the reply for long.
-                if (chan.eof_received or now - exited_at > 1.0) and not chan.recv_ready() \
-                        and not chan.recv_stderr_ready():
+                if (
+                    (chan.eof_received or now - exited_at > 1.0)
+                    and not chan.recv_ready()
+                    and not chan.recv_stderr_ready()
+                ):
                     return out, err, chan.recv_exit_status()
-            elif chan.closed:                      # the connection went away without an exit status
+            elif chan.closed:  # the connection went away without an exit status
                 return out, err, None
             if now >= deadline + KILL_GRACE:
                 return out, err, None
@@ -373,8 +421,9 @@ class SSHExecutor:
                 except PermissionError:
                     raise SSHFault(f"The SSH key file {path} (ssh.key_file) is not readable by the bot.") from None
                 except paramiko.PasswordRequiredException:
-                    raise SSHFault(f"The SSH key file {path} is protected by a passphrase; "
-                                   f"give the bot a key without one.") from None
+                    raise SSHFault(
+                        f"The SSH key file {path} is protected by a passphrase; give the bot a key without one."
+                    ) from None
                 except (paramiko.SSHException, ValueError) as e:
                     raise SSHFault(f"The SSH key file {path} is not a private key the bot can read ({e}).") from None
             return self._pkey
@@ -388,8 +437,9 @@ class SSHExecutor:
         except ConnectionRefusedError:
             raise SSHFault("sshd on {host} ({addr}) refused the connection; is it running?") from None
         except TimeoutError:
-            raise SSHFault(f"{{host}} ({{addr}}) did not answer within {timeout:.0f} s; "
-                           f"is the host up and the port open?") from None
+            raise SSHFault(
+                f"{{host}} ({{addr}}) did not answer within {timeout:.0f} s; is the host up and the port open?"
+            ) from None
         except OSError as e:
             raise SSHFault(f"Cannot reach {{host}} ({{addr}}): {e.strerror or e}.") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -398,13 +448,25 @@ class SSHExecutor:
         with contextlib.suppress(FileNotFoundError):  # no file: every key is unknown, RejectPolicy refuses below
             client.load_host_keys(str(known))
         try:
-            client.connect(target.address, port=target.port, username=target.user, pkey=pkey, sock=sock,
-                           timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, channel_timeout=timeout,
-                           look_for_keys=pkey is None, allow_agent=pkey is None)
+            client.connect(
+                target.address,
+                port=target.port,
+                username=target.user,
+                pkey=pkey,
+                sock=sock,
+                timeout=timeout,
+                banner_timeout=timeout,
+                auth_timeout=timeout,
+                channel_timeout=timeout,
+                look_for_keys=pkey is None,
+                allow_agent=pkey is None,
+            )
         except paramiko.BadHostKeyException:
             client.close()
-            raise SSHFault(f"The host key of {{host}} ({{addr}}) does not match the one pinned in {known}: "
-                           f"it changed or someone is in between, so I refused to connect.") from None
+            raise SSHFault(
+                f"The host key of {{host}} ({{addr}}) does not match the one pinned in {known}: "
+                f"it changed or someone is in between, so I refused to connect."
+            ) from None
         except paramiko.AuthenticationException:
             client.close()
             how = f"the key {cfg.key_file}" if cfg.key_file else "the available keys"
@@ -414,19 +476,23 @@ class SSHExecutor:
             text = str(e)
             if "not found in known_hosts" in text:
                 where = known if known.exists() else f"{known}, which does not exist"
-                raise SSHFault(f"{{host}} ({{addr}}) is not in the known_hosts file {where}, so I refused to "
-                               f"connect; verify its host key and add it there.") from None
+                raise SSHFault(
+                    f"{{host}} ({{addr}}) is not in the known_hosts file {where}, so I refused to "
+                    f"connect; verify its host key and add it there."
+                ) from None
             if "banner" in text.lower():
-                raise SSHFault(f"{{host}} ({{addr}}) accepted the connection but did not speak SSH within "
-                               f"{timeout:.0f} s.") from None
+                raise SSHFault(
+                    f"{{host}} ({{addr}}) accepted the connection but did not speak SSH within {timeout:.0f} s."
+                ) from None
             raise SSHFault(f"The SSH handshake with {{host}} ({{addr}}) failed: {text}.") from None
         except TimeoutError:
             client.close()
             raise SSHFault(f"{{host}} ({{addr}}) did not finish the SSH handshake within {timeout:.0f} s.") from None
         except (OSError, EOFError) as e:
             client.close()
-            raise SSHFault(f"The connection to {{host}} ({{addr}}) dropped during the SSH handshake "
-                           f"({e or type(e).__name__}).") from None
+            raise SSHFault(
+                f"The connection to {{host}} ({{addr}}) dropped during the SSH handshake ({e or type(e).__name__})."
+            ) from None
         transport = client.get_transport()
         if transport is not None:  # connect() succeeded, so it has one
             transport.set_keepalive(30)
@@ -441,30 +507,47 @@ class SSHExecutor:
             name = r.target.name
             if r.fault:
                 return Reply.error(r.fault)
-            code = redact(r.output()) or None      # already bounded: max_output bytes, stderr a share
+            code = redact(r.output()) or None  # already bounded: max_output bytes, stderr a share
             if r.timed_out:
-                return Reply.error(f"The command on {name} timed out after {budget:g} s and was stopped; "
-                                   f"{'partial output below' if code else 'it printed nothing'}.", code=code)
+                return Reply.error(
+                    f"The command on {name} timed out after {budget:g} s and was stopped; "
+                    f"{'partial output below' if code else 'it printed nothing'}.",
+                    code=code,
+                )
             line = f"{name}: {r.status} (exit {r.exit_code}, {r.duration:.2f} s)"
             return Reply(text=line, kind="result" if r.ok else "error", code=code)
         rows, sections = [], []
         per_host = max(2000, limit // len(results))
         for r in results:
             detail = r.fault or _last_line(r.stdout or r.stderr)
-            rows.append([r.target.name, r.status, "" if r.exit_code is None else str(r.exit_code),
-                         f"{r.duration:.2f} s", redact(detail)[:120]])
+            rows.append(
+                [
+                    r.target.name,
+                    r.status,
+                    "" if r.exit_code is None else str(r.exit_code),
+                    f"{r.duration:.2f} s",
+                    redact(detail)[:120],
+                ]
+            )
             if not r.fault:
-                sections.append(cap(f"── {r.target.name} · {r.status} · exit {r.exit_code} ──\n{r.output()}".rstrip(),
-                                    per_host))
+                sections.append(
+                    cap(f"── {r.target.name} · {r.status} · exit {r.exit_code} ──\n{r.output()}".rstrip(), per_host)
+                )
         ok = [r for r in results if r.ok]
         bad = [r for r in results if not r.ok]
         text = f"{len(ok)} of {len(results)} hosts ok"
         if bad:
-            text += "; " + ", ".join(f"{r.target.name} {r.status}" for r in bad[:10]) + \
-                    (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-        return Reply(text=text, kind="error" if not ok else "result",
-                     tables=[Table(columns=["host", "result", "exit", "time", "output"], rows=rows)],
-                     code=redact("\n".join(sections)) or None)
+            text += (
+                "; "
+                + ", ".join(f"{r.target.name} {r.status}" for r in bad[:10])
+                + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            )
+        return Reply(
+            text=text,
+            kind="error" if not ok else "result",
+            tables=[Table(columns=["host", "result", "exit", "time", "output"], rows=rows)],
+            code=redact("\n".join(sections)) or None,
+        )
 
 
 def _last_line(text: str) -> str:

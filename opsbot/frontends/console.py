@@ -1,4 +1,5 @@
 """`opsbot chat`: the pipeline in a terminal. Approvals are prompts another configured user answers."""
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,7 @@ HELP = """Console commands:
 Anything else is a request, e.g. `cpu on web-1 last 6h` or `重启 web-1 上的 nginx`."""
 
 
-CELL = 60   # widest column before cells are cut (the last column is never cut)
+CELL = 60  # widest column before cells are cut (the last column is never cut)
 
 
 def width(text: str) -> int:
@@ -50,8 +51,15 @@ def render_table(table: Table) -> str:
     widths = [min(CELL, max(width(x) for x in [cols[i]] + [r[i] for r in rows])) for i in range(len(cols))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(fit(c, w) for c, w in zip(cells[:-1], widths, strict=False)) + "  " + cells[-1] if len(cells) > 1 else cells[0]
-    out = ([table.title] if table.title else []) + [line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows]
+        return (
+            "  ".join(fit(c, w) for c, w in zip(cells[:-1], widths, strict=False)) + "  " + cells[-1]
+            if len(cells) > 1
+            else cells[0]
+        )
+
+    out = (
+        ([table.title] if table.title else []) + [line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    )
     return "\n".join(row.rstrip() for row in out)
 
 
@@ -79,14 +87,20 @@ def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
 
 
 class Console:
-    def __init__(self, pipeline: Pipeline, user: str, read: Callable[[str], str] = input, out: TextIO = sys.stdout,
-                 charts_dir: Path | None = None):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        user: str,
+        read: Callable[[str], str] = input,
+        out: TextIO = sys.stdout,
+        charts_dir: Path | None = None,
+    ):
         self.pipeline = pipeline
         self.user = user
         self.read = read
         self.out = out
         self._charts_dir = charts_dir
-        self.session = f"console-{uuid.uuid4().hex[:8]}"   # one conversation per console run
+        self.session = f"console-{uuid.uuid4().hex[:8]}"  # one conversation per console run
         self.last_request: str | None = None
 
     def charts_dir(self) -> Path:

@@ -1,4 +1,5 @@
 """`python -m opsbot.lab`: start the lab, print its config path, run until Ctrl-C."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with lab:
         print(lab.config_path, flush=True)
-        print(f"sshd on 127.0.0.1:{lab.ssh_port}; Prometheus: {lab.prometheus_url or 'not started'}. "
-              f"Try: opsbot chat --config {lab.config_path}   (Ctrl-C stops the lab)", file=sys.stderr, flush=True)
+        print(
+            f"sshd on 127.0.0.1:{lab.ssh_port}; Prometheus: {lab.prometheus_url or 'not started'}. "
+            f"Try: opsbot chat --config {lab.config_path}   (Ctrl-C stops the lab)",
+            file=sys.stderr,
+            flush=True,
+        )
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         with contextlib.suppress(KeyboardInterrupt):
             signal.pause()

@@ -8,6 +8,7 @@ service) with Prometheus metrics and log files, command shims so restarts and sc
 Everything listens on 127.0.0.1 and lives under `lab.workdir`; `stop()` ends every process the lab
 started (including ones restarted over SSH since) and removes the directory if the lab made it.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -46,7 +47,7 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
     "llama-chat": {"host": "gpu-1", "service": "vllm", "versions": ["v1.0", "v1.1"]},
     "reranker": {"host": "gpu-1", "service": "vllm", "versions": ["r0.9"]},
 }
-JOURNALD_SERVICES = {"redis"}          # read through `journalctl -u`, the others from files
+JOURNALD_SERVICES = {"redis"}  # read through `journalctl -u`, the others from files
 ACCESS = {"alice": ["operator"], "bob": ["operator", "approver"], "carol": ["viewer"], "dan": ["approver", "dba"]}
 
 
@@ -65,7 +66,7 @@ class Lab:
     owns_workdir: bool
     extra_hosts: list[str] = field(default_factory=list)
     sshd: SSHServer | None = None
-    prometheus: Any = None                 # opsbot.lab.prometheus.PrometheusServer
+    prometheus: Any = None  # opsbot.lab.prometheus.PrometheusServer
     node_exporter: Any = None
     prometheus_missing: list[str] = field(default_factory=list)
     _stopped: bool = False
@@ -77,16 +78,19 @@ class Lab:
         """Start the lab. `prometheus`: True requires it, False leaves it out, None (default) starts it
         when its packages are installed (see `prometheus_missing` otherwise)."""
         if not Path(SSHD).exists():
-            raise LabUnavailable(f"the lab needs an OpenSSH server ({SSHD} is missing); install it with: {INSTALL_HINT}")
+            raise LabUnavailable(
+                f"the lab needs an OpenSSH server ({SSHD} is missing); install it with: {INSTALL_HINT}"
+            )
         missing = binaries_missing() if prometheus is not False else []
         if prometheus and missing:
             raise LabUnavailable(f"the lab needs {', '.join(missing)}; install them with: {INSTALL_HINT}")
         owns = workdir is None
         root = (Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="opsbot-lab-"))).resolve()
         root.mkdir(parents=True, exist_ok=True)
-        lab = cls(workdir=root, owns_workdir=owns, extra_hosts=extra_host_names(extra_hosts),
-                  prometheus_missing=missing)
-        atexit.register(lab.stop)                   # a run that forgets stop() still cleans up
+        lab = cls(
+            workdir=root, owns_workdir=owns, extra_hosts=extra_host_names(extra_hosts), prometheus_missing=missing
+        )
+        atexit.register(lab.stop)  # a run that forgets stop() still cleans up
         try:
             lab._start(with_prometheus=prometheus is not False and not missing)
         except BaseException:
@@ -105,8 +109,11 @@ class Lab:
         for host in self.extra_hosts:
             write_host_clutter(self.host_dir(host), now)
         self.sshd = start_sshd(self.workdir / "ssh", self.bin_dir)
-        pids = {(host, svc): labctl.start_service(state, host, svc, wait=False)
-                for host, spec in HOSTS.items() for svc in spec["services"]}
+        pids = {
+            (host, svc): labctl.start_service(state, host, svc, wait=False)
+            for host, spec in HOSTS.items()
+            for svc in spec["services"]
+        }
         for dep, dep_spec in DEPLOYMENTS.items():
             labctl.scale_replicas(state, dep_spec["host"], dep, 1)
         for (host, svc), pid in pids.items():
@@ -121,33 +128,48 @@ class Lab:
             services = {}
             for svc in spec["services"]:
                 models = [d for d, dspec in DEPLOYMENTS.items() if dspec["host"] == host and dspec["service"] == svc]
-                services[svc] = {"port": free_port(), "kind": "vllm" if svc == "vllm" else "generic",
-                                 "models": models, "version": "1.0"}
+                services[svc] = {
+                    "port": free_port(),
+                    "kind": "vllm" if svc == "vllm" else "generic",
+                    "models": models,
+                    "version": "1.0",
+                }
             hosts[host] = {"services": services}
         for host in self.extra_hosts:
             hosts[host] = {"services": {}}
-        (self.workdir / "lab.json").write_text(json.dumps(
-            {"python": sys.executable, "owner": os.getpid(), "hosts": hosts, "deployments": DEPLOYMENTS}, indent=1))
+        (self.workdir / "lab.json").write_text(
+            json.dumps(
+                {"python": sys.executable, "owner": os.getpid(), "hosts": hosts, "deployments": DEPLOYMENTS}, indent=1
+            )
+        )
         return labctl.State(str(self.workdir))
 
     def _write_shims(self) -> None:
         self.bin_dir.mkdir(parents=True, exist_ok=True)
         for tool in labctl.TOOLS:
             shim = self.bin_dir / tool
-            shim.write_text("#!/bin/sh\n# opsbot lab shim: acts on the lab's demo services only\n"
-                            f"exec {shlex.quote(sys.executable)} -I -S {shlex.quote(labctl.__file__)} "
-                            f"{shlex.quote(str(self.workdir))} {tool} \"$@\"\n")
+            shim.write_text(
+                "#!/bin/sh\n# opsbot lab shim: acts on the lab's demo services only\n"
+                f"exec {shlex.quote(sys.executable)} -I -S {shlex.quote(labctl.__file__)} "
+                f'{shlex.quote(str(self.workdir))} {tool} "$@"\n'
+            )
             shim.chmod(0o755)
 
     def _start_prometheus(self, state: labctl.State) -> None:
         from opsbot.lab.prometheus import start_node_exporter, start_prometheus
+
         pdir = self.workdir / "prometheus"
         self.node_exporter = start_node_exporter(pdir)
         targets = [{"job": "node", "address": self.node_exporter.address, "labels": {"host": h}} for h in self.hosts]
         for host, spec in HOSTS.items():
             for svc in spec["services"]:
-                targets.append({"job": svc, "address": f"127.0.0.1:{state.known_service(host, svc)['port']}",
-                                "labels": {"host": host, "service": svc}})
+                targets.append(
+                    {
+                        "job": svc,
+                        "address": f"127.0.0.1:{state.known_service(host, svc)['port']}",
+                        "labels": {"host": host, "service": svc},
+                    }
+                )
         self.prometheus = start_prometheus(pdir, targets)
 
     def stop(self) -> None:
@@ -181,8 +203,8 @@ class Lab:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         for pid in pids:
-            labctl.terminate(pid, timeout=2.0)     # already signalled: waits, then SIGKILL
-        for pid in pids:                            # reap the ones that are our children
+            labctl.terminate(pid, timeout=2.0)  # already signalled: waits, then SIGKILL
+        for pid in pids:  # reap the ones that are our children
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
 
@@ -252,6 +274,7 @@ class Lab:
 
     def config(self):
         from opsbot.config import load_config
+
         return load_config(self.config_path)
 
     @contextlib.contextmanager
@@ -264,18 +287,29 @@ class Lab:
             self._sshd().start()
 
     def config_data(self) -> dict[str, Any]:
-        hosts = {h: {"address": "127.0.0.1", "port": self.ssh_port, "groups": spec["groups"],
-                     "services": spec["services"]} for h, spec in HOSTS.items()}
+        hosts = {
+            h: {"address": "127.0.0.1", "port": self.ssh_port, "groups": spec["groups"], "services": spec["services"]}
+            for h, spec in HOSTS.items()
+        }
         hosts.update({h: {"address": "127.0.0.1", "port": self.ssh_port, "groups": ["lab"]} for h in self.extra_hosts})
         sources: dict[str, Any] = {}
         for svc in dict.fromkeys(s for spec in HOSTS.values() for s in spec["services"]):
-            sources[svc] = {"journald": svc} if svc in JOURNALD_SERVICES else \
-                {"files": [f"{self.workdir}/hosts/{{host}}/log/{svc}.log*"]}
+            sources[svc] = (
+                {"journald": svc}
+                if svc in JOURNALD_SERVICES
+                else {"files": [f"{self.workdir}/hosts/{{host}}/log/{svc}.log*"]}
+            )
         data: dict[str, Any] = {
             "inventory": {"hosts": hosts, "deployments": DEPLOYMENTS},
             "access": {"users": ACCESS},
-            "ssh": {"user": self.user, "key_file": str(self.key_file), "known_hosts": str(self.known_hosts),
-                    "connect_timeout": 5, "command_timeout": 30, "max_parallel": 32},
+            "ssh": {
+                "user": self.user,
+                "key_file": str(self.key_file),
+                "known_hosts": str(self.known_hosts),
+                "connect_timeout": 5,
+                "command_timeout": 30,
+                "max_parallel": 32,
+            },
             "logs": {"sources": sources, "max_lines": 20},
             "database_url": f"sqlite:///{self.workdir / 'opsbot.db'}",
         }

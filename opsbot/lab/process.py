@@ -32,7 +32,7 @@ def tail(path: Path, lines: int = 15) -> str:
 
 def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:   # loopback only: the handles build these URLs
+        with urllib.request.urlopen(url, timeout=timeout) as r:  # loopback only: the handles build these URLs
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
@@ -77,8 +77,9 @@ def wait_until_ready(what: str, ready: Callable[[], bool], process: Process, tim
         time.sleep(0.1)
 
 
-def start_on_free_port(name: str, workdir: Path, argv: Callable[[int], list[str]], ready_path: str,
-                       timeout: float) -> tuple[int, Process]:
+def start_on_free_port(
+    name: str, workdir: Path, argv: Callable[[int], list[str]], ready_path: str, timeout: float
+) -> tuple[int, Process]:
     """Start `argv(port)` on a free loopback port and wait until GET ready_path answers 200. Tried three
     times: the free port may be taken between probing it and the server binding it."""
     last_error: LabError | None = None
@@ -91,6 +92,7 @@ def start_on_free_port(name: str, workdir: Path, argv: Callable[[int], list[str]
                 return http_get(f"http://127.0.0.1:{port}{ready_path}")[0] == 200
             except OSError:
                 return False
+
         try:
             wait_until_ready(f"{name} on 127.0.0.1:{port}", ready, process, timeout)
         except LabError as e:
@@ -103,6 +105,7 @@ def start_on_free_port(name: str, workdir: Path, argv: Callable[[int], list[str]
 
 class Started:
     """stop() and `with` for a handle on a process the lab started."""
+
     _process: Process
 
     def stop(self) -> None:

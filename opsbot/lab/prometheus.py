@@ -7,6 +7,7 @@ ready, every target has been scraped and every rule group has been evaluated. `b
 deterministic history (OpenMetrics text) into the data directory with `promtool` before the server
 starts. Everything listens on 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,9 +72,10 @@ def binaries_missing(*names: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- node_exporter
 
+
 @dataclass
 class NodeExporter(Started):
-    address: str                    # "127.0.0.1:PORT"
+    address: str  # "127.0.0.1:PORT"
     _process: Process = field(repr=False)
 
     @property
@@ -87,17 +89,24 @@ def start_node_exporter(workdir: Path, timeout: float = 15.0) -> NodeExporter:
     workdir.mkdir(parents=True, exist_ok=True)
 
     def argv(port: int) -> list[str]:
-        return [NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
-                *(f"--collector.{c}" for c in NODE_COLLECTORS), "--log.level=warn"]
+        return [
+            NODE_EXPORTER,
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--collector.disable-defaults",
+            *(f"--collector.{c}" for c in NODE_COLLECTORS),
+            "--log.level=warn",
+        ]
+
     port, process = start_on_free_port("node_exporter", workdir, argv, "/metrics", timeout)
     return NodeExporter(address=f"127.0.0.1:{port}", _process=process)
 
 
 # ---------------------------------------------------------------------------------------------- Prometheus
 
+
 @dataclass
 class PrometheusServer(Started):
-    url: str                        # "http://127.0.0.1:PORT"
+    url: str  # "http://127.0.0.1:PORT"
     data_dir: Path
     _process: Process = field(repr=False)
 
@@ -142,16 +151,21 @@ def scrape_config(targets: list[dict], scrape_interval: str = "1s", rule_files: 
         for path in sorted(paths):
             group = [t for t in items if t.get("path", "/metrics") == path]
             name = job if len(paths) == 1 else f"{job}{path.replace('/', '_')}"
-            jobs.append({
-                "job_name": name,
-                "metrics_path": path,
-                "scrape_interval": scrape_interval,
-                "scrape_timeout": scrape_interval,
-                "static_configs": [{"targets": [t["address"]], "labels": {"job": job, **t.get("labels", {})}}
-                                   for t in group],
-            })
-    cfg: dict = {"global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
-                 "scrape_configs": jobs}
+            jobs.append(
+                {
+                    "job_name": name,
+                    "metrics_path": path,
+                    "scrape_interval": scrape_interval,
+                    "scrape_timeout": scrape_interval,
+                    "static_configs": [
+                        {"targets": [t["address"]], "labels": {"job": job, **t.get("labels", {})}} for t in group
+                    ],
+                }
+            )
+    cfg: dict = {
+        "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
+        "scrape_configs": jobs,
+    }
     if rule_files:
         cfg["rule_files"] = rule_files
     return cfg
@@ -165,19 +179,32 @@ def backfill(workdir: Path, series_openmetrics: str) -> Path:
     workdir = Path(workdir)
     data = workdir / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
-    text = series_openmetrics if series_openmetrics.rstrip().endswith("# EOF") else series_openmetrics.rstrip() + "\n# EOF\n"
+    text = (
+        series_openmetrics
+        if series_openmetrics.rstrip().endswith("# EOF")
+        else series_openmetrics.rstrip() + "\n# EOF\n"
+    )
     src = workdir / f"backfill-{time.time_ns()}.om"
     src.write_text(text if text.endswith("\n") else text + "\n")
-    run = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(src), str(data)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(src), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if run.returncode != 0:
         raise LabError(f"promtool could not backfill {src}: {(run.stderr or run.stdout).strip()[-2000:]}")
     return data
 
 
-def start_prometheus(workdir: Path, targets: list[dict], rules_yaml: str | None = None,
-                     scrape_interval: str = "1s", timeout: float = 30.0,
-                     extra_args: list[str] | None = None) -> PrometheusServer:
+def start_prometheus(
+    workdir: Path,
+    targets: list[dict],
+    rules_yaml: str | None = None,
+    scrape_interval: str = "1s",
+    timeout: float = 30.0,
+    extra_args: list[str] | None = None,
+) -> PrometheusServer:
     """Start Prometheus on a free loopback port scraping `targets` ({"job", "address", "labels"}).
 
     `rules_yaml` is a rule file's text; None means LAB_ALERT_RULES. Returns once /-/ready answers,
@@ -195,16 +222,29 @@ def start_prometheus(workdir: Path, targets: list[dict], rules_yaml: str | None 
     data.mkdir(parents=True, exist_ok=True)
 
     def argv(port: int) -> list[str]:
-        return [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
-                f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=90d",
-                "--log.level=warn", *(extra_args or [])]
+        return [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=90d",
+            "--log.level=warn",
+            *(extra_args or []),
+        ]
+
     port, process = start_on_free_port("prometheus", workdir, argv, "/-/ready", timeout)
     server = PrometheusServer(url=f"http://127.0.0.1:{port}", data_dir=data, _process=process)
     try:
-        distinct = {(t["job"], t["address"], t.get("path", "/metrics"), tuple(sorted(t.get("labels", {}).items())))
-                    for t in targets}
-        wait_until_ready(f"first scrapes and rule evaluations on {server.url}", lambda: _settled(server, len(distinct)),
-              process, timeout)
+        distinct = {
+            (t["job"], t["address"], t.get("path", "/metrics"), tuple(sorted(t.get("labels", {}).items())))
+            for t in targets
+        }
+        wait_until_ready(
+            f"first scrapes and rule evaluations on {server.url}",
+            lambda: _settled(server, len(distinct)),
+            process,
+            timeout,
+        )
     except BaseException:
         process.stop()
         raise

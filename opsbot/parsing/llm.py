@@ -12,6 +12,7 @@ so a user waits at most that long before the offline answer. Retries: up to `llm
 attempts for rate limits (429), server errors (5xx) and refused connections, never for timeouts (the
 budget is spent) or other client errors. The SDK's own retries are off so the budget holds.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_ANSWER_TOKENS = 400            # an answer is one small JSON object
+MAX_ANSWER_TOKENS = 400  # an answer is one small JSON object
 BACKOFF_FIRST, BACKOFF_MAX = 0.25, 4.0
 FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
 
@@ -63,6 +64,7 @@ class LLMFailure(Exception):
 @dataclass
 class Spend:
     """What one parse cost at the LLM: HTTP calls, tokens, whether counts were estimated."""
+
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -98,13 +100,19 @@ class LLMClient:
         self.mode = "json_schema"
         self.sleep = sleep
         # Local servers (vLLM, Ollama, llama.cpp) take any key; the SDK insists on one.
-        self.sdk = openai.OpenAI(api_key=config.api_key or "not-needed", base_url=config.base_url or None,
-                                 timeout=config.timeout, max_retries=0)
+        self.sdk = openai.OpenAI(
+            api_key=config.api_key or "not-needed",
+            base_url=config.base_url or None,
+            timeout=config.timeout,
+            max_retries=0,
+        )
 
     def close(self) -> None:
         self.sdk.close()
 
-    def complete(self, render: Callable[[str], list[dict[str, Any]]], schema: dict[str, Any], deadline: float, spend: Spend) -> str:
+    def complete(
+        self, render: Callable[[str], list[dict[str, Any]]], schema: dict[str, Any], deadline: float, spend: Spend
+    ) -> str:
         """The answer's text for the messages `render(mode)` builds. Raises LLMFailure."""
         failures = 0
         while True:
@@ -118,23 +126,33 @@ class LLMClient:
             spend.modes.append(mode)
             try:
                 resp = self.sdk.chat.completions.create(
-                    model=self.config.model, messages=cast("list[ChatCompletionMessageParam]", messages),
-                    response_format=cast("ResponseFormat", fmt), temperature=0, max_tokens=MAX_ANSWER_TOKENS,
-                    timeout=remaining)  # our messages and format are plain dicts in the API's shapes
+                    model=self.config.model,
+                    messages=cast("list[ChatCompletionMessageParam]", messages),
+                    response_format=cast("ResponseFormat", fmt),
+                    temperature=0,
+                    max_tokens=MAX_ANSWER_TOKENS,
+                    timeout=remaining,
+                )  # our messages and format are plain dicts in the API's shapes
             except openai.APITimeoutError:
                 raise LLMFailure(f"LLM timed out after {self.config.timeout:g} s") from None
             except openai.BadRequestError as e:
                 if mode == "json_schema" and _rejects_json_schema(e):
-                    log.info("%s does not take json_schema response formats; using json_object from now on",
-                             self.config.base_url or "the LLM server")
+                    log.info(
+                        "%s does not take json_schema response formats; using json_object from now on",
+                        self.config.base_url or "the LLM server",
+                    )
                     self.mode = "json_object"
                     continue
                 raise LLMFailure(f"LLM refused the request (400: {e.message[:120]})") from None
             except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as e:
                 failures += 1
-                what = ("LLM rate-limited (429)" if isinstance(e, openai.RateLimitError)
-                        else f"LLM server error ({e.status_code})" if isinstance(e, openai.APIStatusError)
-                        else "LLM unreachable")
+                what = (
+                    "LLM rate-limited (429)"
+                    if isinstance(e, openai.RateLimitError)
+                    else f"LLM server error ({e.status_code})"
+                    if isinstance(e, openai.APIStatusError)
+                    else "LLM unreachable"
+                )
                 if failures > self.config.max_retries:
                     raise LLMFailure(f"{what} after {failures} attempts") from None
                 asked = _retry_after(e) if isinstance(e, openai.APIStatusError) else None
@@ -157,7 +175,7 @@ class LLMClient:
         if usage is not None and usage.prompt_tokens:
             spend.prompt_tokens += usage.prompt_tokens
             spend.completion_tokens += usage.completion_tokens or 0
-        else:                                  # the server reports no usage: count it ourselves
+        else:  # the server reports no usage: count it ourselves
             spend.estimated = True
             spend.prompt_tokens += count_prompt_tokens(messages, fmt)
             spend.completion_tokens += count_tokens(content)
@@ -188,8 +206,15 @@ class LLMParser:
 
     name = "llm"
 
-    def __init__(self, rules: RuleSet, config: Config, offline: OfflineParser | None, client: LLMClient | None = None,
-                 prompt: Prompt | None = None, examples: Callable[[], list[dict[str, Any]]] = list):
+    def __init__(
+        self,
+        rules: RuleSet,
+        config: Config,
+        offline: OfflineParser | None,
+        client: LLMClient | None = None,
+        prompt: Prompt | None = None,
+        examples: Callable[[], list[dict[str, Any]]] = list,
+    ):
         self.rules = rules
         self.config = config
         self._offline = offline
@@ -217,7 +242,7 @@ class LLMParser:
         k = self.config.llm.top_k_rules
         ranked = [intent for intent, _ in self.offline.rank(text, k)][:k]
         if len(ranked) < k:
-            ranked += [i for i in self._loose_rank(text) if i not in ranked][:k - len(ranked)]
+            ranked += [i for i in self._loose_rank(text) if i not in ranked][: k - len(ranked)]
         extra = [previous.intent] if previous is not None and previous.intent else []
         extra += [ex["intent"] for ex in shots[:2]]
         return [i for i in dict.fromkeys(ranked + extra) if i in self.rules.by_intent]
@@ -225,8 +250,15 @@ class LLMParser:
     def _loose_rank(self, text: str) -> list[str]:
         inv = self.config.inventory
         said = set(mentioned(text, list(inv.hosts) + list(inv.groups()) + inv.services() + list(inv.deployments)))
-        kinds = {kind for kind, names in (("host", list(inv.hosts) + list(inv.groups())), ("service", inv.services()),
-                                          ("deployment", list(inv.deployments))) if said & set(names)}
+        kinds = {
+            kind
+            for kind, names in (
+                ("host", list(inv.hosts) + list(inv.groups())),
+                ("service", inv.services()),
+                ("deployment", list(inv.deployments)),
+            )
+            if said & set(names)
+        }
         scores = {}
         for intent in self.rules.intents():
             rule = self.rules.primary(intent)
@@ -255,12 +287,20 @@ class LLMParser:
 
     def usage(self, spend: Spend, started: float) -> dict[str, Any]:
         cfg = self.config.llm
-        cost = spend.prompt_tokens / 1000 * cfg.cost_per_1k_input + spend.completion_tokens / 1000 * cfg.cost_per_1k_output
-        return {"prompt_tokens": spend.prompt_tokens, "completion_tokens": spend.completion_tokens,
-                "cost": round(cost, 8), "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-                "model": cfg.model, "prompt_version": self.prompt.version, "llm_calls": spend.calls,
-                "response_format": spend.modes[-1] if spend.modes else None,
-                "tokens_estimated": spend.estimated}
+        cost = (
+            spend.prompt_tokens / 1000 * cfg.cost_per_1k_input + spend.completion_tokens / 1000 * cfg.cost_per_1k_output
+        )
+        return {
+            "prompt_tokens": spend.prompt_tokens,
+            "completion_tokens": spend.completion_tokens,
+            "cost": round(cost, 8),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "model": cfg.model,
+            "prompt_version": self.prompt.version,
+            "llm_calls": spend.calls,
+            "response_format": spend.modes[-1] if spend.modes else None,
+            "tokens_estimated": spend.estimated,
+        }
 
     def _parse(self, text: str, previous: Task | None, spend: Spend) -> Task:
         if self.client is None:
@@ -271,8 +311,16 @@ class LLMParser:
         schema = task_schema(self.rules, self.config, intents)
 
         def render(mode: str) -> list[dict[str, Any]]:
-            return build_messages(self.prompt, self.rules, self.config, text, intents, previous, shots,
-                                  schema if mode == "json_object" else None)
+            return build_messages(
+                self.prompt,
+                self.rules,
+                self.config,
+                text,
+                intents,
+                previous,
+                shots,
+                schema if mode == "json_object" else None,
+            )
 
         content = self.client.complete(render, schema, deadline, spend)
         task, errors = self._accept(content, schema)
@@ -280,7 +328,17 @@ class LLMParser:
             return self._finish(task, text, spend, repaired=False)
 
         def repair(mode: str) -> list[dict[str, Any]]:
-            return [*render(mode), {"role": "assistant", "content": content[:2000]}, {"role": "user", "content": "That answer was not accepted:\n- " + "\n- ".join(errors[:8]) + "\nAnswer again with one JSON object that follows the schema, using only the listed intents " "and values (null when the message does not give a value)."}]
+            return [
+                *render(mode),
+                {"role": "assistant", "content": content[:2000]},
+                {
+                    "role": "user",
+                    "content": "That answer was not accepted:\n- "
+                    + "\n- ".join(errors[:8])
+                    + "\nAnswer again with one JSON object that follows the schema, using only the listed intents "
+                    "and values (null when the message does not give a value).",
+                },
+            ]
 
         content = self.client.complete(repair, schema, deadline, spend)
         task, errors_again = self._accept(content, schema)
@@ -291,8 +349,9 @@ class LLMParser:
     def _finish(self, task: Task, text: str, spend: Spend, repaired: bool) -> Task:
         task.usage = {"repaired": repaired}
         if task.intent is None:
-            task.suggestions = [Suggestion(intent=i, score=round(float(s), 3))
-                                for i, s in self.offline.rank(text, 3) if s > 0]
+            task.suggestions = [
+                Suggestion(intent=i, score=round(float(s), 3)) for i, s in self.offline.rank(text, 3) if s > 0
+            ]
         return task
 
     def _accept(self, content: str, schema: dict[str, Any]) -> tuple[Task | None, list[str]]:
@@ -310,7 +369,7 @@ class LLMParser:
             confidence = 0.5
         if intent is None:
             return Task(intent=None, confidence=confidence, parser="llm"), []
-        if intent not in self.rules.by_intent:       # the schema only lists loaded intents; belt and braces
+        if intent not in self.rules.by_intent:  # the schema only lists loaded intents; belt and braces
             return None, [f"$.intent: unknown intent {intent!r}"]
         params, missing, errors = check_params(self.rules, self.config, intent, answer.get("params") or {})
         if errors:

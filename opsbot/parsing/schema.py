@@ -11,6 +11,7 @@ Servers do not all enforce the schema (some only do `json_object`), so `validate
 our side against the same schema; `check_params` then binds each value with the rule engine's own
 types (inventory membership, ranges, durations), which is what finally decides.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ from opsbot.rules.schema import ParamSpec
 SCHEMA_NAME = "opsbot_task"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
-MAX_ENUM = 64          # inventory names are listed as an enum up to this many; beyond, a pattern string
+MAX_ENUM = 64  # inventory names are listed as an enum up to this many; beyond, a pattern string
 
 
 def intent_params(rules: RuleSet, intent: str) -> dict[str, ParamSpec]:
@@ -42,7 +43,7 @@ def _nullable_enum(values: list[str]) -> dict[str, Any]:
     return {"type": ["string", "null"], "enum": [*values, None]}
 
 
-SHARED = ("host", "group", "service", "deployment", "duration", "version")   # types defined once in $defs
+SHARED = ("host", "group", "service", "deployment", "duration", "version")  # types defined once in $defs
 
 
 def _def_name(spec: ParamSpec) -> str | None:
@@ -54,8 +55,13 @@ def _def_name(spec: ParamSpec) -> str | None:
 
 def type_schema(kind: str, config: Config) -> dict[str, Any]:
     inv = config.inventory
-    names = {"host": list(inv.hosts) + list(inv.groups()), "host_only": list(inv.hosts),
-             "group": list(inv.groups()), "service": inv.services(), "deployment": list(inv.deployments)}.get(kind)
+    names = {
+        "host": list(inv.hosts) + list(inv.groups()),
+        "host_only": list(inv.hosts),
+        "group": list(inv.groups()),
+        "service": inv.services(),
+        "deployment": list(inv.deployments),
+    }.get(kind)
     if names is not None:
         if 0 < len(names) <= MAX_ENUM:
             return _nullable_enum(names)
@@ -87,13 +93,16 @@ def param_schema(spec: ParamSpec, config: Config, defs: dict[str, Any] | None = 
         return out
     if spec.type == "text" and spec.pattern:
         return {"type": ["string", "null"], "pattern": f"^(?:{spec.pattern})$"}
-    return {"type": ["string", "null"]}          # text, promql: checked by binding (length, pattern)
+    return {"type": ["string", "null"]}  # text, promql: checked by binding (length, pattern)
 
 
 def params_schema(params: dict[str, ParamSpec], config: Config, defs: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"type": "object",
-            "properties": {name: param_schema(spec, config, defs) for name, spec in params.items()},
-            "required": list(params), "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {name: param_schema(spec, config, defs) for name, spec in params.items()},
+        "required": list(params),
+        "additionalProperties": False,
+    }
 
 
 def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict[str, Any]:
@@ -107,7 +116,7 @@ def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict[str,
             branches.append(branch)
     empty = params_schema({}, config)
     if empty not in branches:
-        branches.append(empty)                     # intent null (or a param-less intent)
+        branches.append(empty)  # intent null (or a param-less intent)
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
@@ -132,8 +141,15 @@ def response_format(schema: dict[str, Any], mode: str) -> dict[str, Any]:
 
 # --- our side: validate an answer ----------------------------------------------------------------
 
-_TYPES: dict[str, type | tuple[type, ...]] = {"object": dict, "string": str, "number": (int, float), "integer": int,
-                                              "null": type(None), "boolean": bool, "array": list}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "object": dict,
+    "string": str,
+    "number": (int, float),
+    "integer": int,
+    "null": type(None),
+    "boolean": bool,
+    "array": list,
+}
 
 
 def _is(value: Any, type_name: str) -> bool:
@@ -156,7 +172,7 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$", root: dict[str
         results = [validate(value, branch, path, root) for branch in schema["anyOf"]]
         if any(not r for r in results):
             return []
-        return min(results, key=len)          # the closest branch explains best what is wrong
+        return min(results, key=len)  # the closest branch explains best what is wrong
     types = schema.get("type")
     if types is not None:
         types = [types] if isinstance(types, str) else types
@@ -193,8 +209,9 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_params(rules: RuleSet, config: Config, intent: str, params: dict[str, Any]
-                 ) -> tuple[dict[str, Any], list[str], list[str]]:
+def check_params(
+    rules: RuleSet, config: Config, intent: str, params: dict[str, Any]
+) -> tuple[dict[str, Any], list[str], list[str]]:
     """Bind an answer's params to the intent with the rule engine's types.
     Returns (normalised params, missing required names, errors)."""
     specs = intent_params(rules, intent)
@@ -205,8 +222,7 @@ def check_params(rules: RuleSet, config: Config, intent: str, params: dict[str, 
             continue
         spec = specs.get(name)
         if spec is None:
-            errors.append(f"$.params.{name}: {intent} takes no param {name!r} "
-                          f"(it takes: {', '.join(specs) or 'none'})")
+            errors.append(f"$.params.{name}: {intent} takes no param {name!r} (it takes: {', '.join(specs) or 'none'})")
             continue
         try:
             values[name] = bind_value(name, spec, raw, config)

@@ -1,4 +1,5 @@
 """Who may ask for a rule and who may approve it. `admin` holds every role."""
+
 from __future__ import annotations
 
 from opsbot.config import Config
@@ -16,8 +17,10 @@ def may_ask(config: Config, user: str, rule: Rule) -> str | None:
     roles = config.access.roles_of(user)
     if _holds(roles, rule.allowed_roles):
         return None
-    return (f"{user}, {rule.intent} needs the role {' or '.join(rule.allowed_roles)} and you have "
-            f"{', '.join(sorted(roles)) or 'no roles'}; ask someone who has it, or an admin to grant it in `access:`.")
+    return (
+        f"{user}, {rule.intent} needs the role {' or '.join(rule.allowed_roles)} and you have "
+        f"{', '.join(sorted(roles)) or 'no roles'}; ask someone who has it, or an admin to grant it in `access:`."
+    )
 
 
 def may_approve(config: Config, approver: str, requester: str, rule: Rule) -> str | None:

@@ -1,4 +1,5 @@
 """Clarifying questions for missing params, with the inventory's values as one-click choices."""
+
 from __future__ import annotations
 
 from opsbot.config import Config

@@ -1,5 +1,6 @@
 """Request -> Task -> rule -> policy -> (approval) -> executor -> Reply, with every step stored.
 Front-end neutral: front ends call `handle`, `decide`, `vote` and `correct`, and render the Replies."""
+
 from __future__ import annotations
 
 import logging
@@ -27,9 +28,9 @@ from opsbot.store import ApprovalRecord, Store
 
 log = logging.getLogger(__name__)
 
-QUESTION_TTL = timedelta(minutes=15)   # an unanswered clarifying question lapses after this
-FOLLOW_UP_TTL = timedelta(hours=2)     # "and on web-2?" refers to a task at most this old
-UNADDRESSED_MIN = 0.7                  # thread messages not addressed to the bot must parse this clearly
+QUESTION_TTL = timedelta(minutes=15)  # an unanswered clarifying question lapses after this
+FOLLOW_UP_TTL = timedelta(hours=2)  # "and on web-2?" refers to a task at most this old
+UNADDRESSED_MIN = 0.7  # thread messages not addressed to the bot must parse this clearly
 
 
 def utcnow() -> datetime:
@@ -37,8 +38,15 @@ def utcnow() -> datetime:
 
 
 class Pipeline:
-    def __init__(self, config: Config, rules: RuleSet, store: Store, parser: Parser,
-                 executors: Executors | None = None, now: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        config: Config,
+        rules: RuleSet,
+        store: Store,
+        parser: Parser,
+        executors: Executors | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ):
         self.config = config
         self.rules = rules
         self.engine = Engine(rules, config)
@@ -54,10 +62,12 @@ class Pipeline:
         try:
             self.store.record_request(req)
             reply = self._handle(req, progress or (lambda text: None))
-        except Exception as e:   # the user always gets an answer, whatever broke
+        except Exception as e:  # the user always gets an answer, whatever broke
             log.exception("request %s failed", req.id)
-            reply = Reply.error(f"Something went wrong on my side ({type(e).__name__}: {e}); nothing more was run. "
-                                "The error is logged; try again or ask an admin.")
+            reply = Reply.error(
+                f"Something went wrong on my side ({type(e).__name__}: {e}); nothing more was run. "
+                "The error is logged; try again or ask an admin."
+            )
         reply.request_id = req.id
         reply = sanitize(reply)
         try:
@@ -73,8 +83,11 @@ class Pipeline:
             reply = self._decide(approval_id, user, approve, progress or (lambda text: None))
         except Exception as e:
             log.exception("deciding approval %s failed", approval_id)
-            reply = Reply.error(f"Something went wrong on my side ({type(e).__name__}: {e}). The error is logged; "
-                                "try again or ask an admin.", approval_id=approval_id)
+            reply = Reply.error(
+                f"Something went wrong on my side ({type(e).__name__}: {e}). The error is logged; "
+                "try again or ask an admin.",
+                approval_id=approval_id,
+            )
         return sanitize(reply)
 
     def _decide(self, approval_id: str, user: str, approve: bool, progress: Progress) -> Reply:
@@ -87,8 +100,9 @@ class Pipeline:
         if rec.status != "pending":
             return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
         if rec.expires_at <= self.now():
-            return Reply.error(f"This approval request expired at {rec.expires_at:%H:%M UTC}; ask again.",
-                               approval_id=approval_id)
+            return Reply.error(
+                f"This approval request expired at {rec.expires_at:%H:%M UTC}; ask again.", approval_id=approval_id
+            )
         refusal = may_approve(self.config, user, rec.requester, rule)
         if refusal:
             self.store.audit(user, "approval.refused", {"approval": approval_id, "reason": refusal})
@@ -101,22 +115,32 @@ class Pipeline:
             if plan.rule.id != rec.rule_id:
                 changed = f"it now falls under the rule {plan.rule.id}, not {rec.rule_id}"
             elif rec.targets is not None and [t.name for t in plan.action.targets] != rec.targets:
-                changed = (f"its hosts are now {', '.join(t.name for t in plan.action.targets)}, "
-                           f"not {', '.join(rec.targets)}")
+                changed = (
+                    f"its hosts are now {', '.join(t.name for t in plan.action.targets)}, not {', '.join(rec.targets)}"
+                )
         except (BindError, MissingParams, PlanError) as e:
             changed = f"it no longer fits the rules: {e}"
         if changed and approve:
             self.store.audit(user, "approval.stale", {"approval": approval_id, "reason": changed})
-            return Reply.error(f"The request changed since it was asked ({changed}); nothing was run. Ask again.",
-                               approval_id=approval_id)
+            return Reply.error(
+                f"The request changed since it was asked ({changed}); nothing was run. Ask again.",
+                approval_id=approval_id,
+            )
         if not self.store.decide_approval(approval_id, user, approve, self.now()):
             decided = self.store.get_approval(approval_id) or rec  # someone else decided it meanwhile
             return Reply(text=self._decided_text(decided), kind="info", approval_id=approval_id)
-        self.store.audit(user, "approval.approved" if approve else "approval.denied",
-                         {"approval": approval_id, "rule": rule.id, "requester": rec.requester})
+        self.store.audit(
+            user,
+            "approval.approved" if approve else "approval.denied",
+            {"approval": approval_id, "rule": rule.id, "requester": rec.requester},
+        )
         if not approve:
-            return Reply(text=f"{user} denied: {rule.summary.lower()} for {rec.requester}; nothing was run.",
-                         kind="info", approval_id=approval_id, decided=True)
+            return Reply(
+                text=f"{user} denied: {rule.summary.lower()} for {rec.requester}; nothing was run.",
+                kind="info",
+                approval_id=approval_id,
+                decided=True,
+            )
         if not self.store.claim_approved(approval_id):
             return Reply(text="Already run.", kind="info", approval_id=approval_id)
         reply = self._execute(plan, rec.requester, rec.request_id, progress)
@@ -140,9 +164,11 @@ class Pipeline:
 
     def _handle(self, req: Request, progress: Progress) -> Reply:
         if len(req.text) > MAX_CHARS:
-            return Reply.error(f"That message is {len(req.text)} characters long; I take requests of up to "
-                               f"{MAX_CHARS}. To search logs for a long text, quote its distinctive part. "
-                               "Nothing was run.")
+            return Reply.error(
+                f"That message is {len(req.text)} characters long; I take requests of up to "
+                f"{MAX_CHARS}. To search logs for a long text, quote its distinctive part. "
+                "Nothing was run."
+            )
         stored = self.store.load_conversation(req.conversation)
         now = self.now()
         open_question = stored.pending if stored.pending and stored.pending.fresh(now, QUESTION_TTL) else None
@@ -158,15 +184,14 @@ class Pipeline:
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
 
         if not req.addressed and not pending and (task.intent is None or task.confidence < UNADDRESSED_MIN):
-            return Reply(text="", kind="ignored")     # people talking in the thread, not to the bot
+            return Reply(text="", kind="ignored")  # people talking in the thread, not to the bot
         if task.intent is None:
             return self._not_understood(task)
         try:
             plan = self.engine.plan(task)
         except MissingParams as e:
             task.missing = e.names
-            question = PendingQuestion(intent=task.intent, params=task.params, missing=e.names, asked=req.user,
-                                       at=now)
+            question = PendingQuestion(intent=task.intent, params=task.params, missing=e.names, asked=req.user, at=now)
             self.store.save_conversation(req.conversation, Conversation(last=last, pending=question))
             return question_for(task, e.names, self.rules, self.config)
         except BindError as e:
@@ -176,8 +201,10 @@ class Pipeline:
         except PlanError as e:
             return Reply.error(f"I can't do that: {e}. Nothing was run.")
 
-        self.store.save_conversation(req.conversation, Conversation(
-            last=LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now), pending=others))
+        self.store.save_conversation(
+            req.conversation,
+            Conversation(last=LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now), pending=others),
+        )
         refusal = may_ask(self.config, req.user, plan.rule) or self._rate_limited(req.user, plan)
         if refusal:
             self.store.audit(req.user, "request.refused", {"request": req.id, "rule": plan.rule.id, "reason": refusal})
@@ -193,8 +220,13 @@ class Pipeline:
         still = [m for m in pending.missing if m not in params]
         if len(still) == 1 and parsed.intent is None and not parsed.params:
             params[still[0]] = text.strip()
-        return Task(intent=pending.intent, params=params, confidence=max(parsed.confidence, 0.9),
-                    parser=parsed.parser, usage=parsed.usage)
+        return Task(
+            intent=pending.intent,
+            params=params,
+            confidence=max(parsed.confidence, 0.9),
+            parser=parsed.parser,
+            usage=parsed.usage,
+        )
 
     def _not_understood(self, task: Task) -> Reply:
         hints = [s.intent for s in task.suggestions[:3]]
@@ -204,8 +236,10 @@ class Pipeline:
             if rule and rule.examples.en:
                 examples.append(f"`{rule.examples.en[0]}` ({rule.summary.lower()})")
         did = ("Did you mean " + "; or ".join(examples) + "? ") if examples else ""
-        return Reply(text=f"I'm not sure what you want me to do. {did}Say `help` for everything I can do; nothing was run.",
-                     kind="info")
+        return Reply(
+            text=f"I'm not sure what you want me to do. {did}Say `help` for everything I can do; nothing was run.",
+            kind="info",
+        )
 
     def _rate_limited(self, user: str, plan: Plan) -> str | None:
         limit = plan.rule.policy.rate_limit
@@ -214,38 +248,61 @@ class Pipeline:
         since = self.now() - timedelta(seconds=parse_duration(limit.per))
         used = self.store.count_executions(user, plan.rule.id, since)
         if used >= limit.max:
-            return (f"Rate limit: {plan.rule.intent} may run at most {limit.max} times per {limit.per} for each person, "
-                    f"and you have used that; try again later or ask a colleague.")
+            return (
+                f"Rate limit: {plan.rule.intent} may run at most {limit.max} times per {limit.per} for each person, "
+                f"and you have used that; try again later or ask a colleague."
+            )
         return None
 
     def _ask_approval(self, req: Request, plan: Plan) -> Reply:
         ttl = plan.rule.policy.approval.ttl or self.config.approval_ttl
         expires = self.now() + timedelta(seconds=parse_duration(ttl))
         hosts = [t.name for t in plan.action.targets]
-        rec = self.store.create_approval(req.id, plan.rule.id, plan.rule.intent, plan.bound.values, req.user, expires,
-                                         channel=req.channel, thread=req.thread, targets=hosts)
-        self.store.audit(req.user, "approval.requested", {"approval": rec.id, "rule": plan.rule.id,
-                                                          "params": plan.bound.values, "request": req.id})
+        rec = self.store.create_approval(
+            req.id,
+            plan.rule.id,
+            plan.rule.intent,
+            plan.bound.values,
+            req.user,
+            expires,
+            channel=req.channel,
+            thread=req.thread,
+            targets=hosts,
+        )
+        self.store.audit(
+            req.user,
+            "approval.requested",
+            {"approval": rec.id, "rule": plan.rule.id, "params": plan.bound.values, "request": req.id},
+        )
         what = self.engine.reply_line(plan) or plan.rule.summary
         on = f" ({len(hosts)} hosts: {', '.join(hosts)})" if len(hosts) > 1 else ""
         roles = " or ".join(plan.rule.policy.approval.roles)
         return Reply(
             text=f"{req.user} asks: {what}{on}. This changes state, so someone else with the role {roles} "
-                 f"must approve it before {expires:%H:%M UTC}.",
-            kind="approval", approval_id=rec.id,
-            buttons=[Button(label="Approve", action="approve", value=rec.id, style="primary"),
-                     Button(label="Deny", action="deny", value=rec.id, style="danger")])
+            f"must approve it before {expires:%H:%M UTC}.",
+            kind="approval",
+            approval_id=rec.id,
+            buttons=[
+                Button(label="Approve", action="approve", value=rec.id, style="primary"),
+                Button(label="Deny", action="deny", value=rec.id, style="danger"),
+            ],
+        )
 
     def _execute(self, plan: Plan, user: str, request_id: str | None, progress: Progress) -> Reply:
         action = plan.action
-        exec_id = self.store.start_execution(request_id, plan.rule.id, plan.rule.intent, action.executor,
-                                             plan.bound.values, user)
+        exec_id = self.store.start_execution(
+            request_id, plan.rule.id, plan.rule.intent, action.executor, plan.bound.values, user
+        )
         status = "ok"
         try:
             executor = self.executors.get(action.executor)
-            ctx = ExecutionContext(config=self.config, progress=progress, capabilities=self.rules.capabilities,
-                                   # a digest's parts are audited as whoever asked for the digest
-                                   run_intent=lambda intent: self._run_unattended(intent, None, user))
+            ctx = ExecutionContext(
+                config=self.config,
+                progress=progress,
+                capabilities=self.rules.capabilities,
+                # a digest's parts are audited as whoever asked for the digest
+                run_intent=lambda intent: self._run_unattended(intent, None, user),
+            )
             reply = executor.run(action, ctx)
             if reply.kind == "error":
                 status = "failed"
@@ -260,8 +317,10 @@ class Pipeline:
             reply.text = f"*{heading}*\n{reply.text}"
         reply.ephemeral = reply.ephemeral or plan.rule.ephemeral
         if reply.kind == "result" and request_id:
-            reply.buttons += [Button(label="👍", action="vote_up", value=request_id),
-                              Button(label="👎", action="vote_down", value=request_id)]
+            reply.buttons += [
+                Button(label="👍", action="vote_up", value=request_id),
+                Button(label="👎", action="vote_down", value=request_id),
+            ]
         return reply
 
     def run_scheduled(self, intent: str, params: dict[str, Any] | None = None, actor: str = "scheduler") -> Reply:
@@ -269,10 +328,11 @@ class Pipeline:
         Never raises: a failure becomes an error Reply (and is logged)."""
         try:
             reply = self._run_unattended(intent, params, actor)
-        except Exception as e:   # the store is down, or the like: still an answer for the channel
+        except Exception as e:  # the store is down, or the like: still an answer for the channel
             log.exception("scheduled %s failed", intent)
-            reply = Reply.error(f"The scheduled {intent} failed on my side ({type(e).__name__}: {e}). "
-                                "The error is logged.")
+            reply = Reply.error(
+                f"The scheduled {intent} failed on my side ({type(e).__name__}: {e}). The error is logged."
+            )
         return sanitize(reply)
 
     def _run_unattended(self, intent: str, params: dict[str, Any] | None = None, actor: str = "opsbot") -> Reply:
@@ -282,13 +342,17 @@ class Pipeline:
         try:
             plan = self.engine.plan(Task(intent=intent, params=params or {}, confidence=1.0, parser="unattended"))
         except MissingParams as e:
-            return Reply.error(f"{intent} needs {', '.join(e.names)}, which a digest does not give it. "
-                               "Nothing was run.")
+            return Reply.error(
+                f"{intent} needs {', '.join(e.names)}, which a digest does not give it. Nothing was run."
+            )
         except (BindError, PlanError) as e:
             return Reply.error(f"{intent} cannot run here: {e}. Nothing was run.")
         if plan.needs_approval:
-            self.store.audit(actor, "scheduled.refused", {"rule": plan.rule.id, "params": plan.bound.values,
-                                                          "reason": "needs approval"})
+            self.store.audit(
+                actor,
+                "scheduled.refused",
+                {"rule": plan.rule.id, "params": plan.bound.values, "reason": "needs approval"},
+            )
             return Reply.error(f"{intent} needs approval and cannot run inside a digest. Nothing was run.")
         return self._execute(plan, actor, None, lambda text: None)
 

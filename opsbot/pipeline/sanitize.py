@@ -1,4 +1,5 @@
 """Everything that leaves the bot passes the secret redactor and a size cap."""
+
 from __future__ import annotations
 
 from opsbot.core.reply import Reply

@@ -1,5 +1,6 @@
 """Bind a task's params to a rule: check each against its declared type and the inventory, normalise it,
 apply defaults, and report what is missing. Pure: no I/O."""
+
 from __future__ import annotations
 
 import difflib
@@ -32,9 +33,9 @@ class MissingParams(Exception):
 
 @dataclass
 class Bound:
-    values: dict[str, Any]                       # normalised values, as they appear in a Task
+    values: dict[str, Any]  # normalised values, as they appear in a Task
     targets: list[Target] = field(default_factory=list)
-    seconds: dict[str, int] = field(default_factory=dict)   # duration params in seconds
+    seconds: dict[str, int] = field(default_factory=dict)  # duration params in seconds
 
 
 def _unquote(v: str) -> str:
@@ -84,20 +85,29 @@ def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
         found = _lookup(value, allowed)
         if found is None:
             kind = "host or group" if spec.type == "host" and spec.groups else spec.type
-            raise BindError(name, f"I don't know the {kind} {value!r}.{_closest(value, allowed)} "
-                                  f"Known: {_listing(allowed) or 'none configured'}.")
+            raise BindError(
+                name,
+                f"I don't know the {kind} {value!r}.{_closest(value, allowed)} "
+                f"Known: {_listing(allowed) or 'none configured'}.",
+            )
         return found
     if spec.type == "service":
         found = _lookup(value, inv.services())
         if found is None:
-            raise BindError(name, f"I don't know the service {value!r}.{_closest(value, inv.services())} "
-                                  f"Known: {_listing(inv.services()) or 'none configured'}.")
+            raise BindError(
+                name,
+                f"I don't know the service {value!r}.{_closest(value, inv.services())} "
+                f"Known: {_listing(inv.services()) or 'none configured'}.",
+            )
         return found
     if spec.type == "deployment":
         found = _lookup(value, list(inv.deployments))
         if found is None:
-            raise BindError(name, f"I don't know the deployment {value!r}.{_closest(value, list(inv.deployments))} "
-                                  f"Known: {_listing(list(inv.deployments)) or 'none configured'}.")
+            raise BindError(
+                name,
+                f"I don't know the deployment {value!r}.{_closest(value, list(inv.deployments))} "
+                f"Known: {_listing(list(inv.deployments)) or 'none configured'}.",
+            )
         return found
     if spec.type == "duration":
         try:

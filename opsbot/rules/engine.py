@@ -1,4 +1,5 @@
 """From a Task to exactly one rule and a rendered action. Pure: no I/O, no shared state."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -109,9 +110,14 @@ class Engine:
             fields = {k: _render_value(v, ctx, k in SHELL_FIELDS) for k, v in rule.action.fields().items()}
         except TemplateError as e:
             raise PlanError(f"rule {rule.id} ({rule.where()}) cannot be rendered: {e}") from None
-        action = Action(executor=rule.action.executor, intent=rule.intent, rule_id=rule.id or rule.intent,
-                        fields=fields, params={**bound.values, **{f"{k}_seconds": v for k, v in bound.seconds.items()}},
-                        targets=bound.targets)
+        action = Action(
+            executor=rule.action.executor,
+            intent=rule.intent,
+            rule_id=rule.id or rule.intent,
+            fields=fields,
+            params={**bound.values, **{f"{k}_seconds": v for k, v in bound.seconds.items()}},
+            targets=bound.targets,
+        )
         return Plan(rule=rule, bound=bound, action=action)
 
     def reply_line(self, plan: Plan) -> str | None:

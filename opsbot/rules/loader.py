@@ -1,4 +1,5 @@
 """Load rule packs from YAML and check them as a whole; every problem is reported with file:line."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -39,10 +40,15 @@ class RuleSet:
         for intent, rules in self.by_intent.items():
             rule = self.primary(intent)
             assert rule is not None  # every intent in by_intent has a rule
-            out.append(Capability(intent=intent, summary=rule.summary,
-                                  example_en=next(iter(rule.examples.en), None),
-                                  example_zh=next(iter(rule.examples.zh), None),
-                                  needs_approval=any(r.needs_approval for r in rules)))
+            out.append(
+                Capability(
+                    intent=intent,
+                    summary=rule.summary,
+                    example_en=next(iter(rule.examples.en), None),
+                    example_zh=next(iter(rule.examples.zh), None),
+                    needs_approval=any(r.needs_approval for r in rules),
+                )
+            )
         return tuple(out)
 
     def primary(self, intent: str) -> Rule | None:
@@ -58,9 +64,14 @@ def _action_problems(src: yamlsource.Located, i: int, rule: Rule) -> list[Proble
         model.model_validate(rule.action.fields())
     except ValidationError as e:
         takes = ", ".join(model.model_fields)
-        return [p if p.message != UNKNOWN_FIELD else
-                Problem(p.file, p.line, p.field, f"the {rule.action.executor} executor has no such field; it takes {takes}")
-                for p in yamlsource.pydantic_problems(src, e, prefix=("rules", i, "action"))]
+        return [
+            p
+            if p.message != UNKNOWN_FIELD
+            else Problem(
+                p.file, p.line, p.field, f"the {rule.action.executor} executor has no such field; it takes {takes}"
+            )
+            for p in yamlsource.pydantic_problems(src, e, prefix=("rules", i, "action"))
+        ]
     return []
 
 
@@ -96,7 +107,9 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
             for text in _strings(value):
                 err = check_template(text, known, shell=key in SHELL_FIELDS)
                 if err:
-                    problems.append(Problem(src.file, src.line_of(("rules", i, "action", key)), f"rules.{i}.action.{key}", err))
+                    problems.append(
+                        Problem(src.file, src.line_of(("rules", i, "action", key)), f"rules.{i}.action.{key}", err)
+                    )
         if rule.reply:
             err = check_template(rule.reply, known)
             if err:
@@ -117,9 +130,9 @@ def _strings(value: object) -> list[str]:
 def could_both_match(a: Rule, b: Rule) -> bool:
     """Conservative: two rules for one intent are apart only if some param's conditions exclude each other."""
     if not a.when and not b.when:
-        return True                      # two fallbacks
+        return True  # two fallbacks
     if not a.when or not b.when:
-        return False                     # a fallback applies only when no conditional rule does
+        return False  # a fallback applies only when no conditional rule does
     for name in set(a.when) & set(b.when):
         ca, cb = a.when[name], b.when[name]
         la, lb = ca.literal_values(), cb.literal_values()
@@ -142,9 +155,15 @@ def check_rules(rules: list[Rule]) -> list[Problem]:
                 r.id = intent if len(group) == 1 else f"{intent}#{n + 1}"
         for a, b in combinations(group, 2):
             if could_both_match(a, b):
-                problems.append(Problem(b.source, b.line, b.id or intent,
-                    f"ambiguous: this rule and the one at {a.where()} could both match the same {intent} task; "
-                    "give them `when` conditions that exclude each other (e.g. group / not_group)"))
+                problems.append(
+                    Problem(
+                        b.source,
+                        b.line,
+                        b.id or intent,
+                        f"ambiguous: this rule and the one at {a.where()} could both match the same {intent} task; "
+                        "give them `when` conditions that exclude each other (e.g. group / not_group)",
+                    )
+                )
     for r in rules:
         if r.id in seen_ids:
             problems.append(Problem(r.source, r.line, r.id, f"duplicate rule id; also at {seen_ids[r.id].where()}"))

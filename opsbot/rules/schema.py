@@ -1,4 +1,5 @@
 """The shape of a rule pack (YAML). One rule = one intent's behaviour under optional `when` conditions."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from opsbot.core.durations import parse_duration
 from opsbot.executors.registry import REGISTRY
 
-ParamType = Literal["host", "group", "service", "deployment", "duration", "integer", "enum", "text",
-                    "promql", "version"]
+ParamType = Literal[
+    "host", "group", "service", "deployment", "duration", "integer", "enum", "text", "promql", "version"
+]
 # Names every template may use besides the rule's params (the engine's `context` provides them).
 CONTEXT_NAMES = {"targets", "host_label", "host_matcher", "deployment_service", "deployment_host"}
 INTENT = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -25,20 +27,22 @@ class ParamSpec(Strict):
     required: bool = False
     default: Any = None
     description: str | None = None
-    groups: bool = True                      # host: a group name is accepted and fans out
-    min: int | None = None                   # integer
-    max: int | str | None = None             # integer bound, or the longest duration
-    values: list[str] = Field(default_factory=list)               # enum
-    aliases: dict[str, list[str]] = Field(default_factory=dict)   # enum value -> words that mean it
-    pattern: str | None = None               # text: full-match regex
-    max_length: int = 500                    # text, promql
+    groups: bool = True  # host: a group name is accepted and fans out
+    min: int | None = None  # integer
+    max: int | str | None = None  # integer bound, or the longest duration
+    values: list[str] = Field(default_factory=list)  # enum
+    aliases: dict[str, list[str]] = Field(default_factory=dict)  # enum value -> words that mean it
+    pattern: str | None = None  # text: full-match regex
+    max_length: int = 500  # text, promql
 
     @model_validator(mode="after")
     def _coherent(self) -> ParamSpec:
         if self.type == "enum" and not self.values:
             raise ValueError("an enum param needs `values`")
         if set(self.aliases) - set(self.values):
-            raise ValueError(f"aliases name values that are not in `values`: {sorted(set(self.aliases) - set(self.values))}")
+            raise ValueError(
+                f"aliases name values that are not in `values`: {sorted(set(self.aliases) - set(self.values))}"
+            )
         if self.pattern is not None:
             re.compile(self.pattern)
         if self.type == "duration" and isinstance(self.max, str):
@@ -50,10 +54,11 @@ class ParamSpec(Strict):
 
 class Condition(Strict):
     """A test on one bound param. `group`/`not_group` look at the hosts a host param resolves to."""
+
     equals: str | None = None
     in_: list[str] | None = Field(None, alias="in")
-    group: str | None = None          # true when any target host is in this group
-    not_group: str | None = None      # true when no target host is in this group
+    group: str | None = None  # true when any target host is in this group
+    not_group: str | None = None  # true when no target host is in this group
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -72,10 +77,10 @@ class Condition(Strict):
 
 
 class Approval(Strict):
-    required: bool | None = None       # default: whether the rule changes state
+    required: bool | None = None  # default: whether the rule changes state
     roles: list[str] = Field(default_factory=lambda: ["approver"])
-    allow_self: bool = False           # may the requester approve their own request?
-    ttl: str | None = None             # default: config approval_ttl
+    allow_self: bool = False  # may the requester approve their own request?
+    ttl: str | None = None  # default: config approval_ttl
 
     @field_validator("ttl")
     @classmethod
@@ -97,13 +102,14 @@ class RateLimit(Strict):
 
 
 class Policy(Strict):
-    roles: list[str] | None = None     # who may ask; default: anyone for reads, ["operator"] for changes
+    roles: list[str] | None = None  # who may ask; default: anyone for reads, ["operator"] for changes
     approval: Approval = Field(default_factory=Approval)
     rate_limit: RateLimit | None = None
 
 
 class ActionSpec(BaseModel):
     """`executor` plus templated fields the executor understands (command, query, ...)."""
+
     model_config = ConfigDict(extra="allow")
     executor: str
 
@@ -125,7 +131,7 @@ class Examples(Strict):
 
 class Rule(Strict):
     intent: str
-    id: str = ""                       # default: the intent, or intent + '#n' when an intent has several
+    id: str = ""  # default: the intent, or intent + '#n' when an intent has several
     summary: str
     examples: Examples = Field(default_factory=Examples)
     params: dict[str, ParamSpec] = Field(default_factory=dict)
@@ -133,8 +139,8 @@ class Rule(Strict):
     changes_state: bool = False
     policy: Policy = Field(default_factory=Policy)
     action: ActionSpec
-    reply: str | None = None           # Jinja2 template for the reply's first line
-    ephemeral: bool = False            # reply only to the asker
+    reply: str | None = None  # Jinja2 template for the reply's first line
+    ephemeral: bool = False  # reply only to the asker
 
     # Set by the loader: where the rule came from, for messages.
     source: str = Field("", exclude=True)

@@ -1,6 +1,7 @@
 """`opsbot rules test`: run every rule example through parse + bind + render; execute nothing.
 Like StackStorm's offline rule tester: catches examples that parse to the wrong intent and templates
 that do not render."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,17 @@ SAMPLE_INVENTORY = {
     },
     "deployments": {"llama-chat": {"host": "gpu-1", "service": "vllm"}},
 }
-FILL = {"window": "6h", "horizon": "7d", "replicas": "3", "version": "v2", "metric": "disk",
-        "severity": "critical", "pattern": "'connection reset'", "promql": "`up`", "name": "daily"}
+FILL = {
+    "window": "6h",
+    "horizon": "7d",
+    "replicas": "3",
+    "version": "v2",
+    "metric": "disk",
+    "severity": "critical",
+    "pattern": "'connection reset'",
+    "promql": "`up`",
+    "name": "daily",
+}
 
 
 @dataclass
@@ -42,7 +52,7 @@ def _fill(text: str, config: Config, rule: Rule) -> str | None:
     if inv.deployments:
         values["deployment"] = next(iter(inv.deployments))
     cond = rule.when.get("host")
-    if cond is not None and cond.group:      # pick a host the rule's `when` accepts
+    if cond is not None and cond.group:  # pick a host the rule's `when` accepts
         host = inv.groups().get(cond.group, [host])[0]
         values.update(host=host, service=(inv.hosts[host].services or ["x"])[0])
     needed = re.findall(r"\{(\w+)\}", text)
@@ -64,7 +74,9 @@ def run_examples(rules: RuleSet, config: Config, parser: Parser) -> list[Outcome
         for text in rule.examples.en + rule.examples.zh:
             filled = _fill(text, config, rule)
             if filled is None:
-                out.append(Outcome(rule.id, text, True, "skipped: the inventory has nothing to fill it with", skipped=True))
+                out.append(
+                    Outcome(rule.id, text, True, "skipped: the inventory has nothing to fill it with", skipped=True)
+                )
                 continue
             text = filled
             task = parser.parse(text)

@@ -1,5 +1,6 @@
 """When digests are due: schedules ("09:00", ["09:00", "17:30"], "every 30m") and the slots that fell
 in a time window. Pure functions of their arguments; times are UTC."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -32,7 +33,7 @@ def slots_between(schedule: str | list[str], start: datetime, end: datetime) -> 
                 day += timedelta(days=1)
         else:
             step = timedelta(seconds=part.seconds)
-            first = (start - EPOCH) // step + 1          # timedelta arithmetic: exact, no float rounding
+            first = (start - EPOCH) // step + 1  # timedelta arithmetic: exact, no float rounding
             last = (end - EPOCH) // step
             for k in range(first, last + 1):
                 found.add(EPOCH + k * step)
@@ -42,8 +43,7 @@ def slots_between(schedule: str | list[str], start: datetime, end: datetime) -> 
 def due_slots(digests: Mapping, last_check: datetime, now: datetime) -> list[tuple[str, datetime]]:
     """Every (digest name, slot) whose slot fell in (last_check, now], oldest first. `digests` maps a
     name to a DigestConfig (anything with a `schedule`)."""
-    out = [(name, slot) for name, digest in digests.items()
-           for slot in slots_between(digest.schedule, last_check, now)]
+    out = [(name, slot) for name, digest in digests.items() for slot in slots_between(digest.schedule, last_check, now)]
     return sorted(out, key=lambda pair: (pair[1], pair[0]))
 
 

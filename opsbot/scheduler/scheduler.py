@@ -5,6 +5,7 @@ Safe to run twice: a slot is claimed with `store.mark_event_processed("digest:NA
 a unique key that succeeds for exactly one replica (or one life of a restarted process), so a digest is
 posted at most once per slot however many schedulers share the database.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,16 @@ def slot_key(name: str, slot: datetime) -> str:
 class Scheduler:
     """`pipeline` is the core's Pipeline (its config's digests, its store); `post` puts a Reply in a channel."""
 
-    def __init__(self, pipeline: Pipeline, post: Post, *, tick: float = TICK_SECONDS, grace: timedelta = GRACE,
-                 now: Callable[[], datetime] = utcnow, actor: str = "scheduler"):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        post: Post,
+        *,
+        tick: float = TICK_SECONDS,
+        grace: timedelta = GRACE,
+        now: Callable[[], datetime] = utcnow,
+        actor: str = "scheduler",
+    ):
         self.pipeline = pipeline
         self.store = pipeline.store
         self.digests = pipeline.config.digests
@@ -47,7 +56,7 @@ class Scheduler:
         self.now = now
         self.actor = actor
         self._last: datetime | None = None
-        self.ticks = 0                   # ticks completed (for status and tests)
+        self.ticks = 0  # ticks completed (for status and tests)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -71,7 +80,7 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:            # a broken tick must not end the schedule
+            except Exception:  # a broken tick must not end the schedule
                 log.exception("digest scheduler tick failed")
             self._stop.wait(self.tick_seconds)
 
@@ -121,5 +130,4 @@ class Scheduler:
             return self.pipeline.run_scheduled(DIGEST_INTENT, {"name": name}, actor=self.actor)
         except Exception as e:
             log.exception("digest %s failed", name)
-            return Reply.error(f"The scheduled digest {name} failed ({type(e).__name__}: {e}). "
-                               "The error is logged.")
+            return Reply.error(f"The scheduled digest {name} failed ({type(e).__name__}: {e}). The error is logged.")

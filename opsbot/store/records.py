@@ -1,4 +1,5 @@
 """Records the store hands back (pydantic, like the rest of the core's data)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -3,6 +3,7 @@
 JSON is kept as text and datetimes as timezone-aware UTC, so the same code and the same data work on
 both databases. The migration in migrations/versions/ creates exactly these tables; a test compares them.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints and indexes: migrations can refer to them by the same name on every database.
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
-ID = 64          # uuid4 hex ids are 32 characters; front ends may bring longer ones of their own
+ID = 64  # uuid4 hex ids are 32 characters; front ends may bring longer ones of their own
 NAME = 255
 
 
@@ -86,7 +89,8 @@ class JSONText(TypeDecorator[Any]):
 
 
 requests = Table(
-    "requests", metadata,
+    "requests",
+    metadata,
     Column("id", String(ID), primary_key=True),
     Column("text", Text, nullable=False),
     Column("user_id", String(NAME), nullable=False),
@@ -99,7 +103,8 @@ requests = Table(
 
 # One row per parse of a request (a clarified request is parsed again; the latest parse counts).
 tasks = Table(
-    "tasks", metadata,
+    "tasks",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("request_id", String(ID), ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("intent", String(200)),
@@ -108,14 +113,15 @@ tasks = Table(
     Column("parser", String(50), nullable=False),
     Column("note", Text),
     Column("missing", JSONText, nullable=False),
-    Column("usage", JSONText, nullable=False),         # tokens, cost ... as the parser reported them
+    Column("usage", JSONText, nullable=False),  # tokens, cost ... as the parser reported them
     Column("latency_ms", Float, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
 # What the user was told: kind and text only (charts are not kept). The latest reply is the outcome.
 replies = Table(
-    "replies", metadata,
+    "replies",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("request_id", String(ID), ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("kind", String(20), nullable=False),
@@ -124,7 +130,8 @@ replies = Table(
 )
 
 executions = Table(
-    "executions", metadata,
+    "executions",
+    metadata,
     Column("id", String(ID), primary_key=True),
     # Scheduled digests run without a request.
     Column("request_id", String(ID), ForeignKey("requests.id", ondelete="SET NULL"), index=True),
@@ -138,11 +145,12 @@ executions = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
     CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused')", name="status"),
-    Index(None, "user_id", "rule_id", "started_at"),    # rate-limit counts
+    Index(None, "user_id", "rule_id", "started_at"),  # rate-limit counts
 )
 
 approvals = Table(
-    "approvals", metadata,
+    "approvals",
+    metadata,
     Column("id", String(ID), primary_key=True),
     Column("request_id", String(ID), ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("rule_id", String(NAME), nullable=False),
@@ -158,12 +166,13 @@ approvals = Table(
     Column("decided_at", UTCDateTime),
     Column("executed_at", UTCDateTime),
     CheckConstraint("status IN ('pending', 'approved', 'denied', 'expired', 'executed')", name="status"),
-    Index(None, "status", "expires_at"),                # expiry sweeps
+    Index(None, "status", "expires_at"),  # expiry sweeps
 )
 
 # Clarifying questions and follow-ups, keyed by Request.conversation, so any replica can continue them.
 conversations = Table(
-    "conversations", metadata,
+    "conversations",
+    metadata,
     Column("key", String(800), primary_key=True),
     Column("last_task", JSONText),
     Column("pending", JSONText),
@@ -172,7 +181,8 @@ conversations = Table(
 
 # Append-only: a user's latest vote on a request counts, and the latest correction wins.
 feedback = Table(
-    "feedback", metadata,
+    "feedback",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("request_id", String(ID), ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("user_id", String(NAME), nullable=False),
@@ -184,7 +194,8 @@ feedback = Table(
 
 # Slack retries: the primary key makes "first time?" an atomic question across replicas.
 processed_events = Table(
-    "processed_events", metadata,
+    "processed_events",
+    metadata,
     Column("key", String(NAME), primary_key=True),
     Column("processed_at", UTCDateTime, nullable=False, index=True),
 )
@@ -192,48 +203,52 @@ processed_events = Table(
 # The few-shot bank that `opsbot tune` writes. Every set is a new version; `parent` is the version
 # that was current before it, so reverting walks back the way tune went.
 learned_versions = Table(
-    "learned_versions", metadata,
+    "learned_versions",
+    metadata,
     Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("parent", Integer, nullable=False),           # 0: the empty bank
+    Column("parent", Integer, nullable=False),  # 0: the empty bank
     Column("count", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
 learned_examples = Table(
-    "learned_examples", metadata,
+    "learned_examples",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("version", Integer, ForeignKey("learned_versions.version", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column("version", Integer, ForeignKey("learned_versions.version", ondelete="CASCADE"), nullable=False, index=True),
     Column("position", Integer, nullable=False),
     Column("text", Text, nullable=False),
     Column("intent", String(200), nullable=False),
     Column("params", JSONText, nullable=False),
     Column("source", String(50), nullable=False),
-    Column("request_id", String(ID)),                    # no foreign key: examples outlive pruned requests
+    Column("request_id", String(ID)),  # no foreign key: examples outlive pruned requests
 )
 
 # Single row (id = 1): the current version. Locked while tune writes, so two runs cannot collide.
 learned_head = Table(
-    "learned_head", metadata,
+    "learned_head",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", Integer, nullable=False),
 )
 
 # The audit trail: append-only and hash-chained (see audit.py).
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("ts", UTCDateTime, nullable=False),
     Column("actor", String(NAME), nullable=False),
     Column("kind", String(100), nullable=False),
-    Column("data", Text, nullable=False),                # canonical JSON text: hashed exactly as stored
+    Column("data", Text, nullable=False),  # canonical JSON text: hashed exactly as stored
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
 
 # Single row (id = 1): the last seq and hash. Updated with every append, so a deleted tail shows.
 audit_head = Table(
-    "audit_head", metadata,
+    "audit_head",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),

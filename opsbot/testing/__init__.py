@@ -8,6 +8,7 @@ def component_missing(reason: str) -> None:
     """A real component a test needs is absent: skip with the reason, but fail under CI (CI=true),
     which must run every test."""
     import pytest
+
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason)
     pytest.skip(reason)

@@ -61,8 +61,12 @@ def violations(paths: list[Path], bad) -> list[str]:
 
 
 def test_the_core_imports_nothing_of_opsbot_but_the_config():
-    assert violations(files("core"), lambda i: under(i.module, "opsbot")
-                      and not under(i.module, "opsbot.core", "opsbot.config")) == []
+    assert (
+        violations(
+            files("core"), lambda i: under(i.module, "opsbot") and not under(i.module, "opsbot.core", "opsbot.config")
+        )
+        == []
+    )
 
 
 def test_the_inner_rooms_import_no_front_end_lab_or_testing_helpers():
@@ -74,14 +78,27 @@ def test_executors_never_import_the_rule_engine():
 
 
 def test_the_rule_engine_imports_no_executor_implementation():
-    assert violations(files("rules"), lambda i: under(i.module, "opsbot.executors")
-                      and not under(i.module, *RULES_MAY_USE_FROM_EXECUTORS)) == []
+    assert (
+        violations(
+            files("rules"),
+            lambda i: under(i.module, "opsbot.executors") and not under(i.module, *RULES_MAY_USE_FROM_EXECUTORS),
+        )
+        == []
+    )
 
 
 def test_what_the_rule_engine_uses_from_the_executors_stays_light():
     light = [PKG / "executors" / "registry.py", PKG / "executors" / "fields.py"]
-    assert violations(light, lambda i: under(i.module, "opsbot") and not under(
-        i.module, "opsbot.core", "opsbot.config", *RULES_MAY_USE_FROM_EXECUTORS)) == []
+    assert (
+        violations(
+            light,
+            lambda i: (
+                under(i.module, "opsbot")
+                and not under(i.module, "opsbot.core", "opsbot.config", *RULES_MAY_USE_FROM_EXECUTORS)
+            ),
+        )
+        == []
+    )
     assert violations(light, lambda i: under(i.module, *IO, "matplotlib", "numpy")) == []
 
 
@@ -94,8 +111,11 @@ def test_the_config_does_not_import_the_scheduler():
 
 
 def test_nobody_imports_a_private_name_from_another_module():
-    everything = sorted(PKG.rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py")) + sorted(
-        (ROOT / "benchmarks").rglob("*.py"))
-    private = lambda i: any(n.startswith("_") and not n.startswith("__") for n in i.names) or any(
-        part.startswith("_") and not part.startswith("__") for part in i.module.split("."))
+    everything = (
+        sorted(PKG.rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "benchmarks").rglob("*.py"))
+    )
+    private = lambda i: (
+        any(n.startswith("_") and not n.startswith("__") for n in i.names)
+        or any(part.startswith("_") and not part.startswith("__") for part in i.module.split("."))
+    )
     assert violations(everything, private) == []

@@ -1,4 +1,5 @@
 """The executor registry: executors are built once, on first use, even when worker threads ask at once."""
+
 from __future__ import annotations
 
 import threading

@@ -1,6 +1,7 @@
 """The pipeline end to end with the real offline parser, rule engine and store (SQLite).
 SSH targets point at a closed loopback port, so an execution fails fast but is still recorded:
 that is enough to see how many times something ran. Real executions are covered in tests/executors."""
+
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -32,12 +33,22 @@ def app(tmp_path):
     port = closed_port()
     host = {"address": "127.0.0.1", "port": port}
     config = Config(
-        inventory={"hosts": {"web-1": {**host, "groups": ["web"], "services": ["nginx", "api"]},
-                             "web-2": {**host, "groups": ["web"], "services": ["nginx", "api"]},
-                             "db-1": {**host, "groups": ["db"], "services": ["postgresql"]}}},
-        access={"default_roles": ["viewer"],
-                "users": {"alice": ["operator"], "bob": ["operator", "approver"], "carol": ["viewer"],
-                          "dan": ["approver", "dba"]}},
+        inventory={
+            "hosts": {
+                "web-1": {**host, "groups": ["web"], "services": ["nginx", "api"]},
+                "web-2": {**host, "groups": ["web"], "services": ["nginx", "api"]},
+                "db-1": {**host, "groups": ["db"], "services": ["postgresql"]},
+            }
+        },
+        access={
+            "default_roles": ["viewer"],
+            "users": {
+                "alice": ["operator"],
+                "bob": ["operator", "approver"],
+                "carol": ["viewer"],
+                "dan": ["approver", "dba"],
+            },
+        },
         database_url=f"sqlite:///{tmp_path / 'opsbot.db'}",
         prometheus={"url": f"http://127.0.0.1:{closed_port()}", "timeout": 2},
         ssh={"connect_timeout": 2, "known_hosts": str(tmp_path / "known_hosts")},
@@ -85,7 +96,7 @@ def test_a_follow_up_reuses_the_last_task(app):
     tasks = {r["text"]: r["task"] for r in rows}
     assert tasks["and on web-2?"]["intent"] == "process.top"
     assert tasks["and on web-2?"]["params"]["host"] == "web-2"
-    assert first.kind == second.kind == "error"       # the closed port: a clear failure, not a crash
+    assert first.kind == second.kind == "error"  # the closed port: a clear failure, not a crash
 
 
 def test_an_unknown_host_is_one_clear_sentence_and_nothing_runs(app):
@@ -196,11 +207,20 @@ def test_a_question_put_to_alice_is_not_answered_by_someone_else(app):
 
 def test_people_talking_in_a_thread_are_not_taken_as_requests(app):
     ask(app, "top processes on web-1")
-    chatter = app.pipeline.handle(Request(text="hey alice are you on the bridge?", user="dan", channel="c",
-                                          thread="t1", frontend="test", addressed=False))
+    chatter = app.pipeline.handle(
+        Request(
+            text="hey alice are you on the bridge?",
+            user="dan",
+            channel="c",
+            thread="t1",
+            frontend="test",
+            addressed=False,
+        )
+    )
     assert chatter.kind == "ignored"
-    follow = app.pipeline.handle(Request(text="and on web-2?", user="dan", channel="c", thread="t1",
-                                         frontend="test", addressed=False))
+    follow = app.pipeline.handle(
+        Request(text="and on web-2?", user="dan", channel="c", thread="t1", frontend="test", addressed=False)
+    )
     assert follow.kind != "ignored"
     assert len(executions(app)) == 2
 
@@ -211,7 +231,7 @@ def test_a_pasted_log_is_refused_quickly_and_nothing_runs(app):
 
 
 def test_an_approval_runs_only_on_the_hosts_the_approver_was_shown(app):
-    approval = ask(app, "restart nginx on web")           # web = web-1, web-2
+    approval = ask(app, "restart nginx on web")  # web = web-1, web-2
     assert "web-1, web-2" in approval.text
     app.config.inventory.hosts["web-3"] = app.config.inventory.hosts["web-1"].model_copy()
     reply = app.pipeline.decide(approval.approval_id, "bob", True)

@@ -1,6 +1,7 @@
 """Forecasts: the robust trend fit on its own, then metrics.forecast end to end against a real Prometheus
 whose history was backfilled with promtool (a disk filling linearly for three days, a flat one, growing
 LLM traffic), so the expected answers are known in advance."""
+
 from __future__ import annotations
 
 import random
@@ -33,9 +34,10 @@ def line(start: float, per_day: float, days: float, now: float, every: float = 6
 
 # ---------------------------------------------------------------------------------------------- the fit
 
+
 def test_a_linear_rise_crosses_the_threshold_when_the_arithmetic_says():
     now = 1_000_000_000.0
-    ts, vs = line(40, 10, 3, now)                       # 40% -> 70% in 3 days: 30% left at 10%/day
+    ts, vs = line(40, 10, 3, now)  # 40% -> 70% in 3 days: 30% left at 10%/day
     o = fc.outlook(ts, vs, now, 7 * DAY, 100)
     assert o.crosses_in == pytest.approx(3 * DAY, rel=0.01)
     assert o.per_day == pytest.approx(10, rel=0.01) and o.last == pytest.approx(70)
@@ -45,15 +47,15 @@ def test_noise_and_spikes_do_not_tilt_the_trend():
     now = 1_000_000_000.0
     ts, vs = line(40, 10, 3, now, noise=3)
     for i in range(0, len(vs), 37):
-        vs[i] = 99.0                                    # spikes an ordinary least-squares fit would follow
+        vs[i] = 99.0  # spikes an ordinary least-squares fit would follow
     o = fc.outlook(ts, vs, now, 7 * DAY, 100)
     assert o.crosses_in == pytest.approx(3 * DAY, rel=0.08)
 
 
 def test_a_cleanup_starts_a_new_trend():
     now = 1_000_000_000.0
-    ts1, vs1 = line(50, 15, 2, now - DAY)               # 50 -> 80 over two days, then someone frees space
-    ts2, vs2 = line(30, 10, 1, now)                     # 30 -> 40 over the last day
+    ts1, vs1 = line(50, 15, 2, now - DAY)  # 50 -> 80 over two days, then someone frees space
+    ts2, vs2 = line(30, 10, 1, now)  # 30 -> 40 over the last day
     o = fc.outlook(ts1 + ts2[1:], vs1 + vs2[1:], now, 30 * DAY, 100)
     assert o.per_day == pytest.approx(10, rel=0.02)
     assert o.crosses_in == pytest.approx(6 * DAY, rel=0.02)
@@ -88,11 +90,13 @@ def test_spans_read_like_people_talk():
 # ---------------------------------------------------------------------------------------------- end to end
 
 INVENTORY = {
-    "hosts": {"db-1": {"address": "127.0.0.1", "groups": ["db"]},
-              "db-2": {"address": "127.0.0.1", "groups": ["db"]},
-              "web-1": {"address": "127.0.0.1", "services": ["nginx"]},
-              "web-3": {"address": "127.0.0.1"},
-              "gpu-1": {"address": "127.0.0.1", "services": ["vllm"]}},
+    "hosts": {
+        "db-1": {"address": "127.0.0.1", "groups": ["db"]},
+        "db-2": {"address": "127.0.0.1", "groups": ["db"]},
+        "web-1": {"address": "127.0.0.1", "services": ["nginx"]},
+        "web-3": {"address": "127.0.0.1"},
+        "gpu-1": {"address": "127.0.0.1", "services": ["vllm"]},
+    },
     "deployments": {"llama-chat": {"host": "gpu-1", "service": "vllm"}},
 }
 
@@ -102,7 +106,7 @@ def history(now: int) -> str:
     steady 5 req/s, llama-chat's traffic growing from 1 to 4 req/s."""
     out = []
     start = now - 3 * DAY
-    a = 3 / (3 * DAY)                                     # req/s gained per second
+    a = 3 / (3 * DAY)  # req/s gained per second
     for t in range(start, now + 1, 60):
         x = t - start
         fs = 'fstype="ext4",mountpoint="/"'
@@ -111,7 +115,9 @@ def history(now: int) -> str:
         out.append(f'node_filesystem_size_bytes{{host="db-2",{fs}}} 100000000000 {t}')
         out.append(f'node_filesystem_avail_bytes{{host="db-2",{fs}}} 50000000000 {t}')
         out.append(f'http_requests_total{{host="web-1",code="200"}} {5 * x} {t}')
-        out.append(f'vllm:request_success_total{{model_name="llama-chat",finished_reason="stop"}} {x + a * x * x / 2:.3f} {t}')
+        out.append(
+            f'vllm:request_success_total{{model_name="llama-chat",finished_reason="stop"}} {x + a * x * x / 2:.3f} {t}'
+        )
     return "\n".join(sorted(out, key=lambda s: s.split("{")[0] + s.split("}")[0])) + "\n# EOF\n"
 
 
@@ -136,6 +142,7 @@ def ask(prometheus):
     def ask(**params):
         action = engine.plan(Task(intent="metrics.forecast", params=params)).action
         return executor.run(action, ExecutionContext(config=config))
+
     yield ask
     executor.close()
 
@@ -143,7 +150,9 @@ def ask(prometheus):
 def test_a_disk_filling_linearly_is_forecast_full_in_three_days(ask):
     reply = ask(metric="disk", host="db-1")
     assert reply.kind == "result", reply.text
-    m = re.fullmatch(r"disk on db-1 full in ~(\d+) days \(at (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\); now (\d+)%\.", reply.text)
+    m = re.fullmatch(
+        r"disk on db-1 full in ~(\d+) days \(at (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\); now (\d+)%\.", reply.text
+    )
     assert m, reply.text
     assert int(m[1]) == 3 and int(m[3]) == 70
     at = datetime.strptime(m[2], "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp()
@@ -172,8 +181,11 @@ def test_a_group_lists_the_host_that_fills_first_first(ask):
 
 def test_llm_traffic_is_forecast_per_deployment(ask):
     reply = ask(metric="requests", deployment="llama-chat")
-    m = re.fullmatch(r"requests on llama-chat: now ([\d.]+) req/s, trend \+([\d.]+) req/s/day, "
-                     r"~([\d.]+) req/s expected in 7d\.", reply.text)
+    m = re.fullmatch(
+        r"requests on llama-chat: now ([\d.]+) req/s, trend \+([\d.]+) req/s/day, "
+        r"~([\d.]+) req/s expected in 7d\.",
+        reply.text,
+    )
     assert m, reply.text
     assert float(m[1]) == pytest.approx(4, abs=0.1)
     assert float(m[2]) == pytest.approx(1, abs=0.05)

@@ -1,4 +1,5 @@
 """`opsbot tune`: confirmed parses become learned examples, reviewably (dry run) and reversibly (revert)."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +27,12 @@ def feedback(store, text, parsed=None, correction=None, votes=()):
 
 
 def test_corrections_and_upvoted_parses_are_promoted(store, rules, config):
-    feedback(store, "ram check db-1", parsed=("service.status", {"host": "db-1"}),
-             correction=("metrics.memory", {"host": "db-1"}))
+    feedback(
+        store,
+        "ram check db-1",
+        parsed=("service.status", {"host": "db-1"}),
+        correction=("metrics.memory", {"host": "db-1"}),
+    )
     feedback(store, "top processes on web-1", parsed=("process.top", {"host": "web-1"}), votes=(1,))
     feedback(store, "cpu on web-2", parsed=("metrics.memory", {"host": "web-2"}), votes=(-1,))
     result = tune(store, rules, config)
@@ -45,7 +50,7 @@ def test_examples_that_do_not_fit_the_rules_or_hold_secrets_are_skipped(store, r
     feedback(store, "search logs for password=hunter2hunter2", correction=("logs.search", {"pattern": "x"}))
     feedback(store, "cpu on web-1 please", correction=("metrics.cpu", {"host": "WEB-1", "window": "60m"}))
     result = tune(store, rules, config)
-    assert [e["params"] for e in store.learned_examples()] == [{"host": "web-1", "window": "1h"}]   # normalised
+    assert [e["params"] for e in store.learned_examples()] == [{"host": "web-1", "window": "1h"}]  # normalised
     reasons = {ex["text"]: why for ex, why in result.skipped}
     assert "no rule has the intent 'shell.exec'" in reasons["run it"]
     assert "web-9" in reasons["restart nginx on web-9"]
@@ -78,7 +83,7 @@ def test_revert_goes_back_one_version(store, rules, config):
     tune(store, rules, config)
     assert len(store.learned_examples()) == 2
     assert revert(store) == 1 and [e["text"] for e in store.learned_examples()] == ["ping cache-1"]
-    assert plan(store, rules, config).added[0]["text"] == "ram check db-1"     # a later tune re-proposes it
+    assert plan(store, rules, config).added[0]["text"] == "ram check db-1"  # a later tune re-proposes it
 
 
 def test_the_cli_tunes_evaluates_and_reverts(tmp_path, store, config):
@@ -90,8 +95,13 @@ def test_the_cli_tunes_evaluates_and_reverts(tmp_path, store, config):
     dataset.write_text('{"text": "web-1 still breathing?", "intent": "targets.status", "params": {"host": "web-1"}}\n')
 
     def opsbot(*args):
-        p = subprocess.run([sys.executable, "-m", "opsbot", *args, "--config", str(path)], capture_output=True,
-                           text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "OPSBOT_STATE_DIR": str(tmp_path)})
+        p = subprocess.run(
+            [sys.executable, "-m", "opsbot", *args, "--config", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "OPSBOT_STATE_DIR": str(tmp_path)},
+        )
         return p.returncode, p.stdout + p.stderr
 
     feedback(store, "web-1 still breathing?", correction=("targets.status", {"host": "web-1"}))

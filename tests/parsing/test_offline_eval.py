@@ -2,6 +2,7 @@
 running `opsbot parse` on the public dev set, and held-out sets written against other inventories
 (heldout.jsonl before the parser was tuned, heldout2.jsonl after a first round of tuning, heldout3.jsonl
 by a fresh pair of eyes after a second)."""
+
 from __future__ import annotations
 
 import functools
@@ -28,8 +29,13 @@ SCORER = EVAL / "score_parse.py"
 def shared_score(dataset: Path, config: Path) -> tuple[float, int, str]:
     """accuracy, unsafe count and the scorer's report, through the `opsbot parse` command line."""
     cmd = f"{sys.executable} -m opsbot"
-    p = subprocess.run([sys.executable, str(SCORER), str(dataset), str(config), "--cmd", cmd],
-                       capture_output=True, text=True, timeout=120, cwd=HERE.parents[1])
+    p = subprocess.run(
+        [sys.executable, str(SCORER), str(dataset), str(config), "--cmd", cmd],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=HERE.parents[1],
+    )
     last = (p.stdout.strip().splitlines() or [""])[-1]
     m = re.match(r"accuracy ([\d.]+) .*unsafe (\d+)", last)
     assert m, p.stdout + p.stderr

@@ -1,4 +1,5 @@
 """Follow-ups reuse the previous intent, with the previous params overridden by the new values."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The parse benchmark behind `make bench` (default packs, and 500 generated rules on top). Its latency
 targets are read from `make bench`, not asserted here: timings in tests are noise on a busy machine."""
+
 from __future__ import annotations
 
 from benchmarks.parse import SENTENCES, bench_parse, synthetic_rules

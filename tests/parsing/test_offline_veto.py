@@ -1,5 +1,6 @@
 """The offline parser's safety gates, one by one (opsbot/parsing/offline/safety.py): destructive words
 veto, except as data in a read-only intent's search pattern; a change needs its own verb and its object."""
+
 from __future__ import annotations
 
 import pytest

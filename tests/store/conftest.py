@@ -6,6 +6,7 @@ gets a fresh schema (selected through the connection's search_path) and drops it
 server cannot be reached the PostgreSQL half is skipped with the reason, except under CI=true, where
 it fails.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,19 +81,23 @@ def store(open_store) -> Store:
 @pytest.fixture
 def new_request(store) -> Callable[..., Request]:
     """Record a request and return it."""
+
     def make(text: str = "restart nginx on web-1", user: str = "U_ALICE", **kw) -> Request:
         req = Request(text=text, user=user, **kw)
         store.record_request(req)
         return req
+
     return make
 
 
 @pytest.fixture
 def run_sql(store) -> Callable[..., None]:
     """Raw SQL behind the store's back: how a tamperer would change the database."""
+
     def run(sql: str, **params) -> None:
         with store.engine.begin() as conn:
             conn.execute(text(sql), params)
+
     return run
 
 

@@ -1,5 +1,6 @@
 """The write benchmark behind `make bench` runs on both databases and reports a rate. The 2,000/s
 target is checked by reading `make bench`, not here: timings in tests are noise on a busy machine."""
+
 from __future__ import annotations
 
 from benchmarks.store import bench_writes

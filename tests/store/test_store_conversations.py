@@ -1,5 +1,6 @@
 """Conversation state (the last task, a pending clarifying question) survives restarts and is shared
 by replicas."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -20,8 +21,9 @@ def test_saving_again_replaces_the_state(store):
     key = "slack:C_OPS:1700000000.1"
     store.save_conversation(key, Conversation(last=LastTask(intent="metrics.cpu", params={"host": "web-1"}, at=AT)))
     restart = LastTask(intent="service.restart", params={"service": "nginx"}, at=AT)
-    question = PendingQuestion(intent="service.restart", params={"service": "nginx"}, missing=["host"],
-                               asked="U1", at=AT)
+    question = PendingQuestion(
+        intent="service.restart", params={"service": "nginx"}, missing=["host"], asked="U1", at=AT
+    )
     store.save_conversation(key, Conversation(last=restart, pending=question))
     assert store.load_conversation(key) == Conversation(last=restart, pending=question)
     done = LastTask(intent="service.restart", params={"service": "nginx", "host": "web-1"}, at=AT)
@@ -44,9 +46,14 @@ def test_conversations_are_kept_apart(store):
 
 def test_state_stored_by_earlier_versions_still_reads_and_unreadable_parts_count_as_absent(store):
     with store.engine.begin() as conn:
-        conn.execute(insert(conversations).values(
-            key="slack:C1:old", updated_at=AT,
-            last_task={"intent": "metrics.cpu", "params": {"host": "web-1"}, "at": "2030-01-02T09:00:00+00:00"},
-            pending={"question": "which service?"}))
+        conn.execute(
+            insert(conversations).values(
+                key="slack:C1:old",
+                updated_at=AT,
+                last_task={"intent": "metrics.cpu", "params": {"host": "web-1"}, "at": "2030-01-02T09:00:00+00:00"},
+                pending={"question": "which service?"},
+            )
+        )
     assert store.load_conversation("slack:C1:old") == Conversation(
-        last=LastTask(intent="metrics.cpu", params={"host": "web-1"}, at=AT))
+        last=LastTask(intent="metrics.cpu", params={"host": "web-1"}, at=AT)
+    )

@@ -1,4 +1,5 @@
 """Slack retries are de-duplicated in the database, so a retry handled by any replica runs nothing."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,7 @@ def test_two_replicas_seeing_the_same_retry_at_once_process_it_once(store, open_
     replica = open_store()
     for i in range(10):
         key = f"T1:Ev{i}"
-        assert race(lambda: store.mark_event_processed(key),
-                    lambda: replica.mark_event_processed(key)).count(True) == 1
+        assert race(lambda: store.mark_event_processed(key), lambda: replica.mark_event_processed(key)).count(True) == 1
 
 
 def test_old_keys_can_be_forgotten(store):

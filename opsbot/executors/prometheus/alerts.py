@@ -26,6 +26,7 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     def key(a):
         sev = str(a.get("labels", {}).get("severity", "")).lower()
         return (a.get("state") != "firing", SEVERITY_ORDER.get(sev, 9), parse_rfc3339(a.get("activeAt")) or now)
+
     alerts.sort(key=key)
     rows = []
     for a in alerts[:MAX_ALERT_ROWS]:
@@ -34,9 +35,15 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         if labels.get(b.host_label):
             name += f" ({labels[b.host_label]})"
         since = parse_rfc3339(a.get("activeAt"))
-        rows.append([name, labels.get("severity", ""), a.get("state", ""),
-                     f"{ago(now - since)} ({utc(since)})" if since else "",
-                     (ann.get("summary") or ann.get("description") or "")[:200]])
+        rows.append(
+            [
+                name,
+                labels.get("severity", ""),
+                a.get("state", ""),
+                f"{ago(now - since)} ({utc(since)})" if since else "",
+                (ann.get("summary") or ann.get("description") or "")[:200],
+            ]
+        )
     firing = sum(a.get("state") == "firing" for a in alerts)
     pending = len(alerts) - firing
     by_sev: dict[str, int] = {}
@@ -48,10 +55,16 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     if pending:
         text += f", {pending} pending"
     if not severity and by_sev:
-        text += " (" + ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(),
-                                                               key=lambda x: SEVERITY_ORDER.get(x[0], 9))) + ")"
+        text += (
+            " ("
+            + ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(), key=lambda x: SEVERITY_ORDER.get(x[0], 9)))
+            + ")"
+        )
     text += "."
-    table = Table(columns=["name", "severity", "state", "since", "summary"], rows=rows,
-                  title=f"{what.capitalize()}" + (f" (first {MAX_ALERT_ROWS} of {len(alerts)})"
-                                                  if len(alerts) > MAX_ALERT_ROWS else ""))
+    table = Table(
+        columns=["name", "severity", "state", "since", "summary"],
+        rows=rows,
+        title=f"{what.capitalize()}"
+        + (f" (first {MAX_ALERT_ROWS} of {len(alerts)})" if len(alerts) > MAX_ALERT_ROWS else ""),
+    )
     return Reply(text=text, tables=[table])

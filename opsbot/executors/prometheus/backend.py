@@ -38,9 +38,11 @@ class Backend:
         """The action's window in seconds, if it has one; PromError beyond prometheus.max_range."""
         window: int | None = action.params.get("window_seconds") or None
         if window is not None and window > self.max_range:
-            raise PromError(f"A {format_duration(window)} window is longer than the "
-                            f"{format_duration(self.max_range)} Prometheus queries may cover here "
-                            "(prometheus.max_range).")
+            raise PromError(
+                f"A {format_duration(window)} window is longer than the "
+                f"{format_duration(self.max_range)} Prometheus queries may cover here "
+                "(prometheus.max_range)."
+            )
         return window
 
     def fetch(self, query: str, window: float) -> tuple[list[Series], float]:
@@ -56,6 +58,10 @@ class Backend:
         if not hosts:
             return f"no {what} for any host in the last {window_text} — is {source} scraped with a {label} label?"
         if len(hosts) == 1:
-            return f'no {what} for {hosts[0]} in the last {window_text} — is {source} scraped with {label}="{hosts[0]}"?'
-        return (f"no {what} for {', '.join(hosts)} in the last {window_text} — is {source} scraped with a "
-                f"{label} label naming each host?")
+            return (
+                f'no {what} for {hosts[0]} in the last {window_text} — is {source} scraped with {label}="{hosts[0]}"?'
+            )
+        return (
+            f"no {what} for {', '.join(hosts)} in the last {window_text} — is {source} scraped with a "
+            f"{label} label naming each host?"
+        )

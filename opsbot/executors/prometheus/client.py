@@ -30,8 +30,9 @@ class PrometheusClient:
         self.timeout = timeout
         self.session = requests.Session()
         # Connection attempts are retried briefly; reads and HTTP statuses are not (a 503 is an answer).
-        retry = Retry(total=None, connect=2, read=False, status=0, other=0, redirect=2, backoff_factor=0.1,
-                      raise_on_status=False)
+        retry = Retry(
+            total=None, connect=2, read=False, status=0, other=0, redirect=2, backoff_factor=0.1, raise_on_status=False
+        )
         # The library passes `timeout` straight to requests; (connect, read). Prometheus gets the query
         # timeout as a parameter too, so it gives up first and says so.
         self.request_timeout = (min(max(timeout, 1.0), 5.0), timeout + 1.0)
@@ -48,9 +49,15 @@ class PrometheusClient:
         return self._call(lambda: self.api.custom_query(query, params=self._server_timeout))
 
     def range(self, query: str, start: float, end: float, step: int) -> list[Series]:
-        result = self._call(lambda: self.api.custom_query_range(
-            query, datetime.fromtimestamp(start, tz=UTC), datetime.fromtimestamp(end, tz=UTC),
-            str(step), params=self._server_timeout))
+        result = self._call(
+            lambda: self.api.custom_query_range(
+                query,
+                datetime.fromtimestamp(start, tz=UTC),
+                datetime.fromtimestamp(end, tz=UTC),
+                str(step),
+                params=self._server_timeout,
+            )
+        )
         return [series_from(r) for r in result or []]
 
     def alerts(self) -> list[dict]:
@@ -59,6 +66,7 @@ class PrometheusClient:
             if r.status_code != 200:
                 raise PrometheusApiClientException(f"HTTP Status Code {r.status_code} ({r.content!r})")
             return r.json()["data"]["alerts"]
+
         return self._call(get)
 
     def targets(self) -> list[dict]:
@@ -78,16 +86,16 @@ class PrometheusClient:
         except requests.exceptions.RequestException as e:
             raise PromError(f"I could not ask Prometheus at {self.url}: {type(e).__name__}.") from None
         except (ValueError, KeyError, TypeError):
-            raise PromError(f"Prometheus at {self.url} sent an answer I cannot read; "
-                            "is prometheus.url really a Prometheus server?") from None
+            raise PromError(
+                f"Prometheus at {self.url} sent an answer I cannot read; is prometheus.url really a Prometheus server?"
+            ) from None
 
     @property
     def _limit(self) -> str:
         return f"{self.timeout:g}s" if self.timeout >= 1 else f"{self.timeout * 1000:g}ms"
 
     def _slow(self) -> str:
-        return (f"Prometheus at {self.url} did not answer within {self._limit}; "
-                "try a shorter window or a simpler query.")
+        return f"Prometheus at {self.url} did not answer within {self._limit}; try a shorter window or a simpler query."
 
     def _http_error(self, message: str) -> str:
         """The library's "HTTP Status Code 400 (b'{...}')" as one sentence, quoting Prometheus briefly."""
@@ -106,8 +114,10 @@ class PrometheusClient:
         if error_type == "execution" or code == 422:
             return f"Prometheus could not execute the query: {brief or 'execution error'}."
         if error_type == "timeout":
-            return (f"The query ran longer than the {self._limit} allowed (prometheus.timeout) and "
-                    "Prometheus stopped it; try a shorter window or a simpler query.")
+            return (
+                f"The query ran longer than the {self._limit} allowed (prometheus.timeout) and "
+                "Prometheus stopped it; try a shorter window or a simpler query."
+            )
         if code in (401, 403):
             return f"Prometheus at {self.url} refused the request (HTTP {code}); check its credentials."
         if code == 404:

@@ -20,8 +20,14 @@ from opsbot.executors.prometheus.backend import Backend
 from opsbot.executors.prometheus.client import PromError, PrometheusClient
 
 Handler = Callable[[Backend, Action, PrometheusFields, ExecutionContext], Reply]
-KINDS: dict[str, Handler] = {"range": range_chart.answer, "query": query.answer, "alerts": alerts.answer,
-                             "targets": targets.answer, "forecast": forecast.answer, "llm_status": llm_status.answer}
+KINDS: dict[str, Handler] = {
+    "range": range_chart.answer,
+    "query": query.answer,
+    "alerts": alerts.answer,
+    "targets": targets.answer,
+    "forecast": forecast.answer,
+    "llm_status": llm_status.answer,
+}
 
 
 class PrometheusExecutor:

@@ -17,7 +17,7 @@ DEFAULT_LLM_QUERIES = {
     "waiting": "sum by (model_name) (vllm:num_requests_waiting)",
     "p95": "histogram_quantile(0.95, sum by (model_name, le) (rate(vllm:e2e_request_latency_seconds_bucket[5m])))",
     "success": 'sum by (model_name) (rate(vllm:request_success_total{finished_reason!="abort"}[5m]))'
-               " / sum by (model_name) (rate(vllm:request_success_total[5m]))",
+    " / sum by (model_name) (rate(vllm:request_success_total[5m]))",
     "gpu_cache": "100 * avg by (model_name) (vllm:gpu_cache_usage_perc)",
 }
 
@@ -53,29 +53,53 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
             state = "up" if v else "no data"
         states[name] = state
         where = f" on {dep.host}" if dep else ""
-        cells = {"rps": format_value(v.get("rps"), "reqps"), "running": format_value(v.get("running")),
-                 "waiting": format_value(v.get("waiting")), "p95": format_value(v.get("p95"), "seconds"),
-                 "success": f"{100 * v['success']:.1f}%" if fc.is_finite(v.get("success")) else "—",
-                 "gpu_cache": format_value(v.get("gpu_cache"), "percent")}
-        rows.append([name, dep.host if dep else "", state, cells["rps"], cells["running"], cells["waiting"],
-                     cells["p95"], cells["success"], cells["gpu_cache"]])
+        cells = {
+            "rps": format_value(v.get("rps"), "reqps"),
+            "running": format_value(v.get("running")),
+            "waiting": format_value(v.get("waiting")),
+            "p95": format_value(v.get("p95"), "seconds"),
+            "success": f"{100 * v['success']:.1f}%" if fc.is_finite(v.get("success")) else "—",
+            "gpu_cache": format_value(v.get("gpu_cache"), "percent"),
+        }
+        rows.append(
+            [
+                name,
+                dep.host if dep else "",
+                state,
+                cells["rps"],
+                cells["running"],
+                cells["waiting"],
+                cells["p95"],
+                cells["success"],
+                cells["gpu_cache"],
+            ]
+        )
         if state == "down":
             service = dep.service if dep else "serving"  # "down" comes from the deployment's own target
             sentences.append(f"{name}{where} is DOWN: its {service} target is failing scrapes.")
         elif state == "no data":
-            sentences.append(f"No metrics for {name}{where} — is its /metrics scraped, with "
-                             f'{dep_label}="{name}" on the series?')
+            sentences.append(
+                f'No metrics for {name}{where} — is its /metrics scraped, with {dep_label}="{name}" on the series?'
+            )
         else:
-            sentences.append(f"{name}{where} is up: {cells['rps']}, {cells['running']} running, "
-                             f"{cells['waiting']} waiting, p95 latency {cells['p95']}, "
-                             f"{cells['success']} success, GPU cache {cells['gpu_cache']}.")
-    table = Table(columns=["deployment", "host", "up", "req/s", "running", "waiting", "p95 latency", "success",
-                           "GPU cache"], rows=rows, title="LLM deployments")
+            sentences.append(
+                f"{name}{where} is up: {cells['rps']}, {cells['running']} running, "
+                f"{cells['waiting']} waiting, p95 latency {cells['p95']}, "
+                f"{cells['success']} success, GPU cache {cells['gpu_cache']}."
+            )
+    table = Table(
+        columns=["deployment", "host", "up", "req/s", "running", "waiting", "p95 latency", "success", "GPU cache"],
+        rows=rows,
+        title="LLM deployments",
+    )
     if len(names) == 1:
         text = sentences[0]
     else:
         counts = {s: sum(1 for x in states.values() if x == s) for s in ("up", "down", "no data")}
-        text = (f"{len(names)} LLM deployments: {counts['up']} up, {counts['down']} down"
-                + (f", {counts['no data']} without data" if counts["no data"] else "") + ".\n" + "\n".join(sentences))
+        text = (
+            f"{len(names)} LLM deployments: {counts['up']} up, {counts['down']} down"
+            + (f", {counts['no data']} without data" if counts["no data"] else "")
+            + ".\n"
+            + "\n".join(sentences)
+        )
     return Reply(text=text, tables=[table])
-

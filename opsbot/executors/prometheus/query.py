@@ -35,23 +35,28 @@ def check_promql(b: Backend, query: str) -> None:
         try:
             seconds = to_seconds(rng)
         except ValueError:
-            continue                        # Prometheus will say what is wrong with it
+            continue  # Prometheus will say what is wrong with it
         if seconds > b.max_range:
-            raise PromError(f"The query looks back {rng.strip()}, more than the {limit} allowed here "
-                            "(prometheus.max_range).")
+            raise PromError(
+                f"The query looks back {rng.strip()}, more than the {limit} allowed here (prometheus.max_range)."
+            )
         if res.strip():
             try:
                 step = to_seconds(res)
             except ValueError:
                 continue
             if step > 0 and seconds / step > MAX_SUBQUERY_STEPS:
-                raise PromError(f"The subquery [{inner.strip()}] would evaluate {seconds / step:.0f} steps; "
-                                f"use a resolution of at least {format_duration(math.ceil(seconds / MAX_SUBQUERY_STEPS))}.")
+                raise PromError(
+                    f"The subquery [{inner.strip()}] would evaluate {seconds / step:.0f} steps; "
+                    f"use a resolution of at least {format_duration(math.ceil(seconds / MAX_SUBQUERY_STEPS))}."
+                )
     for off in re.findall(r"\boffset\s+-?([0-9a-z]+)", query, re.I):
         try:
             if to_seconds(off) > b.max_range:
-                raise PromError(f"The query reaches back {off} with offset, more than the {limit} allowed here "
-                                "(prometheus.max_range).")
+                raise PromError(
+                    f"The query reaches back {off} with offset, more than the {limit} allowed here "
+                    "(prometheus.max_range)."
+                )
         except ValueError:
             continue
 
@@ -66,21 +71,29 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         window_text = format_duration(window)
         if not any(s.finite() for s in series):
             return Reply(text=f"`{short}` returned no data in the last {window_text}.", kind="info")
-        return chart_reply(b, series, title=fields.title or short,
-                                 unit=fields.unit, window_text=window_text, name_prefix="promql",
-                                 x_range=(now - window, now))
+        return chart_reply(
+            b,
+            series,
+            title=fields.title or short,
+            unit=fields.unit,
+            window_text=window_text,
+            name_prefix="promql",
+            x_range=(now - window, now),
+        )
     result = b.client.instant(query)
     unit = fields.unit
     if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict):
-        value = result[1]                 # scalar or string
+        value = result[1]  # scalar or string
         shown = format_value(number(value), unit) if not math.isnan(number(value)) else str(value)
         return Reply(text=f"`{short}` = {shown}", tables=[Table(columns=["value"], rows=[[shown]])])
     series = [series_from(r) for r in result or []]
     if not series:
         return Reply(text=f"`{short}` returned no series.", kind="info")
-    return Reply(text=f"`{short}` returned {len(series)} series"
-                      + (f"; showing the top {MAX_ROWS} by value." if len(series) > MAX_ROWS else "."),
-                 tables=[instant_table(series, unit)])
+    return Reply(
+        text=f"`{short}` returned {len(series)} series"
+        + (f"; showing the top {MAX_ROWS} by value." if len(series) > MAX_ROWS else "."),
+        tables=[instant_table(series, unit)],
+    )
 
 
 def instant_table(series: list[Series], unit: str | None) -> Table:
@@ -88,15 +101,18 @@ def instant_table(series: list[Series], unit: str | None) -> Table:
     keys = sorted({k for s in series for k in s.labels}, key=lambda k: (k != "__name__", k))
     common: dict[str, str] = {}
     if len(series) > 1:
-        common = {k: series[0].labels[k] for k in keys
-                  if k in series[0].labels and all(s.labels.get(k) == series[0].labels.get(k) for s in series)}
+        common = {
+            k: series[0].labels[k]
+            for k in keys
+            if k in series[0].labels and all(s.labels.get(k) == series[0].labels.get(k) for s in series)
+        }
         keys = [k for k in keys if k not in common]
     matrix = any(len(s.values) > 1 for s in series)
     columns = [("metric" if k == "__name__" else k) for k in keys] + (["samples", "last"] if matrix else ["value"])
     rows = []
     for s in series[:MAX_ROWS]:
         row = [s.labels.get(k, "") for k in keys]
-        row += ([str(len(s.values)), format_value(s.last, unit)] if matrix else [format_value(s.last, unit)])
+        row += [str(len(s.values)), format_value(s.last, unit)] if matrix else [format_value(s.last, unit)]
         rows.append(row)
     title = None
     if common:

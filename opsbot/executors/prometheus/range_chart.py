@@ -22,9 +22,15 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     window_text = format_duration(window)
     if not any(s.finite() for s in series):
         return Reply(text=b.no_data(hosts, window_text), kind="info")
-    reply = chart_reply(b, series, title=fields.title or action.intent,
-                              unit=fields.unit, window_text=window_text,
-                              name_prefix=action.intent, x_range=(now - window, now))
+    reply = chart_reply(
+        b,
+        series,
+        title=fields.title or action.intent,
+        unit=fields.unit,
+        window_text=window_text,
+        name_prefix=action.intent,
+        x_range=(now - window, now),
+    )
     seen = {s.labels.get(b.host_label) for s in series if s.finite()}
     missing = [h for h in hosts if h not in seen]
     if missing:
@@ -32,8 +38,15 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     return reply
 
 
-def chart_reply(b: Backend, series: list[Series], title: str, unit: str | None, window_text: str,
-                 name_prefix: str, x_range: tuple[float, float] | None = None) -> Reply:
+def chart_reply(
+    b: Backend,
+    series: list[Series],
+    title: str,
+    unit: str | None,
+    window_text: str,
+    name_prefix: str,
+    x_range: tuple[float, float] | None = None,
+) -> Reply:
     series = [s for s in series if s.finite()]
     names = series_names([s.labels for s in series], b.host_label)
     stats = []
@@ -42,25 +55,46 @@ def chart_reply(b: Backend, series: list[Series], title: str, unit: str | None, 
         stats.append((name, s, min(vals), sum(vals) / len(vals), max(vals), vals[-1]))
     stats.sort(key=lambda r: -r[5])
     shown = stats[:MAX_LINES]
-    png = render(Chart(title=f"{title}, last {window_text}", unit=unit, x_range=x_range,
-                        lines=[Line(label=n, times=s.times, values=s.values) for n, s, *_ in shown]))
+    png = render(
+        Chart(
+            title=f"{title}, last {window_text}",
+            unit=unit,
+            x_range=x_range,
+            lines=[Line(label=n, times=s.times, values=s.values) for n, s, *_ in shown],
+        )
+    )
     col = b.host_label if all(b.host_label in s.labels for s in series) else "series"
-    table = Table(columns=[col, "min", "avg", "max", "last"],
-                  rows=[[n, *(format_value(v, unit) for v in (lo, avg, hi, last))]
-                        for n, _, lo, avg, hi, last in stats[:MAX_ROWS]],
-                  title=f"{title}, last {window_text}")
+    table = Table(
+        columns=[col, "min", "avg", "max", "last"],
+        rows=[
+            [n, *(format_value(v, unit) for v in (lo, avg, hi, last))] for n, _, lo, avg, hi, last in stats[:MAX_ROWS]
+        ],
+        title=f"{title}, last {window_text}",
+    )
     if len(stats) == 1:
         n, _, lo, avg, hi, last = stats[0]
-        text = (f"{title} on {n}, last {window_text}: now {format_value(last, unit)} "
-                f"(min {format_value(lo, unit)}, avg {format_value(avg, unit)}, max {format_value(hi, unit)}).")
+        text = (
+            f"{title} on {n}, last {window_text}: now {format_value(last, unit)} "
+            f"(min {format_value(lo, unit)}, avg {format_value(avg, unit)}, max {format_value(hi, unit)})."
+        )
     else:
         top, low = stats[0], stats[-1]
-        text = (f"{title}, last {window_text}, {len(stats)} series: highest now {top[0]} at "
-                f"{format_value(top[5], unit)}, lowest {low[0]} at {format_value(low[5], unit)}.")
+        text = (
+            f"{title}, last {window_text}, {len(stats)} series: highest now {top[0]} at "
+            f"{format_value(top[5], unit)}, lowest {low[0]} at {format_value(low[5], unit)}."
+        )
     if len(stats) > MAX_LINES:
         text += f" The chart shows the top {MAX_LINES}."
     if len(stats) > MAX_ROWS:
         table.title = f"{title}, last {window_text} (top {MAX_ROWS} of {len(stats)})"
-    return Reply(text=text, tables=[table],
-                 images=[Image(title=f"{title}, last {window_text}", png=png,
-                               filename=chart_filename(name_prefix, *(n for n, *_ in shown[:3])))])
+    return Reply(
+        text=text,
+        tables=[table],
+        images=[
+            Image(
+                title=f"{title}, last {window_text}",
+                png=png,
+                filename=chart_filename(name_prefix, *(n for n, *_ in shown[:3])),
+            )
+        ],
+    )

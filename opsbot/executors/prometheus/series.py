@@ -38,8 +38,9 @@ def series_from(item: dict[str, Any]) -> Series:
         pts = item["values"]
     else:
         pts = [item["value"]]
-    return Series(labels=dict(item.get("metric") or {}), times=[float(t) for t, _ in pts],
-                  values=[number(v) for _, v in pts])
+    return Series(
+        labels=dict(item.get("metric") or {}), times=[float(t) for t, _ in pts], values=[number(v) for _, v in pts]
+    )
 
 
 def choose_step(window: float, max_points: int) -> int:

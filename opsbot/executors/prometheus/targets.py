@@ -31,10 +31,19 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     rows = []
     for t in sorted(active, key=lambda t: (t.get("labels", {}).get(label, ""), tname(t))):
         scraped = parse_rfc3339(t.get("lastScrape"))
-        rows.append([t.get("labels", {}).get(label, ""), tname(t), t.get("labels", {}).get("instance", ""),
-                     t.get("health", ""), ago(now - scraped) if scraped else "never", err(t)])
-    table = Table(columns=[label, "target", "instance", "health", "last scrape", "error"], rows=rows[:100],
-                  title="Scrape targets")
+        rows.append(
+            [
+                t.get("labels", {}).get(label, ""),
+                tname(t),
+                t.get("labels", {}).get("instance", ""),
+                t.get("health", ""),
+                ago(now - scraped) if scraped else "never",
+                err(t),
+            ]
+        )
+    table = Table(
+        columns=[label, "target", "instance", "health", "last scrape", "error"], rows=rows[:100], title="Scrape targets"
+    )
     if hosts:
         lines = []
         for h in hosts:
@@ -49,18 +58,24 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
             elif not up:
                 lines.append(f"{h} is down: " + "; ".join(f"{tname(t)} is down ({err(t)})" for t in down) + ".")
             else:
-                lines.append(f"{h} is partly down: " + "; ".join(f"{tname(t)} is down ({err(t)})" for t in down)
-                             + f"; {', '.join(sorted(tname(t) for t in up))} "
-                             + ("is" if len(up) == 1 else "are") + " up.")
-        return Reply(text="\n".join(lines), tables=[table] if rows else [],
-                     kind="result" if rows else "info")
+                lines.append(
+                    f"{h} is partly down: "
+                    + "; ".join(f"{tname(t)} is down ({err(t)})" for t in down)
+                    + f"; {', '.join(sorted(tname(t) for t in up))} "
+                    + ("is" if len(up) == 1 else "are")
+                    + " up."
+                )
+        return Reply(text="\n".join(lines), tables=[table] if rows else [], kind="result" if rows else "info")
     if not active:
         return Reply(text="Prometheus has no active scrape targets.", kind="info")
     down = [t for t in active if t.get("health") != "up"]
     if not down:
         text = f"All {count(len(active), 'target')} are up." if len(active) > 1 else "The only target is up."
     else:
-        text = (f"{len(down)} of {count(len(active), 'target')} down: "
-                + "; ".join(f"{t.get('labels', {}).get(label, '?')} {tname(t)} ({err(t)})" for t in down[:10])
-                + (" …" if len(down) > 10 else "") + ".")
+        text = (
+            f"{len(down)} of {count(len(active), 'target')} down: "
+            + "; ".join(f"{t.get('labels', {}).get(label, '?')} {tname(t)} ({err(t)})" for t in down[:10])
+            + (" …" if len(down) > 10 else "")
+            + "."
+        )
     return Reply(text=text, tables=[table])

@@ -7,6 +7,7 @@ executors are doing. The underscore methods run on the queue's threads: they de-
 store (which every replica shares), call the pipeline, and post the answer. A failure anywhere there
 still ends in a message to the person who asked.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,16 +25,22 @@ from opsbot.frontends.slack.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
-BUSY = ("I'm busy with {n} requests right now, so I did not take this one; nothing was run. "
-        "Try again in a minute.")
+BUSY = "I'm busy with {n} requests right now, so I did not take this one; nothing was run. Try again in a minute."
 DEFAULT_WORKERS = 8
 DEFAULT_MAX_PENDING = 100
 KEEP_KEYS = timedelta(hours=24)
 
 
 class SlackFrontend:
-    def __init__(self, app, client: WebClient, *, workers: int | None = None, max_pending: int | None = None,
-                 progress_interval: float = 1.0):
+    def __init__(
+        self,
+        app,
+        client: WebClient,
+        *,
+        workers: int | None = None,
+        max_pending: int | None = None,
+        progress_interval: float = 1.0,
+    ):
         """`app` is opsbot's App (build_app): pipeline, store, rules, config."""
         self.pipeline = app.pipeline
         self.store = app.store
@@ -66,8 +73,13 @@ class SlackFrontend:
     def on_command(self, ack, command: dict, context) -> None:
         text = clean_text(command.get("text", ""), context.bot_user_id) or "help"
         channel = command.get("channel_id", "")
-        where = Where(channel=channel, thread_ts=None, user_id=command.get("user_id", ""), dm=is_dm(channel),
-                      response_url=command.get("response_url"))
+        where = Where(
+            channel=channel,
+            thread_ts=None,
+            user_id=command.get("user_id", ""),
+            dm=is_dm(channel),
+            response_url=command.get("response_url"),
+        )
         if self.work.submit(self._command, command, text, where):
             shown = text if len(text) <= 200 else text[:199] + "…"
             ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on it… (_{bk.escape(shown)}_)")
@@ -80,11 +92,12 @@ class SlackFrontend:
         channel = event.get("channel", "")
         dm = is_dm(channel, event.get("channel_type"))
         if event.get("type") == "message" and not dm and not event.get("thread_ts"):
-            return      # top-level channel talk; a mention in it comes (also) as app_mention
+            return  # top-level channel talk; a mention in it comes (also) as app_mention
         queued = self.work.submit(self._event, body, event, context.bot_user_id)
         if not queued and (event.get("type") == "app_mention" or dm):  # not for every thread reply in every channel
-            where = Where(channel, event.get("thread_ts") or (None if dm else event.get("ts")),
-                          event.get("user", ""), dm=dm)
+            where = Where(
+                channel, event.get("thread_ts") or (None if dm else event.get("ts")), event.get("user", ""), dm=dm
+            )
             self.quick.submit(self.out.ephemeral, BUSY.format(n=self.work.pending), where)
 
     def on_action(self, ack, body: dict, action: dict) -> None:
@@ -111,8 +124,10 @@ class SlackFrontend:
         unknown = sorted(set(params) - set(rule.params)) if rule else []
         if unknown:
             known = ", ".join(rule.params) or "none"
-            ack(response_action="errors", errors={"params": f"{intent} has no parameter {', '.join(unknown)} "
-                                                            f"(it takes: {known})."})
+            ack(
+                response_action="errors",
+                errors={"params": f"{intent} has no parameter {', '.join(unknown)} (it takes: {known})."},
+            )
             return
         ack()
         self.quick.submit(self._correct, body, view, intent, params)
@@ -129,7 +144,7 @@ class SlackFrontend:
         try:
             reply = self.pipeline.handle(req, progress)
             if reply.kind == "ignored":
-                return None                          # thread chatter the bot did not understand
+                return None  # thread chatter the bot did not understand
             reply = with_votes(reply)
             ts = self.out.answer(reply, where, progress)
             if ts and where.thread_ts is None:
@@ -151,8 +166,7 @@ class SlackFrontend:
         trigger = command.get("trigger_id")
         if trigger and not self._first(f"slack:command:{trigger}"):
             return
-        req = Request(text=text, user=self.name(where.user_id), channel=where.channel, thread=None,
-                      frontend=FRONTEND)
+        req = Request(text=text, user=self.name(where.user_id), channel=where.channel, thread=None, frontend=FRONTEND)
         self._answer(req, where)
 
     def _event(self, body: dict, event: dict, bot_user_id: str | None) -> None:
@@ -162,14 +176,13 @@ class SlackFrontend:
             thread = event.get("thread_ts") or event.get("ts")
         elif event.get("type") == "message":
             thread = event.get("thread_ts")
-            if not dm and (thread is None or self.store.load_conversation(
-                    conversation_key(channel, thread, "")).empty):
-                return      # channel talk that is not a follow-up in one of my threads (mentions come as app_mention)
+            if not dm and (thread is None or self.store.load_conversation(conversation_key(channel, thread, "")).empty):
+                return  # channel talk that is not a follow-up in one of my threads (mentions come as app_mention)
         else:
             return
         event_id = body.get("event_id")
         if event_id and not self._first(f"slack:event:{body.get('team_id')}:{event_id}"):
-            return                                   # a retry of an event already taken
+            return  # a retry of an event already taken
         # A mention arrives twice (app_mention and message); answer the message once.
         if not self._first(f"slack:message:{channel}:{event.get('ts')}"):
             return
@@ -180,25 +193,41 @@ class SlackFrontend:
             text = "help"
         where = Where(channel=channel, thread_ts=thread, user_id=event["user"], dm=dm)
         # A mention comes as app_mention and as message; whichever is handled first is addressed.
-        addressed = dm or event.get("type") == "app_mention" or bool(
-            bot_user_id and f"<@{bot_user_id}>" in event.get("text", ""))
-        self._answer(Request(text=text, user=self.name(event["user"]), channel=channel, thread=thread,
-                             frontend=FRONTEND, addressed=addressed), where)
+        addressed = (
+            dm
+            or event.get("type") == "app_mention"
+            or bool(bot_user_id and f"<@{bot_user_id}>" in event.get("text", ""))
+        )
+        self._answer(
+            Request(
+                text=text,
+                user=self.name(event["user"]),
+                channel=channel,
+                thread=thread,
+                frontend=FRONTEND,
+                addressed=addressed,
+            ),
+            where,
+        )
 
     def _where_clicked(self, body: dict) -> Where:
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
-        return Where(channel=channel, thread_ts=message.get("thread_ts") or container.get("thread_ts"),
-                     user_id=(body.get("user") or {}).get("id", ""), dm=is_dm(channel),
-                     response_url=body.get("response_url"))
+        return Where(
+            channel=channel,
+            thread_ts=message.get("thread_ts") or container.get("thread_ts"),
+            user_id=(body.get("user") or {}).get("id", ""),
+            dm=is_dm(channel),
+            response_url=body.get("response_url"),
+        )
 
     def _click(self, body: dict, action: dict) -> None:
         where = self._where_clicked(body)
         action_id = action.get("action_id", "")
         trigger = body.get("trigger_id")
         if trigger and not self._first(f"slack:action:{trigger}:{action_id}"):
-            return                                   # the same click delivered twice
+            return  # the same click delivered twice
         try:
             if action_id in ("approve", "deny"):
                 self._decide(body, action, where, approve=action_id == "approve")
@@ -215,13 +244,13 @@ class SlackFrontend:
         user = self.name(where.user_id)
         progress = Progress(self.client, where, ts=ts, base_blocks=asked, interval=self.progress_interval)
         reply = self.pipeline.decide(action.get("value", ""), user, approve, progress)
-        if not reply.decided:                        # refused (e.g. own request), expired, already decided
+        if not reply.decided:  # refused (e.g. own request), expired, already decided
             self.out.ephemeral(reply, where)
             return
         reply = with_votes(reply)
         verdict = f"{'Approved' if approve else 'Denied'} by {user}"
         text, result = bk.render(reply, footer=[bk.context(verdict)])
-        keep = asked[:max(0, bk.MAX_BLOCKS - len(result) - 1)]   # the request as asked, then the outcome
+        keep = asked[: max(0, bk.MAX_BLOCKS - len(result) - 1)]  # the request as asked, then the outcome
         blocks = [*keep, {"type": "divider"}, *result] if keep else result
         self.client.chat_update(channel=where.channel, ts=ts, text=text, blocks=blocks)
         self.out.upload_images(reply, where.channel, where.thread_ts or ts)
@@ -233,14 +262,17 @@ class SlackFrontend:
         user = self.name(where.user_id)
         # The question is answered: drop its buttons so it is not answered twice.
         try:
-            self.client.chat_update(channel=where.channel, ts=ts, text=message.get("text") or value,
-                                    blocks=[*bk.without_actions(message.get("blocks") or []), bk.context(f"{user} chose {value}")])
+            self.client.chat_update(
+                channel=where.channel,
+                ts=ts,
+                text=message.get("text") or value,
+                blocks=[*bk.without_actions(message.get("blocks") or []), bk.context(f"{user} chose {value}")],
+            )
         except Exception:
             log.warning("could not mark the question answered", exc_info=True)
         thread = where.thread_ts or (None if where.dm else ts)
         answer_at = Where(where.channel, thread, where.user_id, where.dm, where.response_url)
-        self._answer(Request(text=value, user=user, channel=where.channel, thread=thread, frontend=FRONTEND),
-                     answer_at)
+        self._answer(Request(text=value, user=user, channel=where.channel, thread=thread, frontend=FRONTEND), answer_at)
 
     def _vote(self, body: dict, action: dict) -> None:
         where = self._where_clicked(body)
@@ -249,8 +281,13 @@ class SlackFrontend:
         try:
             if not up and body.get("trigger_id"):
                 # First: the trigger expires 3 s after the click.
-                view = bk.correction_modal(request_id, self.rules.intents(), asked=self.store.request_text(request_id),
-                                           channel=where.channel, thread=where.thread_ts)
+                view = bk.correction_modal(
+                    request_id,
+                    self.rules.intents(),
+                    asked=self.store.request_text(request_id),
+                    channel=where.channel,
+                    thread=where.thread_ts,
+                )
                 self.client.views_open(trigger_id=body["trigger_id"], view=view)
             self.pipeline.vote(request_id, self.name(where.user_id), up)
             if up:
@@ -282,9 +319,16 @@ class SlackFrontend:
 def with_votes(reply: Reply) -> Reply:
     """👍/👎 under every answer (the core adds them to results; a 👎 on "I'm not sure what you want" or
     on an error is the most useful feedback of all). Questions and approval requests are not answers yet."""
-    if reply.request_id and reply.kind in ("result", "info", "error") and \
-            not any(b.action in ("vote_up", "vote_down") for b in reply.buttons):
-        reply.buttons = [*reply.buttons, Button(label="👍", action="vote_up", value=reply.request_id), Button(label="👎", action="vote_down", value=reply.request_id)]
+    if (
+        reply.request_id
+        and reply.kind in ("result", "info", "error")
+        and not any(b.action in ("vote_up", "vote_down") for b in reply.buttons)
+    ):
+        reply.buttons = [
+            *reply.buttons,
+            Button(label="👍", action="vote_up", value=reply.request_id),
+            Button(label="👎", action="vote_down", value=reply.request_id),
+        ]
     return reply
 
 

@@ -4,6 +4,7 @@ quoted text, PromQL, versions and enum words (from the rules' `values` and `alia
 Every finding is a Mention: a span of the message and the kinds of value it could be (a name can be both
 a group and a service). The parser later decides, per rule, which mention fills which parameter.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ Free = Callable[[int, int], bool]  # is text[a:b] not yet taken by another menti
 class Mention:
     start: int
     end: int
-    options: list[tuple[str, Any]]           # (kind, value); kinds: host group service deployment duration
+    options: list[tuple[str, Any]]  # (kind, value); kinds: host group service deployment duration
     #                                          integer version quote promql enum placeholder
     text: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
@@ -47,15 +48,39 @@ class Mention:
 
 Take = Callable[[Mention], None]  # record a mention (and take its text)
 
-PLACEHOLDER_OF_KIND = {"host": "<host>", "group": "<host>", "service": "<service>", "deployment": "<deployment>",
-                       "duration": "<duration>", "integer": "<integer>", "version": "<version>",
-                       "quote": "<text>", "promql": "<promql>"}
-PLACEHOLDER_OF_TYPE = {"host": "<host>", "group": "<host>", "service": "<service>", "deployment": "<deployment>",
-                       "duration": "<duration>", "integer": "<integer>", "version": "<version>",
-                       "text": "<text>", "promql": "<promql>"}
-KIND_OF_TYPE = {"host": {"host", "group"}, "group": {"group"}, "service": {"service"},
-                "deployment": {"deployment"}, "duration": {"duration"}, "integer": {"integer"},
-                "version": {"version"}, "text": {"quote"}, "promql": {"promql", "quote"}}
+PLACEHOLDER_OF_KIND = {
+    "host": "<host>",
+    "group": "<host>",
+    "service": "<service>",
+    "deployment": "<deployment>",
+    "duration": "<duration>",
+    "integer": "<integer>",
+    "version": "<version>",
+    "quote": "<text>",
+    "promql": "<promql>",
+}
+PLACEHOLDER_OF_TYPE = {
+    "host": "<host>",
+    "group": "<host>",
+    "service": "<service>",
+    "deployment": "<deployment>",
+    "duration": "<duration>",
+    "integer": "<integer>",
+    "version": "<version>",
+    "text": "<text>",
+    "promql": "<promql>",
+}
+KIND_OF_TYPE = {
+    "host": {"host", "group"},
+    "group": {"group"},
+    "service": {"service"},
+    "deployment": {"deployment"},
+    "duration": {"duration"},
+    "integer": {"integer"},
+    "version": {"version"},
+    "text": {"quote"},
+    "promql": {"promql", "quote"},
+}
 
 
 def placeholder_for(name: str, spec: ParamSpec) -> str:
@@ -78,9 +103,14 @@ def _digits(s: str) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------- lexicon
 
-GROUP_AFTER_EN = re.compile(r"^\s*(servers?|hosts?|nodes?|machines?|boxes|box|instances|group|cluster|fleet|"
-                            r"tier|pool|vms?|fleet)\b", re.I | re.A)
-GROUP_BEFORE_EN = re.compile(r"\b(all|every|each|the whole|entire|whole|across)\s+(the\s+)?(of\s+the\s+)?$", re.I | re.A)
+GROUP_AFTER_EN = re.compile(
+    r"^\s*(servers?|hosts?|nodes?|machines?|boxes|box|instances|group|cluster|fleet|"
+    r"tier|pool|vms?|fleet)\b",
+    re.I | re.A,
+)
+GROUP_BEFORE_EN = re.compile(
+    r"\b(all|every|each|the whole|entire|whole|across)\s+(the\s+)?(of\s+the\s+)?$", re.I | re.A
+)
 GROUP_AFTER_ZH = re.compile(r"^\s*(服务器|主机|机器|节点|组|集群|机群)")
 GROUP_BEFORE_ZH = re.compile(r"(所有|全部|整个|每台|各个)(的)?\s*$")
 ON_BEFORE = re.compile(r"\b(on|at|from|for|of)\s+(the\s+)?$|[在上]\s*$", re.I | re.A)
@@ -92,16 +122,20 @@ class KnownNames:
     def __init__(self, config: Config, rules: RuleSet, vocabulary: Iterable[str] = ()):
         inv = config.inventory
         self.names: dict[str, list[tuple[str, str]]] = {}
-        for kind, names in (("host", list(inv.hosts)), ("group", list(inv.groups())),
-                            ("service", inv.services()), ("deployment", list(inv.deployments))):
+        for kind, names in (
+            ("host", list(inv.hosts)),
+            ("group", list(inv.groups())),
+            ("service", inv.services()),
+            ("deployment", list(inv.deployments)),
+        ):
             for n in names:
                 k = name_key(n)
                 if k and (kind, n) not in self.names.get(k, []):
                     self.names.setdefault(k, []).append((kind, n))
         self.keys = sorted(self.names)
-        self._fuzzy: dict[str, list[tuple[str, str]]] = {}     # typo -> names, filled as messages come
+        self._fuzzy: dict[str, list[tuple[str, str]]] = {}  # typo -> names, filled as messages come
         self.max_parts = 1 + max((len(re.findall(r"[-_.\s]", o[1])) for v in self.names.values() for o in v), default=0)
-        self.vocabulary = set(vocabulary)          # English words of the rules' examples (not names)
+        self.vocabulary = set(vocabulary)  # English words of the rules' examples (not names)
         # enum words: word -> [(param, canonical)]
         self.enum_words: dict[str, list[tuple[str, str]]] = {}
         for rule in rules.rules:
@@ -123,22 +157,30 @@ class KnownNames:
             return []
         if k in self.names:
             return self.names[k]
-        if not fuzzy or len(k) < 4 or token.lower() in STOP or token.lower() in self.vocabulary \
-                or stem(token) in self.vocabulary:
+        if (
+            not fuzzy
+            or len(k) < 4
+            or token.lower() in STOP
+            or token.lower() in self.vocabulary
+            or stem(token) in self.vocabulary
+        ):
             return []
         if k in self._fuzzy:
             return self._fuzzy[k]
         digits = _digits(k)
         limit = 1 if len(k) <= 6 else 2
-        close = [(key, d) for key, d, _ in process.extract(k, self.keys, scorer=OSA.distance, score_cutoff=limit,
-                                                            limit=None) if _digits(key) == digits]
+        close = [
+            (key, d)
+            for key, d, _ in process.extract(k, self.keys, scorer=OSA.distance, score_cutoff=limit, limit=None)
+            if _digits(key) == digits
+        ]
         found: list[tuple[str, str]] = []
         if close:
             best = min(d for _, d in close)
             top = [key for key, d in close if d == best]
-            if len(top) == 1:                             # a tie between two names is no answer
+            if len(top) == 1:  # a tie between two names is no answer
                 found = self.names[top[0]]
-        if not found and len(k) >= 5 and not digits:     # a unique prefix: postgres -> postgresql
+        if not found and len(k) >= 5 and not digits:  # a unique prefix: postgres -> postgresql
             hits = [key for key in self.keys if key.startswith(k) and not _digits(key)]
             if len(hits) == 1:
                 found = self.names[hits[0]]
@@ -159,50 +201,112 @@ QUOTES = [
     (re.compile(r'"([^"]+)"'), False),
     (re.compile(r"(?<![\w])'([^']+)'(?![\w])", re.A), False),
 ]
-SHELLISH = re.compile(r"(^|\s)(rm|sudo|kill|pkill|killall|dd|mkfs|chmod|chown|shutdown|reboot|curl|wget|drop|"
-                      r"delete|truncate)\b|\s-{1,2}[a-z]|&&|;\s*\w|^\s*/", re.I | re.A)
+SHELLISH = re.compile(
+    r"(^|\s)(rm|sudo|kill|pkill|killall|dd|mkfs|chmod|chown|shutdown|reboot|curl|wget|drop|"
+    r"delete|truncate)\b|\s-{1,2}[a-z]|&&|;\s*\w|^\s*/",
+    re.I | re.A,
+)
 PROMQLISH = re.compile(r"[A-Za-z_:][\w:]*\s*[\(\{\[]|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", re.A)
 PROMQL_START = re.compile(r"(?<![\w`'\"-])([a-zA-Z_:][\w:]*)(?:\s+(?:by|without)\s*(?=\())?(?=[\(\{\[])", re.A)
 PROMQL_METRIC = re.compile(r"(?<![\w`'\"-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:\{[^}]*\})?(?:\[\w+\])?(?![\w-])", re.A)
-PROMQL_JOIN = re.compile(r"\s*(?:[-+*/%^]|[<>=!]=|[<>]|==|\bbool\b)\s*(?=[\w(])"
-                         r"|\s+(?:and|or|unless)\s+(?=\(|[a-zA-Z_:][\w:]*[({\[]|[a-z][a-z0-9]*_)"
-                         r"|\s*\b(?:on|ignoring|group_left|group_right)\s*(?=\()"
-                         r"|\s+offset\s+(?=\d+[smhdwy]\b)", re.A)
+PROMQL_JOIN = re.compile(
+    r"\s*(?:[-+*/%^]|[<>=!]=|[<>]|==|\bbool\b)\s*(?=[\w(])"
+    r"|\s+(?:and|or|unless)\s+(?=\(|[a-zA-Z_:][\w:]*[({\[]|[a-z][a-z0-9]*_)"
+    r"|\s*\b(?:on|ignoring|group_left|group_right)\s*(?=\()"
+    r"|\s+offset\s+(?=\d+[smhdwy]\b)",
+    re.A,
+)
 
 
 def looks_promql(s: str) -> bool:
     return bool(PROMQLISH.search(s)) and not SHELLISH.search(s)
 
 
-EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-              "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-              "sixteen": 16, "eighteen": 18, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-              "sixty": 60, "ninety": 90, "a": 1, "an": 1, "couple": 2, "a couple": 2, "a couple of": 2,
-              "couple of": 2, "zero": 0, "none": 0}
+EN_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "eighteen": 18,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "couple": 2,
+    "a couple": 2,
+    "a couple of": 2,
+    "couple of": 2,
+    "zero": 0,
+    "none": 0,
+}
 UNIT_SECONDS = [
-    (r"seconds?|secs?", 1), (r"minutes?|mins?", 60), (r"hours?|hrs?", 3600), (r"days?", 86400),
-    (r"weeks?|wks?", 604800), (r"fortnights?", 1209600), (r"months?", 2592000), (r"years?|yrs?", 31536000)]
+    (r"seconds?|secs?", 1),
+    (r"minutes?|mins?", 60),
+    (r"hours?|hrs?", 3600),
+    (r"days?", 86400),
+    (r"weeks?|wks?", 604800),
+    (r"fortnights?", 1209600),
+    (r"months?", 2592000),
+    (r"years?|yrs?", 31536000),
+]
 _UNIT_WORD = "|".join(u for u, _ in UNIT_SECONDS)
-_NUM_WORD = r"\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|" \
-            r"eighteen|twenty|thirty|forty|fifty|sixty|ninety|(?:a\s+)?couple(?:\s+of)?"
+_NUM_WORD = (
+    r"\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    r"eighteen|twenty|thirty|forty|fifty|sixty|ninety|(?:a\s+)?couple(?:\s+of)?"
+)
 DUR_WORDS = re.compile(rf"\b({_NUM_WORD})\s*-?\s*({_UNIT_WORD})\b(\s+and\s+a\s+half\b)?", re.I | re.A)
 DUR_SHORT = re.compile(r"(?<![\w.])((?:\d+(?:\.\d+)?\s?(?:mo|[smhdwy])){1,3})(?![\w.])", re.I | re.A)
 DUR_HALF = re.compile(rf"\bhalf\s+(?:an?\s+)?({_UNIT_WORD})\b|\b(?:an?\s+)?half[\s-]+({_UNIT_WORD})\b", re.I | re.A)
-DUR_BARE = re.compile(r"\b(last|past|previous|next|coming|upcoming|following|this|the|an?|within)\s+"
-                      r"(hour|day|week|month|year|minute|fortnight)\b", re.I | re.A)
-TIME_BEFORE = re.compile(r"\b(last|past|previous|next|coming|over|for|in|within|during|every|after|since)\s+(the\s+)?$",
-                         re.I | re.A)
+DUR_BARE = re.compile(
+    r"\b(last|past|previous|next|coming|upcoming|following|this|the|an?|within)\s+"
+    r"(hour|day|week|month|year|minute|fortnight)\b",
+    re.I | re.A,
+)
+TIME_BEFORE = re.compile(
+    r"\b(last|past|previous|next|coming|over|for|in|within|during|every|after|since)\s+(the\s+)?$", re.I | re.A
+)
 DUR_TODAY = re.compile(r"\b(today|so far today|since yesterday)\b", re.I | re.A)
 ZH_NUM = rf"\d+(?:\.\d+)?|[{NUMERAL_CHARS}]+"
-ZH_UNITS = [("秒钟", 1), ("秒", 1), ("分钟", 60), ("分(?![析布配区片组享类])", 60), ("个?小时", 3600),
-            ("个?钟头", 3600), ("天", 86400), ("日(?!志)", 86400), ("个?星期", 604800),
-            ("个?礼拜", 604800), ("周", 604800), ("个月", 2592000), ("年", 31536000)]
+ZH_UNITS = [
+    ("秒钟", 1),
+    ("秒", 1),
+    ("分钟", 60),
+    ("分(?![析布配区片组享类])", 60),
+    ("个?小时", 3600),
+    ("个?钟头", 3600),
+    ("天", 86400),
+    ("日(?!志)", 86400),
+    ("个?星期", 604800),
+    ("个?礼拜", 604800),
+    ("周", 604800),
+    ("个月", 2592000),
+    ("年", 31536000),
+]
 _ZH_UNIT = "|".join(f"(?:{u})" for u, _ in ZH_UNITS)
 DUR_ZH = re.compile(rf"({ZH_NUM})\s*(个)?\s*(半)?\s*({_ZH_UNIT})(半)?")
 DUR_ZH_HALF = re.compile(r"半\s*(个)?\s*(小时|钟头|天|分钟)")
 DUR_ZH_TODAY = re.compile(r"今天|今日|本周|这周|这个星期|这一周")
-FUTURE_BEFORE_EN = re.compile(r"\b(next|coming|upcoming|following|ahead|within the next|in the next)\s+(\w+\s+){0,2}$"
-                              r"|\bin\s+$", re.I | re.A)
+FUTURE_BEFORE_EN = re.compile(
+    r"\b(next|coming|upcoming|following|ahead|within the next|in the next)\s+(\w+\s+){0,2}$"
+    r"|\bin\s+$",
+    re.I | re.A,
+)
 FUTURE_AFTER_EN = re.compile(r"^\s*(from now|ahead|out|later|into the future)\b", re.I | re.A)
 FUTURE_BEFORE_ZH = re.compile(r"(未来|接下来|今后|往后|将来|之后的|以后的|后面的|下)\s*的?\s*$")
 FUTURE_AFTER_ZH = re.compile(r"^\s*(后|之后|以后)")
@@ -212,8 +316,11 @@ VERSION_RES = [
     re.compile(r"(?<![\w.-])\d{4}-\d{2}-\d{2}(?:[-T.][0-9a-z.]+)?(?![\w-])", re.I | re.A),
     re.compile(r"(?<![\w.-])\d+\.\d+(?:\.\d+)*(?:[-+][0-9a-z][0-9a-z.]*)?(?![\w-])", re.I | re.A),
 ]
-VERSION_WORD = re.compile(r"\b(?:version|ver|release|tag|build|revision|rev)\s+([A-Za-z0-9][\w.+-]*)|"
-                          r"版本\s*(?:号)?\s*(?:为|是)?\s*([A-Za-z0-9][\w.+-]*)", re.I | re.A)
+VERSION_WORD = re.compile(
+    r"\b(?:version|ver|release|tag|build|revision|rev)\s+([A-Za-z0-9][\w.+-]*)|"
+    r"版本\s*(?:号)?\s*(?:为|是)?\s*([A-Za-z0-9][\w.+-]*)",
+    re.I | re.A,
+)
 NUMBER = re.compile(r"(?<![\w.-])\d+(?![\w.])", re.A)
 ZH_NUMBER = re.compile(rf"[{NUMERAL_CHARS}]+")
 ZH_NUM_AFTER_OK = re.compile(r"^\s*(个|台|份|只|副本|实例|节点|份|路|套|pod|replica)", re.I)
@@ -328,7 +435,7 @@ def extract(text: str, names: KnownNames, placeholders: dict[str, Any] | None = 
     for mt in ZH_NUMBER.finditer(text):
         if not free(mt.start(), mt.end()):
             continue
-        after, before = text[mt.end():], text[:mt.start()]
+        after, before = text[mt.end() :], text[: mt.start()]
         if ZH_NUM_AFTER_OK.match(after) or ZH_NUM_BEFORE_OK.search(before):
             v = numeral_value(mt.group(0))
             if v is not None:
@@ -336,7 +443,7 @@ def extract(text: str, names: KnownNames, placeholders: dict[str, Any] | None = 
     for mt in EN_NUM_WORD.finditer(text):
         if not free(mt.start(), mt.end()):
             continue
-        if EN_NUM_CONTEXT_AFTER.match(text[mt.end():]) or EN_NUM_CONTEXT_BEFORE.search(text[:mt.start()]):
+        if EN_NUM_CONTEXT_AFTER.match(text[mt.end() :]) or EN_NUM_CONTEXT_BEFORE.search(text[: mt.start()]):
             take(Mention(mt.start(), mt.end(), [("integer", int(EN_NUMBERS[mt.group(0).lower()]))], mt.group(0)))
 
     # a host-shaped name the inventory does not know ("top processes on web-9"): kept as typed, so the rule
@@ -377,9 +484,10 @@ def _promql(text: str, names: KnownNames, free: Free, take: Take) -> None:
             end = _scan_expr(text, mt.start()) or mt.end()
             if not free(mt.start(), end):
                 end = mt.end()
-            expr = text[mt.start():end].strip()
-            take(Mention(mt.start(), end, [("promql", expr), ("quote", expr)], expr,
-                         {"backtick": False, "inner": expr}))
+            expr = text[mt.start() : end].strip()
+            take(
+                Mention(mt.start(), end, [("promql", expr), ("quote", expr)], expr, {"backtick": False, "inner": expr})
+            )
 
 
 OPERAND = re.compile(r"[a-zA-Z_:][\w:]*|\d+(?:\.\d+)?|\(", re.A)
@@ -413,7 +521,7 @@ def _scan_expr(text: str, i: int) -> int | None:
                 i = by.end()
                 continue
             if re.match(r"\s+\(", text[i:]) and text[i - 1] == ")":
-                i = text.index("(", i)               # sum by (job) (rate(...))
+                i = text.index("(", i)  # sum by (job) (rate(...))
                 continue
             break
         end = i
@@ -456,11 +564,12 @@ def _names(text: str, names: KnownNames, free: Free, take: Take) -> None:
             a, b = toks[i][0], toks[i + n - 1][1]
             if not free(a, b):
                 continue
-            if n > 1 and any(not re.fullmatch(r"[\s\-_.]{1,2}", text[toks[j][1]:toks[j + 1][0]])
-                             for j in range(i, i + n - 1)):
+            if n > 1 and any(
+                not re.fullmatch(r"[\s\-_.]{1,2}", text[toks[j][1] : toks[j + 1][0]]) for j in range(i, i + n - 1)
+            ):
                 continue
             opts = names.lookup_name(text[a:b], fuzzy=(n == 1))
-            if not opts and n == 1:          # "web-1's" / trailing dots are not part of the name
+            if not opts and n == 1:  # "web-1's" / trailing dots are not part of the name
                 stripped = re.sub(r"[._-]+$", "", text[a:b])
                 if stripped != text[a:b]:
                     b = a + len(stripped)
@@ -473,19 +582,32 @@ def _names(text: str, names: KnownNames, free: Free, take: Take) -> None:
             continue
         a, b, n, opts = hit
         raw = text[a:b]
-        before, after = text[max(0, a - 60):a], text[b:b + 60]    # the words around a name, not the whole text
-        strong_group = bool(GROUP_AFTER_EN.match(after) or GROUP_BEFORE_EN.search(before)
-                            or GROUP_AFTER_ZH.match(after) or GROUP_BEFORE_ZH.search(before))
+        before, after = text[max(0, a - 60) : a], text[b : b + 60]  # the words around a name, not the whole text
+        strong_group = bool(
+            GROUP_AFTER_EN.match(after)
+            or GROUP_BEFORE_EN.search(before)
+            or GROUP_AFTER_ZH.match(after)
+            or GROUP_BEFORE_ZH.search(before)
+        )
         wordlike = raw.lower() in names.vocabulary or stem(raw) in names.vocabulary
         kinds = {k for k, _ in opts}
-        meta = {"strong_group": strong_group, "wordlike": wordlike,
-                "on_before": bool(ON_BEFORE.search(before)),
-                "service_after": bool(re.match(r"^\s*(service|daemon|process|服务|进程)", after, re.I)),
-                "logs_after": bool(re.match(r"^\s*('s\s+)?(logs?|日志)", after, re.I))}
+        meta = {
+            "strong_group": strong_group,
+            "wordlike": wordlike,
+            "on_before": bool(ON_BEFORE.search(before)),
+            "service_after": bool(re.match(r"^\s*(service|daemon|process|服务|进程)", after, re.I)),
+            "logs_after": bool(re.match(r"^\s*('s\s+)?(logs?|日志)", after, re.I)),
+        }
         first_word = not re.search(r"[A-Za-z0-9\u3400-\u9fff]", before)
-        if wordlike and (first_word or not (meta["on_before"] or (strong_group and kinds & {"host", "group"})
-                                            or ((meta["service_after"] or meta["logs_after"]) and "service" in kinds))):
-            meta["weak"] = True         # "search logs for x" with a service called search: the verb wins
+        if wordlike and (
+            first_word
+            or not (
+                meta["on_before"]
+                or (strong_group and kinds & {"host", "group"})
+                or ((meta["service_after"] or meta["logs_after"]) and "service" in kinds)
+            )
+        ):
+            meta["weak"] = True  # "search logs for x" with a service called search: the verb wins
         take(Mention(a, b, list(opts), raw, meta))
         i += n
 
@@ -498,8 +620,11 @@ HOST_AFTER = re.compile(r"^('s\b|\s*[:：]|\s*(上|的|这台|那台))")
 def _unknown_host(text: str, names: KnownNames, free: Free, take: Take) -> None:
     for mt in HOST_SHAPE.finditer(text):
         raw = mt.group(1)
-        if not free(mt.start(), mt.end()) or raw.lower() in names.vocabulary or not (
-                HOST_BEFORE.search(text[:mt.start()]) or HOST_AFTER.match(text[mt.end():])):
+        if (
+            not free(mt.start(), mt.end())
+            or raw.lower() in names.vocabulary
+            or not (HOST_BEFORE.search(text[: mt.start()]) or HOST_AFTER.match(text[mt.end() :]))
+        ):
             continue
         take(Mention(mt.start(), mt.end(), [("host", raw)], raw, {"unknown": True}))
         return
@@ -512,8 +637,12 @@ def _durations(text: str, low: str, free: Free, take: Take) -> None:
             return
         ctx_a = a if raw_a is None else raw_a
         before, after = text[:ctx_a], text[b:]
-        future = bool(FUTURE_BEFORE_EN.search(before) or FUTURE_AFTER_EN.match(after)
-                      or FUTURE_BEFORE_ZH.search(before) or FUTURE_AFTER_ZH.match(after))
+        future = bool(
+            FUTURE_BEFORE_EN.search(before)
+            or FUTURE_AFTER_EN.match(after)
+            or FUTURE_BEFORE_ZH.search(before)
+            or FUTURE_AFTER_ZH.match(after)
+        )
         take(Mention(a, b, [("duration", v)], text[a:b], {"future": future}))
 
     for mt in DUR_HALF.finditer(low):
@@ -530,9 +659,13 @@ def _durations(text: str, low: str, free: Free, take: Take) -> None:
         add(mt.start(), mt.end(), secs)
     for mt in DUR_SHORT.finditer(low):
         parts = re.findall(r"(\d+(?:\.\d+)?)\s?(mo|[smhdwy])", mt.group(1))
-        if len(parts) == 1 and parts[0][1] == "s" and re.fullmatch(r"[1-5]\d\d", parts[0][0]) \
-                and not TIME_BEFORE.search(low[:mt.start()]):
-            continue             # "find 404s in haproxy logs", "count the 502s": status codes, not seconds
+        if (
+            len(parts) == 1
+            and parts[0][1] == "s"
+            and re.fullmatch(r"[1-5]\d\d", parts[0][0])
+            and not TIME_BEFORE.search(low[: mt.start()])
+        ):
+            continue  # "find 404s in haproxy logs", "count the 502s": status codes, not seconds
         secs = sum(float(a) * (UNITS[u] if u != "mo" else MONTH) for a, u in parts)
         add(mt.start(), mt.end(), secs)
     for mt in DUR_BARE.finditer(low):
@@ -561,12 +694,17 @@ def merge_durations(ex: Extraction) -> None:
     out: list[Mention] = []
     for m in ex.mentions:
         prev = out[-1] if out else None
-        if prev is not None and "duration" in m.kinds() and "duration" in prev.kinds() \
-                and re.fullmatch(r"\s*(and\s*)?", ex.text[prev.end:m.start], re.I) \
-                and parse_duration(prev.value("duration")) > parse_duration(m.value("duration")):
+        if (
+            prev is not None
+            and "duration" in m.kinds()
+            and "duration" in prev.kinds()
+            and re.fullmatch(r"\s*(and\s*)?", ex.text[prev.end : m.start], re.I)
+            and parse_duration(prev.value("duration")) > parse_duration(m.value("duration"))
+        ):
             secs = parse_duration(prev.value("duration")) + parse_duration(m.value("duration"))
-            out[-1] = Mention(prev.start, m.end, [("duration", format_duration(secs))],
-                              ex.text[prev.start:m.end], prev.meta)
+            out[-1] = Mention(
+                prev.start, m.end, [("duration", format_duration(secs))], ex.text[prev.start : m.end], prev.meta
+            )
             continue
         out.append(m)
     ex.mentions = out
@@ -579,14 +717,15 @@ def _enums(text: str, low: str, names: KnownNames, free: Free, take: Take) -> No
             continue
         opts = names.enum_words.get(w) or names.enum_words.get(stem(w))
         if opts is None and len(w) >= 6 and w not in names.vocabulary and w not in STOP:
-            close = [e for e in names.enum_ascii if abs(len(e) - len(w)) <= 1
-                     and OSA.distance(w, e, score_cutoff=1) <= 1]
+            close = [
+                e for e in names.enum_ascii if abs(len(e) - len(w)) <= 1 and OSA.distance(w, e, score_cutoff=1) <= 1
+            ]
             if len(close) == 1:
                 opts = names.enum_words[close[0]]
         if opts:
             take(Mention(mt.start(), mt.end(), [("enum", o) for o in opts], w, {"overlay": True}))
     covered: set[int] = set()
-    for w in names.enum_cjk:                       # longest first; overlapping shorter words are skipped
+    for w in names.enum_cjk:  # longest first; overlapping shorter words are skipped
         start = 0
         while True:
             k = text.find(w, start)

@@ -51,5 +51,11 @@ def follow_up(parser: OfflineParser, a: Analysis, previous: Task) -> Task | None
         return parser.null(a.ranked, refusal(word))
     params = {**(previous.params or {}), **new}
     missing = [n for n, s in prev.rule.params.items() if s.required and n not in params]
-    return Task(intent=previous.intent, params=params, confidence=round(0.9 * (previous.confidence or 0.8), 4),
-                parser=parser.name, missing=missing, note="follow-up of the previous request")
+    return Task(
+        intent=previous.intent,
+        params=params,
+        confidence=round(0.9 * (previous.confidence or 0.8), 4),
+        parser=parser.name,
+        missing=missing,
+        note="follow-up of the previous request",
+    )

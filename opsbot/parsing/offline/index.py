@@ -5,6 +5,7 @@ Built once when the parser is constructed; a query touches only the posting list
 the cost of a parse grows with the number of examples that share a word with the message, not with the
 number of rules.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,8 @@ def is_content(tok: str) -> bool:
 
 class ExampleIndex:
     def __init__(self) -> None:
-        self.docs: list[tuple[str, float]] = []               # (intent, weight of the example)
-        self.learned: set[int] = set()                         # examples confirmed by users (feedback)
+        self.docs: list[tuple[str, float]] = []  # (intent, weight of the example)
+        self.learned: set[int] = set()  # examples confirmed by users (feedback)
         self._tokens: list[Counter[str]] = []
         self.postings: dict[str, list[int]] = {}
         self.vectors: list[dict[str, float]] = []
@@ -67,7 +68,7 @@ class ExampleIndex:
         self.default_idf = math.log((n + 1) / 0.5) + 1.0
         postings: dict[str, list[int]] = defaultdict(list)
         self.vectors = []
-        self.contentless = []                 # examples made only of placeholders and question words
+        self.contentless = []  # examples made only of placeholders and question words
         for i, toks in enumerate(self._tokens):
             intent = self.docs[i][0]
             self.intent_docs[intent] += 1
@@ -86,7 +87,7 @@ class ExampleIndex:
         vec: dict[str, float] = {}
         for t, c in Counter(tokens).items():
             idf = self.idf.get(t)
-            if idf is None:         # unseen: a foreign word counts; an unseen Chinese bigram mostly spans two words
+            if idf is None:  # unseen: a foreign word counts; an unseen Chinese bigram mostly spans two words
                 idf = self.default_idf * (unknown_weight if ord(t[0]) < 0x2E80 else unknown_weight / 2)
             w = (1 + math.log(c)) * token_weight(t) * idf
             vec[t] = w
@@ -115,7 +116,7 @@ class ExampleIndex:
                     dot += qv * d
                     covered += d * d
             if dot <= 0.0 or (gated and doc not in content and covered < 0.85):
-                continue        # sharing only placeholders or question words is no match, unless that is all
+                continue  # sharing only placeholders or question words is no match, unless that is all
                 #                 the example is ("how is {deployment} doing", "what can you do")
             intent, w = self.docs[doc]
             s = dot / norm * w
@@ -137,21 +138,28 @@ SIGNAL_PURITY = 0.6  # a word is an intent's "own" when this share of the exampl
 @dataclass
 class IntentInfo:
     intent: str
-    rule: Rule                     # the primary rule: its params describe the intent
+    rule: Rule  # the primary rule: its params describe the intent
     changes_state: bool
-    kinds: set[str]                # the mention kinds its params accept
-    vocab: set[str]                # normalised tokens of its examples
-    text: str                      # its examples, lower case (for Chinese veto exemptions)
+    kinds: set[str]  # the mention kinds its params accept
+    vocab: set[str]  # normalised tokens of its examples
+    text: str  # its examples, lower case (for Chinese veto exemptions)
     signals: set[str]
-    left: dict[str, list[str]]     # text param -> words seen right before it in examples
-    right: dict[str, list[str]]    # text param -> words seen right after it
-    future: dict[str, bool]        # duration param -> examples put it in the future ("next {horizon}")
+    left: dict[str, list[str]]  # text param -> words seen right before it in examples
+    right: dict[str, list[str]]  # text param -> words seen right after it
+    future: dict[str, bool]  # duration param -> examples put it in the future ("next {horizon}")
 
 
 def signals_of(intent: str, vocab: set[str], index: ExampleIndex) -> set[str]:
     """The words that point at `intent` rather than at others (a change's own verb: restart, 重启)."""
-    return {t for t in vocab if not t.startswith("<") and t not in STOP and t not in NOT_SIGNALS
-            and not (len(t) == 1 and has_cjk(t)) and index.purity(t, intent) >= SIGNAL_PURITY}
+    return {
+        t
+        for t in vocab
+        if not t.startswith("<")
+        and t not in STOP
+        and t not in NOT_SIGNALS
+        and not (len(t) == 1 and has_cjk(t))
+        and index.purity(t, intent) >= SIGNAL_PURITY
+    }
 
 
 def contexts(rule: Rule, examples: list[str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -167,7 +175,7 @@ def contexts(rule: Rule, examples: list[str]) -> tuple[dict[str, Any], dict[str,
             spec = rule.params.get(name)
             if spec is None:
                 continue
-            before, after = low[:mt.start()].rstrip(), low[mt.end():].lstrip()
+            before, after = low[: mt.start()].rstrip(), low[mt.end() :].lstrip()
             if spec.type == "text":
                 cjk = re.search(r"([\u3400-\u9fff]{1,2})$", before)
                 word = re.search(r"([a-z]+)$", before)

@@ -4,17 +4,154 @@ the words that mark a follow-up; destructive words; the words that end an unquot
 Both rule examples and messages go through the same functions, so the tables only need to bring
 different spellings of one idea together; they never decide an intent on their own.
 """
+
 from __future__ import annotations
 
 import re
 
 # Function words that say nothing about the intent. Question words and verbs are kept.
-STOP = frozenset(["a", "an", "the", "of", "on", "in", "at", "to", "for", "by", "from", "with", "into", "onto", "about", "and", "or", "but", "so", "is", "are", "was", "were", "be", "been", "being", "am", "i", "me", "my", "mine", "we", "us", "our", "it", "its", "this", "that", "these", "those", "there", "here", "please", "pls", "plz", "kindly", "just", "will", "shall", "should", "may", "might", "must", "hey", "hi", "hello", "ok", "okay", "thanks", "thank", "opsbot"])
+STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "at",
+        "to",
+        "for",
+        "by",
+        "from",
+        "with",
+        "into",
+        "onto",
+        "about",
+        "and",
+        "or",
+        "but",
+        "so",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "we",
+        "us",
+        "our",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "please",
+        "pls",
+        "plz",
+        "kindly",
+        "just",
+        "will",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "thanks",
+        "thank",
+        "opsbot",
+    ]
+)
 
 # Question words and generic verbs: they count, but little, and never make a match on their own.
-WEAK = frozenset(["what", "how", "which", "when", "who", "where", "why", "whether", "show", "me", "give", "tell", "check", "get", "list", "see", "look", "much", "many", "any", "there", "right", "now", "current", "currently", "please", "last", "past", "over", "recent", "latest", "do", "doing", "does", "did", "can", "could", "would", "you", "your", "host"]) | frozenset(
+WEAK = frozenset(
+    [
+        "what",
+        "how",
+        "which",
+        "when",
+        "who",
+        "where",
+        "why",
+        "whether",
+        "show",
+        "me",
+        "give",
+        "tell",
+        "check",
+        "get",
+        "list",
+        "see",
+        "look",
+        "much",
+        "many",
+        "any",
+        "there",
+        "right",
+        "now",
+        "current",
+        "currently",
+        "please",
+        "last",
+        "past",
+        "over",
+        "recent",
+        "latest",
+        "do",
+        "doing",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "you",
+        "your",
+        "host",
+    ]
+) | frozenset(
     # the same in Chinese (character bigrams): question words and "have a look"
-    ["怎么", "么样", "如何", "什么", "有什", "哪些", "哪个", "多少", "有没", "没有", "看看", "一下", "看一", "查一", "查看", "现在", "是不", "不是", "帮我", "给我", "请帮", "所有", "服务", "务器", "机器", "主机"])
+    [
+        "怎么",
+        "么样",
+        "如何",
+        "什么",
+        "有什",
+        "哪些",
+        "哪个",
+        "多少",
+        "有没",
+        "没有",
+        "看看",
+        "一下",
+        "看一",
+        "查一",
+        "查看",
+        "现在",
+        "是不",
+        "不是",
+        "帮我",
+        "给我",
+        "请帮",
+        "所有",
+        "服务",
+        "务器",
+        "机器",
+        "主机",
+    ]
+)
 
 # Multi-word expressions that are one idea.
 PHRASES = [
@@ -29,8 +166,12 @@ PHRASES = [
     (re.compile(r"\bfill(ing|s|ed)?\s+up\b"), "fillup"),
     (re.compile(r"\bup\s+and\s+running\b"), "running"),
     # "who's using all the cpu", "what is eating up most of the memory": a process consumer question
-    (re.compile(r"\b(using|eating|hogging|consuming|chewing|burning|taking)\s+(up\s+)?(all|most)\s+(of\s+)?(the\s+)?"),
-     "eating "),
+    (
+        re.compile(
+            r"\b(using|eating|hogging|consuming|chewing|burning|taking)\s+(up\s+)?(all|most)\s+(of\s+)?(the\s+)?"
+        ),
+        "eating ",
+    ),
     (re.compile(r"\bwhat'?s\b"), "what is"),
     (re.compile(r"\bhow'?s\b"), "how is"),
     (re.compile(r"\bisn'?t\b"), "is not"),
@@ -40,50 +181,167 @@ PHRASES = [
 ]
 
 IRREGULAR = {
-    "ran": "run", "running": "run", "runs": "run", "ate": "eat", "eaten": "eat", "eating": "eat",
-    "went": "go", "gone": "go", "done": "do", "made": "make", "shown": "show", "took": "take",
-    "processes": "process", "statuses": "status", "indices": "index", "copies": "copy",
-    "busiest": "busy", "heaviest": "heavy", "heavier": "heavy", "most": "most", "less": "less",
-    "data": "data", "analysis": "analysis", "always": "always", "alias": "alias", "bus": "bus",
-    "was": "was", "has": "has", "does": "do", "this": "this", "status": "status", "alerts": "alert",
+    "ran": "run",
+    "running": "run",
+    "runs": "run",
+    "ate": "eat",
+    "eaten": "eat",
+    "eating": "eat",
+    "went": "go",
+    "gone": "go",
+    "done": "do",
+    "made": "make",
+    "shown": "show",
+    "took": "take",
+    "processes": "process",
+    "statuses": "status",
+    "indices": "index",
+    "copies": "copy",
+    "busiest": "busy",
+    "heaviest": "heavy",
+    "heavier": "heavy",
+    "most": "most",
+    "less": "less",
+    "data": "data",
+    "analysis": "analysis",
+    "always": "always",
+    "alias": "alias",
+    "bus": "bus",
+    "was": "was",
+    "has": "has",
+    "does": "do",
+    "this": "this",
+    "status": "status",
+    "alerts": "alert",
 }
 
 # Spellings of one idea -> one word (applied after stemming).
 SYNONYMS = {
     # resources
-    "processor": "cpu", "cpus": "cpu", "core": "cpu", "compute": "cpu",
-    "ram": "memory", "mem": "memory", "memory": "memory", "heap": "memory", "rss": "memory",
-    "storage": "disk", "drive": "disk", "hdd": "disk", "ssd": "disk", "filesystem": "disk", "fs": "disk",
-    "volume": "disk", "partition": "disk", "disc": "disk", "inode": "disk",
-    "utilisation": "usage", "utilization": "usage", "utilis": "usage", "utiliz": "usage", "util": "usage",
-    "consumption": "usage", "use": "usage", "using": "usage", "used": "usage", "usage": "usage",
+    "processor": "cpu",
+    "cpus": "cpu",
+    "core": "cpu",
+    "compute": "cpu",
+    "ram": "memory",
+    "mem": "memory",
+    "memory": "memory",
+    "heap": "memory",
+    "rss": "memory",
+    "storage": "disk",
+    "drive": "disk",
+    "hdd": "disk",
+    "ssd": "disk",
+    "filesystem": "disk",
+    "fs": "disk",
+    "volume": "disk",
+    "partition": "disk",
+    "disc": "disk",
+    "inode": "disk",
+    "utilisation": "usage",
+    "utilization": "usage",
+    "utilis": "usage",
+    "utiliz": "usage",
+    "util": "usage",
+    "consumption": "usage",
+    "use": "usage",
+    "using": "usage",
+    "used": "usage",
+    "usage": "usage",
     # verbs
-    "display": "show", "view": "show", "see": "show", "print": "show", "get": "show", "fetch": "show",
-    "give": "show", "tell": "tell", "report": "report", "plot": "graph", "chart": "graph", "draw": "graph",
-    "inspect": "check", "verify": "check", "examine": "check",
-    "grep": "search", "find": "search", "scan": "search", "hunt": "search", "locate": "search",
-    "reboot": "restart", "relaunch": "restart", "bounce": "bounce", "cycle": "bounce",
-    "release": "deploy", "ship": "deploy", "rollout": "deploy", "publish": "deploy", "upgrade": "upgrade",
-    "revert": "rollback", "downgrade": "downgrade",
-    "predict": "forecast", "projection": "forecast", "project": "forecast", "extrapolate": "forecast",
-    "prediction": "forecast", "estimate": "forecast",
-    "tidy": "cleanup", "clear": "clear", "purge": "purge", "reclaim": "free",
+    "display": "show",
+    "view": "show",
+    "see": "show",
+    "print": "show",
+    "get": "show",
+    "fetch": "show",
+    "give": "show",
+    "tell": "tell",
+    "report": "report",
+    "plot": "graph",
+    "chart": "graph",
+    "draw": "graph",
+    "inspect": "check",
+    "verify": "check",
+    "examine": "check",
+    "grep": "search",
+    "find": "search",
+    "scan": "search",
+    "hunt": "search",
+    "locate": "search",
+    "reboot": "restart",
+    "relaunch": "restart",
+    "bounce": "bounce",
+    "cycle": "bounce",
+    "release": "deploy",
+    "ship": "deploy",
+    "rollout": "deploy",
+    "publish": "deploy",
+    "upgrade": "upgrade",
+    "revert": "rollback",
+    "downgrade": "downgrade",
+    "predict": "forecast",
+    "projection": "forecast",
+    "project": "forecast",
+    "extrapolate": "forecast",
+    "prediction": "forecast",
+    "estimate": "forecast",
+    "tidy": "cleanup",
+    "clear": "clear",
+    "purge": "purge",
+    "reclaim": "free",
     # things
-    "alarm": "alert", "alerting": "alert", "incident": "alert", "page": "page",
-    "exception": "error", "failure": "error", "fail": "error", "err": "error", "errs": "error",
-    "logfile": "log", "logging": "log",
-    "replica": "replica", "instance": "replica", "pod": "replica", "worker": "replica", "copy": "replica",
-    "command": "command", "cmd": "command", "feature": "command", "capability": "command",
-    "state": "status", "health": "healthy", "healthiness": "healthy",
-    "server": "host", "machine": "host", "box": "host", "node": "host", "vm": "host",
-    "endpoint": "target", "scrape": "target",
-    "offline": "down", "unreachable": "down", "dead": "down",
-    "online": "up", "reachable": "reachable", "alive": "alive",
-    "recap": "digest", "briefing": "digest", "newsletter": "digest",
-    "top": "top", "hog": "eat", "hogging": "eat",
-    "prometheus": "prometheus", "prom": "prometheus", "promql": "promql",
+    "alarm": "alert",
+    "alerting": "alert",
+    "incident": "alert",
+    "page": "page",
+    "exception": "error",
+    "failure": "error",
+    "fail": "error",
+    "err": "error",
+    "errs": "error",
+    "logfile": "log",
+    "logging": "log",
+    "replica": "replica",
+    "instance": "replica",
+    "pod": "replica",
+    "worker": "replica",
+    "copy": "replica",
+    "command": "command",
+    "cmd": "command",
+    "feature": "command",
+    "capability": "command",
+    "state": "status",
+    "health": "healthy",
+    "healthiness": "healthy",
+    "server": "host",
+    "machine": "host",
+    "box": "host",
+    "node": "host",
+    "vm": "host",
+    "endpoint": "target",
+    "scrape": "target",
+    "offline": "down",
+    "unreachable": "down",
+    "dead": "down",
+    "online": "up",
+    "reachable": "reachable",
+    "alive": "alive",
+    "recap": "digest",
+    "briefing": "digest",
+    "newsletter": "digest",
+    "top": "top",
+    "hog": "eat",
+    "hogging": "eat",
+    "prometheus": "prometheus",
+    "prom": "prometheus",
+    "promql": "promql",
     # chat spelling
-    "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "ya": "you",
+    "u": "you",
+    "ur": "your",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "ya": "you",
 }
 
 _VOWELS = set("aeiou")
@@ -97,7 +355,7 @@ def stem(word: str) -> str:
     if len(w) <= 3 or not w.isalpha():
         return w
     if w.endswith("able") and len(w) > 7:
-        return stem(w[:-4])                            # pingable -> ping, reachable -> reach
+        return stem(w[:-4])  # pingable -> ping, reachable -> reach
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(("sses", "shes", "ches", "xes")):
@@ -110,11 +368,15 @@ def stem(word: str) -> str:
             if not any(c in _VOWELS for c in base):
                 return w
             if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "ls":
-                base = base[:-1]                       # running -> run, stopped -> stop
-            elif base.endswith(("at", "iz", "is", "bl", "ov", "ag", "rg")) or (suffix == "ed" and base.endswith(("r", "v", "c", "s", "g", "u"))):
-                base += "e"                            # updated -> update, used -> use
-            elif len(base) == 3 and base[0] not in _VOWELS and base[1] in _VOWELS and base[2] not in _VOWELS | set("wxy"):
-                base += "e"                            # firing -> fire, taking -> take
+                base = base[:-1]  # running -> run, stopped -> stop
+            elif base.endswith(("at", "iz", "is", "bl", "ov", "ag", "rg")) or (
+                suffix == "ed" and base.endswith(("r", "v", "c", "s", "g", "u"))
+            ):
+                base += "e"  # updated -> update, used -> use
+            elif (
+                len(base) == 3 and base[0] not in _VOWELS and base[1] in _VOWELS and base[2] not in _VOWELS | set("wxy")
+            ):
+                base += "e"  # firing -> fire, taking -> take
             return base
     return w
 
@@ -139,39 +401,183 @@ def _alternatives(phrases: tuple[str, ...]) -> str:
 # ---- follow-ups: "and on web-2?", "what about memory?", "same for db-1", "web-2 呢" --------------------
 # A message is a follow-up when it starts with a leading word or ends with a trailing one; those words
 # (and the openers) are dropped before reading what the follow-up asks for itself.
-FOLLOW_UP_LEADING = ("and", "also", "now", "then", "same", "same thing", "ditto", "what about", "how about",
-                     "what of", "try", "but", "instead", "again", "make it", "change it to", "set it to", "do it for",
-                     "do the same")
+FOLLOW_UP_LEADING = (
+    "and",
+    "also",
+    "now",
+    "then",
+    "same",
+    "same thing",
+    "ditto",
+    "what about",
+    "how about",
+    "what of",
+    "try",
+    "but",
+    "instead",
+    "again",
+    "make it",
+    "change it to",
+    "set it to",
+    "do it for",
+    "do the same",
+)
 FOLLOW_UP_TRAILING = ("same for", "same on", "same thing", "instead", "as well", "too")
 OPENERS = ("ok", "okay", "what", "how", "about", "for", "on", "in", "at")  # say nothing when they open a follow-up
 FOLLOW_UP_ZH_LEADING = ("那", "换成", "换到", "改成", "改为", "再看", "再查", "同样", "也看", "还有")
 FOLLOW_UP_ZH_ANYWHERE = ("换成", "改成", "也一样", "同样的")
 # Tokens that are no request of their own inside a follow-up ("what about the last one?").
 FOLLOW_UP_FILLER = frozenset(w for p in FOLLOW_UP_LEADING + FOLLOW_UP_TRAILING + OPENERS for w in p.split()) | {
-    "last", "past", "next", "one", "thing", "well", "just", "over", "there", "it"}
+    "last",
+    "past",
+    "next",
+    "one",
+    "thing",
+    "well",
+    "just",
+    "over",
+    "there",
+    "it",
+}
 
-FOLLOW_UP_EN = re.compile(rf"^\s*({_alternatives(FOLLOW_UP_LEADING)})\b"
-                          rf"|\b({_alternatives(FOLLOW_UP_TRAILING)})\s*\??\s*$", re.I)
+FOLLOW_UP_EN = re.compile(
+    rf"^\s*({_alternatives(FOLLOW_UP_LEADING)})\b"
+    rf"|\b({_alternatives(FOLLOW_UP_TRAILING)})\s*\??\s*$",
+    re.I,
+)
 FOLLOW_UP_ZH = re.compile(rf"呢[？?]?\s*$|^\s*({'|'.join(FOLLOW_UP_ZH_LEADING)})|{'|'.join(FOLLOW_UP_ZH_ANYWHERE)}")
-MARKERS_EN = re.compile(rf"^\s*(and\s+)?({_alternatives(FOLLOW_UP_LEADING[1:] + OPENERS)})\b"
-                        rf"|\b({_alternatives((*FOLLOW_UP_TRAILING, 'about'))})\b", re.I)
+MARKERS_EN = re.compile(
+    rf"^\s*(and\s+)?({_alternatives(FOLLOW_UP_LEADING[1:] + OPENERS)})\b"
+    rf"|\b({_alternatives((*FOLLOW_UP_TRAILING, 'about'))})\b",
+    re.I,
+)
 MARKERS_ZH = re.compile("呢|" + "|".join(FOLLOW_UP_ZH_LEADING) + "|也")
 
 # ---- safety: destructive words -------------------------------------------------------------------------
 # A message using one of them is refused unless the chosen intent's own examples use it.
-VETO_PREFIXES = ("delet", "remov", "drop", "truncat", "format", "reformat", "wipe", "wiping", "wiped", "eras",
-                 "destroy", "kill", "pkill", "shutdown", "poweroff", "halt", "terminat", "nuke", "nuking", "purg",
-                 "uninstall", "stop", "disabl", "reset", "overwrit", "flush", "shred", "unmount", "umount",
-                 "obliterat", "annihilat", "demolish", "scrap")
+VETO_PREFIXES = (
+    "delet",
+    "remov",
+    "drop",
+    "truncat",
+    "format",
+    "reformat",
+    "wipe",
+    "wiping",
+    "wiped",
+    "eras",
+    "destroy",
+    "kill",
+    "pkill",
+    "shutdown",
+    "poweroff",
+    "halt",
+    "terminat",
+    "nuke",
+    "nuking",
+    "purg",
+    "uninstall",
+    "stop",
+    "disabl",
+    "reset",
+    "overwrit",
+    "flush",
+    "shred",
+    "unmount",
+    "umount",
+    "obliterat",
+    "annihilat",
+    "demolish",
+    "scrap",
+)
 VETO_EXACT = frozenset({"rm", "rmdir", "mkfs", "chmod", "chown", "sudo", "rf", "dd", "fdisk", "iptables", "userdel"})
-VETO_ZH = ("删除", "删掉", "删了", "移除", "格式化", "清空", "关机", "关掉", "关闭", "停止", "停掉", "停用", "禁用",
-           "销毁", "卸载", "杀掉", "杀死", "干掉", "抹掉", "擦除", "重置", "清除", "关停", "下线", "注销", "毁掉")
+VETO_ZH = (
+    "删除",
+    "删掉",
+    "删了",
+    "移除",
+    "格式化",
+    "清空",
+    "关机",
+    "关掉",
+    "关闭",
+    "停止",
+    "停掉",
+    "停用",
+    "禁用",
+    "销毁",
+    "卸载",
+    "杀掉",
+    "杀死",
+    "干掉",
+    "抹掉",
+    "擦除",
+    "重置",
+    "清除",
+    "关停",
+    "下线",
+    "注销",
+    "毁掉",
+)
 _VETO = re.compile("(?:" + "|".join(sorted(set(VETO_PREFIXES), key=len, reverse=True)) + ")")
 
 # Words too general to show on their own that a change is wanted, whatever the examples say.
-NOT_SIGNALS = frozenset(["some", "make", "out", "set", "now", "please", "previous", "service", "have", "get", "all", "any", "up", "down", "more", "less", "one", "new", "old", "last", "next", "it", "run", "show", "give", "need", "want", "can", "could", "would", "go"]) | frozenset(
-    ["帮我", "帮忙", "一下", "一些", "服务", "请", "给我", "重新", "所有", "都", "现在", "马上", "立即", "磁盘", "空间", "出来",
-     "起来", "一点"])
+NOT_SIGNALS = frozenset(
+    [
+        "some",
+        "make",
+        "out",
+        "set",
+        "now",
+        "please",
+        "previous",
+        "service",
+        "have",
+        "get",
+        "all",
+        "any",
+        "up",
+        "down",
+        "more",
+        "less",
+        "one",
+        "new",
+        "old",
+        "last",
+        "next",
+        "it",
+        "run",
+        "show",
+        "give",
+        "need",
+        "want",
+        "can",
+        "could",
+        "would",
+        "go",
+    ]
+) | frozenset(
+    [
+        "帮我",
+        "帮忙",
+        "一下",
+        "一些",
+        "服务",
+        "请",
+        "给我",
+        "重新",
+        "所有",
+        "都",
+        "现在",
+        "马上",
+        "立即",
+        "磁盘",
+        "空间",
+        "出来",
+        "起来",
+        "一点",
+    ]
+)
 
 
 def is_veto_word(word: str) -> bool:
@@ -180,8 +586,13 @@ def is_veto_word(word: str) -> bool:
 
 
 # ---- unquoted search patterns: where "grep nginx logs for upstream timed out on web-1" stops -------------
-UNQUOTED_STOP_EN = re.compile(r"^(on|in|at|from|over|during|within|across|since|for|of|and|with|logs?|the|"
-                              r"last|past|today|yesterday|please|now|files?)$", re.I)
+UNQUOTED_STOP_EN = re.compile(
+    r"^(on|in|at|from|over|during|within|across|since|for|of|and|with|logs?|the|"
+    r"last|past|today|yesterday|please|now|files?)$",
+    re.I,
+)
 UNQUOTED_STOP_ZH = "的在上里中了吗呢，。；！？,.;!?"
-FILLER_ZH = frozenset(["一下", "下", "一些", "帮我", "帮忙", "给我", "看看", "看一下", "查一下", "查下", "搜一下", "找一下", "请", "麻烦"])
+FILLER_ZH = frozenset(
+    ["一下", "下", "一些", "帮我", "帮忙", "给我", "看看", "看一下", "查一下", "查下", "搜一下", "找一下", "请", "麻烦"]
+)
 QUOTE_OPEN = "`'\"“‘「『"

@@ -49,8 +49,11 @@ class OfflineParser:
     def __init__(self, rules: RuleSet, config: Config, learned: Iterable[dict[str, Any]] = ()):
         self.rules = rules
         self.config = config
-        confirmed = [d for d in (learned or ()) if isinstance(d, dict) and d.get("intent") in rules.by_intent
-                     and isinstance(d.get("text"), str)]
+        confirmed = [
+            d
+            for d in (learned or ())
+            if isinstance(d, dict) and d.get("intent") in rules.by_intent and isinstance(d.get("text"), str)
+        ]
         # (intent, text with {placeholders}, rule, weight, learned)
         examples: list[tuple[str, str, Rule, float, bool]] = []
         for intent, group in rules.by_intent.items():
@@ -90,9 +93,18 @@ class OfflineParser:
             for spec in primary.params.values():
                 kinds |= KIND_OF_TYPE.get(spec.type, set())
             left, right, future = contexts(primary, [e for i, e, _, w, _ in examples if i == intent and w >= 1.0])
-            self.info[intent] = IntentInfo(intent, primary, any(r.changes_state for r in group), kinds,
-                                           vocab[intent], "\n".join(texts[intent]),
-                                           signals_of(intent, vocab[intent], self.index), left, right, future)
+            self.info[intent] = IntentInfo(
+                intent,
+                primary,
+                any(r.changes_state for r in group),
+                kinds,
+                vocab[intent],
+                "\n".join(texts[intent]),
+                signals_of(intent, vocab[intent], self.index),
+                left,
+                right,
+                future,
+            )
 
     def _primary(self, intent: str) -> Rule:
         rule = self.rules.primary(intent)
@@ -103,8 +115,11 @@ class OfflineParser:
 
     def parse(self, text: str, previous: Task | None = None) -> Task:
         if len(text) > MAX_CHARS:  # a pasted log, not a request: refuse fast rather than scan it
-            return Task(intent=None, parser=self.name, note=f"the message is {len(text)} characters; "
-                        f"requests are at most {MAX_CHARS}")
+            return Task(
+                intent=None,
+                parser=self.name,
+                note=f"the message is {len(text)} characters; requests are at most {MAX_CHARS}",
+            )
         a = self.analyse(text)
         if previous is not None and previous.intent in self.info and is_follow_up(a):
             task = follow_up(self, a, previous)
@@ -120,8 +135,10 @@ class OfflineParser:
         if len(out) < k:
             seen = {i for i, _ in out}
             raw = self.index.scores(a.tokens, gated=False)
-            rest = sorted(((i, round(min(s, out[-1][1] if out else 1.0) * 0.5, 4)) for i, (s, _) in raw.items()
-                           if i not in seen), key=lambda x: (-x[1], x[0]))
+            rest = sorted(
+                ((i, round(min(s, out[-1][1] if out else 1.0) * 0.5, 4)) for i, (s, _) in raw.items() if i not in seen),
+                key=lambda x: (-x[1], x[0]),
+            )
             rest += sorted((i, 0.0) for i in self.info if i not in seen and i not in raw)
             out += rest[: k - len(out)]
         return out
@@ -183,8 +200,13 @@ class OfflineParser:
         score = dict(a.ranked)[info.intent]
         rest = [s for i, s in a.ranked if i != info.intent]
         missing = [n for n, s in info.rule.params.items() if s.required and n not in params]
-        return Task(intent=info.intent, params=params, confidence=confidence(score, rest[0] if rest else 0.0),
-                    parser=self.name, missing=missing)
+        return Task(
+            intent=info.intent,
+            params=params,
+            confidence=confidence(score, rest[0] if rest else 0.0),
+            parser=self.name,
+            missing=missing,
+        )
 
     def _asked_change(self, a: Analysis, word: str) -> Task | None:
         """The state-changing intent whose own verb `word` is, when it ranks close enough, names its object and

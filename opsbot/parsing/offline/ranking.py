@@ -9,8 +9,17 @@ from opsbot.parsing.offline.entities import Extraction
 from opsbot.parsing.offline.index import IntentInfo
 
 # How much an intent's score shrinks per value of a kind its params cannot take.
-PENALTY = {"host": 0.8, "group": 0.8, "service": 0.8, "deployment": 0.75, "duration": 0.9, "version": 0.85,
-           "quote": 0.85, "promql": 0.6, "integer": 1.0}
+PENALTY = {
+    "host": 0.8,
+    "group": 0.8,
+    "service": 0.8,
+    "deployment": 0.75,
+    "duration": 0.9,
+    "version": 0.85,
+    "quote": 0.85,
+    "promql": 0.6,
+    "integer": 1.0,
+}
 
 
 @dataclass
@@ -24,8 +33,14 @@ class Analysis:
     learned: set[str]  # intents whose closest example is one users confirmed
 
 
-def rank(info: dict[str, IntentInfo], ex: Extraction, toks: list[str], scores: dict[str, tuple[float, int]],
-         learned: set[str], limit: int = 10) -> list[tuple[str, float]]:
+def rank(
+    info: dict[str, IntentInfo],
+    ex: Extraction,
+    toks: list[str],
+    scores: dict[str, tuple[float, int]],
+    learned: set[str],
+    limit: int = 10,
+) -> list[tuple[str, float]]:
     """Intents by similarity times entity fit, best first: at least the `limit` best exactly; intents
     whose similarity alone cannot reach them are left out (with hundreds of rules most are)."""
     raw = sorted(((s, i) for i, (s, _doc) in scores.items()), key=lambda x: (-x[0], x[1]))

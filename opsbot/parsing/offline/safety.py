@@ -20,8 +20,7 @@ from opsbot.parsing.offline.ranking import Analysis
 READ_THRESHOLD = 0.34  # best score a read-only intent needs
 CHANGE_THRESHOLD = 0.50  # best score a state-changing intent needs (plus a verb of its own)
 OBJECT_TYPES = ("service", "deployment")
-NOT_SURE_OF_CHANGE = ("not sure enough to propose a change (a change needs its own verb, its object and a "
-                      "close match)")
+NOT_SURE_OF_CHANGE = "not sure enough to propose a change (a change needs its own verb, its object and a close match)"
 
 
 def vetoed(a: Analysis, info: IntentInfo, exempt: list[tuple[int, int]]) -> str | None:
@@ -82,6 +81,9 @@ def change_asked(a: Analysis, chosen: IntentInfo, intents: dict[str, IntentInfo]
 def owner_of_verb(a: Analysis, word: str, intents: dict[str, IntentInfo]) -> IntentInfo | None:
     """The one state-changing intent whose own verb `word` is and that ranks close enough; None otherwise."""
     scores = dict(a.ranked)
-    owners = [i for i, info in intents.items() if info.changes_state and word in info.signals
-              and scores.get(i, 0.0) >= CHANGE_THRESHOLD]
+    owners = [
+        i
+        for i, info in intents.items()
+        if info.changes_state and word in info.signals and scores.get(i, 0.0) >= CHANGE_THRESHOLD
+    ]
     return intents[owners[0]] if len(owners) == 1 else None

@@ -15,7 +15,9 @@ from opsbot.parsing.offline.lexicon import FILLER_ZH, STOP, UNQUOTED_STOP_EN, UN
 from opsbot.rules.schema import ParamSpec, ParamType
 
 
-def assign(info: IntentInfo, ex: Extraction, known: Callable[[str], bool]) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+def assign(
+    info: IntentInfo, ex: Extraction, known: Callable[[str], bool]
+) -> tuple[dict[str, Any], list[tuple[int, int]]]:
     """Fill the rule's params from the mentions, by type. Returns the params and the spans of text
     handed over verbatim (search patterns, PromQL), where destructive words are only data."""
     rule = info.rule
@@ -33,8 +35,9 @@ def assign(info: IntentInfo, ex: Extraction, known: Callable[[str], bool]) -> tu
             if i in used:
                 continue
             sc = _fit(spec, m, has)
-            if sc is not None and any(m.kinds() & k for n, k in kinds_of.items() if n != name and n not in params
-                                      and not (k & kinds_of[name])):
+            if sc is not None and any(
+                m.kinds() & k for n, k in kinds_of.items() if n != name and n not in params and not (k & kinds_of[name])
+            ):
                 sc = (sc[0] - 1.0, sc[1])  # could fill another param too: the unambiguous mention first
             if sc is not None and (best is None or sc[0] > best[0]):
                 best = (sc[0], i, sc[1])
@@ -49,8 +52,13 @@ def assign(info: IntentInfo, ex: Extraction, known: Callable[[str], bool]) -> tu
                 params[name] = word
             continue
         if spec.type == "duration" and len(durations) > 1:
-            cands = [(i, m) for i, m in enumerate(mentions) if i not in used and "duration" in m.kinds()
-                     and bool(m.meta.get("future")) == info.future.get(name, False)]
+            cands = [
+                (i, m)
+                for i, m in enumerate(mentions)
+                if i not in used
+                and "duration" in m.kinds()
+                and bool(m.meta.get("future")) == info.future.get(name, False)
+            ]
             if cands:
                 used.add(cands[0][0])
                 params[name] = cands[0][1].value("duration")
@@ -80,13 +88,18 @@ def assign(info: IntentInfo, ex: Extraction, known: Callable[[str], bool]) -> tu
     return params, text_spans
 
 
-def _unquoted(info: IntentInfo, name: str, spec: ParamSpec, ex: Extraction, mentions: list[Mention],
-              known: Callable[[str], bool]) -> tuple[str, tuple[int, int]] | None:
+def _unquoted(
+    info: IntentInfo, name: str, spec: ParamSpec, ex: Extraction, mentions: list[Mention], known: Callable[[str], bool]
+) -> tuple[str, tuple[int, int]] | None:
     """Free text for a text param without quotes: the words after one of the words the examples put
     before it ("grep nginx logs for 502", "在 nginx 日志里搜索 502")."""
     text, low = ex.text, ex.text.lower()
-    blocks = sorted((m.start, m.end) for m in mentions if not m.meta.get("unknown")
-                    and m.kinds() & {"host", "group", "service", "deployment", "duration", "quote", "promql"})
+    blocks = sorted(
+        (m.start, m.end)
+        for m in mentions
+        if not m.meta.get("unknown")
+        and m.kinds() & {"host", "group", "service", "deployment", "duration", "quote", "promql"}
+    )
     rights = set(info.right.get(name, []))
     best = None
     for ctx in sorted(set(info.left.get(name, [])), key=len, reverse=True):
@@ -103,28 +116,32 @@ def _unquoted(info: IntentInfo, name: str, spec: ParamSpec, ex: Extraction, ment
             value, span = cand
             if spec.pattern and not re.fullmatch(spec.pattern, value):
                 continue
-            if best is None or (best[1][0] < span[0] < best[1][1]) or (
-                    span[0] < best[1][0] and not span[0] < best[1][0] < span[1]):
-                best = (value, span)     # the first run, unless it swallows a later context's run
+            if (
+                best is None
+                or (best[1][0] < span[0] < best[1][1])
+                or (span[0] < best[1][0] and not span[0] < best[1][0] < span[1])
+            ):
+                best = (value, span)  # the first run, unless it swallows a later context's run
                 #                          ("find lines matching timeout": "timeout", not "lines matching timeout")
     return best or _unknown_run(ex, blocks, spec, known)
 
 
-def _unknown_run(ex: Extraction, blocks: list[tuple[int, int]], spec: ParamSpec,
-                 known: Callable[[str], bool]) -> tuple[str, tuple[int, int]] | None:
+def _unknown_run(
+    ex: Extraction, blocks: list[tuple[int, int]], spec: ParamSpec, known: Callable[[str], bool]
+) -> tuple[str, tuple[int, int]] | None:
     """The only run of words no example uses ("envoy 日志里搜一下 timeout" -> timeout), else None."""
     runs: list[tuple[int, int]] = []
     for mt in re.finditer(r"[A-Za-z0-9][\w.:/-]*", ex.text):
         w = mt.group(0).lower()
         if any(bs <= mt.start() < be for bs, be in blocks) or w in STOP or known(w):
             continue
-        if runs and re.fullmatch(r"\s+", ex.text[runs[-1][1]:mt.start()]):
+        if runs and re.fullmatch(r"\s+", ex.text[runs[-1][1] : mt.start()]):
             runs[-1] = (runs[-1][0], mt.end())
         else:
             runs.append((mt.start(), mt.end()))
     if len(runs) != 1:
         return None
-    value = ex.text[runs[0][0]:runs[0][1]]
+    value = ex.text[runs[0][0] : runs[0][1]]
     if spec.pattern and not re.fullmatch(spec.pattern, value):
         return None
     return value, runs[0]
@@ -179,8 +196,8 @@ def _integer(mentions: list[Mention], used: set[int], text: str) -> tuple[int, i
     for i, m in enumerate(mentions):
         if i in used or "integer" not in m.kinds():
             continue
-        before, after = text[:m.start], text[m.end:]
-        score = 1.0 + m.start / 10000                # later numbers slightly preferred ("from 2 to 4")
+        before, after = text[: m.start], text[m.end :]
+        score = 1.0 + m.start / 10000  # later numbers slightly preferred ("from 2 to 4")
         if re.search(r"(\bto|\bat|到|为|成|至)\s*$", before, re.I):
             score += 2
         if re.match(r"^\s*(个|台|份)?\s*(replicas?|copies|instances?|pods?|workers?|副本|实例|节点)", after, re.I):
@@ -213,7 +230,9 @@ def _find_all(s: str, sub: str) -> list[int]:
     return out
 
 
-def _take_words(text: str, s: int, blocks: list[tuple[int, int]], rights: set[str]) -> tuple[str, tuple[int, int]] | None:
+def _take_words(
+    text: str, s: int, blocks: list[tuple[int, int]], rights: set[str]
+) -> tuple[str, tuple[int, int]] | None:
     """The words from s up to the next param-like mention, preposition, particle or punctuation."""
     end_limit = min([bs for bs, _ in blocks if bs >= s] + [len(text)])
     seg = text[s:end_limit]
@@ -241,6 +260,6 @@ def _take_words(text: str, s: int, blocks: list[tuple[int, int]], rights: set[st
             break
     value = " ".join(words).strip()
     if not value or all(x.lower() in STOP or x in FILLER_ZH for x in words):
-        return None                  # only function words or Chinese filler ("grep 一下 ...") is no pattern
+        return None  # only function words or Chinese filler ("grep 一下 ...") is no pattern
     a = s + lead
     return value, (a, a + pos)

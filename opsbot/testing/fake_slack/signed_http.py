@@ -21,11 +21,15 @@ def signature(secret: str, body: str, timestamp: str) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def signed_headers(secret: str, body: str, timestamp: int | None = None,
-                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+def signed_headers(
+    secret: str, body: str, timestamp: int | None = None, content_type: str = "application/x-www-form-urlencoded"
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature(secret, body, ts)}
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature(secret, body, ts),
+    }
 
 
 def command_body(command: dict) -> str:
@@ -54,8 +58,15 @@ class SignedPoster:
         self.secret = secret
         self.timeout = timeout
 
-    def post(self, body: str, content_type: str = "application/x-www-form-urlencoded", *,
-             timestamp: int | None = None, secret: str | None = None, headers: dict | None = None) -> Posted:
+    def post(
+        self,
+        body: str,
+        content_type: str = "application/x-www-form-urlencoded",
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        headers: dict | None = None,
+    ) -> Posted:
         hdrs = signed_headers(secret or self.secret, body, timestamp, content_type)
         hdrs.update(headers or {})
         req = urllib.request.Request(self.url, data=body.encode(), headers=hdrs, method="POST")

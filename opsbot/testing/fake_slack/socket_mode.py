@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class Ack:
     envelope_id: str
     payload: dict | None
-    latency: float          # seconds between sending the envelope and receiving its ack
+    latency: float  # seconds between sending the envelope and receiving its ack
 
 
 class FakeSocketMode(ThreadedServer):
@@ -61,9 +61,16 @@ class FakeSocketMode(ThreadedServer):
             self._conn = conn
             self.connections += 1
             self._cond.notify_all()
-        conn.send(json.dumps({"type": "hello", "num_connections": 1,
-                              "debug_info": {"host": "fake", "approximate_connection_time": 3600},
-                              "connection_info": {"app_id": APP_ID}}))
+        conn.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                    "connection_info": {"app_id": APP_ID},
+                }
+            )
+        )
         try:
             for message in conn:
                 try:
@@ -92,14 +99,27 @@ class FakeSocketMode(ThreadedServer):
                     raise AssertionError("no Socket Mode client connected")
                 self._cond.wait(left)
 
-    def send(self, kind: str, payload: dict, *, retry_attempt: int = 0, retry_reason: str = "",
-             accepts_response_payload: bool | None = None, envelope_id: str | None = None) -> str:
+    def send(
+        self,
+        kind: str,
+        payload: dict,
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        accepts_response_payload: bool | None = None,
+        envelope_id: str | None = None,
+    ) -> str:
         """Deliver one envelope ("events_api", "slash_commands", "interactive"); returns its id."""
         self.wait_connected()
         eid = envelope_id or str(uuid.uuid4())
-        envelope = {"envelope_id": eid, "type": kind, "payload": payload,
-                    "accepts_response_payload": kind != "events_api" if accepts_response_payload is None
-                    else accepts_response_payload}
+        envelope = {
+            "envelope_id": eid,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api"
+            if accepts_response_payload is None
+            else accepts_response_payload,
+        }
         if kind == "events_api":
             envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
         with self._cond:

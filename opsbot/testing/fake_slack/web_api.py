@@ -24,13 +24,15 @@ from opsbot.testing.threaded import ThreadedServer
 if TYPE_CHECKING:
     from opsbot.testing.fake_slack.socket_mode import FakeSocketMode
 
+
 @dataclass
 class Call:
     """One request the fake Web API received."""
-    method: str                      # "chat.postMessage", "upload" (a file body), "response_url"
+
+    method: str  # "chat.postMessage", "upload" (a file body), "response_url"
     params: dict[str, Any]
     token: str | None
-    status: int = 200                # the HTTP status it answered
+    status: int = 200  # the HTTP status it answered
     response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
 
@@ -45,8 +47,8 @@ class FakeSlackWebAPI(ThreadedServer):
         self._cond = threading.Condition()
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[str]] = {}
-        self.messages: dict[tuple[str, str], dict] = {}      # (channel, ts) -> the message as it stands
-        self.uploads: dict[str, bytes] = {}                  # file id -> bytes received at the upload URL
+        self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> the message as it stands
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes received at the upload URL
         self._pending_files: dict[str, dict] = {}
         self._server: ThreadingHTTPServer | None = None
 
@@ -103,24 +105,28 @@ class FakeSlackWebAPI(ThreadedServer):
     def calls(self, method: str | None = None, *, ok_only: bool = True) -> list[Call]:
         """Calls received so far, oldest first; by default only those answered with HTTP 200."""
         with self._cond:
-            return [c for c in self._calls if (method is None or c.method == method)
-                    and (not ok_only or c.status == 200)]
+            return [
+                c for c in self._calls if (method is None or c.method == method) and (not ok_only or c.status == 200)
+            ]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 15.0,
-                 where: Callable[[Call], bool] | None = None) -> list[Call]:
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = 15.0, where: Callable[[Call], bool] | None = None
+    ) -> list[Call]:
         """Block until at least `count` matching calls arrived; returns them (AssertionError on timeout)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [c for c in self._calls if c.method == method and c.status == 200
-                         and (where is None or where(c))]
+                found = [
+                    c for c in self._calls if c.method == method and c.status == 200 and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = ", ".join(c.method for c in self._calls) or "nothing"
-                    raise AssertionError(f"expected {count} {method} call(s) within {timeout}s, got {len(found)}; "
-                                         f"calls so far: {seen}")
+                    raise AssertionError(
+                        f"expected {count} {method} call(s) within {timeout}s, got {len(found)}; calls so far: {seen}"
+                    )
                 self._cond.wait(left)
 
     def reset(self) -> None:
@@ -150,7 +156,7 @@ class FakeSlackWebAPI(ThreadedServer):
         token = params.pop("token", None)
         auth = h.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
-            token = auth[len("Bearer "):]
+            token = auth[len("Bearer ") :]
         with self._cond:
             limited = self._rate_limits.get(method)
             retry_after = limited.pop(0) if limited else None
@@ -165,7 +171,9 @@ class FakeSlackWebAPI(ThreadedServer):
             body = {"ok": False, "error": failure}
         elif not token:
             body = {"ok": False, "error": "not_authed"}
-        elif (method == "apps.connections.open" and not token.startswith("xapp-")) or (method != "apps.connections.open" and not token.startswith(("xoxb-", "xoxp-"))):
+        elif (method == "apps.connections.open" and not token.startswith("xapp-")) or (
+            method != "apps.connections.open" and not token.startswith(("xoxb-", "xoxp-"))
+        ):
             body = {"ok": False, "error": "invalid_auth"}
         else:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -201,12 +209,28 @@ class FakeSlackWebAPI(ThreadedServer):
 
     # -- the methods
     def _m_auth_test(self, p: dict) -> dict:
-        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake Team", "user": "opsbot",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake Team",
+            "user": "opsbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def _message(self, p: dict, ts: str) -> dict:
-        msg = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID, "ts": ts,
-               "text": p.get("text", ""), "blocks": p.get("blocks") or [], "team": TEAM_ID}
+        msg = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "ts": ts,
+            "text": p.get("text", ""),
+            "blocks": p.get("blocks") or [],
+            "team": TEAM_ID,
+        }
         if p.get("thread_ts"):
             msg["thread_ts"] = p["thread_ts"]
         return msg
@@ -239,8 +263,11 @@ class FakeSlackWebAPI(ThreadedServer):
     def _m_chat_delete(self, p: dict) -> dict:
         with self._cond:
             gone = self.messages.pop((str(p.get("channel")), str(p.get("ts"))), None)
-        return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")} if gone else \
-            {"ok": False, "error": "message_not_found"}
+        return (
+            {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
+            if gone
+            else {"ok": False, "error": "message_not_found"}
+        )
 
     def _m_views_open(self, p: dict) -> dict:
         if not p.get("trigger_id"):
@@ -248,8 +275,17 @@ class FakeSlackWebAPI(ThreadedServer):
         view = p.get("view")
         if not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True, "view": {**view, "id": new_id("V"), "team_id": TEAM_ID, "app_id": APP_ID,
-                                     "state": {"values": {}}, "hash": uuid.uuid4().hex}}
+        return {
+            "ok": True,
+            "view": {
+                **view,
+                "id": new_id("V"),
+                "team_id": TEAM_ID,
+                "app_id": APP_ID,
+                "state": {"values": {}},
+                "hash": uuid.uuid4().hex,
+            },
+        }
 
     def _m_files_getUploadURLExternal(self, p: dict) -> dict:
         if not p.get("filename") or not str(p.get("length", "")).isdigit():
@@ -272,8 +308,15 @@ class FakeSlackWebAPI(ThreadedServer):
                 pending = self._pending_files[fid]
                 if pending["length"] != len(self.uploads[fid]):
                     return {"ok": False, "error": "file_upload_size_mismatch"}
-                out.append({"id": fid, "name": pending["filename"], "title": f.get("title") or pending["filename"],
-                            "size": pending["length"], "mimetype": "image/png"})
+                out.append(
+                    {
+                        "id": fid,
+                        "name": pending["filename"],
+                        "title": f.get("title") or pending["filename"],
+                        "size": pending["length"],
+                        "mimetype": "image/png",
+                    }
+                )
         return {"ok": True, "files": out}
 
     def _m_files_info(self, p: dict) -> dict:
