@@ -27,7 +27,13 @@ def may_approve(config: Config, approver: str, requester: str, rule: Rule) -> st
     roles = config.access.roles_of(approver)
     policy = rule.policy.approval
     if approver == requester and not policy.allow_self:
-        return f"{approver}, you asked for this yourself; a second person with the role {' or '.join(policy.roles)} must approve it."
+        return (
+            f"{approver}, you asked for this yourself; a second person with the role "
+            f"{' or '.join(policy.roles)} must approve it."
+        )
     if not _holds(roles, policy.roles):
-        return f"{approver}, approving {rule.intent} needs the role {' or '.join(policy.roles)}; you have {', '.join(sorted(roles)) or 'no roles'}."
+        return (
+            f"{approver}, approving {rule.intent} needs the role {' or '.join(policy.roles)}; "
+            f"you have {', '.join(sorted(roles)) or 'no roles'}."
+        )
     return None

@@ -160,8 +160,8 @@ def truncation_note(hidden: int) -> dict:
         "elements": [
             {
                 "type": "mrkdwn",
-                "text": f":scissors: Output truncated: {hidden} more part(s) not shown (Slack shows at most {MAX_BLOCKS} "
-                "blocks per message). Ask for a narrower time range, fewer hosts or a tighter pattern.",
+                "text": f":scissors: Output truncated: {hidden} more part(s) not shown (Slack shows at most "
+                f"{MAX_BLOCKS} blocks per message). Ask for a narrower time range, fewer hosts or a tighter pattern.",
             }
         ],
     }
