@@ -73,7 +73,7 @@ class OfflineParser:
                 self.vocabulary.add(stem(w))
         self.names = KnownNames(config, rules, self.vocabulary)
         self.index = ExampleIndex()
-        self.tokenizer = Tokenizer(self.vocabulary, known=lambda t: t in self.index.idf)
+        self.tokenizer = Tokenizer(self.vocabulary, self.index)
 
         vocab: dict[str, set[str]] = {i: set() for i in rules.by_intent}
         texts: dict[str, list[str]] = {i: [] for i in rules.by_intent}

@@ -5,13 +5,13 @@ is corrected to the example word it most likely meant (restrat -> restart)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from opsbot.parsing.chinese import ngrams
 from opsbot.parsing.offline.entities import PLACEHOLDER_OF_KIND, Extraction
+from opsbot.parsing.offline.index import ExampleIndex
 from opsbot.parsing.offline.lexicon import STOP, apply_phrases, is_veto_word, normalise_word
 
 EN_WORD_OR_CJK = re.compile(r"[a-z]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -19,11 +19,11 @@ FUZZY_CACHE = 20000  # corrected words remembered before the cache starts over
 
 
 class Tokenizer:
-    """`vocabulary`: the English words of the examples; `known`: whether a token is in the example index
-    (only a message's unknown words are corrected)."""
+    """`vocabulary`: the English words of the examples; `index`: the example index, whose tokens a
+    message's words are corrected to when they are not among them."""
 
-    def __init__(self, vocabulary: set[str], known: Callable[[str], bool]):
-        self.known = known
+    def __init__(self, vocabulary: set[str], index: ExampleIndex):
+        self.index = index  # not a closure over the parser: no reference cycle keeps a parser alive
         self._fuzzy_words = sorted(w for w in vocabulary if len(w) >= 5 and w not in STOP)
         self._short_words = sorted(w for w in vocabulary if len(w) == 4 and w not in STOP)
         self._fuzzy_cache: dict[str, str | None] = {}
@@ -53,7 +53,7 @@ class Tokenizer:
                 out += ngrams(w)
             elif w not in STOP:
                 t = normalise_word(w)
-                if query and not self.known(t):
+                if query and t not in self.index.idf:
                     t = self.correct(w) or t
                 out.append(t)
         return out
