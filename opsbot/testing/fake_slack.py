@@ -138,7 +138,7 @@ class FakeSlackWebAPI(ThreadedServer):
             return [c for c in self._calls if (method is None or c.method == method)
                     and (not ok_only or c.status == 200)]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 15.0,
+    def wait_for(self, method: str, count: int = 1, timeout: float = 60.0,
                  where: Callable[[Call], bool] | None = None) -> list[Call]:
         """Block until at least `count` matching calls arrived; returns them (AssertionError on timeout)."""
         deadline = time.monotonic() + timeout
@@ -405,7 +405,7 @@ class FakeSocketMode(ThreadedServer):
                 if self._conn is conn:
                     self._conn = None
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
+    def wait_connected(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._conn is None:
@@ -439,7 +439,7 @@ class FakeSocketMode(ThreadedServer):
     def send_interactive(self, payload: dict, **kw) -> str:
         return self.send("interactive", payload, **kw)
 
-    def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> Ack:
+    def wait_ack(self, envelope_id: str, timeout: float = 30.0) -> Ack:
         deadline = time.monotonic() + timeout
         with self._cond:
             while envelope_id not in self.acks:
@@ -448,6 +448,16 @@ class FakeSocketMode(ThreadedServer):
                     raise AssertionError(f"envelope {envelope_id} was not acknowledged within {timeout}s")
                 self._cond.wait(left)
             return self.acks[envelope_id]
+
+    def wait_all_acked(self, timeout: float = 30.0) -> None:
+        """Block until every envelope sent so far has been acknowledged (its listener has run)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while unacked := set(self._sent_at) - set(self.acks):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{len(unacked)} envelope(s) not acknowledged within {timeout}s")
+                self._cond.wait(left)
 
 
 # ---- payloads, shaped as Slack sends them ---------------------------------------------------------
@@ -564,7 +574,7 @@ class Posted:
 class SignedPoster:
     """Posts to a Bolt HTTP endpoint as Slack does: signed bodies, Slack's content types."""
 
-    def __init__(self, url: str, secret: str = SIGNING_SECRET, timeout: float = 10.0):
+    def __init__(self, url: str, secret: str = SIGNING_SECRET, timeout: float = 30.0):
         self.url = url
         self.secret = secret
         self.timeout = timeout

@@ -3,13 +3,14 @@ one late digest, not a backlog; a broken digest is reported in its channel and t
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from opsbot.reply import Reply
 from opsbot.scheduler import Scheduler, slot_key
+
+from waiting import wait_until
 
 NINE = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 DAILY = {"daily": {"channel": "C0OPS", "schedule": "09:00", "intents": ["help"]}}
@@ -28,15 +29,6 @@ class Posts:
                 self.fail_first -= 1
                 raise ConnectionError("Slack is down")
             self.sent.append((channel, reply))
-
-
-def wait_until(predicate, timeout: float = 10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 # ---- what gets posted ----------------------------------------------------------------------------

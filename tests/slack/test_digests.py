@@ -8,7 +8,8 @@ import pytest
 
 from opsbot.scheduler import slot_key
 
-from slack_helpers import start_socket_bot, stop_socket_bot, wait_until
+from slack_helpers import start_socket_bot, stop_socket_bot
+from waiting import wait_until
 
 DIGEST_CHANNEL = "C0DIGEST"
 
