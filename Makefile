@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool
 LAB_PKGS := prometheus prometheus-node-exporter openssh-server
 
-.PHONY: run test bench lab-deps venv clean
+.PHONY: run test test-fast bench lab-deps venv clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ run: venv lab-deps
 
 test: venv lab-deps
 	$(BIN)/pytest -q
+
+# The specs that need no lab and no server (well under a minute); no Debian packages needed.
+test-fast: venv
+	$(BIN)/pytest -q -m "not slow"
 
 bench: venv lab-deps
 	$(BIN)/python -m benchmarks $(ARGS)

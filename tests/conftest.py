@@ -1,12 +1,62 @@
-"""Shared fixtures. `lab` is the real local lab (sshd, demo services, Prometheus) for the whole session."""
+"""Shared fixtures. `lab` is the real local lab (sshd, demo services, Prometheus) for the whole session.
+
+Tiers: a spec that uses a real component or a local server gets that component's marker (lab,
+prometheus, postgresql, servers) from the fixtures it uses, and `slow` with it; `make test-fast` runs
+the rest (`-m "not slow"`). A spec that starts such a thing itself carries the marker (pytestmark); an
+unmarked spec that opens a listening socket fails and says so, which keeps the fast tier honest.
+"""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from opsbot.testing import component_missing
+
+COMPONENTS = ("lab", "prometheus", "postgresql", "servers")
+# Fixtures that bring a component; a spec using one (directly or through other fixtures) is marked.
+COMPONENT_FIXTURES = {
+    "lab": "lab", "sshd_installed": "lab",
+    "prometheus": "prometheus", "prometheus_lab": "prometheus",
+    "pg_admin": "postgresql",
+    "server": "servers",                                  # tests/llm: the fake OpenAI server
+    "bot": "servers", "http_bot": "servers", "digest_bot": "servers",   # tests/slack: fake Slack, opsbot serve
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        for name in COMPONENT_FIXTURES.keys() & set(getattr(item, "fixturenames", ())):
+            item.add_marker(COMPONENT_FIXTURES[name])
+        if any(item.get_closest_marker(c) for c in COMPONENTS):
+            item.add_marker("slow")
+
+
+# Server programs a spec may start only when it is marked (in-process servers are caught at listen()).
+SERVER_PROGRAMS = {"prometheus", "prometheus-node-exporter", "sshd", "initdb", "pg_ctl", "postgres"}
+
+
+@pytest.fixture(autouse=True)
+def _no_servers_in_unmarked_specs(request, monkeypatch):
+    """A spec that carries no component marker may not start a server, in this process or another."""
+    if any(request.node.get_closest_marker(c) for c in COMPONENTS):
+        return
+
+    def refuse() -> None:
+        raise RuntimeError(f"{request.node.nodeid} starts a server but carries none of the markers "
+                           f"{', '.join(COMPONENTS)}: add one (pytestmark) so `make test-fast` leaves it out")
+    popen = subprocess.Popen.__init__
+
+    def checked_popen(self, args, *more, **kw):
+        program = args if isinstance(args, (str, os.PathLike)) else args[0]
+        if Path(str(program).split()[0]).name in SERVER_PROGRAMS:
+            refuse()
+        popen(self, args, *more, **kw)
+    monkeypatch.setattr(socket.socket, "listen", lambda sock, *args: refuse())
+    monkeypatch.setattr(subprocess.Popen, "__init__", checked_popen)
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +110,4 @@ def lab_plan(lab_config):
     def plan(intent: str, config=None, **params):
         return Engine(rules, config or lab_config).plan(Task(intent=intent, params=params)).action
     return plan
+

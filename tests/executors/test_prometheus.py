@@ -309,6 +309,7 @@ def test_promql_that_slips_past_the_rule_is_still_checked_by_the_executor(execut
 
 # ---------------------------------------------------------------------------------------------- errors
 
+@pytest.mark.prometheus
 def test_a_stopped_prometheus_is_reported_as_not_answering(tmp_path):
     need_lab_binaries()
     prom = start_prometheus(tmp_path, [], rules_yaml="groups: []\n")
@@ -339,6 +340,7 @@ def test_a_query_longer_than_the_timeout_is_stopped_by_prometheus(lab):
                           "stopped it; try a shorter window or a simpler query.")
 
 
+@pytest.mark.servers       # a listening socket that never answers
 def test_a_prometheus_that_accepts_but_never_answers_times_out(tmp_path):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))

@@ -14,6 +14,8 @@ from opsbot.testing.serve import ServeProcess, clean_env, free_port, opsbot_comm
 from slack_helpers import CHANNEL, write_config
 from waiting import wait_until
 
+pytestmark = pytest.mark.servers    # opsbot serve and the fake Web API
+
 
 class HttpBot:
     def __init__(self, server: ServeProcess, api: fs.FakeSlackWebAPI, db: str):

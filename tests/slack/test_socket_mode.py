@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from opsbot.store.tables import executions, requests
@@ -12,6 +13,8 @@ from opsbot.testing.tarpit import Tarpit
 
 from slack_helpers import CHANNEL, DM, start_socket_bot, stop_socket_bot
 from waiting import wait_until
+
+pytestmark = pytest.mark.servers    # the fake Socket Mode and Web API servers
 
 
 def count_requests(bot, text: str) -> int:
@@ -302,7 +305,7 @@ def test_when_the_queue_is_full_the_ack_says_so_and_nothing_runs(tmp_path):
 def test_a_rate_limited_call_is_retried_after_retry_after(bot):
     bot.api.rate_limit_next("chat.postMessage", retry_after=1)
     bot.dm("help")
-    bot.posted(channel=DM, timeout=20)
+    bot.posted(channel=DM)
     attempts = bot.api.calls("chat.postMessage", ok_only=False)
     assert [c.status for c in attempts] == [429, 200]
     assert attempts[1].at - attempts[0].at >= 1.0
@@ -320,7 +323,7 @@ def test_a_failure_while_answering_still_ends_in_a_reply(bot):
 
 def test_a_chart_is_uploaded_into_the_thread(chart_bot):
     ev = chart_bot.mention("cpu on web-1 last 5m")
-    [done] = chart_bot.api.wait_for("files.completeUploadExternal", timeout=30)
+    [done] = chart_bot.api.wait_for("files.completeUploadExternal")
     assert done.params["channel_id"] == CHANNEL and done.params["thread_ts"] == ev["ts"]
     [file] = done.params["files"]
     methods = [c.method for c in chart_bot.api.calls() if c.method.startswith(("files.", "upload"))]
@@ -333,10 +336,10 @@ def test_a_chart_is_uploaded_into_the_thread(chart_bot):
 
 def test_progress_edits_one_message_that_becomes_the_answer(chart_bot):
     ev = chart_bot.mention("send the digest")
-    [progress] = chart_bot.posted(thread_ts=ev["ts"], timeout=30)
+    [progress] = chart_bot.posted(thread_ts=ev["ts"])
     assert progress.params["text"].startswith(":hourglass_flowing_sand:")
     ts = progress.response["ts"]
-    final = chart_bot.api.wait_for("chat.update", timeout=30,
+    final = chart_bot.api.wait_for("chat.update",
                                    where=lambda c: c.params["ts"] == ts and "Digest" in c.params["text"])
     chart_bot.settle()
     assert len(in_thread(chart_bot, ev["ts"])) == 1, "progress lines edit one message, they are not posted"

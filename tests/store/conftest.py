@@ -40,7 +40,7 @@ def pg_admin():
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def db_url(request, tmp_path) -> Iterator[str]:
     """The URL of an empty database: an SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
