@@ -8,8 +8,9 @@ LAB_READY := for b in /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-nod
 # PostgreSQL's server: the suite starts a throwaway one from it when no PostgreSQL answers.
 PG_PKGS  := postgresql
 PG_READY := ls /usr/lib/postgresql/*/bin/initdb
+STRESS_CPUS ?= 2
 
-.PHONY: run test test-fast bench lab-deps pg-deps venv clean
+.PHONY: run test test-fast test-stress bench lab-deps pg-deps venv clean
 
 venv: $(STAMP)
 
@@ -49,6 +50,12 @@ test: venv lab-deps pg-deps
 # The specs that need no lab and no server (well under a minute); no Debian packages needed.
 test-fast: venv
 	$(BIN)/pytest -q -m "not slow"
+
+# The whole suite while stress-ng keeps the cores busy, as on a loaded CI machine.
+test-stress: venv lab-deps pg-deps
+	$(call apt_need,stress-ng,command -v stress-ng)
+	@stress-ng --cpu $(STRESS_CPUS) --timeout 2h --quiet & stress=$$!; \
+	$(BIN)/pytest -q; status=$$?; kill $$stress; wait $$stress; exit $$status
 
 bench: venv lab-deps
 	$(BIN)/python -m benchmarks $(ARGS)
