@@ -4,7 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 LAB_PKGS := prometheus prometheus-node-exporter openssh-server
-LAB_READY := for b in /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool; do [ -x $$b ] || exit 1; done
+LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool
+LAB_READY := for b in $(LAB_BINS); do [ -x $$b ] || exit 1; done
 # PostgreSQL's server: the suite starts a throwaway one from it when no PostgreSQL answers.
 PG_PKGS  := postgresql
 PG_READY := ls /usr/lib/postgresql/*/bin/initdb

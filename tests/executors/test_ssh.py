@@ -175,7 +175,8 @@ def test_fan_out_runs_in_parallel_but_never_more_than_max_parallel(lab, lab_conf
     # started: "together" proves they run at the same time, whatever the machine's load.
     command = (f"touch {started}/$OPSBOT_TARGET {running}/$OPSBOT_TARGET; "
                "case $OPSBOT_TARGET in fan-0[0-3]) w=0; "
-               f"while [ $(ls {started} | grep -c '^fan-0[0-3]$') -lt 4 ] && [ $w -lt 600 ]; do sleep 0.1; w=$((w+1)); done; "
+               f"while [ $(ls {started} | grep -c '^fan-0[0-3]$') -lt 4 ] && [ $w -lt 600 ]; do "
+               "sleep 0.1; w=$((w+1)); done; "
                "if [ $w -lt 600 ]; then echo together; else echo alone; fi;; *) echo later;; esac; "
                f"sleep 0.4; ls {running} | wc -l; rm {running}/$OPSBOT_TARGET; echo $OPSBOT_TARGET")
     progress: list[str] = []

@@ -278,7 +278,8 @@ def test_the_ack_does_not_wait_for_the_work(tmp_path):
             wait_until(lambda: tarpit.held, what="the query reaching Prometheus")
             tarpit.stop()
             [answer] = bot.posted()            # only once the tarpit let go of the query
-            assert answer.params["text"] == f"Prometheus at http://127.0.0.1:{tarpit.port} is not answering; is it running?"
+            assert answer.params["text"] == (f"Prometheus at http://127.0.0.1:{tarpit.port} is not answering; "
+                                             "is it running?")
         finally:
             tarpit.stop()
             stop_socket_bot(bot)
