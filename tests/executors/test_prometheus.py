@@ -123,7 +123,7 @@ class FakeVLLM(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def prometheus(tmp_path_factory):
     need_lab_binaries()
     work = tmp_path_factory.mktemp("prometheus-lab")
     node = start_node_exporter(work)
@@ -152,8 +152,8 @@ def config_for(url: str, **prometheus) -> Config:
 
 
 @pytest.fixture(scope="module")
-def config(lab):
-    return config_for(lab.url)
+def config(prometheus):
+    return config_for(prometheus.url)
 
 
 @pytest.fixture(scope="module")
@@ -217,8 +217,8 @@ def test_range_queries_never_ask_for_more_points_than_max_points():
             assert window // step + 1 <= max_points
 
 
-def test_a_window_longer_than_max_range_is_refused_before_prometheus_is_asked(lab):
-    config = config_for(lab.url, max_range="1d")
+def test_a_window_longer_than_max_range_is_refused_before_prometheus_is_asked(prometheus):
+    config = config_for(prometheus.url, max_range="1d")
     ex = PrometheusExecutor(config)
     try:
         action = Engine(load_rules(), config).plan(Task(intent="metrics.query", params={"promql": "up", "window": "2d"})).action
@@ -321,8 +321,8 @@ def test_a_stopped_prometheus_is_reported_as_not_answering(tmp_path):
     assert (after.kind, after.text) == ("error", f"Prometheus at {prom.url} is not answering; is it running?")
 
 
-def test_a_query_longer_than_the_timeout_is_stopped_by_prometheus(lab):
-    config = config_for(lab.url, timeout=0.000001)
+def test_a_query_longer_than_the_timeout_is_stopped_by_prometheus(prometheus):
+    config = config_for(prometheus.url, timeout=0.000001)
     ex = PrometheusExecutor(config)
     try:
         action = Engine(load_rules(), config).plan(Task(intent="metrics.cpu", params={"host": "web"})).action
