@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from opsbot.request import Request
 from opsbot.store import Store
 
+
 @pytest.fixture(scope="session")
 def pg_admin(postgres_url):
     """An autocommit engine on the PostgreSQL test database."""
