@@ -6,6 +6,7 @@ prometheus, postgresql, servers) from the fixtures it uses, and `slow` with it; 
 the rest (`-m "not slow"`). A spec that starts such a thing itself carries the marker (pytestmark); an
 unmarked spec that opens a listening socket fails and says so, which keeps the fast tier honest.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,19 +17,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from throwaway_postgres import ThrowawayPostgres, server_binaries
 
 from opsbot.testing import component_missing
-
-from throwaway_postgres import ThrowawayPostgres, server_binaries
 
 COMPONENTS = ("lab", "prometheus", "postgresql", "servers")
 # Fixtures that bring a component; a spec using one (directly or through other fixtures) is marked.
 COMPONENT_FIXTURES = {
-    "lab": "lab", "sshd_installed": "lab",
-    "prometheus": "prometheus", "prometheus_lab": "prometheus",
-    "postgres_url": "postgresql", "throwaway_postgres": "postgresql",
-    "server": "servers",                                  # tests/llm: the fake OpenAI server
-    "bot": "servers", "http_bot": "servers", "digest_bot": "servers",   # tests/slack: fake Slack, opsbot serve
+    "lab": "lab",
+    "sshd_installed": "lab",
+    "prometheus": "prometheus",
+    "prometheus_lab": "prometheus",
+    "postgres_url": "postgresql",
+    "throwaway_postgres": "postgresql",
+    "server": "servers",  # tests/llm: the fake OpenAI server
+    "bot": "servers",
+    "http_bot": "servers",
+    "digest_bot": "servers",  # tests/slack: fake Slack, opsbot serve
 }
 # The PostgreSQL the specs use: a URL, or "throwaway" to start one without trying the URL first.
 PG_URL = os.environ.get("OPSBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -53,8 +58,11 @@ def _no_servers_in_unmarked_specs(request, monkeypatch):
         return
 
     def refuse() -> None:
-        raise RuntimeError(f"{request.node.nodeid} starts a server but carries none of the markers "
-                           f"{', '.join(COMPONENTS)}: add one (pytestmark) so `make test-fast` leaves it out")
+        raise RuntimeError(
+            f"{request.node.nodeid} starts a server but carries none of the markers "
+            f"{', '.join(COMPONENTS)}: add one (pytestmark) so `make test-fast` leaves it out"
+        )
+
     popen = subprocess.Popen.__init__
 
     def checked_popen(self, args, *more, **kw):
@@ -62,6 +70,7 @@ def _no_servers_in_unmarked_specs(request, monkeypatch):
         if Path(str(program).split()[0]).name in SERVER_PROGRAMS:
             refuse()
         popen(self, args, *more, **kw)
+
     monkeypatch.setattr(socket.socket, "listen", lambda sock, *args: refuse())
     monkeypatch.setattr(subprocess.Popen, "__init__", checked_popen)
 
@@ -79,6 +88,7 @@ def need_sshd() -> None:
     """Skip when the OpenSSH server is not installed; in CI (CI=true) that is a failure instead."""
     from opsbot.lab import INSTALL_HINT
     from opsbot.lab.sshd import SSHD
+
     if not Path(SSHD).exists():
         reason = f"{SSHD} is not installed; {INSTALL_HINT}"
         component_missing(reason)
@@ -96,6 +106,7 @@ def lab():
     packages are installed (lab.prometheus is None otherwise)."""
     need_sshd()
     from opsbot.lab import Lab
+
     with Lab.start() as running:
         yield running
 
@@ -112,16 +123,18 @@ def lab_plan(lab_config):
     from opsbot.rules.engine import Engine
     from opsbot.rules.loader import load_rules
     from opsbot.task import Task
+
     rules = load_rules()
 
     def plan(intent: str, config=None, **params):
         return Engine(rules, config or lab_config).plan(Task(intent=intent, params=params)).action
+
     return plan
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------------
 
-_pg_used: list[str] = []        # which server the session used, for the summary
+_pg_used: list[str] = []  # which server the session used, for the summary
 
 
 def _unreachable(url: str) -> str | None:
@@ -140,8 +153,10 @@ def _unreachable(url: str) -> str | None:
 def start_throwaway_postgres() -> ThrowawayPostgres:
     """A throwaway server, or a skip (a failure under CI) when PostgreSQL's server is not installed."""
     if server_binaries() is None:
-        component_missing("no PostgreSQL answers and its server is not installed to start one: "
-                          "apt-get install postgresql (make test does)")
+        component_missing(
+            "no PostgreSQL answers and its server is not installed to start one: "
+            "apt-get install postgresql (make test does)"
+        )
     return ThrowawayPostgres.start()
 
 

@@ -1,5 +1,6 @@
 """What `make run` gives a newcomer: `opsbot chat --lab` against the real local lab, driven as a
 person would type, one line at a time."""
+
 import os
 import re
 import subprocess
@@ -30,9 +31,15 @@ restart nginx on web-9
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    state = tmp_path_factory.mktemp("state")      # the store goes here, not into the runner's home
-    p = subprocess.run([sys.executable, "-m", "opsbot", "chat", "--lab", "--user", "alice"], input=TRANSCRIPT,
-                       capture_output=True, text=True, timeout=240, env={**os.environ, "OPSBOT_STATE_DIR": str(state)})
+    state = tmp_path_factory.mktemp("state")  # the store goes here, not into the runner's home
+    p = subprocess.run(
+        [sys.executable, "-m", "opsbot", "chat", "--lab", "--user", "alice"],
+        input=TRANSCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "OPSBOT_STATE_DIR": str(state)},
+    )
     if p.returncode == 1 and "the lab cannot start" in p.stderr:
         component_missing(p.stderr.strip())
     assert p.returncode == 0, p.stderr[-3000:]
@@ -43,7 +50,7 @@ def answer_to(out: str, line: str) -> str:
     """The console's answer to one typed line: from its prompt to the next prompt."""
     start = out.index(f"> {line}\n") + len(line) + 3
     nxt = re.search(r"^\w+> ", out[start:], re.M)
-    return out[start:start + nxt.start()] if nxt else out[start:]
+    return out[start : start + nxt.start()] if nxt else out[start:]
 
 
 def test_help_lists_the_commands(session):

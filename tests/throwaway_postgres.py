@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL server for the specs, from the Debian `postgresql` package: a cluster made with
 initdb in a temporary directory, started on a free loopback port, deleted when stopped. PostgreSQL
 refuses to run as root, so when we are root it runs as the package's `postgres` user (or `nobody`)."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,13 @@ def server_binaries() -> Path | None:
     """The directory holding initdb and pg_ctl: the newest /usr/lib/postgresql/<major>/bin (where Debian
     puts them, off PATH), else the one on PATH; None when PostgreSQL's server is not installed."""
     debian = Path("/usr/lib/postgresql")
-    majors = sorted((d for d in debian.glob("*/bin") if d.parent.name.isdigit()),
-                    key=lambda d: int(d.parent.name), reverse=True) if debian.is_dir() else []
+    majors = (
+        sorted(
+            (d for d in debian.glob("*/bin") if d.parent.name.isdigit()), key=lambda d: int(d.parent.name), reverse=True
+        )
+        if debian.is_dir()
+        else []
+    )
     for bindir in majors:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
@@ -73,17 +79,30 @@ class ThrowawayPostgres:
             os.chown(root, user.pw_uid, user.pw_gid)
         server = cls(bindir, root, 0, user)
         try:
-            server._run("initdb", "-D", str(server.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                        "--no-sync")
-            for attempt in range(attempts):          # the free port may be taken before the server binds it
+            server._run(
+                "initdb", "-D", str(server.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync"
+            )
+            for attempt in range(attempts):  # the free port may be taken before the server binds it
                 server.port = _free_port()
-                started = server._run("pg_ctl", "-D", str(server.data), "-l", str(root / "server.log"), "-w",
-                                      "-t", "120", "-o", f"-c listen_addresses=127.0.0.1 -p {server.port} "
-                                      f"-k {root} -c fsync=off", "start", check=attempt == attempts - 1)
+                started = server._run(
+                    "pg_ctl",
+                    "-D",
+                    str(server.data),
+                    "-l",
+                    str(root / "server.log"),
+                    "-w",
+                    "-t",
+                    "120",
+                    "-o",
+                    f"-c listen_addresses=127.0.0.1 -p {server.port} -k {root} -c fsync=off",
+                    "start",
+                    check=attempt == attempts - 1,
+                )
                 if started.returncode == 0:
                     break
-            with psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres",
-                                 autocommit=True, connect_timeout=30) as conn:
+            with psycopg.connect(
+                f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres", autocommit=True, connect_timeout=30
+            ) as conn:
                 conn.execute(f"CREATE DATABASE {DATABASE}")
         except BaseException:
             server.stop()
@@ -92,13 +111,16 @@ class ThrowawayPostgres:
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         as_user = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []} if self.user else {}
-        done = subprocess.run([str(self.bindir / tool), *args], cwd=self.root, capture_output=True, text=True,
-                              timeout=180, **as_user)
+        done = subprocess.run(
+            [str(self.bindir / tool), *args], cwd=self.root, capture_output=True, text=True, timeout=180, **as_user
+        )
         if check and done.returncode != 0:
             log = self.root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{tool} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}"
-                               + (f"\nserver log:\n{tail}" if tail else ""))
+            raise RuntimeError(
+                f"{tool} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}"
+                + (f"\nserver log:\n{tail}" if tail else "")
+            )
         return done
 
     def stop(self) -> None:

@@ -1,5 +1,6 @@
 """Waiting for an observable condition instead of sleeping. The deadline only matters when the condition
 never comes, so it is generous: the machine may be busy with other work."""
+
 from __future__ import annotations
 
 import time
@@ -9,8 +10,9 @@ T = TypeVar("T")
 DEADLINE = 60.0
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = DEADLINE, interval: float = 0.05,
-               what: str = "condition") -> T:
+def wait_until(
+    predicate: Callable[[], T], timeout: float = DEADLINE, interval: float = 0.05, what: str = "condition"
+) -> T:
     """Poll `predicate` until it returns something truthy, and return that; AssertionError on timeout."""
     end = time.monotonic() + timeout
     while True:

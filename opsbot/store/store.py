@@ -7,6 +7,7 @@ serialised by the database, never by locks in this process: SQLite write transac
 BEGIN IMMEDIATE, and on PostgreSQL the contended single rows are locked with SELECT ... FOR UPDATE or
 changed by a conditional UPDATE.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,13 +38,15 @@ from .tables import (
     conversations,
     executions,
     feedback,
-    learned_examples as learned_examples_table,
     learned_head,
     learned_versions,
     processed_events,
     replies,
     requests,
     tasks,
+)
+from .tables import (
+    learned_examples as learned_examples_table,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -71,7 +74,7 @@ def normalise_url(url: str) -> str:
     """postgres:// and postgresql:// mean psycopg 3 (the driver opsbot ships with)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -92,13 +95,14 @@ def _new_id() -> str:
 
 # --- SQLite connection setup ---------------------------------------------------------------------
 
+
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
     # Take BEGIN away from the sqlite3 module (it would begin late, only before DML); _sqlite_on_begin
     # emits it instead, so reads are repeatable and writers queue up at BEGIN IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    _switch_to_wal(cursor)                           # readers do not block the writer
-    cursor.execute("PRAGMA synchronous=NORMAL")      # safe with WAL; no fsync per commit
+    _switch_to_wal(cursor)  # readers do not block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync per commit
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
@@ -129,7 +133,7 @@ def _make_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if parsed.database in (None, "", ":memory:"):
-        options["poolclass"] = StaticPool           # one in-memory database, not one per connection
+        options["poolclass"] = StaticPool  # one in-memory database, not one per connection
     engine = create_engine(parsed, **options)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
@@ -204,25 +208,43 @@ class Store:
     def record_request(self, req: Request) -> None:
         """Keep a request. Recording the same request again is harmless."""
         with self._write() as conn:
-            conn.execute(self._insert_request, {
-                "id": req.id, "text": req.text, "user_id": req.user, "channel": req.channel,
-                "thread": req.thread, "frontend": req.frontend, "conversation": req.conversation,
-                "created_at": _now(),
-            })
+            conn.execute(
+                self._insert_request,
+                {
+                    "id": req.id,
+                    "text": req.text,
+                    "user_id": req.user,
+                    "channel": req.channel,
+                    "thread": req.thread,
+                    "frontend": req.frontend,
+                    "conversation": req.conversation,
+                    "created_at": _now(),
+                },
+            )
 
     def record_task(self, request_id: str, task: Task, latency_ms: float) -> None:
         with self._write() as conn:
-            conn.execute(insert(tasks).values(
-                request_id=request_id, intent=task.intent, params=task.params, confidence=task.confidence,
-                parser=task.parser, note=task.note, missing=task.missing, usage=task.usage,
-                latency_ms=latency_ms, created_at=_now(),
-            ))
+            conn.execute(
+                insert(tasks).values(
+                    request_id=request_id,
+                    intent=task.intent,
+                    params=task.params,
+                    confidence=task.confidence,
+                    parser=task.parser,
+                    note=task.note,
+                    missing=task.missing,
+                    usage=task.usage,
+                    latency_ms=latency_ms,
+                    created_at=_now(),
+                )
+            )
 
     def record_reply(self, request_id: str, reply: Reply) -> None:
         """Keep what the user was told (kind and text; tables and charts are not kept)."""
         with self._write() as conn:
-            conn.execute(insert(replies).values(
-                request_id=request_id, kind=reply.kind, text=reply.text, created_at=_now()))
+            conn.execute(
+                insert(replies).values(request_id=request_id, kind=reply.kind, text=reply.text, created_at=_now())
+            )
 
     def request_text(self, request_id: str) -> str | None:
         with self._read() as conn:
@@ -230,19 +252,39 @@ class Store:
 
     # --- executions ------------------------------------------------------------------------------
 
-    def start_execution(self, request_id: str | None, rule_id: str, intent: str, executor: str,
-                        params: dict, user: str) -> str:
+    def start_execution(
+        self, request_id: str | None, rule_id: str, intent: str, executor: str, params: dict, user: str
+    ) -> str:
         """Record that an action is about to run, with its audit row, before it runs."""
         execution_id, now = _new_id(), _now()
         with self._write() as conn:
-            conn.execute(insert(executions).values(
-                id=execution_id, request_id=request_id, rule_id=rule_id, intent=intent, executor=executor,
-                params=params, user_id=user, status="running", started_at=now,
-            ))
-            audit_trail.append(conn, user, "execution.started", {
-                "execution_id": execution_id, "request_id": request_id, "rule_id": rule_id,
-                "intent": intent, "executor": executor, "params": params,
-            }, now)
+            conn.execute(
+                insert(executions).values(
+                    id=execution_id,
+                    request_id=request_id,
+                    rule_id=rule_id,
+                    intent=intent,
+                    executor=executor,
+                    params=params,
+                    user_id=user,
+                    status="running",
+                    started_at=now,
+                )
+            )
+            audit_trail.append(
+                conn,
+                user,
+                "execution.started",
+                {
+                    "execution_id": execution_id,
+                    "request_id": request_id,
+                    "rule_id": rule_id,
+                    "intent": intent,
+                    "executor": executor,
+                    "params": params,
+                },
+                now,
+            )
         return execution_id
 
     def finish_execution(self, execution_id: str, status: str, summary: str) -> None:
@@ -253,38 +295,71 @@ class Store:
         with self._write() as conn:
             row = conn.execute(
                 select(executions.c.user_id, executions.c.status, executions.c.started_at)
-                .where(executions.c.id == execution_id).with_for_update()
+                .where(executions.c.id == execution_id)
+                .with_for_update()
             ).one_or_none()
             if row is None:
                 raise LookupError(f"no execution {execution_id}")
             if row.status != "running":
                 raise ValueError(f"execution {execution_id} already finished ({row.status})")
-            conn.execute(update(executions).where(executions.c.id == execution_id)
-                         .values(status=status, summary=summary, finished_at=now))
-            audit_trail.append(conn, row.user_id, "execution.finished", {
-                "execution_id": execution_id, "status": status, "summary": summary,
-                "duration_ms": round((now - row.started_at).total_seconds() * 1000, 1),
-            }, now)
+            conn.execute(
+                update(executions)
+                .where(executions.c.id == execution_id)
+                .values(status=status, summary=summary, finished_at=now)
+            )
+            audit_trail.append(
+                conn,
+                row.user_id,
+                "execution.finished",
+                {
+                    "execution_id": execution_id,
+                    "status": status,
+                    "summary": summary,
+                    "duration_ms": round((now - row.started_at).total_seconds() * 1000, 1),
+                },
+                now,
+            )
 
     def count_executions(self, user: str, rule_id: str, since: datetime) -> int:
         """Executions of a rule by a user started at or after `since`, for rate limits. Refused ones
         do not count: being refused must not keep someone refused."""
         with self._read() as conn:
             return conn.execute(
-                select(func.count()).select_from(executions).where(
-                    executions.c.user_id == user, executions.c.rule_id == rule_id,
-                    executions.c.started_at >= _aware(since, "since"), executions.c.status != "refused")
+                select(func.count())
+                .select_from(executions)
+                .where(
+                    executions.c.user_id == user,
+                    executions.c.rule_id == rule_id,
+                    executions.c.started_at >= _aware(since, "since"),
+                    executions.c.status != "refused",
+                )
             ).scalar_one()
 
     # --- approvals -------------------------------------------------------------------------------
 
-    def create_approval(self, request_id: str, rule_id: str, intent: str, params: dict, requester: str,
-                        expires_at: datetime, channel: str | None = None,
-                        thread: str | None = None) -> ApprovalRecord:
+    def create_approval(
+        self,
+        request_id: str,
+        rule_id: str,
+        intent: str,
+        params: dict,
+        requester: str,
+        expires_at: datetime,
+        channel: str | None = None,
+        thread: str | None = None,
+    ) -> ApprovalRecord:
         record = ApprovalRecord(
-            id=_new_id(), request_id=request_id, rule_id=rule_id, intent=intent, params=params,
-            requester=requester, status="pending", channel=channel, thread=thread,
-            created_at=_now(), expires_at=_aware(expires_at, "expires_at"),
+            id=_new_id(),
+            request_id=request_id,
+            rule_id=rule_id,
+            intent=intent,
+            params=params,
+            requester=requester,
+            status="pending",
+            channel=channel,
+            thread=thread,
+            created_at=_now(),
+            expires_at=_aware(expires_at, "expires_at"),
         )
         # Not audited here: the pipeline audits the request with its context (rule, channel, policy).
         with self._write() as conn:
@@ -303,21 +378,27 @@ class Store:
         and so is auditing the decision (the pipeline does, with the rule and requester)."""
         status, now = ("approved" if approve else "denied"), _aware(now, "now")
         with self._write() as conn:
-            return conn.execute(
-                update(approvals)
-                .where(approvals.c.id == approval_id, approvals.c.status == "pending",
-                       approvals.c.expires_at > now)
-                .values(status=status, approver=approver, decided_at=now)
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    update(approvals)
+                    .where(approvals.c.id == approval_id, approvals.c.status == "pending", approvals.c.expires_at > now)
+                    .values(status=status, approver=approver, decided_at=now)
+                ).rowcount
+                == 1
+            )
 
     def claim_approved(self, approval_id: str) -> bool:
         """Move an approved approval to 'executed'. True only for the one caller that should run it."""
         now = _now()
         with self._write() as conn:
-            won = conn.execute(
-                update(approvals).where(approvals.c.id == approval_id, approvals.c.status == "approved")
-                .values(status="executed", executed_at=now)
-            ).rowcount == 1
+            won = (
+                conn.execute(
+                    update(approvals)
+                    .where(approvals.c.id == approval_id, approvals.c.status == "approved")
+                    .values(status="executed", executed_at=now)
+                ).rowcount
+                == 1
+            )
             if won:
                 audit_trail.append(conn, SYSTEM_ACTOR, "approval.claimed", {"approval_id": approval_id}, now)
         return won
@@ -326,10 +407,16 @@ class Store:
         """Mark pending approvals past their expiry as 'expired'; returns how many."""
         now = _aware(now, "now")
         with self._write() as conn:
-            expired = conn.execute(
-                update(approvals).where(approvals.c.status == "pending", approvals.c.expires_at <= now)
-                .values(status="expired", decided_at=now).returning(approvals.c.id)
-            ).scalars().all()
+            expired = (
+                conn.execute(
+                    update(approvals)
+                    .where(approvals.c.status == "pending", approvals.c.expires_at <= now)
+                    .values(status="expired", decided_at=now)
+                    .returning(approvals.c.id)
+                )
+                .scalars()
+                .all()
+            )
             if expired:
                 # Stamped with the real clock: `now` is the caller's expiry check.
                 audit_trail.append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, _now())
@@ -341,21 +428,22 @@ class Store:
         now = _now()
         stmt = self._insert(conversations).values(key=key, last_task=last_task, pending=pending, updated_at=now)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["key"], set_={"last_task": stmt.excluded.last_task,
-                                          "pending": stmt.excluded.pending, "updated_at": now})
+            index_elements=["key"],
+            set_={"last_task": stmt.excluded.last_task, "pending": stmt.excluded.pending, "updated_at": now},
+        )
         with self._write() as conn:
             conn.execute(stmt)
 
     def load_conversation(self, key: str) -> tuple[dict | None, dict | None]:
         with self._read() as conn:
-            row = conn.execute(select(conversations.c.last_task, conversations.c.pending)
-                               .where(conversations.c.key == key)).one_or_none()
+            row = conn.execute(
+                select(conversations.c.last_task, conversations.c.pending).where(conversations.c.key == key)
+            ).one_or_none()
         return (None, None) if row is None else (row.last_task, row.pending)
 
     # --- feedback --------------------------------------------------------------------------------
 
-    def add_feedback(self, request_id: str, user: str, vote: int | None = None,
-                     correction: dict | None = None) -> None:
+    def add_feedback(self, request_id: str, user: str, vote: int | None = None, correction: dict | None = None) -> None:
         """A vote (+1 / -1; a user's latest vote counts) and/or a correction {"intent", "params"}."""
         if vote not in (None, 1, -1):
             raise ValueError(f"vote must be +1 or -1, not {vote!r}")
@@ -366,8 +454,11 @@ class Store:
                 raise ValueError('a correction is {"intent": ..., "params": {...}}')
             correction = {"intent": correction["intent"], "params": dict(correction.get("params") or {})}
         with self._write() as conn:
-            conn.execute(insert(feedback).values(
-                request_id=request_id, user_id=user, vote=vote, correction=correction, created_at=_now()))
+            conn.execute(
+                insert(feedback).values(
+                    request_id=request_id, user_id=user, vote=vote, correction=correction, created_at=_now()
+                )
+            )
 
     def export_feedback(self) -> Iterator[dict]:
         """One dict per request that was parsed (its latest parse), with the outcome (latest reply),
@@ -375,11 +466,19 @@ class Store:
         latest_task = select(func.max(tasks.c.id)).group_by(tasks.c.request_id).scalar_subquery()
         latest_reply = (select(func.max(replies.c.id)).group_by(replies.c.request_id)).subquery()
         query = (
-            select(requests.c.id, requests.c.text, requests.c.created_at, tasks.c.intent, tasks.c.params,
-                   tasks.c.confidence, tasks.c.parser, replies.c.kind, replies.c.text.label("reply_text"))
+            select(
+                requests.c.id,
+                requests.c.text,
+                requests.c.created_at,
+                tasks.c.intent,
+                tasks.c.params,
+                tasks.c.confidence,
+                tasks.c.parser,
+                replies.c.kind,
+                replies.c.text.label("reply_text"),
+            )
             .join(tasks, tasks.c.request_id == requests.c.id)
-            .outerjoin(replies, (replies.c.request_id == requests.c.id)
-                       & replies.c.id.in_(select(latest_reply)))
+            .outerjoin(replies, (replies.c.request_id == requests.c.id) & replies.c.id.in_(select(latest_reply)))
             .where(tasks.c.id.in_(latest_task))
             .order_by(requests.c.created_at, requests.c.id)
         )
@@ -387,8 +486,8 @@ class Store:
             rows = conn.execute(query).all()
             notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
 
-        votes: dict[str, dict[str, int]] = {}              # request -> user -> latest vote
-        corrections: dict[str, dict] = {}                  # request -> latest correction
+        votes: dict[str, dict[str, int]] = {}  # request -> user -> latest vote
+        corrections: dict[str, dict] = {}  # request -> latest correction
         for note in notes:
             if note.vote is not None:
                 votes.setdefault(note.request_id, {})[note.user_id] = note.vote
@@ -400,8 +499,12 @@ class Store:
             yield {
                 "request_id": row.id,
                 "text": row.text,
-                "task": {"intent": row.intent, "params": row.params, "confidence": row.confidence,
-                         "parser": row.parser},
+                "task": {
+                    "intent": row.intent,
+                    "params": row.params,
+                    "confidence": row.confidence,
+                    "parser": row.parser,
+                },
                 "outcome": None if row.kind is None else {"kind": row.kind, "text": row.reply_text},
                 "votes": {"up": sum(1 for v in cast if v > 0), "down": sum(1 for v in cast if v < 0)},
                 "correction": corrections.get(row.id),
@@ -414,13 +517,25 @@ class Store:
         examples = []
         for item in self.export_feedback():
             if item["correction"] is not None:
-                examples.append({"text": item["text"], "intent": item["correction"]["intent"],
-                                 "params": item["correction"]["params"], "source": "correction",
-                                 "request_id": item["request_id"]})
+                examples.append(
+                    {
+                        "text": item["text"],
+                        "intent": item["correction"]["intent"],
+                        "params": item["correction"]["params"],
+                        "source": "correction",
+                        "request_id": item["request_id"],
+                    }
+                )
             elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"]:
-                examples.append({"text": item["text"], "intent": item["task"]["intent"],
-                                 "params": item["task"]["params"], "source": "upvote",
-                                 "request_id": item["request_id"]})
+                examples.append(
+                    {
+                        "text": item["text"],
+                        "intent": item["task"]["intent"],
+                        "params": item["task"]["params"],
+                        "source": "upvote",
+                        "request_id": item["request_id"],
+                    }
+                )
         return examples
 
     # --- Slack retries ---------------------------------------------------------------------------
@@ -449,29 +564,41 @@ class Store:
         for position, example in enumerate(examples):
             if not example.get("text") or not example.get("intent"):
                 raise ValueError(f"learned example {position} needs a text and an intent: {example!r}")
-            rows.append({"position": position, "text": example["text"], "intent": example["intent"],
-                         "params": dict(example.get("params") or {}), "source": example.get("source", "tune"),
-                         "request_id": example.get("request_id")})
+            rows.append(
+                {
+                    "position": position,
+                    "text": example["text"],
+                    "intent": example["intent"],
+                    "params": dict(example.get("params") or {}),
+                    "source": example.get("source", "tune"),
+                    "request_id": example.get("request_id"),
+                }
+            )
         now = _now()
         with self._write() as conn:
             parent = self._learned_head(conn)
             version = conn.execute(select(func.coalesce(func.max(learned_versions.c.version), 0))).scalar_one() + 1
-            conn.execute(insert(learned_versions).values(version=version, parent=parent, count=len(rows),
-                                                         created_at=now))
+            conn.execute(
+                insert(learned_versions).values(version=version, parent=parent, count=len(rows), created_at=now)
+            )
             if rows:
                 conn.execute(insert(learned_examples_table), [{**row, "version": version} for row in rows])
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=version))
-            audit_trail.append(conn, SYSTEM_ACTOR, "learned.set",
-                               {"version": version, "parent": parent, "count": len(rows)}, now)
+            audit_trail.append(
+                conn, SYSTEM_ACTOR, "learned.set", {"version": version, "parent": parent, "count": len(rows)}, now
+            )
         return version
 
     def learned_examples(self) -> list[dict]:
         """The current version's examples, in the order they were set."""
         t = learned_examples_table
         with self._read() as conn:
-            query = (select(t.c.text, t.c.intent, t.c.params, t.c.source, t.c.request_id)
-                     .join(learned_head, learned_head.c.version == t.c.version)
-                     .where(learned_head.c.id == 1).order_by(t.c.position))
+            query = (
+                select(t.c.text, t.c.intent, t.c.params, t.c.source, t.c.request_id)
+                .join(learned_head, learned_head.c.version == t.c.version)
+                .where(learned_head.c.id == 1)
+                .order_by(t.c.position)
+            )
             return [row._asdict() for row in conn.execute(query)]
 
     def learned_version(self) -> int:
@@ -486,8 +613,9 @@ class Store:
             current = self._learned_head(conn)
             if current == 0:
                 raise LookupError("no learned examples to revert")
-            parent = conn.execute(select(learned_versions.c.parent)
-                                  .where(learned_versions.c.version == current)).scalar_one()
+            parent = conn.execute(
+                select(learned_versions.c.parent).where(learned_versions.c.version == current)
+            ).scalar_one()
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=parent))
             audit_trail.append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
         return parent
@@ -505,7 +633,7 @@ class Store:
 
     def verify_audit(self) -> list[str]:
         """[] when the trail is intact; otherwise one sentence per problem."""
-        with self._snapshot() as conn:      # rows and head from the same moment, despite appends
+        with self._snapshot() as conn:  # rows and head from the same moment, despite appends
             return audit_trail.verify(conn)
 
     def audit_rows(self, limit: int = 100) -> list[dict]:

@@ -13,6 +13,7 @@ Slack's protocols on 127.0.0.1 (Bolt's own tests do the same).
 
 Nothing here talks to anything but the loopback interface.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,13 +57,15 @@ def new_id(prefix: str) -> str:
 
 # ---- the Web API ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Call:
     """One request the fake Web API received."""
-    method: str                      # "chat.postMessage", "upload" (a file body), "response_url"
+
+    method: str  # "chat.postMessage", "upload" (a file body), "response_url"
     params: dict[str, Any]
     token: str | None
-    status: int = 200                # the HTTP status it answered
+    status: int = 200  # the HTTP status it answered
     response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
 
@@ -77,8 +80,8 @@ class FakeSlackWebAPI(ThreadedServer):
         self._cond = threading.Condition()
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[str]] = {}
-        self.messages: dict[tuple[str, str], dict] = {}      # (channel, ts) -> the message as it stands
-        self.uploads: dict[str, bytes] = {}                  # file id -> bytes received at the upload URL
+        self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> the message as it stands
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes received at the upload URL
         self._pending_files: dict[str, dict] = {}
         self._server: ThreadingHTTPServer | None = None
 
@@ -135,24 +138,28 @@ class FakeSlackWebAPI(ThreadedServer):
     def calls(self, method: str | None = None, *, ok_only: bool = True) -> list[Call]:
         """Calls received so far, oldest first; by default only those answered with HTTP 200."""
         with self._cond:
-            return [c for c in self._calls if (method is None or c.method == method)
-                    and (not ok_only or c.status == 200)]
+            return [
+                c for c in self._calls if (method is None or c.method == method) and (not ok_only or c.status == 200)
+            ]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 60.0,
-                 where: Callable[[Call], bool] | None = None) -> list[Call]:
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = 60.0, where: Callable[[Call], bool] | None = None
+    ) -> list[Call]:
         """Block until at least `count` matching calls arrived; returns them (AssertionError on timeout)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [c for c in self._calls if c.method == method and c.status == 200
-                         and (where is None or where(c))]
+                found = [
+                    c for c in self._calls if c.method == method and c.status == 200 and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = ", ".join(c.method for c in self._calls) or "nothing"
-                    raise AssertionError(f"expected {count} {method} call(s) within {timeout}s, got {len(found)}; "
-                                         f"calls so far: {seen}")
+                    raise AssertionError(
+                        f"expected {count} {method} call(s) within {timeout}s, got {len(found)}; calls so far: {seen}"
+                    )
                 self._cond.wait(left)
 
     def reset(self) -> None:
@@ -182,7 +189,7 @@ class FakeSlackWebAPI(ThreadedServer):
         token = params.pop("token", None)
         auth = h.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
-            token = auth[len("Bearer "):]
+            token = auth[len("Bearer ") :]
         with self._cond:
             limited = self._rate_limits.get(method)
             retry_after = limited.pop(0) if limited else None
@@ -235,12 +242,28 @@ class FakeSlackWebAPI(ThreadedServer):
 
     # -- the methods
     def _m_auth_test(self, p: dict) -> dict:
-        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake Team", "user": "opsbot",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake Team",
+            "user": "opsbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def _message(self, p: dict, ts: str) -> dict:
-        msg = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID, "ts": ts,
-               "text": p.get("text", ""), "blocks": p.get("blocks") or [], "team": TEAM_ID}
+        msg = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "ts": ts,
+            "text": p.get("text", ""),
+            "blocks": p.get("blocks") or [],
+            "team": TEAM_ID,
+        }
         if p.get("thread_ts"):
             msg["thread_ts"] = p["thread_ts"]
         return msg
@@ -273,8 +296,11 @@ class FakeSlackWebAPI(ThreadedServer):
     def _m_chat_delete(self, p: dict) -> dict:
         with self._cond:
             gone = self.messages.pop((p.get("channel"), p.get("ts")), None)
-        return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")} if gone else \
-            {"ok": False, "error": "message_not_found"}
+        return (
+            {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
+            if gone
+            else {"ok": False, "error": "message_not_found"}
+        )
 
     def _m_views_open(self, p: dict) -> dict:
         if not p.get("trigger_id"):
@@ -282,8 +308,17 @@ class FakeSlackWebAPI(ThreadedServer):
         view = p.get("view")
         if not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True, "view": {**view, "id": new_id("V"), "team_id": TEAM_ID, "app_id": APP_ID,
-                                     "state": {"values": {}}, "hash": uuid.uuid4().hex}}
+        return {
+            "ok": True,
+            "view": {
+                **view,
+                "id": new_id("V"),
+                "team_id": TEAM_ID,
+                "app_id": APP_ID,
+                "state": {"values": {}},
+                "hash": uuid.uuid4().hex,
+            },
+        }
 
     def _m_files_getUploadURLExternal(self, p: dict) -> dict:
         if not p.get("filename") or not str(p.get("length", "")).isdigit():
@@ -306,8 +341,15 @@ class FakeSlackWebAPI(ThreadedServer):
                 pending = self._pending_files[fid]
                 if pending["length"] != len(self.uploads[fid]):
                     return {"ok": False, "error": "file_upload_size_mismatch"}
-                out.append({"id": fid, "name": pending["filename"], "title": f.get("title") or pending["filename"],
-                            "size": pending["length"], "mimetype": "image/png"})
+                out.append(
+                    {
+                        "id": fid,
+                        "name": pending["filename"],
+                        "title": f.get("title") or pending["filename"],
+                        "size": pending["length"],
+                        "mimetype": "image/png",
+                    }
+                )
         return {"ok": True, "files": out}
 
     def _m_files_info(self, p: dict) -> dict:
@@ -343,11 +385,12 @@ def _decode(raw: bytes, ctype: str) -> dict:
 
 # ---- Socket Mode ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Ack:
     envelope_id: str
     payload: dict | None
-    latency: float          # seconds between sending the envelope and receiving its ack
+    latency: float  # seconds between sending the envelope and receiving its ack
 
 
 class FakeSocketMode(ThreadedServer):
@@ -383,9 +426,16 @@ class FakeSocketMode(ThreadedServer):
             self._conn = conn
             self.connections += 1
             self._cond.notify_all()
-        conn.send(json.dumps({"type": "hello", "num_connections": 1,
-                              "debug_info": {"host": "fake", "approximate_connection_time": 3600},
-                              "connection_info": {"app_id": APP_ID}}))
+        conn.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                    "connection_info": {"app_id": APP_ID},
+                }
+            )
+        )
         try:
             for message in conn:
                 try:
@@ -414,14 +464,27 @@ class FakeSocketMode(ThreadedServer):
                     raise AssertionError("no Socket Mode client connected")
                 self._cond.wait(left)
 
-    def send(self, kind: str, payload: dict, *, retry_attempt: int = 0, retry_reason: str = "",
-             accepts_response_payload: bool | None = None, envelope_id: str | None = None) -> str:
+    def send(
+        self,
+        kind: str,
+        payload: dict,
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        accepts_response_payload: bool | None = None,
+        envelope_id: str | None = None,
+    ) -> str:
         """Deliver one envelope ("events_api", "slash_commands", "interactive"); returns its id."""
         self.wait_connected()
         eid = envelope_id or str(uuid.uuid4())
-        envelope = {"envelope_id": eid, "type": kind, "payload": payload,
-                    "accepts_response_payload": kind != "events_api" if accepts_response_payload is None
-                    else accepts_response_payload}
+        envelope = {
+            "envelope_id": eid,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api"
+            if accepts_response_payload is None
+            else accepts_response_payload,
+        }
         if kind == "events_api":
             envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
         with self._cond:
@@ -462,30 +525,68 @@ class FakeSocketMode(ThreadedServer):
 
 # ---- payloads, shaped as Slack sends them ---------------------------------------------------------
 
+
 def event_callback(event: dict, *, team_id: str = TEAM_ID, event_id: str | None = None) -> dict:
     """The Events API body around one event."""
-    return {"token": "legacy-verification-token", "team_id": team_id, "api_app_id": APP_ID, "event": event,
-            "type": "event_callback", "event_id": event_id or new_id("Ev"), "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": BOT_USER_ID,
-                                "is_bot": True, "is_enterprise_install": False}],
-            "is_ext_shared_channel": False}
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or new_id("Ev"),
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
 
 
 def app_mention(text: str, *, user: str, channel: str, ts: str | None = None, thread_ts: str | None = None) -> dict:
     ts = ts or new_ts()
-    ev = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}", "ts": ts, "channel": channel,
-          "event_ts": ts, "team": TEAM_ID}
+    ev = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER_ID}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "team": TEAM_ID,
+    }
     if thread_ts:
         ev["thread_ts"] = thread_ts
     return ev
 
 
-def message(text: str, *, user: str | None, channel: str, channel_type: str = "channel", ts: str | None = None,
-            thread_ts: str | None = None, **extra) -> dict:
+def message(
+    text: str,
+    *,
+    user: str | None,
+    channel: str,
+    channel_type: str = "channel",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    **extra,
+) -> dict:
     """A `message` event (message.channels / message.im); extra keys (bot_id, subtype) as given."""
     ts = ts or new_ts()
-    ev = {"type": "message", "text": text, "ts": ts, "channel": channel, "channel_type": channel_type,
-          "event_ts": ts, "team": TEAM_ID, **extra}
+    ev = {
+        "type": "message",
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "channel_type": channel_type,
+        "event_ts": ts,
+        "team": TEAM_ID,
+        **extra,
+    }
     if user:
         ev["user"] = user
     if thread_ts:
@@ -493,40 +594,95 @@ def message(text: str, *, user: str | None, channel: str, channel_type: str = "c
     return ev
 
 
-def slash_command(text: str, *, user: str, channel: str, command: str = "/ops", team_id: str = TEAM_ID,
-                  response_url: str = "http://127.0.0.1:9/response/none", trigger_id: str | None = None) -> dict:
+def slash_command(
+    text: str,
+    *,
+    user: str,
+    channel: str,
+    command: str = "/ops",
+    team_id: str = TEAM_ID,
+    response_url: str = "http://127.0.0.1:9/response/none",
+    trigger_id: str | None = None,
+) -> dict:
     """A slash command's fields (form-encoded in HTTP mode, a JSON object in Socket Mode)."""
-    return {"token": "legacy-verification-token", "team_id": team_id, "team_domain": "fake",
-            "channel_id": channel, "channel_name": "ops", "user_id": user, "user_name": user.lower(),
-            "command": command, "text": text, "api_app_id": APP_ID, "is_enterprise_install": "false",
-            "response_url": response_url, "trigger_id": trigger_id or f"{time.time_ns()}.{uuid.uuid4().hex[:8]}"}
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "team_domain": "fake",
+        "channel_id": channel,
+        "channel_name": "ops",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id or f"{time.time_ns()}.{uuid.uuid4().hex[:8]}",
+    }
 
 
-def block_action(action_id: str, value: str, *, user: str, channel: str, message: dict, block_id: str = "b",
-                 team_id: str = TEAM_ID, trigger_id: str | None = None,
-                 response_url: str = "http://127.0.0.1:9/response/none") -> dict:
+def block_action(
+    action_id: str,
+    value: str,
+    *,
+    user: str,
+    channel: str,
+    message: dict,
+    block_id: str = "b",
+    team_id: str = TEAM_ID,
+    trigger_id: str | None = None,
+    response_url: str = "http://127.0.0.1:9/response/none",
+) -> dict:
     """A click on a button in `message` (a dict with at least ts, and thread_ts when in a thread)."""
-    return {"type": "block_actions", "user": {"id": user, "username": user.lower(), "name": user.lower(),
-                                               "team_id": team_id},
-            "api_app_id": APP_ID, "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
-                          "is_ephemeral": False, **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {})},
-            "trigger_id": trigger_id or f"{time.time_ns()}.{uuid.uuid4().hex[:8]}",
-            "team": {"id": team_id, "domain": "fake"}, "enterprise": None, "is_enterprise_install": False,
-            "channel": {"id": channel, "name": "ops"}, "message": message, "state": {"values": {}},
-            "response_url": response_url,
-            "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button",
-                         "text": {"type": "plain_text", "text": value[:20]}, "action_ts": str(time.time())}]}
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel,
+            "is_ephemeral": False,
+            **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}),
+        },
+        "trigger_id": trigger_id or f"{time.time_ns()}.{uuid.uuid4().hex[:8]}",
+        "team": {"id": team_id, "domain": "fake"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": "ops"},
+        "message": message,
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "type": "button",
+                "text": {"type": "plain_text", "text": value[:20]},
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
 
 
 def view_submission(view: dict, values: dict[str, dict[str, dict]], *, user: str, team_id: str = TEAM_ID) -> dict:
     """The submission of a modal as opened with views.open (`view` as the fake returned it)."""
     submitted = {**view, "state": {"values": values}}
-    return {"type": "view_submission", "team": {"id": team_id, "domain": "fake"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
-            "api_app_id": APP_ID, "token": "legacy-verification-token",
-            "trigger_id": f"{time.time_ns()}.{uuid.uuid4().hex[:8]}", "view": submitted, "response_urls": [],
-            "is_enterprise_install": False, "enterprise": None}
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "trigger_id": f"{time.time_ns()}.{uuid.uuid4().hex[:8]}",
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
 
 
 def find_button(blocks: list[dict], action_prefix: str) -> dict:
@@ -540,17 +696,22 @@ def find_button(blocks: list[dict], action_prefix: str) -> dict:
 
 # ---- HTTP mode: signed requests -------------------------------------------------------------------
 
+
 def signature(secret: str, body: str, timestamp: str) -> str:
     """Slack's v0 signature: HMAC-SHA256 over "v0:{timestamp}:{body}" with the signing secret."""
     base = f"v0:{timestamp}:{body}".encode()
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def signed_headers(secret: str, body: str, timestamp: int | None = None,
-                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+def signed_headers(
+    secret: str, body: str, timestamp: int | None = None, content_type: str = "application/x-www-form-urlencoded"
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature(secret, body, ts)}
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature(secret, body, ts),
+    }
 
 
 def command_body(command: dict) -> str:
@@ -579,8 +740,15 @@ class SignedPoster:
         self.secret = secret
         self.timeout = timeout
 
-    def post(self, body: str, content_type: str = "application/x-www-form-urlencoded", *,
-             timestamp: int | None = None, secret: str | None = None, headers: dict | None = None) -> Posted:
+    def post(
+        self,
+        body: str,
+        content_type: str = "application/x-www-form-urlencoded",
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        headers: dict | None = None,
+    ) -> Posted:
         hdrs = signed_headers(secret or self.secret, body, timestamp, content_type)
         hdrs.update(headers or {})
         req = urllib.request.Request(self.url, data=body.encode(), headers=hdrs, method="POST")

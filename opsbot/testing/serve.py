@@ -1,4 +1,5 @@
 """`opsbot serve` as a real subprocess (HTTP mode), for tests and benchmarks."""
+
 from __future__ import annotations
 
 import json
@@ -41,11 +42,29 @@ class ServeProcess:
         self.log = log
 
     @classmethod
-    def start(cls, config: Path, env: dict[str, str], log: Path, *, host: str = "127.0.0.1",
-              port: int | None = None, workers: int | None = None, timeout: float = 60.0) -> "ServeProcess":
+    def start(
+        cls,
+        config: Path,
+        env: dict[str, str],
+        log: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        workers: int | None = None,
+        timeout: float = 60.0,
+    ) -> "ServeProcess":
         port = port or free_port()
-        argv = opsbot_command() + ["serve", "--config", str(config), "--mode", "http", "--host", host,
-                                   "--port", str(port)]
+        argv = opsbot_command() + [
+            "serve",
+            "--config",
+            str(config),
+            "--mode",
+            "http",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
         if workers:
             argv += ["--workers", str(workers)]
         out = open(log, "wb")

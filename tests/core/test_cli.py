@@ -1,4 +1,5 @@
 """The command line as a user runs it: real subprocesses of the installed `opsbot` script."""
+
 import json
 import sqlite3
 import subprocess
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow        # each spec starts the opsbot script (about a second apiece)
+pytestmark = pytest.mark.slow  # each spec starts the opsbot script (about a second apiece)
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT.parent / "shared" / "eval"
@@ -15,9 +16,17 @@ EVAL = ROOT.parent / "shared" / "eval"
 
 def opsbot(*args, input=None, env_extra=None, cwd=None, check=False):
     import os
+
     env = {**os.environ, **(env_extra or {})}
-    p = subprocess.run([sys.executable, "-m", "opsbot", *args], input=input, capture_output=True, text=True,
-                       env=env, cwd=cwd, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "opsbot", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
     if check and p.returncode != 0:
         raise AssertionError(p.stderr)
     return p
@@ -33,7 +42,7 @@ inventory:
     db-1: {{address: 127.0.0.1, port: 9, groups: [db], services: [postgresql]}}
 access:
   users: {{alice: [operator], bob: [operator, approver]}}
-database_url: sqlite:///{tmp_path / 'opsbot.db'}
+database_url: sqlite:///{tmp_path / "opsbot.db"}
 ssh: {{connect_timeout: 2}}
 """)
     return p
@@ -47,8 +56,9 @@ def test_parse_one_text_prints_one_task(config):
 
 
 def test_parse_reads_one_utterance_per_line_and_answers_in_order(config):
-    out = opsbot("parse", "--json", "--config", str(config), input="help\ncpu on db-1 last 3h\n讲个笑话\n",
-                 check=True).stdout.splitlines()
+    out = opsbot(
+        "parse", "--json", "--config", str(config), input="help\ncpu on db-1 last 3h\n讲个笑话\n", check=True
+    ).stdout.splitlines()
     assert [json.loads(l)["intent"] for l in out] == ["help", "metrics.cpu", None]
 
 
@@ -70,16 +80,20 @@ def test_chat_console_answers_and_takes_an_approval_from_another_user(config):
     p = opsbot("chat", "--config", str(config), "--user", "alice", input=transcript)
     out = p.stdout
     assert p.returncode == 0, p.stderr
-    assert "service.restart" in out                        # help table
-    assert "must approve it" in out                        # the approval prompt
-    assert "Approved by bob" in out                        # bob answered; it ran (and failed on port 9)
+    assert "service.restart" in out  # help table
+    assert "must approve it" in out  # the approval prompt
+    assert "Approved by bob" in out  # bob answered; it ran (and failed on port 9)
 
 
 def test_audit_verify_detects_an_edited_row(config, tmp_path):
     opsbot("chat", "--config", str(config), "--user", "alice", input="restart nginx on web-1\nbob\ny\n", check=True)
     assert opsbot("audit", "verify", "--config", str(config)).returncode == 0
     db = sqlite3.connect(tmp_path / "opsbot.db")
-    table = next(t for (t,) in db.execute("select name from sqlite_master where type='table'") if "audit" in t and "head" not in t)
+    table = next(
+        t
+        for (t,) in db.execute("select name from sqlite_master where type='table'")
+        if "audit" in t and "head" not in t
+    )
     db.execute(f"update {table} set actor = 'mallory' where rowid = (select min(rowid) from {table})")
     db.commit()
     p = opsbot("audit", "verify", "--config", str(config))
@@ -88,15 +102,29 @@ def test_audit_verify_detects_an_edited_row(config, tmp_path):
 
 def test_feedback_export_is_json_lines(config):
     opsbot("chat", "--config", str(config), "--user", "alice", input="help\n/good\n", check=True)
-    rows = [json.loads(l) for l in opsbot("feedback", "export", "--config", str(config), check=True).stdout.splitlines()]
+    rows = [
+        json.loads(l) for l in opsbot("feedback", "export", "--config", str(config), check=True).stdout.splitlines()
+    ]
     assert rows[0]["text"] == "help" and rows[0]["task"]["intent"] == "help" and rows[0]["votes"]["up"] == 1
 
 
 @pytest.mark.skipif(not (EVAL / "score_parse.py").exists(), reason="shared/eval is not next to the checkout")
 def test_the_public_dev_set_scores_at_least_095_with_nothing_unsafe():
-    p = subprocess.run([sys.executable, str(EVAL / "score_parse.py"), str(EVAL / "dev-commands.jsonl"),
-                        str(EVAL / "dev-config.yaml"), "--cmd", f"{sys.executable} -m opsbot", "--min", "0.95"],
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(EVAL / "score_parse.py"),
+            str(EVAL / "dev-commands.jsonl"),
+            str(EVAL / "dev-config.yaml"),
+            "--cmd",
+            f"{sys.executable} -m opsbot",
+            "--min",
+            "0.95",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
 
 

@@ -1,5 +1,6 @@
 """The logs executor against the lab: real files (rotated, gzipped), a journald unit, real sshd.
 What is planted in the lab's logs is listed in opsbot/lab/samplelogs.py."""
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,12 @@ def planted_just_now(lab):
 
 def planted_lines(lab, host: str, containing: str) -> set[str]:
     """The lines of `host`'s current log files that contain `containing`."""
-    return {line for path in (lab.host_dir(host) / "log").glob("*.log")
-            for line in path.read_text().splitlines() if containing in line}
+    return {
+        line
+        for path in (lab.host_dir(host) / "log").glob("*.log")
+        for line in path.read_text().splitlines()
+        if containing in line
+    }
 
 
 @pytest.fixture
@@ -49,7 +54,7 @@ def test_search_over_a_group_counts_per_host_and_shows_the_lines(logs, lab_plan)
     reply = run(logs, lab_plan("logs.search", pattern="needle-recent", host="web"))
     assert reply.kind == "result"
     assert reply.text == "“needle-recent” in logs, last 1h: 12 matching lines on 2 of 2 hosts"
-    assert counts(reply) == {"web-1": 6, "web-2": 6}            # nginx and api logs, 3 each
+    assert counts(reply) == {"web-1": 6, "web-2": 6}  # nginx and api logs, 3 each
     lines = reply.code.splitlines()
     assert len(lines) == 12
     assert lines[0].startswith("web-1 nginx.log: ") and lines[0].endswith("search for needle-recent #1")
@@ -65,8 +70,12 @@ def test_the_window_filters_lines_by_their_own_timestamps(logs, lab_plan):
     assert counts(six_hours) == {"web-1": 1}
     # Every timestamp format the lab writes: nginx [dd/Mon/yyyy...], syslog, ISO with UTC, ISO with
     # comma millis in local time, JSON with Z.
-    for service, hosts in [("api", ["web-1", "web-2"]), ("postgresql", ["db-1"]), ("vllm", ["gpu-1"]),
-                           ("llm-gateway", ["gpu-1"])]:
+    for service, hosts in [
+        ("api", ["web-1", "web-2"]),
+        ("postgresql", ["db-1"]),
+        ("vllm", ["gpu-1"]),
+        ("llm-gateway", ["gpu-1"]),
+    ]:
         hour = run(logs, lab_plan("logs.search", pattern="needle-3h", service=service))
         assert counts(hour) == {h: 0 for h in hosts}, service
         wide = run(logs, lab_plan("logs.search", pattern="needle-3h", service=service, window="4h"))
@@ -82,7 +91,7 @@ def test_rotated_and_gzipped_files_are_searched_and_old_files_are_not_read(logs,
     assert all(" postgresql.log.1: " in ln for ln in day.code.splitlines())
     hour = run(logs, lab_plan("logs.search", pattern="needle-old", service="api"))
     assert counts(hour) == {"web-1": 0, "web-2": 0}
-    assert hour.tables[0].rows[0][3] == "2 older file(s) not read"          # .1 and .2.gz: last written earlier
+    assert hour.tables[0].rows[0][3] == "2 older file(s) not read"  # .1 and .2.gz: last written earlier
 
 
 def test_shell_metacharacters_in_the_pattern_are_searched_literally(logs, lab_plan):
@@ -97,7 +106,7 @@ def test_shell_metacharacters_in_the_pattern_are_searched_literally(logs, lab_pl
     assert counts(reply) == {"gpu-1": 1}
     assert reply.code.endswith("search q=$(id) | rm -rf * && echo")
     regexish = run(logs, lab_plan("logs.search", pattern="needle-.*", host="web-1"))
-    assert counts(regexish) == {"web-1": 0}                                   # not a regex either
+    assert counts(regexish) == {"web-1": 0}  # not a regex either
 
 
 def test_without_a_host_the_hosts_running_the_service_are_searched(logs, lab_plan):
@@ -131,7 +140,7 @@ def test_max_lines_bounds_what_is_shown_not_what_is_counted(lab_config, lab_plan
     assert counts(reply) == {"web-1": 6, "web-2": 6}
     lines = reply.code.splitlines()
     assert len(lines) == 5 and lines[-1] == "… 8 more matching lines not shown"
-    assert [ln.split()[0] for ln in lines[:4]] == ["web-1", "web-1", "web-2", "web-2"]   # a fair share each
+    assert [ln.split()[0] for ln in lines[:4]] == ["web-1", "web-1", "web-2", "web-2"]  # a fair share each
 
 
 def test_context_lines_come_with_each_match(lab_config, lab_plan):
@@ -154,11 +163,11 @@ def test_errors_are_grouped_into_templates_with_counts_and_an_example(lab, logs,
     top = {row[1]: row for row in reply.tables[0].rows}
     timed_out = [t for t in top if "upstream timed out" in t]
     payment = [t for t in top if "payment failed for order" in t]
-    assert len(timed_out) == 1 and len(payment) == 1             # one template each, not one per line
-    assert top[timed_out[0]][0] == "7"                           # 7 planted in the last hour, 3 older ones not
+    assert len(timed_out) == 1 and len(payment) == 1  # one template each, not one per line
+    assert top[timed_out[0]][0] == "7"  # 7 planted in the last hour, 3 older ones not
     assert top[payment[0]][0] == "7"
     assert "client: <IP>" in timed_out[0] and "order <NUM>" in payment[0]
-    assert top[payment[0]][2] in planted_lines(lab, "web-1", "payment failed for order")   # a real line as example
+    assert top[payment[0]][2] in planted_lines(lab, "web-1", "payment failed for order")  # a real line as example
     assert reply.text.startswith("2") and "error lines in logs, last 1h, in " in reply.text
 
 
@@ -166,7 +175,7 @@ def test_errors_across_hosts_name_the_hosts_of_each_template(logs, lab_plan):
     reply = run(logs, lab_plan("logs.errors", service="nginx", window="1d"))
     rows = reply.tables[0].rows
     timed_out = next(r for r in rows if "upstream timed out" in r[1])
-    assert timed_out[0] == "20"                                  # 7 + 3 (rotated, 10 h ago) per host
+    assert timed_out[0] == "20"  # 7 + 3 (rotated, 10 h ago) per host
     assert timed_out[3] == "web-1, web-2"
     assert counts(reply) == {"web-1": int(reply.tables[1].rows[0][1]), "web-2": int(reply.tables[1].rows[1][1])}
 
@@ -180,7 +189,9 @@ def test_a_service_without_a_log_source_is_explained(lab_config, lab_plan):
     finally:
         ex.close()
     assert reply.kind == "error"
-    assert reply.text == "No log source is configured for api; add one under logs.sources.api (files or a journald unit)."
+    assert (
+        reply.text == "No log source is configured for api; add one under logs.sources.api (files or a journald unit)."
+    )
 
 
 def test_an_unreachable_host_is_reported_per_host(lab, lab_config, lab_plan):

@@ -3,6 +3,7 @@
 
 One node_exporter stands in for several inventory hosts (web-1, web-2, app.1, appx1); web-2 also has an
 nginx target on a port where nothing listens, so it is partly down; db-1 has no targets at all."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from opsbot.testing import component_missing
+from waiting import wait_until
 
 from opsbot.config import Config, Inventory
 from opsbot.config.models import PrometheusConfig
@@ -25,8 +25,7 @@ from opsbot.rules.binding import BindError
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
 from opsbot.task import Task
-
-from waiting import wait_until
+from opsbot.testing import component_missing
 
 INVENTORY = {
     "hosts": {
@@ -38,8 +37,10 @@ INVENTORY = {
         "gpu-1": {"address": "127.0.0.1", "services": ["vllm"]},
         "gpu-2": {"address": "127.0.0.1", "services": ["vllm"]},
     },
-    "deployments": {"llama-chat": {"host": "gpu-1", "service": "vllm"},
-                    "qwen-7b": {"host": "gpu-2", "service": "vllm"}},
+    "deployments": {
+        "llama-chat": {"host": "gpu-1", "service": "vllm"},
+        "qwen-7b": {"host": "gpu-2", "service": "vllm"},
+    },
 }
 
 
@@ -69,8 +70,10 @@ groups:
         annotations: {summary: Pending until it has held for a day.}
 """
 EXPECTED_ALERTS = {
-    ("LabHeartbeat", None, "firing"), ("SlowBurn", None, "pending"),
-    ("TargetDown", "web-2", "firing"), ("TargetDown", "gpu-2", "firing"),
+    ("LabHeartbeat", None, "firing"),
+    ("SlowBurn", None, "pending"),
+    ("TargetDown", "web-2", "firing"),
+    ("TargetDown", "gpu-2", "firing"),
     *{("HostMemoryAboveLabThreshold", h, "firing") for h in ("web-1", "web-2", "app.1", "appx1")},
 }
 
@@ -91,6 +94,7 @@ def need_lab_binaries() -> None:
 class FakeVLLM(BaseHTTPRequestHandler):
     """vLLM's metric names for model_name="llama-chat": 10 successful and 1 aborted request per second,
     latencies 90% under 0.5s and 10% between 1s and 2s, 3 running, 1 waiting, 42% GPU cache."""
+
     started = time.time()
 
     def do_GET(self):  # noqa: N802 - http.server's naming
@@ -98,20 +102,27 @@ class FakeVLLM(BaseHTTPRequestHandler):
         ok, aborted = 10 * t, 1 * t
         n = ok + aborted
         m = 'model_name="llama-chat"'
-        body = "\n".join([
-            "# TYPE vllm:num_requests_running gauge", f"vllm:num_requests_running{{{m}}} 3",
-            "# TYPE vllm:num_requests_waiting gauge", f"vllm:num_requests_waiting{{{m}}} 1",
-            "# TYPE vllm:gpu_cache_usage_perc gauge", f"vllm:gpu_cache_usage_perc{{{m}}} 0.42",
-            "# TYPE vllm:request_success_total counter",
-            f'vllm:request_success_total{{{m},finished_reason="stop"}} {ok}',
-            f'vllm:request_success_total{{{m},finished_reason="abort"}} {aborted}',
-            "# TYPE vllm:e2e_request_latency_seconds histogram",
-            f'vllm:e2e_request_latency_seconds_bucket{{{m},le="0.5"}} {0.9 * n}',
-            f'vllm:e2e_request_latency_seconds_bucket{{{m},le="1.0"}} {0.9 * n}',
-            f'vllm:e2e_request_latency_seconds_bucket{{{m},le="2.0"}} {n}',
-            f'vllm:e2e_request_latency_seconds_bucket{{{m},le="+Inf"}} {n}',
-            f"vllm:e2e_request_latency_seconds_sum{{{m}}} {0.4 * n}",
-            f"vllm:e2e_request_latency_seconds_count{{{m}}} {n}", ""]).encode()
+        body = "\n".join(
+            [
+                "# TYPE vllm:num_requests_running gauge",
+                f"vllm:num_requests_running{{{m}}} 3",
+                "# TYPE vllm:num_requests_waiting gauge",
+                f"vllm:num_requests_waiting{{{m}}} 1",
+                "# TYPE vllm:gpu_cache_usage_perc gauge",
+                f"vllm:gpu_cache_usage_perc{{{m}}} 0.42",
+                "# TYPE vllm:request_success_total counter",
+                f'vllm:request_success_total{{{m},finished_reason="stop"}} {ok}',
+                f'vllm:request_success_total{{{m},finished_reason="abort"}} {aborted}',
+                "# TYPE vllm:e2e_request_latency_seconds histogram",
+                f'vllm:e2e_request_latency_seconds_bucket{{{m},le="0.5"}} {0.9 * n}',
+                f'vllm:e2e_request_latency_seconds_bucket{{{m},le="1.0"}} {0.9 * n}',
+                f'vllm:e2e_request_latency_seconds_bucket{{{m},le="2.0"}} {n}',
+                f'vllm:e2e_request_latency_seconds_bucket{{{m},le="+Inf"}} {n}',
+                f"vllm:e2e_request_latency_seconds_sum{{{m}}} {0.4 * n}",
+                f"vllm:e2e_request_latency_seconds_count{{{m}}} {n}",
+                "",
+            ]
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
         self.send_header("Content-Length", str(len(body)))
@@ -129,12 +140,15 @@ def prometheus(tmp_path_factory):
     node = start_node_exporter(work)
     vllm = ThreadingHTTPServer(("127.0.0.1", 0), FakeVLLM)
     threading.Thread(target=vllm.serve_forever, daemon=True).start()
-    nothing = free_port()                         # nginx on web-2 and qwen-7b on gpu-2: nobody listens
-    targets = [{"job": "node", "address": node.address, "labels": {"host": h}}
-               for h in ("web-1", "web-2", "app.1", "appx1")]
-    targets += [{"job": "nginx", "address": f"127.0.0.1:{nothing}", "labels": {"host": "web-2", "service": "nginx"}},
-                {"job": "vllm", "address": f"127.0.0.1:{vllm.server_port}", "labels": {"host": "gpu-1", "service": "vllm"}},
-                {"job": "vllm", "address": f"127.0.0.1:{nothing}", "labels": {"host": "gpu-2", "service": "vllm"}}]
+    nothing = free_port()  # nginx on web-2 and qwen-7b on gpu-2: nobody listens
+    targets = [
+        {"job": "node", "address": node.address, "labels": {"host": h}} for h in ("web-1", "web-2", "app.1", "appx1")
+    ]
+    targets += [
+        {"job": "nginx", "address": f"127.0.0.1:{nothing}", "labels": {"host": "web-2", "service": "nginx"}},
+        {"job": "vllm", "address": f"127.0.0.1:{vllm.server_port}", "labels": {"host": "gpu-1", "service": "vllm"}},
+        {"job": "vllm", "address": f"127.0.0.1:{nothing}", "labels": {"host": "gpu-2", "service": "vllm"}},
+    ]
     prom = start_prometheus(work, targets, rules_yaml=ALERT_RULES)
     # rates need two scrapes; three samples of everything leave a little slack
     prom.wait_for('count_over_time(node_cpu_seconds_total{mode="idle", cpu="0", host="appx1"}[1m]) >= 3')
@@ -171,9 +185,11 @@ def executor(config):
 @pytest.fixture
 def ask(engine, executor, config):
     """Plan a task through the real rule engine and run it on the executor."""
+
     def ask(intent, executor_=None, **params):
         action = engine.plan(Task(intent=intent, params=params)).action
         return (executor_ or executor).run(action, ExecutionContext(config=config))
+
     return ask
 
 
@@ -183,6 +199,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------------------------------- range charts
+
 
 @pytest.mark.parametrize("intent", ["metrics.cpu", "metrics.memory", "metrics.disk"])
 def test_host_metrics_come_back_as_a_png_chart_and_a_min_avg_max_last_summary(ask, intent):
@@ -221,7 +238,11 @@ def test_a_window_longer_than_max_range_is_refused_before_prometheus_is_asked(pr
     config = config_for(prometheus.url, max_range="1d")
     ex = PrometheusExecutor(config)
     try:
-        action = Engine(load_rules(), config).plan(Task(intent="metrics.query", params={"promql": "up", "window": "2d"})).action
+        action = (
+            Engine(load_rules(), config)
+            .plan(Task(intent="metrics.query", params={"promql": "up", "window": "2d"}))
+            .action
+        )
         reply = ex.run(action, ExecutionContext(config=config))
     finally:
         ex.close()
@@ -231,11 +252,12 @@ def test_a_window_longer_than_max_range_is_refused_before_prometheus_is_asked(pr
 
 # ---------------------------------------------------------------------------------------------- label safety
 
+
 def test_a_host_name_with_a_regex_metacharacter_matches_only_that_host(ask, engine):
     action = engine.plan(Task(intent="metrics.cpu", params={"host": "app.1"})).action
-    assert 'host=~"app\\\\.1"' in action.fields["query"]         # escaped: `.` is not "any character"
+    assert 'host=~"app\\\\.1"' in action.fields["query"]  # escaped: `.` is not "any character"
     reply = ask("metrics.cpu", host="app.1")
-    assert [row[0] for row in reply.tables[0].rows] == ["app.1"]    # not appx1, which `app.1` as a regex matches
+    assert [row[0] for row in reply.tables[0].rows] == ["app.1"]  # not appx1, which `app.1` as a regex matches
 
 
 @pytest.mark.parametrize("host", ['web-1"}) or vector(1) or up{host="x', "web-.*", "web-1|db-1", "app.1\n} or up"])
@@ -245,6 +267,7 @@ def test_label_values_that_are_not_inventory_names_never_reach_promql(engine, ho
 
 
 # ---------------------------------------------------------------------------------------------- user PromQL
+
 
 def test_an_instant_query_gives_a_compact_table_of_labels_and_values(ask):
     reply = ask("metrics.query", promql="up")
@@ -281,11 +304,20 @@ def test_a_query_prometheus_cannot_execute_is_told_apart_from_a_bad_one(ask):
     assert reply.text.startswith("Prometheus could not execute the query: found duplicate series")
 
 
-@pytest.mark.parametrize("promql, sentence", [
-    ("rate(up[400d])", "The query looks back 400d, more than the 30d allowed here (prometheus.max_range)."),
-    ("max_over_time(up[1d:1s])", "The subquery [1d:1s] would evaluate 86400 steps; use a resolution of at least 8s."),
-    ("up offset 90d", "The query reaches back 90d with offset, more than the 30d allowed here (prometheus.max_range)."),
-])
+@pytest.mark.parametrize(
+    "promql, sentence",
+    [
+        ("rate(up[400d])", "The query looks back 400d, more than the 30d allowed here (prometheus.max_range)."),
+        (
+            "max_over_time(up[1d:1s])",
+            "The subquery [1d:1s] would evaluate 86400 steps; use a resolution of at least 8s.",
+        ),
+        (
+            "up offset 90d",
+            "The query reaches back 90d with offset, more than the 30d allowed here (prometheus.max_range).",
+        ),
+    ],
+)
 def test_user_promql_cannot_look_back_further_than_max_range(ask, promql, sentence):
     reply = ask("metrics.query", promql=promql)
     assert (reply.kind, reply.text) == ("error", sentence)
@@ -293,15 +325,22 @@ def test_user_promql_cannot_look_back_further_than_max_range(ask, promql, senten
 
 def test_promql_that_slips_past_the_rule_is_still_checked_by_the_executor(executor, config):
     def run(query):
-        action = Action(executor="prometheus", intent="metrics.query", rule_id="custom", fields={"kind": "query",
-                        "query": query}, params={"promql": query})
+        action = Action(
+            executor="prometheus",
+            intent="metrics.query",
+            rule_id="custom",
+            fields={"kind": "query", "query": query},
+            params={"promql": query},
+        )
         return executor.run(action, ExecutionContext(config=config)).text
+
     assert run("up\n# and then") == "PromQL must be one line without control characters."
     assert run("up" + " or up" * 200) == "That PromQL is 1202 characters; the limit is 1000."
     assert run("  ") == "The PromQL query is empty."
 
 
 # ---------------------------------------------------------------------------------------------- errors
+
 
 @pytest.mark.prometheus
 def test_a_stopped_prometheus_is_reported_as_not_answering(tmp_path):
@@ -330,15 +369,17 @@ def test_a_query_longer_than_the_timeout_is_stopped_by_prometheus(prometheus):
     finally:
         ex.close()
     assert reply.kind == "error"
-    assert reply.text == ("The query ran longer than the 0.001ms allowed (prometheus.timeout) and Prometheus "
-                          "stopped it; try a shorter window or a simpler query.")
+    assert reply.text == (
+        "The query ran longer than the 0.001ms allowed (prometheus.timeout) and Prometheus "
+        "stopped it; try a shorter window or a simpler query."
+    )
 
 
-@pytest.mark.servers       # a listening socket that never answers
+@pytest.mark.servers  # a listening socket that never answers
 def test_a_prometheus_that_accepts_but_never_answers_times_out(tmp_path):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
-    silent.listen(8)                                  # the kernel accepts; nobody ever answers
+    silent.listen(8)  # the kernel accepts; nobody ever answers
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
     config = config_for(url, timeout=0.3)
     ex = PrometheusExecutor(config)
@@ -351,12 +392,12 @@ def test_a_prometheus_that_accepts_but_never_answers_times_out(tmp_path):
         ex.close()
         silent.close()
     assert reply.kind == "error"
-    assert reply.text == (f"Prometheus at {url} did not answer within 300ms; "
-                          "try a shorter window or a simpler query.")
-    assert elapsed < 60                   # gave up on its own deadline: the server would never have answered
+    assert reply.text == (f"Prometheus at {url} did not answer within 300ms; try a shorter window or a simpler query.")
+    assert elapsed < 60  # gave up on its own deadline: the server would never have answered
 
 
 # ---------------------------------------------------------------------------------------------- alerts, targets
+
 
 def test_alerts_list_shows_what_is_firing_most_severe_first(ask):
     reply = ask("alerts.list")
@@ -364,17 +405,21 @@ def test_alerts_list_shows_what_is_firing_most_severe_first(ask):
     assert table.columns == ["name", "severity", "state", "since", "summary"]
     rows = [(r[0], r[1], r[2]) for r in table.rows]
     assert sorted(rows[:2]) == [(f"TargetDown ({h})", "critical", "firing") for h in ("gpu-2", "web-2")]
-    assert sorted(rows[2:6]) == [(f"HostMemoryAboveLabThreshold ({h})", "warning", "firing")
-                                 for h in ("app.1", "appx1", "web-1", "web-2")]
-    assert rows[6:] == [("LabHeartbeat", "info", "firing"), ("SlowBurn", "warning", "pending")]   # pending last
+    assert sorted(rows[2:6]) == [
+        (f"HostMemoryAboveLabThreshold ({h})", "warning", "firing") for h in ("app.1", "appx1", "web-1", "web-2")
+    ]
+    assert rows[6:] == [("LabHeartbeat", "info", "firing"), ("SlowBurn", "warning", "pending")]  # pending last
     assert reply.text == "7 alerts firing, 1 pending (2 critical, 4 warning, 1 info)."
 
 
-@pytest.mark.parametrize("said, severity, text", [
-    ("critical", "critical", "2 critical alerts firing."),
-    ("warn", "warning", "4 warning alerts firing, 1 pending."),
-    ("info", "info", "1 info alert firing."),
-])
+@pytest.mark.parametrize(
+    "said, severity, text",
+    [
+        ("critical", "critical", "2 critical alerts firing."),
+        ("warn", "warning", "4 warning alerts firing, 1 pending."),
+        ("info", "info", "1 info alert firing."),
+    ],
+)
 def test_alerts_can_be_filtered_by_severity(ask, said, severity, text):
     reply = ask("alerts.list", severity=said)
     rows = reply.tables[0].rows
@@ -407,14 +452,15 @@ def test_targets_status_without_a_host_summarises_every_target(ask):
 
 # ---------------------------------------------------------------------------------------------- LLM deployments
 
+
 def test_llm_status_of_a_healthy_deployment(ask):
     reply = ask("llm.status", deployment="llama-chat")
     row = reply.tables[0].rows[0]
     cells = dict(zip(reply.tables[0].columns, row))
     assert cells["deployment"] == "llama-chat" and cells["up"] == "up"
     assert cells["running"] == "3" and cells["waiting"] == "1" and cells["GPU cache"] == "42%"
-    assert cells["success"] == "90.9%"                      # 10 stop : 1 abort
-    assert cells["p95 latency"] == "1.50 s"                 # histogram_quantile inside the 1s..2s bucket
+    assert cells["success"] == "90.9%"  # 10 stop : 1 abort
+    assert cells["p95 latency"] == "1.50 s"  # histogram_quantile inside the 1s..2s bucket
     assert cells["req/s"].endswith("req/s") and cells["req/s"] != "0 req/s"
     assert reply.text.startswith("llama-chat on gpu-1 is up: ")
 

@@ -1,4 +1,5 @@
 """The lab itself: what it starts, what it writes, and that it cleans up after itself."""
+
 from __future__ import annotations
 
 import gzip
@@ -11,15 +12,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from opsbot.testing import component_missing
+from waiting import wait_until
 
 from opsbot.config import load_config
 from opsbot.lab import INSTALL_HINT, Lab, LabUnavailable
 from opsbot.lab import lab as lab_module
 from opsbot.lab.labctl import running
-
-from waiting import wait_until
+from opsbot.testing import component_missing
 
 
 def metrics(lab, host, service) -> str:
@@ -36,8 +35,21 @@ def sample(text: str, series: str) -> float:
 
 def ssh(lab, command: str, target: str | None = "web-1") -> subprocess.CompletedProcess:
     """The OpenSSH client, as a person at a terminal would use the lab (host key pinned, no agent)."""
-    argv = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={lab.known_hosts}",
-            "-o", "IdentitiesOnly=yes", "-i", str(lab.key_file), "-p", str(lab.ssh_port)]
+    argv = [
+        "ssh",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"UserKnownHostsFile={lab.known_hosts}",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-i",
+        str(lab.key_file),
+        "-p",
+        str(lab.ssh_port),
+    ]
     if target:
         argv += ["-o", f"SetEnv=OPSBOT_TARGET={target}"]
     return subprocess.run(argv + [f"{lab.user}@127.0.0.1", command], capture_output=True, text=True, timeout=30)
@@ -50,8 +62,10 @@ def test_the_config_describes_the_lab_inventory_access_and_sources(lab):
     assert inv.groups() == {"web": ["web-1", "web-2"], "db": ["db-1"], "cache": ["cache-1"], "llm": ["gpu-1"]}
     assert {(h.address, h.port) for h in inv.hosts.values()} == {("127.0.0.1", lab.ssh_port)}
     assert inv.hosts["gpu-1"].services == ["vllm", "llm-gateway"]
-    assert {d: (v.host, v.service) for d, v in inv.deployments.items()} == \
-        {"llama-chat": ("gpu-1", "vllm"), "reranker": ("gpu-1", "vllm")}
+    assert {d: (v.host, v.service) for d, v in inv.deployments.items()} == {
+        "llama-chat": ("gpu-1", "vllm"),
+        "reranker": ("gpu-1", "vllm"),
+    }
     assert config.access.roles_of("bob") == {"operator", "approver"}
     assert config.access.roles_of("dan") == {"approver", "dba"}
     assert config.access.roles_of("carol") == {"viewer"}
@@ -65,7 +79,9 @@ def test_the_config_describes_the_lab_inventory_access_and_sources(lab):
 def test_the_known_hosts_file_works_with_the_openssh_client_and_the_shims_come_first(lab):
     done = ssh(lab, "command -v systemctl sudo journalctl llmctl apt-get")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [str(lab.bin_dir / t) for t in ("systemctl", "sudo", "journalctl", "llmctl", "apt-get")]
+    assert done.stdout.split() == [
+        str(lab.bin_dir / t) for t in ("systemctl", "sudo", "journalctl", "llmctl", "apt-get")
+    ]
 
 
 def test_lab_commands_never_reach_the_real_system(lab):
@@ -83,12 +99,19 @@ def test_lab_commands_never_reach_the_real_system(lab):
 
 def test_demo_services_export_growing_counters_and_vllm_metrics(lab):
     first = sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}')
-    wait_until(lambda: sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}') > first,
-               what="the request counter growing")
+    wait_until(
+        lambda: sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}') > first,
+        what="the request counter growing",
+    )
     vllm = metrics(lab, "gpu-1", "vllm")
     for model in ("llama-chat", "reranker"):
-        for name in ("vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:gpu_cache_usage_perc",
-                     "vllm:e2e_request_latency_seconds_sum", "vllm:e2e_request_latency_seconds_count"):
+        for name in (
+            "vllm:num_requests_running",
+            "vllm:num_requests_waiting",
+            "vllm:gpu_cache_usage_perc",
+            "vllm:e2e_request_latency_seconds_sum",
+            "vllm:e2e_request_latency_seconds_count",
+        ):
             sample(vllm, f'{name}{{model_name="{model}"}}')
         sample(vllm, f'vllm:request_success_total{{finished_reason="stop",model_name="{model}"}}')
         sample(vllm, f'vllm:e2e_request_latency_seconds_bucket{{le="+Inf",model_name="{model}"}}')
@@ -135,12 +158,16 @@ def test_stop_ends_every_lab_process_even_ones_restarted_over_ssh(tmp_path, sshd
     kept = tmp_path / "kept"
     with Lab.start(kept, prometheus=False) as given:
         assert given.config_path.parent == kept.resolve()
-    assert kept.is_dir()                                      # a directory the caller gave is left in place
+    assert kept.is_dir()  # a directory the caller gave is left in place
 
 
 def test_python_m_opsbot_lab_prints_the_config_path_and_stops_on_ctrl_c(sshd_installed):
-    proc = subprocess.Popen([sys.executable, "-m", "opsbot.lab", "--no-prometheus"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opsbot.lab", "--no-prometheus"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         path = Path(proc.stdout.readline().strip())
         assert path.name == "opsbot.yaml" and path.is_file()
@@ -157,4 +184,6 @@ def test_a_missing_openssh_server_names_the_packages_to_install(monkeypatch):
     monkeypatch.setattr(lab_module, "SSHD", "/nonexistent/sshd")
     with pytest.raises(LabUnavailable) as e:
         Lab.start()
-    assert str(e.value).endswith("install it with: apt-get install -y prometheus prometheus-node-exporter openssh-server")
+    assert str(e.value).endswith(
+        "install it with: apt-get install -y prometheus prometheus-node-exporter openssh-server"
+    )

@@ -1,23 +1,29 @@
 """`opsbot digest run NAME [--post]`: one digest now, printed; with --post also in its Slack channel."""
+
 import subprocess
 import sys
 
 import pytest
+from digest_helpers import write_config
 
 from opsbot.testing import fake_slack as fs
 
-from digest_helpers import write_config
-
-pytestmark = pytest.mark.slow        # each spec starts the opsbot script
+pytestmark = pytest.mark.slow  # each spec starts the opsbot script
 
 DAILY = {"daily": {"channel": "C0DIGEST", "schedule": "09:00", "intents": ["help"]}}
 
 
 def opsbot(*args, env=None):
     import os
+
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_", "OPENAI_"))}
-    return subprocess.run([sys.executable, "-m", "opsbot", *args], capture_output=True, text=True,
-                          env={**clean, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "opsbot", *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
+        timeout=120,
+    )
 
 
 def test_digest_run_prints_the_digest_and_audits_it(tmp_path):
@@ -25,10 +31,15 @@ def test_digest_run_prints_the_digest_and_audits_it(tmp_path):
     p = opsbot("digest", "run", "daily", "--config", str(cfg))
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("Digest daily\n• help: Here is what I can do")
-    assert "digest.send" in p.stdout                        # the help table, rendered for a terminal
+    assert "digest.send" in p.stdout  # the help table, rendered for a terminal
     import sqlite3
-    actors = {r[0] for r in sqlite3.connect(tmp_path / "opsbot.db").execute(
-        "select actor from audit_log where kind = 'execution.started'")}
+
+    actors = {
+        r[0]
+        for r in sqlite3.connect(tmp_path / "opsbot.db").execute(
+            "select actor from audit_log where kind = 'execution.started'"
+        )
+    }
     assert actors == {"cli"}
 
 

@@ -1,20 +1,20 @@
 """The Slack front end in Socket Mode: the real Bolt app and slack_sdk clients, connected to a local
 Socket Mode server, posting to a local Web API; the real opsbot App behind them."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from slack_helpers import CHANNEL, DM, start_socket_bot, stop_socket_bot
 from sqlalchemy import func, select
+from waiting import wait_until
 
 from opsbot.store.tables import executions, requests
 from opsbot.testing import fake_slack as fs
 from opsbot.testing.tarpit import Tarpit
 
-from slack_helpers import CHANNEL, DM, start_socket_bot, stop_socket_bot
-from waiting import wait_until
-
-pytestmark = pytest.mark.servers    # the fake Socket Mode and Web API servers
+pytestmark = pytest.mark.servers  # the fake Socket Mode and Web API servers
 
 
 def count_requests(bot, text: str) -> int:
@@ -25,16 +25,21 @@ def count_requests(bot, text: str) -> int:
 def count_executions(bot, intent: str = "service.restart") -> int:
     """Every execution row, whatever its status (a refused or failed run still ran once)."""
     with bot.store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(executions)
-                            .where(executions.c.intent == intent)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(executions).where(executions.c.intent == intent)
+        ).scalar_one()
 
 
 def in_thread(bot, thread_ts: str, channel: str = CHANNEL) -> list[fs.Call]:
-    return [c for c in bot.api.calls("chat.postMessage")
-            if c.params.get("channel") == channel and c.params.get("thread_ts") == thread_ts]
+    return [
+        c
+        for c in bot.api.calls("chat.postMessage")
+        if c.params.get("channel") == channel and c.params.get("thread_ts") == thread_ts
+    ]
 
 
 # ---- entry points ---------------------------------------------------------------------------------
+
 
 def test_a_slash_command_is_acked_at_once_and_answered_in_the_channel(bot):
     envelope = bot.command("help")
@@ -43,8 +48,10 @@ def test_a_slash_command_is_acked_at_once_and_answered_in_the_channel(bot):
     [call] = bot.posted()
     assert not call.params.get("thread_ts"), "a slash command's answer goes to the channel itself"
     assert "Here is what I can do" in call.params["text"]
-    assert any("```" in b.get("text", {}).get("text", "") and "service.restart" in b["text"]["text"]
-               for b in call.params["blocks"]), "the help table is a code block"
+    assert any(
+        "```" in b.get("text", {}).get("text", "") and "service.restart" in b["text"]["text"]
+        for b in call.params["blocks"]
+    ), "the help table is a code block"
     assert call.token == fs.BOT_TOKEN
 
 
@@ -82,8 +89,8 @@ def test_people_talking_in_my_thread_get_no_answer_unless_they_ask_for_something
 
 
 def test_channel_talk_that_is_not_for_the_bot_is_left_alone(bot):
-    bot.event(fs.message("restart nginx on web-1", user="UALICE", channel=CHANNEL))            # no mention
-    bot.event(fs.message("help", user="UALICE", channel=CHANNEL, thread_ts=fs.new_ts()))    # someone else's thread
+    bot.event(fs.message("restart nginx on web-1", user="UALICE", channel=CHANNEL))  # no mention
+    bot.event(fs.message("help", user="UALICE", channel=CHANNEL, thread_ts=fs.new_ts()))  # someone else's thread
     bot.event(fs.message("help", user=None, channel=DM, channel_type="im", bot_id="B0OTHER", subtype="bot_message"))
     bot.event(fs.message("help", user="UBOB", channel=DM, channel_type="im", bot_id="B0OTHER"))
     marker = bot.mention("help")
@@ -98,7 +105,7 @@ def test_a_slash_command_question_is_answered_by_clicking_a_choice(bot):
     [question] = bot.posted()
     assert "Which host" in question.params["text"]
     message = bot.message(question)
-    bot.click(message, "choose:1", user="UALICE")         # web-2
+    bot.click(message, "choose:1", user="UALICE")  # web-2
     [answer] = bot.posted(thread_ts=message["ts"])
     assert "Restart nginx on web-2" in answer.params["text"]
     [marked] = bot.api.wait_for("chat.update", where=lambda c: c.params["ts"] == message["ts"])
@@ -128,7 +135,7 @@ def test_an_ephemeral_answer_is_shown_only_to_the_asker(tmp_path):
         [note] = bot.api.wait_for("chat.postEphemeral")
         assert note.params["channel"] == CHANNEL and note.params["user"] == "UALICE"
         assert "Here is what I can do" in note.params["text"]
-        bot.dm("private help")                    # a DM is private already: a plain message there
+        bot.dm("private help")  # a DM is private already: a plain message there
         bot.posted(channel=DM)
         assert [c.params["channel"] for c in bot.api.calls("chat.postMessage")] == [DM]
     finally:
@@ -136,6 +143,7 @@ def test_an_ephemeral_answer_is_shown_only_to_the_asker(tmp_path):
 
 
 # ---- approvals ------------------------------------------------------------------------------------
+
 
 def test_the_requester_cannot_approve_and_an_approver_runs_it_exactly_once(bot):
     ev = bot.mention("restart nginx on web-1", user="UALICE")
@@ -151,10 +159,11 @@ def test_the_requester_cannot_approve_and_an_approver_runs_it_exactly_once(bot):
     assert count_executions(bot) == 0
 
     click = bot.click(message, "approve", user="UBOB")
-    bot.socket.send_interactive(click)                    # Slack delivers the same click again
-    bot.click(message, "approve", user="UBOB")            # and bob clicks a second time
-    [outcome] = bot.api.wait_for("chat.update", where=lambda c: c.params["ts"] == message["ts"]
-                                 and "Approved by bob" in c.params["text"])
+    bot.socket.send_interactive(click)  # Slack delivers the same click again
+    bot.click(message, "approve", user="UBOB")  # and bob clicks a second time
+    [outcome] = bot.api.wait_for(
+        "chat.update", where=lambda c: c.params["ts"] == message["ts"] and "Approved by bob" in c.params["text"]
+    )
     assert "Approved by bob" in str(outcome.params["blocks"])
     assert not fs.find_button(outcome.params["blocks"], "vote_down") is None
     [already] = bot.api.wait_for("chat.postEphemeral", where=lambda c: c.params["user"] == "UBOB")
@@ -176,10 +185,17 @@ def test_a_denial_updates_the_request_and_runs_nothing(bot):
 
 # ---- feedback -------------------------------------------------------------------------------------
 
+
 def selection(intent: str, params: str | None) -> dict:
-    return {"intent": {"intent": {"type": "static_select", "selected_option": {
-                "text": {"type": "plain_text", "text": intent}, "value": intent}}},
-            "params": {"params": {"type": "plain_text_input", "value": params}}}
+    return {
+        "intent": {
+            "intent": {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": intent}, "value": intent},
+            }
+        },
+        "params": {"params": {"type": "plain_text_input", "value": params}},
+    }
 
 
 def test_thumbs_down_opens_a_modal_and_the_correction_is_stored(bot):
@@ -195,11 +211,14 @@ def test_thumbs_down_opens_a_modal_and_the_correction_is_stored(bot):
     bad = bot.socket.send_interactive(fs.view_submission(view, selection("metrics.cpu", "host web-1"), user="UALICE"))
     refused = bot.socket.wait_ack(bad)
     assert refused.payload["response_action"] == "errors" and "key=value" in refused.payload["errors"]["params"]
-    unknown = bot.socket.send_interactive(fs.view_submission(view, selection("metrics.cpu", "colour=red"), user="UALICE"))
+    unknown = bot.socket.send_interactive(
+        fs.view_submission(view, selection("metrics.cpu", "colour=red"), user="UALICE")
+    )
     assert "no parameter colour" in bot.socket.wait_ack(unknown).payload["errors"]["params"]
 
-    good = bot.socket.send_interactive(fs.view_submission(view, selection("metrics.cpu", "host=web-1, window=6h"),
-                                                          user="UALICE"))
+    good = bot.socket.send_interactive(
+        fs.view_submission(view, selection("metrics.cpu", "host=web-1, window=6h"), user="UALICE")
+    )
     assert not bot.socket.wait_ack(good).payload, "a valid correction closes the modal"
     row = wait_until(lambda: next((r for r in bot.store.export_feedback() if r["correction"]), None))
     assert row["text"] == "what can you do"
@@ -217,6 +236,7 @@ def test_thumbs_up_is_counted(bot):
 
 
 # ---- delivery guarantees --------------------------------------------------------------------------
+
 
 def test_an_event_delivered_three_times_is_answered_once(bot):
     ev = fs.app_mention("restart api on web-1", user="UALICE", channel=CHANNEL)
@@ -277,9 +297,10 @@ def test_the_ack_does_not_wait_for_the_work(tmp_path):
             assert bot.service.frontend.work.pending == 1, "acked while the work cannot have finished"
             wait_until(lambda: tarpit.held, what="the query reaching Prometheus")
             tarpit.stop()
-            [answer] = bot.posted()            # only once the tarpit let go of the query
-            assert answer.params["text"] == (f"Prometheus at http://127.0.0.1:{tarpit.port} is not answering; "
-                                             "is it running?")
+            [answer] = bot.posted()  # only once the tarpit let go of the query
+            assert answer.params["text"] == (
+                f"Prometheus at http://127.0.0.1:{tarpit.port} is not answering; is it running?"
+            )
         finally:
             tarpit.stop()
             stop_socket_bot(bot)
@@ -292,7 +313,7 @@ def test_when_the_queue_is_full_the_ack_says_so_and_nothing_runs(tmp_path):
             first = bot.socket.wait_ack(bot.command("cpu on web-1 last 1h"))
             assert "Working on it" in first.payload["text"]
             wait_until(lambda: tarpit.held, what="the query reaching Prometheus")
-            second = bot.socket.wait_ack(bot.command("help", user="UBOB"))     # answered while the worker is held
+            second = bot.socket.wait_ack(bot.command("help", user="UBOB"))  # answered while the worker is held
             assert "busy" in second.payload["text"] and "nothing was run" in second.payload["text"]
             tarpit.stop()
             bot.settle()
@@ -322,6 +343,7 @@ def test_a_failure_while_answering_still_ends_in_a_reply(bot):
 
 # ---- rich replies (a real Prometheus) -------------------------------------------------------------
 
+
 def test_a_chart_is_uploaded_into_the_thread(chart_bot):
     ev = chart_bot.mention("cpu on web-1 last 5m")
     [done] = chart_bot.api.wait_for("files.completeUploadExternal")
@@ -340,8 +362,7 @@ def test_progress_edits_one_message_that_becomes_the_answer(chart_bot):
     [progress] = chart_bot.posted(thread_ts=ev["ts"])
     assert progress.params["text"].startswith(":hourglass_flowing_sand:")
     ts = progress.response["ts"]
-    final = chart_bot.api.wait_for("chat.update",
-                                   where=lambda c: c.params["ts"] == ts and "Digest" in c.params["text"])
+    final = chart_bot.api.wait_for("chat.update", where=lambda c: c.params["ts"] == ts and "Digest" in c.params["text"])
     chart_bot.settle()
     assert len(in_thread(chart_bot, ev["ts"])) == 1, "progress lines edit one message, they are not posted"
     assert "alerts.list" in final[-1].params["text"]

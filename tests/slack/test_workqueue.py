@@ -1,5 +1,6 @@
 """The Slack front end's bounded work queue: it refuses rather than queueing without bound, and says
 when everything handed to it has finished."""
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ PostgreSQL: the `postgres_url` fixture (tests/conftest.py: $OPSBOT_TEST_PG_URL, 
 database, else a throwaway server). Each test gets a fresh schema (selected through the connection's
 search_path) and drops it afterwards.
 """
+
 from __future__ import annotations
 
 import threading
@@ -12,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-
 from sqlalchemy import create_engine, text
 
 from opsbot.request import Request
@@ -68,19 +68,23 @@ def store(open_store) -> Store:
 @pytest.fixture
 def new_request(store) -> Callable[..., Request]:
     """Record a request and return it."""
+
     def make(text: str = "restart nginx on web-1", user: str = "U_ALICE", **kw) -> Request:
         req = Request(text=text, user=user, **kw)
         store.record_request(req)
         return req
+
     return make
 
 
 @pytest.fixture
 def run_sql(store) -> Callable[..., None]:
     """Raw SQL behind the store's back: how a tamperer would change the database."""
+
     def run(sql: str, **params) -> None:
         with store.engine.begin() as conn:
             conn.execute(text(sql), params)
+
     return run
 
 

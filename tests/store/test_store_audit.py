@@ -1,4 +1,5 @@
 """The audit trail is append-only and hash-chained: verify_audit names every edit and deletion."""
+
 from __future__ import annotations
 
 import threading
@@ -42,12 +43,13 @@ def test_an_edited_row_is_detected(five_rows, run_sql):
 
 def test_an_edited_row_with_a_recomputed_hash_is_detected_by_the_next_row(five_rows, run_sql):
     third = five_rows.audit_rows()[2]
-    forged = content_hash(third["prev_hash"], 3, datetime.fromisoformat(third["ts"]), "U_MALLORY",
-                          third["kind"], '{"n":3}')
-    run_sql("UPDATE audit_log SET actor = 'U_MALLORY', data = :data, hash = :h WHERE seq = 3",
-            data='{"n":3}', h=forged)
+    forged = content_hash(
+        third["prev_hash"], 3, datetime.fromisoformat(third["ts"]), "U_MALLORY", third["kind"], '{"n":3}'
+    )
+    run_sql("UPDATE audit_log SET actor = 'U_MALLORY', data = :data, hash = :h WHERE seq = 3", data='{"n":3}', h=forged)
     assert five_rows.verify_audit() == [
-        "audit row 4 does not follow row 3: its prev_hash is not the hash of row 3, so row 3 was replaced"]
+        "audit row 4 does not follow row 3: its prev_hash is not the hash of row 3, so row 3 was replaced"
+    ]
 
 
 def test_a_deleted_middle_row_is_detected(five_rows, run_sql):

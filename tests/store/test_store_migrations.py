@@ -1,4 +1,5 @@
 """Migrations: shipped inside the package, run in code, safe to repeat, and matching the tables."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
@@ -79,7 +80,7 @@ def test_the_default_database_is_a_file_in_the_state_directory(tmp_path, monkeyp
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_database_url() == f"sqlite:///{tmp_path / 'home' / '.local' / 'state' / 'opsbot' / 'opsbot.db'}"
 
-    with Store.open() as store:                 # no URL: the default file
+    with Store.open() as store:  # no URL: the default file
         store.record_request(Request(text="hi", user="U1"))
     assert (tmp_path / "home" / ".local" / "state" / "opsbot" / "opsbot.db").is_file()
 
@@ -87,7 +88,7 @@ def test_the_default_database_is_a_file_in_the_state_directory(tmp_path, monkeyp
 def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path):
     with Store.open(f"sqlite:///{tmp_path / 'x.db'}") as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1          # NORMAL
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
 

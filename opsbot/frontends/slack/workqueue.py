@@ -1,4 +1,5 @@
 """A bounded pool for the slow part of a request, so Slack's 3-second ack never waits for it."""
+
 from __future__ import annotations
 
 import logging
@@ -38,14 +39,14 @@ class WorkQueue:
         def run() -> None:
             try:
                 fn(*args, **kwargs)
-            except Exception:          # the job reports to the user itself; this is the last resort
+            except Exception:  # the job reports to the user itself; this is the last resort
                 log.exception("background job %s failed", getattr(fn, "__name__", fn))
             finally:
                 self._done()
 
         try:
             self._pool.submit(run)
-        except RuntimeError:           # shut down meanwhile
+        except RuntimeError:  # shut down meanwhile
             self._done()
             return False
         return True
