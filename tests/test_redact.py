@@ -63,9 +63,9 @@ def test_redacting_twice_changes_nothing_more():
 
 def test_a_megabyte_of_output_is_redacted_quickly():
     text = "GET /api/v1/items/123 200 12ms user=alice\n" * 25_000
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time of this thread: other work on the machine does not count
     assert redact(text) == text
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
 
 
 def test_cap_keeps_the_head_and_says_how_much_was_cut():

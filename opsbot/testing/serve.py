@@ -92,7 +92,7 @@ class ServeProcess:
         return f"http://{self.host}:{self.port}{path}"
 
     def health(self) -> dict:
-        with urllib.request.urlopen(self.url("/health"), timeout=2) as resp:
+        with urllib.request.urlopen(self.url("/health"), timeout=10) as resp:
             return json.loads(resp.read())
 
     def log_text(self) -> str:

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from opsbot.config import load_config
 from opsbot.lab import INSTALL_HINT, Lab, LabUnavailable
@@ -98,8 +99,10 @@ def test_lab_commands_never_reach_the_real_system(lab):
 
 def test_demo_services_export_growing_counters_and_vllm_metrics(lab):
     first = sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}')
-    time.sleep(0.5)
-    assert sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}') > first
+    wait_until(
+        lambda: sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}') > first,
+        what="the request counter growing",
+    )
     vllm = metrics(lab, "gpu-1", "vllm")
     for model in ("llama-chat", "reranker"):
         for name in (

@@ -1,6 +1,8 @@
 """The prompt stays small as the catalogue grows (top-k rules, not all of them), and `--parser auto`
 makes one LLM call per request it hands over and none for the rest."""
 
+import pytest
+
 from benchmarks.llm import TARGET_RATIO, bench_prompt_tokens, synthetic_rules
 
 
@@ -8,6 +10,7 @@ def test_synthetic_catalogues_load_as_rules():
     assert len(synthetic_rules(200).intents()) == 200
 
 
+@pytest.mark.servers  # the benchmark's own fake OpenAI server
 def test_prompt_tokens_at_200_rules_are_at_most_a_fifth_of_listing_every_rule():
     r = bench_prompt_tokens()
     print(r)

@@ -3,9 +3,12 @@
 import subprocess
 import sys
 
+import pytest
 from digest_helpers import write_config
 
 from opsbot.testing import fake_slack as fs
+
+pytestmark = pytest.mark.slow  # each spec starts the opsbot script
 
 DAILY = {"daily": {"channel": "C0DIGEST", "schedule": "09:00", "intents": ["help"]}}
 
@@ -51,6 +54,7 @@ def test_digest_run_post_without_slack_says_what_is_missing(tmp_path):
     assert p.returncode == 2 and "SLACK_BOT_TOKEN" in p.stderr
 
 
+@pytest.mark.servers
 def test_digest_run_post_posts_it_to_the_digest_channel(tmp_path):
     with fs.FakeSlackWebAPI() as api:
         cfg = write_config(tmp_path, DAILY, slack={"bot_token": fs.BOT_TOKEN, "base_url": api.base_url})
@@ -61,6 +65,7 @@ def test_digest_run_post_posts_it_to_the_digest_channel(tmp_path):
     assert f"posted to C0DIGEST (ts {call.response['ts']})" in p.stdout
 
 
+@pytest.mark.servers
 def test_digest_run_post_reports_a_refusal_from_slack(tmp_path):
     with fs.FakeSlackWebAPI() as api:
         api.fail_next("chat.postMessage", "channel_not_found")

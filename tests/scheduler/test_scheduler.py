@@ -4,8 +4,9 @@ one late digest, not a backlog; a broken digest is reported in its channel and t
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
+
+from waiting import wait_until
 
 from opsbot.core.reply import Reply
 from opsbot.scheduler import Scheduler, slot_key
@@ -28,15 +29,6 @@ class Posts:
                 self.fail_first -= 1
                 raise ConnectionError("Slack is down")
             self.sent.append((channel, reply))
-
-
-def wait_until(predicate, timeout: float = 10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 # ---- what gets posted ----------------------------------------------------------------------------

@@ -8,12 +8,12 @@ over SSH fails fast with a clear sentence, and still leaves its execution row in
 from __future__ import annotations
 
 import socket
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from waiting import DEADLINE
 
 from opsbot.app import build_app
 from opsbot.config import load_config
@@ -36,6 +36,7 @@ def write_config(
     directory: Path,
     *,
     prometheus_url: str | None = None,
+    prometheus_timeout: float = 5,
     slack: dict | None = None,
     extra_rules: Path | None = None,
     digests: dict | None = None,
@@ -55,7 +56,7 @@ def write_config(
         },
         "slack": {"users": USERS, **(slack or {})},
         "ssh": {"connect_timeout": 2, "command_timeout": 5, "known_hosts": str(known_hosts)},
-        "prometheus": {"url": prometheus_url or f"http://127.0.0.1:{nobody}", "timeout": 5},
+        "prometheus": {"url": prometheus_url or f"http://127.0.0.1:{nobody}", "timeout": prometheus_timeout},
         "database_url": f"sqlite:///{directory / 'opsbot.db'}",
         "parser": {"default": "offline"},
     }
@@ -118,7 +119,7 @@ class SocketBot:
         return payload
 
     # ---- what the bot did
-    def posted(self, channel: str = CHANNEL, count: int = 1, timeout: float = 15.0, **match) -> list[fs.Call]:
+    def posted(self, channel: str = CHANNEL, count: int = 1, timeout: float = DEADLINE, **match) -> list[fs.Call]:
         def fits(c: fs.Call) -> bool:
             return c.params.get("channel") == channel and all(c.params.get(k) == v for k, v in match.items())
 
@@ -128,6 +129,16 @@ class SocketBot:
         """A posted message as Slack would hand it back in a click (with ts and blocks)."""
         ts = call.response["ts"]
         return dict(self.api.messages[(call.params["channel"], ts)])
+
+    def settle(self, timeout: float = DEADLINE) -> None:
+        """Wait until everything delivered so far is dealt with: every envelope acknowledged (so its
+        listener has run and handed its work over) and that work finished. What has not happened by
+        then will not happen."""
+        self.socket.wait_all_acked(timeout)
+        frontend = self.service.frontend
+        assert frontend.work.wait_idle(timeout) and frontend.quick.wait_idle(timeout), (
+            f"the bot's work queues were still busy after {timeout:.0f}s"
+        )
 
     def executions(self, requester: str = "alice", rule: str = "service.restart") -> int:
         return self.store.count_executions(requester, rule, EPOCH)
@@ -151,14 +162,3 @@ def stop_socket_bot(bot: SocketBot) -> None:
     bot.service.close()
     bot.app.close()
     bot.api.stop()
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
-    """Poll `predicate` until it returns something truthy; AssertionError on timeout."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from slack_helpers import start_socket_bot, stop_socket_bot, wait_until
+from slack_helpers import start_socket_bot, stop_socket_bot
+from waiting import wait_until
 
 from opsbot.scheduler import slot_key
 
@@ -31,7 +32,7 @@ def digest_bot(tmp_path):
 
 
 def test_serve_posts_a_due_digest_to_its_channel(digest_bot):
-    [call] = digest_bot.posted(channel=DIGEST_CHANNEL, timeout=30)
+    [call] = digest_bot.posted(channel=DIGEST_CHANNEL)
     assert "thread_ts" not in call.params or not call.params["thread_ts"]  # a top-level message
     assert "Digest daily" in call.params["text"] and "help" in call.params["text"]
     assert call.params["blocks"], "rendered as Block Kit"
@@ -41,7 +42,7 @@ def test_serve_posts_a_due_digest_to_its_channel(digest_bot):
 
 
 def test_a_second_replica_on_the_same_database_does_not_post_the_digest_again(digest_bot, tmp_path):
-    digest_bot.posted(channel=DIGEST_CHANNEL, timeout=30)
+    digest_bot.posted(channel=DIGEST_CHANNEL)
     # A second `opsbot serve` with the same config and database (its own fake Slack, to see what it posts).
     digests = digest_bot.app.config.model_dump()["digests"]
     other = start_socket_bot(tmp_path, digests=digests)
@@ -61,8 +62,8 @@ def test_a_digest_chart_is_uploaded_into_the_digest_message_thread(tmp_path, pro
         digests={"charts": {"channel": DIGEST_CHANNEL, "schedule": schedule, "intents": ["metrics.memory"]}},
     )
     try:
-        [call] = b.posted(channel=DIGEST_CHANNEL, timeout=30)
-        [done] = b.api.wait_for("files.completeUploadExternal", timeout=30)
+        [call] = b.posted(channel=DIGEST_CHANNEL)
+        [done] = b.api.wait_for("files.completeUploadExternal")
         assert done.params["channel_id"] == DIGEST_CHANNEL and done.params["thread_ts"] == call.response["ts"]
         [file] = done.params["files"]
         assert b.api.uploads[file["id"]].startswith(b"\x89PNG\r\n\x1a\n")

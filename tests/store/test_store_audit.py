@@ -102,15 +102,17 @@ def test_replicas_appending_at_once_keep_one_unbroken_chain(store, open_store, r
 
 def test_verifying_while_another_replica_appends_finds_nothing_wrong(store, open_store):
     writer = open_store()
-    done = threading.Event()
+    appending, done = threading.Event(), threading.Event()
 
     def keep_appending():
         while not done.is_set():
             writer.audit("U_BOB", "test.busy", {})
+            appending.set()
 
     thread = threading.Thread(target=keep_appending)
     thread.start()
     try:
+        assert appending.wait(60), "the other replica never appended"
         reports = [store.verify_audit() for _ in range(30)]
     finally:
         done.set()

@@ -49,6 +49,17 @@ def test_two_replicas_migrating_a_new_database_at_once_both_succeed(db_url, race
         second.close()
 
 
+def test_replicas_opening_a_new_sqlite_file_at_once_all_connect(tmp_path, race):
+    # Each first connection switches the new file to WAL; SQLite refuses all but one of them at once.
+    for i in range(20):
+        stores = [Store(f"sqlite:///{tmp_path / f'new-{i}.db'}") for _ in range(3)]
+        try:
+            race(*(lambda s=s: s.engine.connect().close() for s in stores))
+        finally:
+            for s in stores:
+                s.close()
+
+
 def test_postgresql_urls_are_rewritten_to_the_psycopg_driver():
     assert normalise_url("postgresql://u@db/opsbot") == "postgresql+psycopg://u@db/opsbot"
     assert normalise_url("postgres://u@db/opsbot") == "postgresql+psycopg://u@db/opsbot"

@@ -53,7 +53,7 @@ class Posted:
 class SignedPoster:
     """Posts to a Bolt HTTP endpoint as Slack does: signed bodies, Slack's content types."""
 
-    def __init__(self, url: str, secret: str = SIGNING_SECRET, timeout: float = 10.0):
+    def __init__(self, url: str, secret: str = SIGNING_SECRET, timeout: float = 30.0):
         self.url = url
         self.secret = secret
         self.timeout = timeout

@@ -90,7 +90,7 @@ class FakeSocketMode(ThreadedServer):
                 if self._conn is conn:
                     self._conn = None
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
+    def wait_connected(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._conn is None:
@@ -139,7 +139,7 @@ class FakeSocketMode(ThreadedServer):
     def send_interactive(self, payload: dict, **kw) -> str:
         return self.send("interactive", payload, **kw)
 
-    def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> Ack:
+    def wait_ack(self, envelope_id: str, timeout: float = 30.0) -> Ack:
         deadline = time.monotonic() + timeout
         with self._cond:
             while envelope_id not in self.acks:
@@ -148,3 +148,13 @@ class FakeSocketMode(ThreadedServer):
                     raise AssertionError(f"envelope {envelope_id} was not acknowledged within {timeout}s")
                 self._cond.wait(left)
             return self.acks[envelope_id]
+
+    def wait_all_acked(self, timeout: float = 30.0) -> None:
+        """Block until every envelope sent so far has been acknowledged (its listener has run)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while unacked := set(self._sent_at) - set(self.acks):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{len(unacked)} envelope(s) not acknowledged within {timeout}s")
+                self._cond.wait(left)

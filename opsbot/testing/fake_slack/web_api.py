@@ -110,7 +110,7 @@ class FakeSlackWebAPI(ThreadedServer):
             ]
 
     def wait_for(
-        self, method: str, count: int = 1, timeout: float = 15.0, where: Callable[[Call], bool] | None = None
+        self, method: str, count: int = 1, timeout: float = 60.0, where: Callable[[Call], bool] | None = None
     ) -> list[Call]:
         """Block until at least `count` matching calls arrived; returns them (AssertionError on timeout)."""
         deadline = time.monotonic() + timeout
