@@ -8,7 +8,7 @@ import os
 import psycopg
 import pytest
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 from opsbot.store import Store
 
 
