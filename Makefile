@@ -3,11 +3,16 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool \
-            /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 LAB_PKGS := prometheus prometheus-node-exporter openssh-server fonts-wqy-microhei   # the font: Chinese chart titles
+LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+LAB_READY := for b in $(LAB_BINS); do [ -x $$b ] || exit 1; done; [ -e $(CJK_FONT) ]
+# PostgreSQL's server: the suite starts a throwaway one from it when no PostgreSQL answers.
+PG_PKGS  := postgresql
+PG_READY := ls /usr/lib/postgresql/*/bin/initdb
+STRESS_CPUS ?= 2
 
-.PHONY: run test bench lab-deps venv clean messages
+.PHONY: run test test-fast test-stress lint bench lab-deps pg-deps venv clean messages
 
 # The message catalogs, compiled for a checkout (a wheel gets them from hatch_build.py).
 PO := $(wildcard opsbot/i18n/locale/*/LC_MESSAGES/*.po)
@@ -32,26 +37,50 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The lab's Debian packages: installed with apt-get when we are root on Debian, else explained.
-lab-deps:
-	@missing=""; for b in $(LAB_BINS); do [ -e $$b ] || missing="$$missing $$b"; done; \
-	if [ -n "$$missing" ]; then \
+# apt_need(packages, check): unless `check` (shell) succeeds, install the Debian packages with apt-get
+# when we are root on Debian, else say what to install.
+define apt_need
+	@if ! ( $(2) ) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing the lab's Debian packages ($(LAB_PKGS))"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(LAB_PKGS) >/dev/null; \
+	    echo "installing Debian packages: $(1)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
 	  else \
-	    echo "missing:$$missing -- run as root: apt-get install -y $(LAB_PKGS)"; exit 1; \
+	    echo "missing Debian packages: $(1) -- run as root: apt-get install -y $(1)"; exit 1; \
 	  fi; \
 	fi
+endef
+
+lab-deps:
+	$(call apt_need,$(LAB_PKGS),$(LAB_READY))
+
+pg-deps:
+	$(call apt_need,$(PG_PKGS),$(PG_READY))
 
 run: venv lab-deps
 	$(BIN)/opsbot chat --lab
 
-test: venv lab-deps
+# Everything: the lab, Prometheus, PostgreSQL (a throwaway server when none answers), the local servers.
+test: venv lab-deps pg-deps
 	$(BIN)/pytest -q
+
+# ruff (lint and format check) and mypy, as configured in pyproject.toml; .pre-commit-config.yaml runs the same.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The specs that need no lab and no server (well under a minute); no Debian packages needed.
+test-fast: venv
+	$(BIN)/pytest -q -m "not slow"
+
+# The whole suite while stress-ng keeps the cores busy, as on a loaded CI machine.
+test-stress: venv lab-deps pg-deps
+	$(call apt_need,stress-ng,command -v stress-ng)
+	@stress-ng --cpu $(STRESS_CPUS) --timeout 2h --quiet & stress=$$!; \
+	$(BIN)/pytest -q; status=$$?; kill $$stress; wait $$stress; exit $$status
 
 bench: venv lab-deps
 	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

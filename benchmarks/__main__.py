@@ -2,6 +2,7 @@
 
 Each figure is the median (or the stated percentile) of one run on this machine; they are noisy, so
 compare ratios rather than absolute numbers across machines."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,8 @@ def section(title: str) -> None:
 
 
 def parse_bench(results: dict) -> None:
-    from opsbot.parsing.bench import bench_parse
+    from benchmarks.parse import bench_parse
+
     section("Offline parser latency")
     for extra, target in ((0, 2.0), (500, 10.0)):
         r = bench_parse(extra)
@@ -30,7 +32,8 @@ def parse_bench(results: dict) -> None:
 
 
 def store_bench(results: dict) -> None:
-    from opsbot.store.bench import bench_writes
+    from benchmarks.store import bench_writes
+
     section("Store")
     with tempfile.TemporaryDirectory() as d:
         r = bench_writes(f"sqlite:///{Path(d) / 'bench.db'}")
@@ -39,8 +42,9 @@ def store_bench(results: dict) -> None:
 
 
 def lab_bench(results: dict) -> None:
+    from benchmarks.lab import bench_fanout, bench_logsearch, bench_warm
     from opsbot.lab import Lab
-    from opsbot.lab.bench import bench_fanout, bench_logsearch, bench_warm
+
     section("SSH and log search against the local lab")
     with Lab.start(extra_hosts=20) as lab:
         r = bench_fanout(lab)
@@ -57,7 +61,8 @@ def lab_bench(results: dict) -> None:
 
 
 def slack_bench(results: dict) -> None:
-    from opsbot.frontends.slack.bench import bench_ack
+    from benchmarks.slack import bench_ack
+
     section("Slack (HTTP mode, signed slash commands)")
     r = bench_ack(50)
     results["slack_ack"] = r
@@ -65,14 +70,18 @@ def slack_bench(results: dict) -> None:
 
 
 def llm_bench(results: dict) -> None:
-    from opsbot.tuning.bench import bench_prompt_tokens
+    from benchmarks.llm import bench_prompt_tokens
+
     section("LLM prompt size")
     r = bench_prompt_tokens()
     results["prompt"] = r
     for n in (20, 200):
         x = r[f"rules_{n}"]
-        line(f"{n} rules: top-k prompt vs every rule (median tokens)",
-             f"{x['prompt_tokens_p50']} / {x['full_prompt_tokens_p50']}", "")
+        line(
+            f"{n} rules: top-k prompt vs every rule (median tokens)",
+            f"{x['prompt_tokens_p50']} / {x['full_prompt_tokens_p50']}",
+            "",
+        )
         line(f"{n} rules: ratio", f"{x['ratio']:.3f}x", "target <= 0.2x at 200 rules" if n == 200 else "")
     calls = r["calls"]
     line("LLM calls per request routed to the LLM", f"{calls['calls_per_llm_request']:.2f}", "target 1")
@@ -89,7 +98,7 @@ def main(argv: list[str]) -> int:
     for name in wanted:
         try:
             BENCHES[name](results)
-        except Exception as e:   # one broken bench must not hide the others' figures
+        except Exception as e:  # one broken bench must not hide the others' figures
             failed.append(name)
             print(f"  {name}: FAILED ({type(e).__name__}: {e})", flush=True)
     print(f"\n{len(wanted) - len(failed)} of {len(wanted)} benchmark groups ran in {time.time() - started:.0f}s")

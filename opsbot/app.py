@@ -1,4 +1,5 @@
 """Wire the core together from a Config: rules, store, parser, executors, pipeline."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ class App:
         self.pipeline.executors.close()
         self.store.close()
 
-    def __enter__(self) -> "App":
+    def __enter__(self) -> App:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -33,5 +34,6 @@ def build_app(config: Config, parser_kind: str | None = None, store: Store | Non
     rules = load_for(config)
     store = store or Store.open(config.database_url)
     parser = build_parser(config, parser_kind, rules=rules, store=store)
-    return App(config=config, rules=rules, store=store,
-               pipeline=Pipeline(config, rules, store, parser, Executors(config)))
+    return App(
+        config=config, rules=rules, store=store, pipeline=Pipeline(config, rules, store, parser, Executors(config))
+    )

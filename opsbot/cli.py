@@ -72,8 +72,8 @@ def _print_task(args, task) -> None:
 
 def _parse_conversation(args, config, rules, parser) -> int:
     """JSON lines {"thread", "user", "text"} in; one Task a line out, resolved in its thread."""
+    from opsbot.core.task import Task
     from opsbot.pipeline.replay import replay
-    from opsbot.task import Task
 
     with replay(config, rules, parser) as conversation:
         for n, line in enumerate(sys.stdin, 1):

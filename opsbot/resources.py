@@ -1,4 +1,5 @@
 """Where the files that ship with opsbot are: inside the wheel (opsbot/_data) or in a source checkout."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """YAML loading that remembers where every value came from, so errors can name file and line."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ Path_ = tuple[Any, ...]
 @dataclass
 class Located:
     """Parsed YAML plus the line (1-based) of every mapping key and sequence item, by path."""
+
     file: str
     data: Any
     lines: dict[Path_, int]
@@ -55,13 +57,19 @@ def _construct(node: yaml.Node, path: Path_, lines: dict, problems: list[Problem
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             if key in out:
-                problems.append(Problem(file, key_node.start_mark.line + 1, ".".join(map(str, path + (key,))),
-                                        "duplicate key: it is already defined above; keep one"))
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, path + (key,), lines, problems, file)
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        ".".join(map(str, (*path, key))),
+                        "duplicate key: it is already defined above; keep one",
+                    )
+                )
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, (*path, key), lines, problems, file)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path + (i,), lines, problems, file) for i, item in enumerate(node.value)]
+        return [_construct(item, (*path, i), lines, problems, file) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 
@@ -97,6 +105,9 @@ def loads(text: str, file: str = "<string>") -> Located:
     return Located(file, data, lines)
 
 
+UNKNOWN_FIELD = "unknown field; check the spelling (see README for the fields this section takes)"
+
+
 def pydantic_problems(src: Located, error, prefix: Path_ = ()) -> list[Problem]:
     """Turn a pydantic ValidationError on data from `src` (found at `prefix`) into located problems."""
     out = []
@@ -105,7 +116,7 @@ def pydantic_problems(src: Located, error, prefix: Path_ = ()) -> list[Problem]:
         field = ".".join(str(p) for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown field; check the spelling (see README for the fields this section takes)"
+            msg = UNKNOWN_FIELD
         elif err["type"] == "missing":
             msg = "required field is missing; add it"
         out.append(Problem(src.file, src.line_of(loc), field, msg))

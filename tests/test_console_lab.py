@@ -10,6 +10,8 @@ import pytest
 
 from opsbot.testing import component_missing
 
+pytestmark = pytest.mark.lab
+
 TRANSCRIPT = """help
 cpu on web-1 last 30 minutes
 and on db-1?

@@ -1,4 +1,5 @@
 """The secret redactor and the size cap that every reply passes."""
+
 from __future__ import annotations
 
 import time
@@ -27,10 +28,11 @@ SECRETS = [
     ("gh ghp_abcdefghijklmnopqrstuvwxyz0123456789", "gh [REDACTED]"),
     ("pat github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "pat [REDACTED]"),
     ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlMTIz end", "jwt [REDACTED] end"),
-    ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\nnext",
-     "-----BEGIN OPENSSH PRIVATE KEY-----[REDACTED]-----END OPENSSH PRIVATE KEY-----\nnext"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA (cut short",
-     "-----BEGIN RSA PRIVATE KEY-----[REDACTED]"),
+    (
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\nnext",
+        "-----BEGIN OPENSSH PRIVATE KEY-----[REDACTED]-----END OPENSSH PRIVATE KEY-----\nnext",
+    ),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA (cut short", "-----BEGIN RSA PRIVATE KEY-----[REDACTED]"),
 ]
 
 
@@ -39,14 +41,17 @@ def test_secrets_are_masked(text, expected):
     assert redact(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "max_tokens=512 temperature=0.2",
-    "GET /api/v1/orders/42 200 12ms",
-    "the password prompt appeared",
-    "https://example.com/path?page=2",
-    "sk-short",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "max_tokens=512 temperature=0.2",
+        "GET /api/v1/orders/42 200 12ms",
+        "the password prompt appeared",
+        "https://example.com/path?page=2",
+        "sk-short",
+        "",
+    ],
+)
 def test_ordinary_text_is_left_alone(text):
     assert redact(text) == text
 
@@ -57,20 +62,20 @@ def test_redacting_twice_changes_nothing_more():
 
 
 def test_a_megabyte_of_output_is_redacted_quickly():
-    text = ("GET /api/v1/items/123 200 12ms user=alice\n" * 25_000)
-    start = time.perf_counter()
+    text = "GET /api/v1/items/123 200 12ms user=alice\n" * 25_000
+    start = time.thread_time()  # CPU time of this thread: other work on the machine does not count
     assert redact(text) == text
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
 
 
 def test_cap_keeps_the_head_and_says_how_much_was_cut():
-    text = "\n".join(f"line {i:04d}" for i in range(1000))          # 9,999 characters
+    text = "\n".join(f"line {i:04d}" for i in range(1000))  # 9,999 characters
     capped = cap(text, 500)
     assert len(capped) <= 500
     assert capped.startswith("line 0000\nline 0001")
     head, note = capped.rsplit("\n", 1)
     assert note == f"… ({len(text) - len(head):,} more characters cut)"
-    assert head.endswith(head.splitlines()[-1]) and len(head.splitlines()[-1]) == 9   # cut at a line end
+    assert head.endswith(head.splitlines()[-1]) and len(head.splitlines()[-1]) == 9  # cut at a line end
 
 
 def test_cap_leaves_short_text_alone():

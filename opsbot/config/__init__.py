@@ -1,4 +1,4 @@
-from opsbot.config.models import Config, HostConfig, DeploymentConfig, Inventory
-from opsbot.config.loader import load_config, ConfigError
+from opsbot.config.loader import ConfigError, load_config
+from opsbot.config.models import Config, DeploymentConfig, HostConfig, Inventory
 
-__all__ = ["Config", "HostConfig", "DeploymentConfig", "Inventory", "load_config", "ConfigError"]
+__all__ = ["Config", "ConfigError", "DeploymentConfig", "HostConfig", "Inventory", "load_config"]

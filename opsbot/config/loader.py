@@ -1,4 +1,5 @@
 """Find, read and validate the config file; errors name the file, the line and the field."""
+
 from __future__ import annotations
 
 import os
@@ -56,7 +57,11 @@ def _resolve_paths(cfg: Config, base: Path) -> None:
         p = getattr(cfg.ssh, attr)
         if p is not None and not p.is_absolute():
             setattr(cfg.ssh, attr, base / p)
-    if cfg.database_url and cfg.database_url.startswith("sqlite:///") and not cfg.database_url.startswith("sqlite:////"):
-        rel = cfg.database_url[len("sqlite:///"):]
+    if (
+        cfg.database_url
+        and cfg.database_url.startswith("sqlite:///")
+        and not cfg.database_url.startswith("sqlite:////")
+    ):
+        rel = cfg.database_url[len("sqlite:///") :]
         if rel and rel != ":memory:":
             cfg.database_url = f"sqlite:///{base / rel}"

@@ -1,14 +1,17 @@
-"""The configuration, validated at load. The `inventory` section is the contract in DESIGN.md."""
+"""The configuration, validated at load. The `inventory` section is a contract (docs/DESIGN.md, Contracts)."""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from opsbot.config.schedule import parse_schedule
+from opsbot.core.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
@@ -42,7 +45,7 @@ class Inventory(Strict):
     deployments: dict[str, DeploymentConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Inventory":
+    def _consistent(self) -> Inventory:
         for name in self.hosts:
             _check_name("host", name)
         for name, dep in self.deployments.items():
@@ -165,8 +168,6 @@ class DigestConfig(Strict):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, v: str | list[str]) -> str | list[str]:
-        from opsbot.scheduler.schedule import parse_schedule
-
         parse_schedule(v)
         return v
 
@@ -174,7 +175,7 @@ class DigestConfig(Strict):
 class _WellKnownEnv(PydanticBaseSettingsSource):
     """SLACK_* and OPENAI_* variables, as the Slack and OpenAI tools name them."""
 
-    MAP = {
+    MAP: ClassVar[dict[str, tuple[str, str]]] = {
         "SLACK_BOT_TOKEN": ("slack", "bot_token"),
         "SLACK_APP_TOKEN": ("slack", "app_token"),
         "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
@@ -233,7 +234,5 @@ class Config(BaseSettings):
     @field_validator("approval_ttl")
     @classmethod
     def _duration(cls, v: str) -> str:
-        from opsbot.durations import parse_duration
-
         parse_duration(v)
         return v

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from opsbot.config import Config
-from opsbot.executors.base import Action, ExecutionContext
+from opsbot.core.action import Action, ExecutionContext
+from opsbot.core.reply import Reply, Table
+from opsbot.executors.fields import BadFields, BotFields, read_fields
 from opsbot.i18n import _, current_language
-from opsbot.reply import Reply, Table
 
 DEFAULT_DIGEST = ["alerts.list", "targets.status", "logs.errors"]  # alerts, targets and the top errors
 
@@ -40,24 +41,20 @@ class BotExecutor:
         self.config = config
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
-        kind = action.fields.get("kind")
-        if kind == "help":
-            return self._help(ctx)
-        if kind == "digest":
-            return self._digest(action, ctx)
-        return Reply.error(_("The bot executor has no command {kind}.").format(kind=repr(kind)))
+        try:
+            kind = read_fields(BotFields, action).kind
+        except BadFields as e:
+            return Reply.error(str(e))
+        return self._help(ctx) if kind == "help" else self._digest(action, ctx)
 
     def _help(self, ctx: ExecutionContext) -> Reply:
-        rules = ctx.extras["rules"]
         zh_first = current_language() == "zh"
         rows = []
-        for intent in rules.intents():
-            rule = rules.primary(intent)
-            example = example_with_names(rule.examples.en[0], self.config) if rule.examples.en else ""
-            zh = example_with_names(rule.examples.zh[0], self.config) if rule.examples.zh else ""
-            needs = any(r.needs_approval for r in rules.by_intent[intent])
-            flag = " " + _("(needs approval)") if needs and "approv" not in rule.summary.lower() else ""
-            rows.append([intent, _(rule.summary) + flag] + ([zh, example] if zh_first else [example, zh]))
+        for c in ctx.capabilities:
+            example = example_with_names(c.example_en, self.config) if c.example_en else ""
+            zh = example_with_names(c.example_zh, self.config) if c.example_zh else ""
+            flag = " " + _("(needs approval)") if c.needs_approval and "approv" not in c.summary.lower() else ""
+            rows.append([c.intent, _(c.summary) + flag] + ([zh, example] if zh_first else [example, zh]))
         columns = [_("command"), _("what it does")] + (["试试", "English"] if zh_first else [_("try"), "中文"])
         return Reply(
             text=_(
@@ -77,11 +74,10 @@ class BotExecutor:
             )
         digest = self.config.digests.get(name) if name else next(iter(self.config.digests.values()), None)
         intents = digest.intents if digest else DEFAULT_DIGEST
-        run = ctx.extras["run_intent"]
         parts, tables, images = [], [], []
         for intent in intents:
             ctx.progress(_("digest: {intent}…").format(intent=intent))
-            r = run(intent)
+            r = ctx.run_intent(intent)
             parts.append(f"• {intent}: {r.text}")
             tables += r.tables
             images += r.images

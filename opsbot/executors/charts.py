@@ -10,7 +10,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from opsbot.i18n import _
 
@@ -95,11 +95,11 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
     """The chart as a PNG; one line per series, the legend labelled by series, time axis in UTC."""
     from matplotlib import rcParams
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    # Chinese titles and labels: a CJK font when one is installed (Debian: fonts-noto-cjk), else the default
+    # Chinese titles and labels: a CJK font when one is installed (fonts-wqy-microhei: make installs it)
     rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts(), "sans-serif"]  # per-glyph fallback, in order
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -112,7 +112,7 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
             continue
         base = line.label.removesuffix(" (forecast)")
         color = line.color or colors.setdefault(base, palette[len(colors) % len(palette)])
-        xs = [datetime.fromtimestamp(t, tz=timezone.utc) for t in line.times]
+        xs = date2num([datetime.fromtimestamp(t, tz=UTC) for t in line.times])
         ys = [v if v is not None and math.isfinite(v) else float("nan") for v in line.values]
         sparse = len(xs) <= 20 and not line.dashed  # a fresh series: show the points themselves
         ax.plot(
@@ -135,14 +135,17 @@ def render_png(chart: Chart, width: float = 8.0, height: float = 3.6, dpi: int =
             label=_("threshold {value}").format(value=format_value(chart.threshold, chart.unit)),
         )
     if chart.now is not None:
-        ax.axvline(datetime.fromtimestamp(chart.now, tz=timezone.utc), color="grey", linewidth=0.8)
+        ax.axvline(float(date2num(datetime.fromtimestamp(chart.now, tz=UTC))), color="grey", linewidth=0.8)
     if chart.x_range is not None:
         lo, hi = chart.x_range
         margin = 0.015 * (hi - lo)
-        ax.set_xlim(datetime.fromtimestamp(lo, tz=timezone.utc), datetime.fromtimestamp(hi + margin, tz=timezone.utc))
-    locator = AutoDateLocator(tz=timezone.utc)
+        ax.set_xlim(
+            float(date2num(datetime.fromtimestamp(lo, tz=UTC))),
+            float(date2num(datetime.fromtimestamp(hi + margin, tz=UTC))),
+        )
+    locator = AutoDateLocator(tz=UTC)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=timezone.utc))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_value(v, chart.unit)))
     if chart.unit == "percent":
         finite = [v for ln in chart.lines for v in ln.values if v is not None and math.isfinite(v)]

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from opsbot.i18n import ngettext
-
 DAY = 86400.0
 MIN_POINTS = 3
 MIN_SPAN = 60.0  # seconds of history below which nothing is forecast
@@ -154,18 +152,6 @@ def projection(o: Outlook, steps: int = 50) -> tuple[list[float], list[float]]:
         end = min(end, o.crosses_at + 0.1 * max(o.crosses_at - o.now, 3600.0))
     ts = [o.now + (end - o.now) * k / steps for k in range(steps + 1)]
     return ts, [o.fitted_now + o.per_day / DAY * (x - o.now) for x in ts]
-
-
-def human_span(seconds: float) -> str:
-    """~9 days, ~5 hours, ~40 minutes."""
-    if seconds < 3600:
-        n = max(1, round(seconds / 60))
-        return ngettext("~{n} minute", "~{n} minutes", n).format(n=n)
-    if seconds < 2 * DAY:
-        n = round(seconds / 3600)
-        return ngettext("~{n} hour", "~{n} hours", n).format(n=n)
-    n = round(seconds / DAY)
-    return ngettext("~{n} day", "~{n} days", n).format(n=n)
 
 
 def is_finite(x: float | None) -> bool:

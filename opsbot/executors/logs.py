@@ -1,5 +1,5 @@
 """Search logs on the hosts over SSH: counts per host and the first matching lines (`mode: search`), or
-error lines grouped into templates (`mode: errors`).
+error lines grouped into templates (`mode: errors`), or the last lines of each source (`mode: tail`).
 
 Sources come from `logs.sources` per service: file globs on the host (rotated and `.gz` files
 included; `{host}` in a glob is replaced by the inventory name) or a journald unit. The search runs ON
@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 
 from opsbot.config import Config
 from opsbot.config.models import LogSource
-from opsbot.durations import format_duration
-from opsbot.executors.base import Action, ExecutionContext, Target
+from opsbot.core.action import Action, ExecutionContext, Target
+from opsbot.core.durations import format_duration
+from opsbot.core.reply import Reply, Table
+from opsbot.executors.fields import BadFields, LogsFields, read_fields
 from opsbot.executors.logtemplates import Drain
 from opsbot.executors.ssh import HostResult, SSHExecutor
 from opsbot.i18n import _, ngettext
 from opsbot.redact import redact
-from opsbot.reply import Reply, Table
-from opsbot.rules.binding import _target as target_of
 
 ERROR_WORDS = "error|fatal|crit|emerg|exception|panic|traceback|segfault|oom-kill"
 LINE_WIDTH = 400  # characters of a line kept on the host
@@ -304,7 +304,7 @@ class LogsExecutor:
         if action.targets:
             return list(action.targets)
         return [
-            target_of(self.config, name)
+            Target.of(self.config, name)
             for name in self.config.inventory.hosts
             if service is None or service in self._services_on(name)
         ]
@@ -328,14 +328,11 @@ class LogsExecutor:
     # -------------------------------------------------------------- run
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
-        mode = action.fields.get("mode", "search")
-        if mode not in ("search", "errors", "tail"):
-            return Reply.error(
-                _("Rule {rule} asks the logs executor for mode {mode}; it knows search, errors and tail.").format(
-                    rule=action.rule_id, mode=repr(mode)
-                )
-            )
-        pattern = action.params.get("pattern")
+        try:
+            mode = read_fields(LogsFields, action).mode
+        except BadFields as e:
+            return Reply.error(str(e))
+        pattern = str(action.params.get("pattern") or "")
         if mode == "search" and not pattern:
             return Reply.error(_("Tell me what to search for."))
         service = action.params.get("service")
@@ -379,7 +376,7 @@ class LogsExecutor:
         reports = [self._report(r, parse_tail) for r in results]
         failed = [r for r in reports if r.fault]
         if len(failed) == len(reports):
-            return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
+            return Reply.error(" ".join(_ends(r.fault or "") for r in failed[:3]))
         out = []
         for rep in reports:
             for f, _kind, body in rep.ordered_lines():
@@ -448,7 +445,7 @@ class LogsExecutor:
         failed = [r for r in reports if r.fault]
         hits = [r for r in reports if r.total]
         if len(failed) == len(reports):
-            return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
+            return Reply.error(" ".join(_ends(r.fault or "") for r in failed[:3]))
         text = _("“{pattern}” in {where}, last {span}: {lines} on {hits} of {hosts}").format(
             pattern=pattern,
             where=where,
@@ -482,7 +479,7 @@ class LogsExecutor:
     def _errors_reply(self, reports: list[HostLogs], where: str, span: str) -> Reply:
         failed = [r for r in reports if r.fault]
         if len(failed) == len(reports):
-            return Reply.error(" ".join(_ends(r.fault) for r in failed[:3]))
+            return Reply.error(" ".join(_ends(r.fault or "") for r in failed[:3]))
         drain = Drain()
         for rep in reports:
             for count, _file, example in rep.groups:

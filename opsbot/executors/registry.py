@@ -1,43 +1,66 @@
-"""Executor name -> implementation. Executors are built lazily: a chat that only asks for help
-never opens an SSH connection or imports matplotlib."""
+"""The executors, named once: each name maps to the model of its action fields (light, checked when
+rules load) and to its implementation, imported and built lazily: a chat that only asks for help never
+opens an SSH connection or imports matplotlib."""
+
 from __future__ import annotations
 
 import importlib
+import threading
+from dataclasses import dataclass
 
 from opsbot.config import Config
-from opsbot.executors.base import Executor, ExecutorUnavailable
+from opsbot.core.action import Executor, ExecutorUnavailable
+from opsbot.executors.fields import ActionFields, BotFields, LogsFields, PrometheusFields, SSHFields
 
-# name -> "module:Class"; each class takes the Config (and the executors it shares connections with).
-KNOWN = {
-    "bot": "opsbot.executors.bot:BotExecutor",
-    "prometheus": "opsbot.executors.prometheus:PrometheusExecutor",
-    "ssh": "opsbot.executors.ssh:SSHExecutor",
-    "logs": "opsbot.executors.logs:LogsExecutor",
+
+@dataclass(frozen=True)
+class Registered:
+    fields: type[ActionFields]
+    implementation: str  # "module:Class"; the class takes the Config (and the executors it shares)
+
+
+REGISTRY: dict[str, Registered] = {
+    "bot": Registered(BotFields, "opsbot.executors.bot:BotExecutor"),
+    "prometheus": Registered(PrometheusFields, "opsbot.executors.prometheus.executor:PrometheusExecutor"),
+    "ssh": Registered(SSHFields, "opsbot.executors.ssh:SSHExecutor"),
+    "logs": Registered(LogsFields, "opsbot.executors.logs:LogsExecutor"),
 }
 
 
 class Executors:
+    """The executors one pipeline uses, built on first use and shared by its worker threads."""
+
     def __init__(self, config: Config, overrides: dict[str, Executor] | None = None):
         self.config = config
         self._built: dict[str, Executor] = dict(overrides or {})
+        self._lock = threading.RLock()  # reentrant: building logs gets ssh first
 
     def get(self, name: str) -> Executor:
-        if name not in self._built:
-            target = KNOWN.get(name)
-            if target is None:
-                raise ExecutorUnavailable(f"there is no executor called {name!r}")
-            module, cls = target.split(":")
-            shared = {"ssh": self.get("ssh")} if name == "logs" else {}   # one warm SSH pool for both
-            try:
-                self._built[name] = getattr(importlib.import_module(module), cls)(self.config, **shared)
-            except ModuleNotFoundError as e:
-                if e.name != module:
-                    raise
-                raise ExecutorUnavailable(f"the {name} executor is not part of this build yet") from None
-        return self._built[name]
+        built = self._built.get(name)
+        if built is not None:
+            return built
+        with self._lock:  # two threads asking at once must not build two (two SSH pools)
+            if name not in self._built:
+                self._built[name] = self._build(name)
+            return self._built[name]
+
+    def _build(self, name: str) -> Executor:
+        registered = REGISTRY.get(name)
+        if registered is None:
+            raise ExecutorUnavailable(f"there is no executor called {name!r}")
+        module, cls = registered.implementation.split(":")
+        shared = {"ssh": self.get("ssh")} if name == "logs" else {}  # one warm SSH pool for both
+        try:
+            built: Executor = getattr(importlib.import_module(module), cls)(self.config, **shared)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            raise ExecutorUnavailable(f"the {name} executor is not part of this build yet") from None
+        return built
 
     def close(self) -> None:
-        for ex in self._built.values():
-            close = getattr(ex, "close", None)
-            if close:
-                close()
+        with self._lock:
+            for ex in self._built.values():
+                close = getattr(ex, "close", None)
+                if close:
+                    close()

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import select
@@ -23,19 +24,19 @@ import shlex
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import paramiko
 
 from opsbot.config import Config
-from opsbot.durations import parse_duration
-from opsbot.executors.base import Action, ExecutionContext, Progress, Target
+from opsbot.core.action import Action, ExecutionContext, Progress, Target
+from opsbot.core.reply import Reply, Table
+from opsbot.executors.fields import BadFields, SSHFields, read_fields
 from opsbot.i18n import _
 from opsbot.redact import cap, redact
-from opsbot.reply import Reply, Table
 
 # Paramiko logs handshake failures at ERROR; the executor reports them itself, as sentences.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -230,14 +231,6 @@ class ConnectionPool:
 # ------------------------------------------------------------------------------------------ executor
 
 
-def _seconds(value: object) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return float(parse_duration(str(value)))
-
-
 def with_deadline(command: str, seconds: float) -> str:
     """`command` for the login shell, run under coreutils `timeout` when the host has it: TERM to the
     command's whole process group at the deadline, KILL two seconds later."""
@@ -259,20 +252,23 @@ class SSHExecutor:
     # -------------------------------------------------------------- the Executor protocol
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
-        command = action.fields.get("command")
-        if not isinstance(command, str) or not command.strip():
+        try:
+            fields = read_fields(SSHFields, action)
+        except BadFields as e:
+            return Reply.error(str(e))
+        command = fields.command
+        if not command.strip():
             return Reply.error(_("Rule {rule} has no command for the ssh executor.").format(rule=action.rule_id))
         if not action.targets:
             return Reply.error(_("Rule {rule} names no host to run on.").format(rule=action.rule_id))
-        try:
-            timeout = _seconds(action.fields.get("timeout"))
-        except ValueError as e:
-            return Reply.error(_("Rule {rule} has a bad timeout: {problem}.").format(rule=action.rule_id, problem=e))
-        ok_codes = tuple(int(c) for c in action.fields.get("ok_exit_codes") or (0,))
         results = self.run_many(
-            action.targets, lambda t: command, timeout=timeout, ok_exit_codes=ok_codes, progress=ctx.progress
+            action.targets,
+            lambda t: command,
+            timeout=fields.timeout,
+            ok_exit_codes=tuple(fields.ok_exit_codes),
+            progress=ctx.progress,
         )
-        return self._reply(results, timeout or self.config.ssh.command_timeout)
+        return self._reply(results, fields.timeout or self.config.ssh.command_timeout)
 
     def close(self) -> None:
         self.pool.close()
@@ -350,7 +346,10 @@ class SSHExecutor:
                     target, max(0.1, min(deadline - time.monotonic(), self.config.ssh.connect_timeout))
                 )
                 try:
-                    chan = conn.client.get_transport().open_session(timeout=max(0.1, deadline - time.monotonic()))
+                    transport = conn.client.get_transport()
+                    if transport is None:
+                        raise paramiko.SSHException("the connection has no transport")
+                    chan = transport.open_session(timeout=max(0.1, deadline - time.monotonic()))
                     break
                 except (paramiko.SSHException, EOFError, OSError) as e:
                     self.pool.release(conn, broken=True)
@@ -358,7 +357,8 @@ class SSHExecutor:
                     if attempt == 2 or time.monotonic() >= deadline:
                         raise SSHFault(
                             _("{host} ({addr}) would not open an SSH session: {error}."), error=e or type(e).__name__
-                        )
+                        ) from e
+            assert chan is not None and conn is not None  # the loop either opened a session or raised
             chan.update_environment({TARGET_ENV: target.name})
             remote_budget = deadline - time.monotonic()
             chan.exec_command(with_deadline(command, remote_budget))
@@ -453,8 +453,8 @@ class SSHExecutor:
         try:
             sock = socket.create_connection((target.address, target.port), timeout=timeout)
         except ConnectionRefusedError:
-            raise SSHFault("sshd on {host} ({addr}) refused the connection; is it running?") from None
-        except (socket.timeout, TimeoutError):
+            raise SSHFault(_("sshd on {host} ({addr}) refused the connection; is it running?")) from None
+        except TimeoutError:
             raise SSHFault(
                 _("{host} ({addr}) did not answer within {seconds} s; is the host up and the port open?"),
                 seconds=f"{timeout:.0f}",
@@ -464,10 +464,8 @@ class SSHExecutor:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        try:
+        with contextlib.suppress(FileNotFoundError):  # no file: every key is unknown, RejectPolicy refuses below
             client.load_host_keys(str(known))
-        except FileNotFoundError:
-            pass  # every key is unknown: RejectPolicy refuses below
         try:
             client.connect(
                 target.address,
@@ -513,7 +511,7 @@ class SSHExecutor:
                     seconds=f"{timeout:.0f}",
                 ) from None
             raise SSHFault(_("The SSH handshake with {host} ({addr}) failed: {error}."), error=text) from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             client.close()
             raise SSHFault(
                 _("{host} ({addr}) did not finish the SSH handshake within {seconds} s."), seconds=f"{timeout:.0f}"
@@ -524,7 +522,9 @@ class SSHExecutor:
                 _("The connection to {host} ({addr}) dropped during the SSH handshake ({error})."),
                 error=e or type(e).__name__,
             ) from None
-        client.get_transport().set_keepalive(30)
+        transport = client.get_transport()
+        if transport is not None:  # connect() succeeded, so it has one
+            transport.set_keepalive(30)
         return client
 
     # -------------------------------------------------------------- the reply

@@ -8,13 +8,14 @@ import sys
 import tempfile
 import unicodedata
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
+from opsbot.core.reply import Reply, Table
+from opsbot.core.request import Request
 from opsbot.i18n import N_, _, use_language
 from opsbot.pipeline import Pipeline
-from opsbot.reply import Reply, Table
-from opsbot.request import Request
 
 HELP = N_("""Console commands:
   /user NAME            speak as another configured user
@@ -40,7 +41,8 @@ def pad(text: str, cols: int) -> str:
 
 def wrap(text: str, cols: int) -> list[str]:
     """`text` in pieces of at most `cols` terminal columns."""
-    out, cur, used = [], "", 0
+    out: list[str] = []
+    cur, used = "", 0
     for c in text:
         w = width(c)
         if used + w > cols:
@@ -48,7 +50,7 @@ def wrap(text: str, cols: int) -> list[str]:
             cur, used = "", 0
         cur += c
         used += w
-    return out + [cur]
+    return [*out, cur]
 
 
 def render_table(table: Table) -> str:
@@ -59,9 +61,9 @@ def render_table(table: Table) -> str:
     def lines(cells: list[str]) -> list[str]:
         if len(cells) == 1:
             return [cells[0]]
-        parts = [wrap(c, w) for c, w in zip(cells[:-1], widths)] + [[cells[-1]]]
+        parts = [wrap(c, w) for c, w in zip(cells[:-1], widths, strict=False)] + [[cells[-1]]]
         return [
-            "  ".join(pad(p[n] if n < len(p) else "", w) for p, w in zip(parts[:-1], widths))
+            "  ".join(pad(p[n] if n < len(p) else "", w) for p, w in zip(parts[:-1], widths, strict=False))
             + "  "
             + (parts[-1][0] if n == 0 else "")
             for n in range(max(len(p) for p in parts))
@@ -70,7 +72,7 @@ def render_table(table: Table) -> str:
     out = ([table.title] if table.title else []) + lines(cols) + ["  ".join("-" * w for w in widths)]
     for r in rows:
         out += lines(r)
-    return "\n".join(l.rstrip() for l in out)
+    return "\n".join(row.rstrip() for row in out)
 
 
 def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
@@ -78,7 +80,7 @@ def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
     for t in reply.tables:
         lines.append(render_table(t))
     if reply.code:
-        lines.append("\n".join("    " + l for l in reply.code.splitlines()))
+        lines.append("\n".join("    " + code_line for code_line in reply.code.splitlines()))
     for img in reply.images:
         folder = charts_dir()
         path = folder / img.filename
@@ -97,7 +99,7 @@ def render(reply: Reply, charts_dir: Callable[[], Path]) -> str:
         )
     if reply.approval_id and reply.kind == "approval":
         lines.append(_("(approval id {short}…; /approve {short} or /approve last)").format(short=reply.approval_id[:8]))
-    return "\n".join(l for l in lines if l)
+    return "\n".join(part for part in lines if part)
 
 
 class Console:
@@ -202,10 +204,10 @@ class Console:
             self.say(_("You are now {user} ({roles}).").format(user=self.user, roles=roles))
         elif cmd in ("/approve", "/deny") and args:
             approval_id, problem = self.pipeline.find_approval(args[0])
-            if problem:
-                self.say(problem)
-            elif cmd == "/approve" and self.pipeline.approver_refusal(approval_id, self.user):
-                self.say(self.pipeline.approver_refusal(approval_id, self.user))
+            if approval_id and cmd == "/approve":
+                problem = self.pipeline.approver_refusal(approval_id, self.user)  # before running anything
+            if approval_id is None or problem:
+                self.say(problem or "")
             else:
                 self.show(self.pipeline.decide(approval_id, self.user, cmd == "/approve", progress=self.progress))
         elif cmd in ("/good", "/bad"):

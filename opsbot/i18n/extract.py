@@ -4,7 +4,8 @@ Registered in pyproject.toml's [tool.babel] as the `rules` method for rules/*.ya
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -49,5 +50,7 @@ def _rule_lines(rule: yaml.Node) -> Iterator[tuple[int, str]]:
 def extract_rules(fileobj, keywords, comment_tags, options: dict[str, Any]):
     """Babel's extractor interface: yields (line, funcname, message, comments)."""
     node = yaml.compose(fileobj.read().decode(options.get("encoding", "utf-8")))
+    if node is None:  # an empty file
+        return
     for line, text in _lines(node):
         yield line, None, text, []

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from opsbot.i18n.catalogs import DEFAULT, LANGUAGES, translations
 

@@ -1,7 +1,9 @@
 """`python -m opsbot.lab`: start the lab, print its config path, run until Ctrl-C."""
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 from pathlib import Path
@@ -22,13 +24,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with lab:
         print(lab.config_path, flush=True)
-        print(f"sshd on 127.0.0.1:{lab.ssh_port}; Prometheus: {lab.prometheus_url or 'not started'}. "
-              f"Try: opsbot chat --config {lab.config_path}   (Ctrl-C stops the lab)", file=sys.stderr, flush=True)
+        print(
+            f"sshd on 127.0.0.1:{lab.ssh_port}; Prometheus: {lab.prometheus_url or 'not started'}. "
+            f"Try: opsbot chat --config {lab.config_path}   (Ctrl-C stops the lab)",
+            file=sys.stderr,
+            flush=True,
+        )
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -9,6 +9,7 @@ test run) does not leave it behind.
 Stdlib only: the lab starts it as `python -I -S demo_service.py ...` (fast start, no site-packages),
 and `labctl.py` imports its log formats the same way.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,14 @@ import time
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 # Which timestamp format each demo service writes (the formats a log search must understand).
-STYLE = {"nginx": "nginx", "api": "syslog", "postgresql": "postgres", "redis": "syslog",
-         "vllm": "pylog", "llm-gateway": "json"}
+STYLE = {
+    "nginx": "nginx",
+    "api": "syslog",
+    "postgresql": "postgres",
+    "redis": "syslog",
+    "vllm": "pylog",
+    "llm-gateway": "json",
+}
 
 
 def _local(ts: float) -> time.struct_time:
@@ -48,27 +55,39 @@ def format_line(style: str, ts: float, host: str, service: str, pid: int, level:
     st = _local(ts)
     ms = int(ts * 1000) % 1000
     if style == "nginx":
-        if level == "ACCESS":          # access log: [25/Nov/2026:13:55:01 +0000]
-            return (f'10.0.{pid % 250}.{ms % 250} - - [{st.tm_mday:02d}/{MONTHS[st.tm_mon - 1]}/{st.tm_year}:'
-                    f'{st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d} {_offset(st)}] {message}')
+        if level == "ACCESS":  # access log: [25/Nov/2026:13:55:01 +0000]
+            return (
+                f"10.0.{pid % 250}.{ms % 250} - - [{st.tm_mday:02d}/{MONTHS[st.tm_mon - 1]}/{st.tm_year}:"
+                f"{st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d} {_offset(st)}] {message}"
+            )
         # error log: 2026/11/25 13:55:01 [error] 123#0: message
-        return (f"{st.tm_year}/{st.tm_mon:02d}/{st.tm_mday:02d} {st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d} "
-                f"[{level.lower()}] {pid}#0: {message}")
-    if style == "syslog":              # Nov 25 13:55:01 web-1 api[1234]: ERROR message
-        return (f"{MONTHS[st.tm_mon - 1]} {st.tm_mday:2d} {st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d} "
-                f"{host} {service}[{pid}]: {level} {message}")
-    if style == "postgres":            # 2026-11-25 13:55:01.123 UTC [1234] ERROR:  message
+        return (
+            f"{st.tm_year}/{st.tm_mon:02d}/{st.tm_mday:02d} {st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d} "
+            f"[{level.lower()}] {pid}#0: {message}"
+        )
+    if style == "syslog":  # Nov 25 13:55:01 web-1 api[1234]: ERROR message
+        return (
+            f"{MONTHS[st.tm_mon - 1]} {st.tm_mday:2d} {st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d} "
+            f"{host} {service}[{pid}]: {level} {message}"
+        )
+    if style == "postgres":  # 2026-11-25 13:55:01.123 UTC [1234] ERROR:  message
         u = time.gmtime(ts)
-        return (f"{u.tm_year}-{u.tm_mon:02d}-{u.tm_mday:02d} {u.tm_hour:02d}:{u.tm_min:02d}:{u.tm_sec:02d}.{ms:03d} "
-                f"UTC [{pid}] {level}:  {message}")
-    if style == "pylog":               # 2026-11-25 13:55:01,123 ERROR vllm.engine: message (local time)
-        return (f"{st.tm_year}-{st.tm_mon:02d}-{st.tm_mday:02d} {st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d},{ms:03d} "
-                f"{level} {service}.engine: {message}")
-    if style == "json":                # {"ts":"2026-11-25T13:55:01.123Z","level":"error",...}
+        return (
+            f"{u.tm_year}-{u.tm_mon:02d}-{u.tm_mday:02d} {u.tm_hour:02d}:{u.tm_min:02d}:{u.tm_sec:02d}.{ms:03d} "
+            f"UTC [{pid}] {level}:  {message}"
+        )
+    if style == "pylog":  # 2026-11-25 13:55:01,123 ERROR vllm.engine: message (local time)
+        return (
+            f"{st.tm_year}-{st.tm_mon:02d}-{st.tm_mday:02d} {st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d},{ms:03d} "
+            f"{level} {service}.engine: {message}"
+        )
+    if style == "json":  # {"ts":"2026-11-25T13:55:01.123Z","level":"error",...}
         u = time.gmtime(ts)
         msg = message.replace("\\", "\\\\").replace('"', '\\"')
-        return (f'{{"ts":"{u.tm_year}-{u.tm_mon:02d}-{u.tm_mday:02d}T{u.tm_hour:02d}:{u.tm_min:02d}:{u.tm_sec:02d}.{ms:03d}Z",'
-                f'"level":"{level.lower()}","service":"{service}","host":"{host}","msg":"{msg}"}}')
+        return (
+            f'{{"ts":"{u.tm_year}-{u.tm_mon:02d}-{u.tm_mday:02d}T{u.tm_hour:02d}:{u.tm_min:02d}:{u.tm_sec:02d}.{ms:03d}Z",'
+            f'"level":"{level.lower()}","service":"{service}","host":"{host}","msg":"{msg}"}}'
+        )
     raise ValueError(f"unknown log style {style!r}")
 
 
@@ -101,11 +120,19 @@ def parse_timestamp(line: str, now: float | None = None) -> float | None:
         return _epoch(y, mo, d, h, mi, s, _zone(m.group(7)))
     m = _NGINX.search(line)
     if m:
-        return _epoch(int(m.group(3)), MONTHS.index(m.group(2)) + 1, int(m.group(1)), int(m.group(4)),
-                      int(m.group(5)), int(m.group(6)), _zone(m.group(7)))
+        return _epoch(
+            int(m.group(3)),
+            MONTHS.index(m.group(2)) + 1,
+            int(m.group(1)),
+            int(m.group(4)),
+            int(m.group(5)),
+            int(m.group(6)),
+            _zone(m.group(7)),
+        )
     m = _SLASH.match(line)
     if m:
-        return _epoch(*(int(x) for x in m.groups()), None)
+        y, mo, d, h, mi, s = (int(x) for x in m.groups())
+        return _epoch(y, mo, d, h, mi, s, None)
     m = _SYSLOG.match(line)
     if m and m.group(1) in MONTHS:
         now = time.time() if now is None else now
@@ -119,8 +146,10 @@ def parse_timestamp(line: str, now: float | None = None) -> float | None:
 # What a running service logs: mostly routine lines, now and then a warning or an error whose
 # template differs from the ones planted in the sample files (so tests can count those exactly).
 ROUTINE = {
-    "nginx": [("ACCESS", '"GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.29"'),
-              ("ACCESS", '"GET /static/app.{n}.js HTTP/1.1" 200 {k} "-" "Mozilla/5.0"')],
+    "nginx": [
+        ("ACCESS", '"GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.29"'),
+        ("ACCESS", '"GET /static/app.{n}.js HTTP/1.1" 200 {k} "-" "Mozilla/5.0"'),
+    ],
     "api": [("INFO", "handled GET /api/v1/items/{n} in {k}ms")],
     "postgresql": [("LOG", "checkpoint complete: wrote {n} buffers ({k} ms)")],
     "redis": [("INFO", "DB saved on disk ({n} keys, {k} ms)")],
@@ -164,7 +193,11 @@ def metrics_text(args: argparse.Namespace, started: float, now: float) -> str:
     ]
     if args.kind == "vllm":
         wobble = 0.5 + 0.5 * math.sin(now / 30)
-        gauges = {"vllm:num_requests_running": [], "vllm:num_requests_waiting": [], "vllm:gpu_cache_usage_perc": []}
+        gauges: dict[str, list[str]] = {
+            "vllm:num_requests_running": [],
+            "vllm:num_requests_waiting": [],
+            "vllm:gpu_cache_usage_perc": [],
+        }
         counters, hist = [], []
         for model in args.models:
             replicas = count_replicas(args.lab, args.host, model)
@@ -175,26 +208,37 @@ def metrics_text(args: argparse.Namespace, started: float, now: float) -> str:
             total = int(up * 3 * max(replicas, 0))
             counters.append(f'vllm:request_success_total{{finished_reason="stop",{label}}} {total}')
             for le in VLLM_BUCKETS:
-                hist.append(f'vllm:e2e_request_latency_seconds_bucket{{le="{le}",{label}}} '
-                            f'{int(total * _lognormal_cdf(le))}')
+                hist.append(
+                    f'vllm:e2e_request_latency_seconds_bucket{{le="{le}",{label}}} {int(total * _lognormal_cdf(le))}'
+                )
             hist.append(f'vllm:e2e_request_latency_seconds_bucket{{le="+Inf",{label}}} {total}')
             hist.append(f"vllm:e2e_request_latency_seconds_sum{{{label}}} {total * 1.43:.3f}")
             hist.append(f"vllm:e2e_request_latency_seconds_count{{{label}}} {total}")
-        helps = {"vllm:num_requests_running": "Number of requests currently running on GPU.",
-                 "vllm:num_requests_waiting": "Number of requests waiting to be processed.",
-                 "vllm:gpu_cache_usage_perc": "GPU KV-cache usage. 1 means 100 percent usage."}
+        helps = {
+            "vllm:num_requests_running": "Number of requests currently running on GPU.",
+            "vllm:num_requests_waiting": "Number of requests waiting to be processed.",
+            "vllm:gpu_cache_usage_perc": "GPU KV-cache usage. 1 means 100 percent usage.",
+        }
         for name, samples in gauges.items():
             out += [f"# HELP {name} {helps[name]}", f"# TYPE {name} gauge"] + [name + s for s in samples]
-        out += ["# HELP vllm:request_success_total Count of successfully processed requests.",
-                "# TYPE vllm:request_success_total counter"] + counters
-        out += ["# HELP vllm:e2e_request_latency_seconds Histogram of end to end request latency in seconds.",
-                "# TYPE vllm:e2e_request_latency_seconds histogram"] + hist
+        out += [
+            "# HELP vllm:request_success_total Count of successfully processed requests.",
+            "# TYPE vllm:request_success_total counter",
+            *counters,
+        ]
+        out += [
+            "# HELP vllm:e2e_request_latency_seconds Histogram of end to end request latency in seconds.",
+            "# TYPE vllm:e2e_request_latency_seconds histogram",
+            *hist,
+        ]
     else:
-        out += ["# HELP http_requests_total Requests handled, by status code.",
-                "# TYPE http_requests_total counter",
-                f'http_requests_total{{code="200"}} {int(up * 5)}',
-                f'http_requests_total{{code="404"}} {int(up * 0.3)}',
-                f'http_requests_total{{code="500"}} {int(up * 0.1)}']
+        out += [
+            "# HELP http_requests_total Requests handled, by status code.",
+            "# TYPE http_requests_total counter",
+            f'http_requests_total{{code="200"}} {int(up * 5)}',
+            f'http_requests_total{{code="404"}} {int(up * 0.3)}',
+            f'http_requests_total{{code="500"}} {int(up * 0.1)}',
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -219,18 +263,26 @@ def _answer(conn: socket.socket, args: argparse.Namespace, started: float) -> No
                 request += chunk
             path = request.split(b" ", 2)[1] if request.count(b" ") >= 2 else b"/"
             if path.split(b"?")[0] == b"/metrics":
-                status, ctype, body = "200 OK", "text/plain; version=0.0.4", metrics_text(args, started, time.time()).encode()
+                status, ctype, body = (
+                    "200 OK",
+                    "text/plain; version=0.0.4",
+                    metrics_text(args, started, time.time()).encode(),
+                )
             elif path == b"/healthz":
                 status, ctype, body = "200 OK", "text/plain", b"ok\n"
             else:
                 status, ctype, body = "404 Not Found", "text/plain", b"not found\n"
-            conn.sendall(f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                         f"Connection: close\r\n\r\n".encode() + body)
+            conn.sendall(
+                f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n\r\n".encode()
+                + body
+            )
         except OSError:
             pass
 
 
 # ------------------------------------------------------------------------------------------ main
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="opsbot lab demo service")

@@ -21,14 +21,16 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
 from opsbot.lab import labctl
-from opsbot.lab.prometheus import LabError, binaries_missing, free_port
+from opsbot.lab.process import LabError, free_port
+from opsbot.lab.prometheus import binaries_missing
 from opsbot.lab.samplelogs import write_host_clutter, write_sample_logs
 from opsbot.lab.sshd import SSHD, SSHServer, start_sshd
 
@@ -72,7 +74,7 @@ class Lab:
     # ------------------------------------------------------------------ start / stop
 
     @classmethod
-    def start(cls, workdir: Path | None = None, extra_hosts: int = 0, prometheus: bool | None = None) -> "Lab":
+    def start(cls, workdir: Path | None = None, extra_hosts: int = 0, prometheus: bool | None = None) -> Lab:
         """Start the lab. `prometheus`: True requires it, False leaves it out, None (default) starts it
         when its packages are installed (see `prometheus_missing` otherwise)."""
         if not Path(SSHD).exists():
@@ -83,7 +85,7 @@ class Lab:
         if prometheus and missing:
             raise LabUnavailable(f"the lab needs {', '.join(missing)}; install them with: {INSTALL_HINT}")
         owns = workdir is None
-        root = Path(tempfile.mkdtemp(prefix="opsbot-lab-") if owns else workdir).resolve()
+        root = (Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="opsbot-lab-"))).resolve()
         root.mkdir(parents=True, exist_ok=True)
         lab = cls(
             workdir=root, owns_workdir=owns, extra_hosts=extra_host_names(extra_hosts), prometheus_missing=missing
@@ -112,10 +114,10 @@ class Lab:
             for host, spec in HOSTS.items()
             for svc in spec["services"]
         }
-        for dep, spec in DEPLOYMENTS.items():
-            labctl.scale_replicas(state, spec["host"], dep, 1)
+        for dep, dep_spec in DEPLOYMENTS.items():
+            labctl.scale_replicas(state, dep_spec["host"], dep, 1)
         for (host, svc), pid in pids.items():
-            labctl.wait_listening(state.service(host, svc)["port"], pid)
+            labctl.wait_listening(state.known_service(host, svc)["port"], pid)
         if with_prometheus:
             self._start_prometheus(state)
         self.config_path.write_text(yaml.safe_dump(self.config_data(), sort_keys=False))
@@ -167,7 +169,7 @@ class Lab:
                 targets.append(
                     {
                         "job": svc,
-                        "address": f"127.0.0.1:{state.service(host, svc)['port']}",
+                        "address": f"127.0.0.1:{state.known_service(host, svc)['port']}",
                         "labels": {"host": host, "service": svc},
                     }
                 )
@@ -209,7 +211,7 @@ class Lab:
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -225,25 +227,30 @@ class Lab:
     def bin_dir(self) -> Path:
         return self.workdir / "bin"
 
+    def _sshd(self) -> SSHServer:
+        if self.sshd is None:
+            raise LabError("the lab's sshd is not running (the lab was stopped, or never started)")
+        return self.sshd
+
     @property
     def hosts(self) -> list[str]:
         return list(HOSTS) + self.extra_hosts
 
     @property
     def ssh_port(self) -> int:
-        return self.sshd.port
+        return self._sshd().port
 
     @property
     def user(self) -> str:
-        return self.sshd.user
+        return self._sshd().user
 
     @property
     def key_file(self) -> Path:
-        return self.sshd.user_key
+        return self._sshd().user_key
 
     @property
     def known_hosts(self) -> Path:
-        return self.sshd.known_hosts
+        return self._sshd().known_hosts
 
     @property
     def prometheus_url(self) -> str | None:
@@ -257,7 +264,8 @@ class Lab:
 
     def service_port(self, host: str, service: str) -> int:
         """The loopback port where the demo service serves /metrics."""
-        return labctl.State(str(self.workdir)).service(host, service)["port"]
+        port: int = labctl.State(str(self.workdir)).known_service(host, service)["port"]
+        return port
 
     def service_pid(self, host: str, service: str) -> int | None:
         """The running demo service's pid (None when stopped)."""
@@ -275,11 +283,11 @@ class Lab:
     @contextlib.contextmanager
     def sshd_down(self) -> Iterator[None]:
         """sshd stopped for the duration (connections opened before stay up, as with a real sshd)."""
-        self.sshd.stop()
+        self._sshd().stop()
         try:
             yield
         finally:
-            self.sshd.start()
+            self._sshd().start()
 
     def config_data(self) -> dict[str, Any]:
         hosts = {

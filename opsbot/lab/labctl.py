@@ -7,8 +7,10 @@ session stands for comes from the OPSBOT_TARGET variable the SSH executor sends 
 
 Stdlib only, like demo_service.py, so a shim starts in a few milliseconds.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,15 +19,16 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 try:
     from opsbot.lab import demo_service as demo
-except ImportError:            # run as a script with -I -S: the package is not importable, the file is
+except ImportError:  # run as a script with -I -S: the package is not importable, the file is
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import demo_service as demo  # type: ignore[no-redef]
+    import demo_service as demo  # type: ignore[no-redef,import-not-found]
 
 DEMO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_service.py")
-MARKER = "OPSBOT_LAB_DIR"       # environment variable every lab process carries (for clean-up)
+MARKER = "OPSBOT_LAB_DIR"  # environment variable every lab process carries (for clean-up)
 TOOLS = ("systemctl", "sudo", "journalctl", "llmctl", "apt-get")
 
 
@@ -39,6 +42,7 @@ class Fail(Exception):
 
 # ------------------------------------------------------------------------------------------ state
 
+
 class State:
     """lab.json (written by Lab.start) and the paths of one lab's hosts."""
 
@@ -47,15 +51,22 @@ class State:
         with open(os.path.join(root, "lab.json")) as f:
             data = json.load(f)
         self.python: str = data["python"]
-        self.owner: int = data.get("owner", 0)      # the process that runs the lab
+        self.owner: int = data.get("owner", 0)  # the process that runs the lab
         self.hosts: dict = data["hosts"]
         self.deployments: dict = data["deployments"]
 
     def host_dir(self, host: str, *parts: str) -> str:
         return os.path.join(self.root, "hosts", host, *parts)
 
-    def service(self, host: str, name: str) -> dict | None:
-        return self.hosts.get(host, {}).get("services", {}).get(name)
+    def service(self, host: str, name: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.hosts.get(host, {}).get("services", {}).get(name)
+        return found
+
+    def known_service(self, host: str, name: str) -> dict[str, Any]:
+        svc = self.service(host, name)
+        if svc is None:
+            raise Fail(f"Unit {name}.service not found on {host}.", 5)
+        return svc
 
     def pidfile(self, host: str, service: str) -> str:
         return self.host_dir(host, "run", f"{service}.pid")
@@ -77,7 +88,7 @@ def _start_time(pid: int) -> str | None:
             stat = f.read()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return None if fields[0] in ("Z", "X") else fields[19]
 
 
@@ -101,10 +112,15 @@ def spawn(state: State, pidfile: str, args: list[str], out: str) -> int:
     """Start a demo process detached from the caller (own session, no inherited stdio) and record it."""
     os.makedirs(os.path.dirname(pidfile), exist_ok=True)
     with open(out, "ab") as log:
-        proc = subprocess.Popen([state.python, "-I", "-S", DEMO, "--lab", state.root, "--owner", str(state.owner), *args],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True,
-                                env={MARKER: state.root, "PATH": os.defpath, "LC_ALL": "C.UTF-8"})
+        proc = subprocess.Popen(
+            [state.python, "-I", "-S", DEMO, "--lab", state.root, "--owner", str(state.owner), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env={MARKER: state.root, "PATH": os.defpath, "LC_ALL": "C.UTF-8"},
+        )
     started = None
     for _ in range(100):
         started = _start_time(proc.pid)
@@ -131,17 +147,28 @@ def terminate(pid: int, timeout: float = 5.0) -> None:
         if _start_time(pid) != started:
             return
         time.sleep(0.01)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def start_service(state: State, host: str, name: str, wait: bool = True) -> int:
-    svc = state.service(host, name)
-    args = ["--host", host, "--service", name, "--kind", svc["kind"], "--port", str(svc["port"]),
-            "--log", state.logfile(host, name), "--models", ",".join(svc.get("models", [])),
-            "--version", svc.get("version", "1.0")]
+    svc = state.known_service(host, name)
+    args = [
+        "--host",
+        host,
+        "--service",
+        name,
+        "--kind",
+        svc["kind"],
+        "--port",
+        str(svc["port"]),
+        "--log",
+        state.logfile(host, name),
+        "--models",
+        ",".join(svc.get("models", [])),
+        "--version",
+        svc.get("version", "1.0"),
+    ]
     pid = spawn(state, state.pidfile(host, name), args, state.host_dir(host, "run", f"{name}.out"))
     if wait:
         wait_listening(svc["port"], pid)
@@ -156,7 +183,7 @@ def wait_listening(port: int, pid: int, timeout: float = 5.0) -> None:
             return
         except OSError:
             if _start_time(pid) is None:
-                raise Fail(f"the demo service (pid {pid}) exited during start; see its .out file", 1)
+                raise Fail(f"the demo service (pid {pid}) exited during start; see its .out file", 1) from None
             time.sleep(0.01)
     raise Fail(f"the demo service (pid {pid}) is not listening on 127.0.0.1:{port} after {timeout:.0f}s", 1)
 
@@ -165,25 +192,27 @@ def stop_service(state: State, host: str, name: str) -> None:
     pid = read_pid(state.pidfile(host, name))
     if pid:
         terminate(pid)
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.remove(state.pidfile(host, name))
-    except FileNotFoundError:
-        pass
 
 
 # ------------------------------------------------------------------------------------------ shims
+
 
 def target_host(state: State) -> str:
     host = os.environ.get("OPSBOT_TARGET", "")
     if host not in state.hosts:
         known = ", ".join(sorted(state.hosts))
-        raise Fail(f"lab: this SSH session does not say which lab host it is (OPSBOT_TARGET={host!r}); "
-                   f"send OPSBOT_TARGET=<one of {known}> (e.g. ssh -o SetEnv=OPSBOT_TARGET=web-1)", 1)
+        raise Fail(
+            f"lab: this SSH session does not say which lab host it is (OPSBOT_TARGET={host!r}); "
+            f"send OPSBOT_TARGET=<one of {known}> (e.g. ssh -o SetEnv=OPSBOT_TARGET=web-1)",
+            1,
+        )
     return host
 
 
 def _unit(name: str) -> str:
-    return name[:-len(".service")] if name.endswith(".service") else name
+    return name[: -len(".service")] if name.endswith(".service") else name
 
 
 def systemctl(state: State, argv: list[str]) -> int:
@@ -202,7 +231,7 @@ def systemctl(state: State, argv: list[str]) -> int:
         elif a.startswith("--lines="):
             lines = int(a.split("=", 1)[1])
         elif a.startswith("-"):
-            continue                      # --no-pager, -q, --quiet, --full ...
+            continue  # --no-pager, -q, --quiet, --full ...
         else:
             words.append(a)
     if not words:
@@ -236,8 +265,15 @@ def systemctl(state: State, argv: list[str]) -> int:
         elif verb == "show":
             main_pid = str(pid or 0)
             for prop in props or ["MainPID", "ActiveState"]:
-                val = main_pid if prop == "MainPID" else ("active" if pid else "inactive") if prop == "ActiveState" \
-                    else f"{unit}.service" if prop == "Id" else ""
+                val = (
+                    main_pid
+                    if prop == "MainPID"
+                    else ("active" if pid else "inactive")
+                    if prop == "ActiveState"
+                    else f"{unit}.service"
+                    if prop == "Id"
+                    else ""
+                )
                 print(val if value else f"{prop}={val}")
         else:
             raise Fail(f"systemctl (lab): unknown verb {verb!r}", 1)
@@ -250,8 +286,10 @@ def _status(state: State, host: str, unit: str, pid: int | None, lines: int) -> 
     if pid:
         since = os.stat(state.pidfile(host, unit)).st_mtime
         ago = int(time.time() - since)
-        print(f"     Active: active (running) since {time.strftime('%a %Y-%m-%d %H:%M:%S %Z', time.localtime(since))}; "
-              f"{ago // 60}min {ago % 60}s ago")
+        print(
+            f"     Active: active (running) since {time.strftime('%a %Y-%m-%d %H:%M:%S %Z', time.localtime(since))}; "
+            f"{ago // 60}min {ago % 60}s ago"
+        )
         print(f"   Main PID: {pid} (python3)")
     else:
         print("     Active: inactive (dead)")
@@ -310,7 +348,7 @@ def _since(spec: str, now: float) -> float:
         return now - n * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
     ts = demo.parse_timestamp(spec)
     if ts is None:
-        raise Fail(f'Failed to parse timestamp: {spec}', 1)
+        raise Fail(f"Failed to parse timestamp: {spec}", 1)
     return ts
 
 
@@ -318,9 +356,21 @@ def _duration(spec: str) -> float:
     m = re.fullmatch(r"(\d+)\s*(s|m|min|h|d|w|months?|y)?", spec.strip())
     if not m:
         raise Fail(f"Failed to parse time specification: {spec}", 1)
-    unit = (m.group(2) or "s")
-    return int(m.group(1)) * {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800,
-                              "month": 2629800, "months": 2629800, "y": 31557600}[unit]
+    unit = m.group(2) or "s"
+    return (
+        int(m.group(1))
+        * {
+            "s": 1,
+            "m": 60,
+            "min": 60,
+            "h": 3600,
+            "d": 86400,
+            "w": 604800,
+            "month": 2629800,
+            "months": 2629800,
+            "y": 31557600,
+        }[unit]
+    )
 
 
 def journalctl(state: State, argv: list[str]) -> int:
@@ -417,8 +467,11 @@ VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 def llmctl(state: State, argv: list[str]) -> int:
     host = target_host(state)
     if len(argv) < 2 or argv[0] not in ("scale", "deploy", "rollback", "status"):
-        raise Fail("usage: llmctl scale DEPLOYMENT N | deploy DEPLOYMENT VERSION | "
-                   "rollback DEPLOYMENT [VERSION|previous] | status DEPLOYMENT", 2)
+        raise Fail(
+            "usage: llmctl scale DEPLOYMENT N | deploy DEPLOYMENT VERSION | "
+            "rollback DEPLOYMENT [VERSION|previous] | status DEPLOYMENT",
+            2,
+        )
     verb, dep, rest = argv[0], argv[1], argv[2:]
     info = state.deployments.get(dep)
     if info is None or info["host"] != host:
@@ -426,16 +479,20 @@ def llmctl(state: State, argv: list[str]) -> int:
     versions = _versions(state, host, dep)
     if verb == "status":
         pids = replicas(state, host, dep)
-        print(f"{dep}: version {versions[-1]}, {len(pids)} replicas running"
-              + (f" (pids {', '.join(map(str, pids.values()))})" if pids else ""))
+        print(
+            f"{dep}: version {versions[-1]}, {len(pids)} replicas running"
+            + (f" (pids {', '.join(map(str, pids.values()))})" if pids else "")
+        )
         return 0
     if verb == "scale":
         if len(rest) != 1 or not rest[0].isdigit() or int(rest[0]) > 64:
             raise Fail("llmctl: scale wants a replica count between 0 and 64", 2)
         before = len(replicas(state, host, dep))
         pids = _scale(state, host, dep, int(rest[0]), versions[-1])
-        print(f"{dep}: scaled from {before} to {len(pids)} replicas"
-              + (f" (pids {', '.join(map(str, pids.values()))})" if pids else ""))
+        print(
+            f"{dep}: scaled from {before} to {len(pids)} replicas"
+            + (f" (pids {', '.join(map(str, pids.values()))})" if pids else "")
+        )
         return 0
     if verb == "deploy":
         if len(rest) != 1 or not VERSION.match(rest[0]):
@@ -453,7 +510,7 @@ def llmctl(state: State, argv: list[str]) -> int:
         if want == "previous":
             versions.pop()
         elif want in versions[:-1]:
-            del versions[max(i for i, v in enumerate(versions[:-1]) if v == want) + 1:]
+            del versions[max(i for i, v in enumerate(versions[:-1]) if v == want) + 1 :]
         else:
             raise Fail(f"llmctl: {dep} never ran {want}; earlier versions: {', '.join(versions[:-1])}", 1)
         new = versions[-1]
@@ -508,9 +565,12 @@ def _scale(state: State, host: str, dep: str, n: int, version: str) -> dict[int,
     index = 1
     while len(current) < n:
         if index not in current:
-            current[index] = spawn(state, os.path.join(rdir, f"{index}.pid"),
-                                   ["--host", host, "--service", dep, "--kind", "replica", "--version", version],
-                                   os.path.join(rdir, f"{index}.out"))
+            current[index] = spawn(
+                state,
+                os.path.join(rdir, f"{index}.pid"),
+                ["--host", host, "--service", dep, "--kind", "replica", "--version", version],
+                os.path.join(rdir, f"{index}.out"),
+            )
         index += 1
     return dict(sorted(current.items()))
 
@@ -525,8 +585,9 @@ def main(argv: list[str]) -> int:
         print(f"usage: labctl.py LAB_DIR {{{','.join(TOOLS)}}} ARGS...", file=sys.stderr)
         return 2
     state = State(argv[0])
-    tool = {"systemctl": systemctl, "sudo": sudo, "journalctl": journalctl, "llmctl": llmctl,
-            "apt-get": apt_get}[argv[1]]
+    tool = {"systemctl": systemctl, "sudo": sudo, "journalctl": journalctl, "llmctl": llmctl, "apt-get": apt_get}[
+        argv[1]
+    ]
     try:
         return tool(state, argv[2:])
     except Fail as e:

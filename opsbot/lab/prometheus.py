@@ -7,20 +7,20 @@ ready, every target has been scraped and every rule group has been evaluated. `b
 deterministic history (OpenMetrics text) into the data directory with `promtool` before the server
 starts. Everything listens on 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from opsbot.lab.process import LabError, Process, Started, http_get, start_on_free_port, wait_until_ready
 
 NODE_EXPORTER = "prometheus-node-exporter"
 PROMETHEUS = "prometheus"
@@ -65,118 +65,18 @@ groups:
 """
 
 
-class LabError(RuntimeError):
-    """A lab component could not be started; the message says which and why (with its log tail)."""
-
-
 def binaries_missing(*names: str) -> list[str]:
     """The given executables (default: all this module needs) that are not on PATH."""
     return [n for n in (names or (NODE_EXPORTER, PROMETHEUS, PROMTOOL)) if shutil.which(n) is None]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:   # loopback only: the handles build these URLs
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-@dataclass
-class _Process:
-    name: str
-    proc: subprocess.Popen
-    log: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-
-    def check_alive(self) -> None:
-        if self.proc.poll() is not None:
-            raise LabError(f"{self.name} exited with status {self.proc.returncode}:\n{_tail(self.log)}")
-
-
-def _spawn(name: str, argv: list[str], log: Path) -> _Process:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    return _Process(name, proc, log)
-
-
-def _wait(what: str, ready, process: _Process, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        process.check_alive()
-        if ready():
-            return
-        if time.monotonic() > deadline:
-            process.stop()
-            raise LabError(f"{what} was not ready within {timeout:.0f}s:\n{_tail(process.log)}")
-        time.sleep(0.1)
-
-
-def _start_on_free_port(name: str, workdir: Path, argv, ready_path: str, timeout: float) -> tuple[int, _Process]:
-    """Start `argv(port)` on a free loopback port and wait until GET ready_path answers 200. Tried three
-    times: the free port may be taken between probing it and the server binding it."""
-    last_error: LabError | None = None
-    for _ in range(3):
-        port = free_port()
-        process = _spawn(name, argv(port), workdir / f"{name}-{port}.log")
-
-        def ready() -> bool:
-            try:
-                return _get(f"http://127.0.0.1:{port}{ready_path}")[0] == 200
-            except OSError:
-                return False
-        try:
-            _wait(f"{name} on 127.0.0.1:{port}", ready, process, timeout)
-        except LabError as e:
-            process.stop()
-            last_error = e
-            continue
-        return port, process
-    raise last_error or LabError(f"{name} did not start")
-
-
 # ---------------------------------------------------------------------------------------------- node_exporter
 
-class _Started:
-    """stop() and `with` for a handle on a process the lab started."""
-    _process: _Process
-
-    def stop(self) -> None:
-        self._process.stop()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 @dataclass
-class NodeExporter(_Started):
-    address: str                    # "127.0.0.1:PORT"
-    _process: _Process = field(repr=False)
+class NodeExporter(Started):
+    address: str  # "127.0.0.1:PORT"
+    _process: Process = field(repr=False)
 
     @property
     def url(self) -> str:
@@ -189,19 +89,26 @@ def start_node_exporter(workdir: Path, timeout: float = 15.0) -> NodeExporter:
     workdir.mkdir(parents=True, exist_ok=True)
 
     def argv(port: int) -> list[str]:
-        return [NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
-                *(f"--collector.{c}" for c in NODE_COLLECTORS), "--log.level=warn"]
-    port, process = _start_on_free_port("node_exporter", workdir, argv, "/metrics", timeout)
+        return [
+            NODE_EXPORTER,
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--collector.disable-defaults",
+            *(f"--collector.{c}" for c in NODE_COLLECTORS),
+            "--log.level=warn",
+        ]
+
+    port, process = start_on_free_port("node_exporter", workdir, argv, "/metrics", timeout)
     return NodeExporter(address=f"127.0.0.1:{port}", _process=process)
 
 
 # ---------------------------------------------------------------------------------------------- Prometheus
 
+
 @dataclass
-class PrometheusServer(_Started):
-    url: str                        # "http://127.0.0.1:PORT"
+class PrometheusServer(Started):
+    url: str  # "http://127.0.0.1:PORT"
     data_dir: Path
-    _process: _Process = field(repr=False)
+    _process: Process = field(repr=False)
 
     @property
     def address(self) -> str:
@@ -210,7 +117,7 @@ class PrometheusServer(_Started):
     def api(self, path: str, **params: str) -> dict:
         """GET a read-only API path (e.g. "/api/v1/targets") and return its `data`."""
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        status, body = _get(f"{self.url}{path}{query}", timeout=5)
+        status, body = http_get(f"{self.url}{path}{query}", timeout=5)
         doc = json.loads(body)
         if status != 200 or doc.get("status") != "success":
             raise LabError(f"{path} answered {status}: {doc.get('error')}")
@@ -244,16 +151,21 @@ def scrape_config(targets: list[dict], scrape_interval: str = "1s", rule_files: 
         for path in sorted(paths):
             group = [t for t in items if t.get("path", "/metrics") == path]
             name = job if len(paths) == 1 else f"{job}{path.replace('/', '_')}"
-            jobs.append({
-                "job_name": name,
-                "metrics_path": path,
-                "scrape_interval": scrape_interval,
-                "scrape_timeout": scrape_interval,
-                "static_configs": [{"targets": [t["address"]], "labels": {"job": job, **t.get("labels", {})}}
-                                   for t in group],
-            })
-    cfg: dict = {"global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
-                 "scrape_configs": jobs}
+            jobs.append(
+                {
+                    "job_name": name,
+                    "metrics_path": path,
+                    "scrape_interval": scrape_interval,
+                    "scrape_timeout": scrape_interval,
+                    "static_configs": [
+                        {"targets": [t["address"]], "labels": {"job": job, **t.get("labels", {})}} for t in group
+                    ],
+                }
+            )
+    cfg: dict = {
+        "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
+        "scrape_configs": jobs,
+    }
     if rule_files:
         cfg["rule_files"] = rule_files
     return cfg
@@ -267,19 +179,32 @@ def backfill(workdir: Path, series_openmetrics: str) -> Path:
     workdir = Path(workdir)
     data = workdir / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
-    text = series_openmetrics if series_openmetrics.rstrip().endswith("# EOF") else series_openmetrics.rstrip() + "\n# EOF\n"
+    text = (
+        series_openmetrics
+        if series_openmetrics.rstrip().endswith("# EOF")
+        else series_openmetrics.rstrip() + "\n# EOF\n"
+    )
     src = workdir / f"backfill-{time.time_ns()}.om"
     src.write_text(text if text.endswith("\n") else text + "\n")
-    run = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(src), str(data)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(src), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if run.returncode != 0:
         raise LabError(f"promtool could not backfill {src}: {(run.stderr or run.stdout).strip()[-2000:]}")
     return data
 
 
-def start_prometheus(workdir: Path, targets: list[dict], rules_yaml: str | None = None,
-                     scrape_interval: str = "1s", timeout: float = 30.0,
-                     extra_args: list[str] | None = None) -> PrometheusServer:
+def start_prometheus(
+    workdir: Path,
+    targets: list[dict],
+    rules_yaml: str | None = None,
+    scrape_interval: str = "1s",
+    timeout: float = 30.0,
+    extra_args: list[str] | None = None,
+) -> PrometheusServer:
     """Start Prometheus on a free loopback port scraping `targets` ({"job", "address", "labels"}).
 
     `rules_yaml` is a rule file's text; None means LAB_ALERT_RULES. Returns once /-/ready answers,
@@ -297,16 +222,29 @@ def start_prometheus(workdir: Path, targets: list[dict], rules_yaml: str | None 
     data.mkdir(parents=True, exist_ok=True)
 
     def argv(port: int) -> list[str]:
-        return [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
-                f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=90d",
-                "--log.level=warn", *(extra_args or [])]
-    port, process = _start_on_free_port("prometheus", workdir, argv, "/-/ready", timeout)
+        return [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=90d",
+            "--log.level=warn",
+            *(extra_args or []),
+        ]
+
+    port, process = start_on_free_port("prometheus", workdir, argv, "/-/ready", timeout)
     server = PrometheusServer(url=f"http://127.0.0.1:{port}", data_dir=data, _process=process)
     try:
-        distinct = {(t["job"], t["address"], t.get("path", "/metrics"), tuple(sorted(t.get("labels", {}).items())))
-                    for t in targets}
-        _wait(f"first scrapes and rule evaluations on {server.url}", lambda: _settled(server, len(distinct)),
-              process, timeout)
+        distinct = {
+            (t["job"], t["address"], t.get("path", "/metrics"), tuple(sorted(t.get("labels", {}).items())))
+            for t in targets
+        }
+        wait_until_ready(
+            f"first scrapes and rule evaluations on {server.url}",
+            lambda: _settled(server, len(distinct)),
+            process,
+            timeout,
+        )
     except BaseException:
         process.stop()
         raise

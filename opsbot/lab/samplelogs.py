@@ -19,6 +19,7 @@ Planted in every service's logs (counts per host and service; times relative to 
 
 The running demo services only append routine lines and a "cache refresh failed" error, never these.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -38,26 +39,44 @@ SECRETS = [
 
 # Two error templates per service, with variable parts ({n} number, {h} hex id, {ip} address).
 ERRORS: dict[str, list[tuple[str, str]]] = {
-    "nginx": [("error", 'upstream timed out (110: Connection timed out) while reading response header from upstream, '
-                        'client: {ip}, server: web, request: "GET /api/v1/orders/{n} HTTP/1.1"'),
-              ("crit", "connect() to 127.0.0.1:8080 failed (111: Connection refused) while connecting to upstream, "
-                       "client: {ip}")],
-    "api": [("ERROR", "payment failed for order {n}: upstream returned 502 (request_id=req-{h})"),
-            ("ERROR", "Exception in handler /api/v1/users/{n}: KeyError: 'email'")],
-    "postgresql": [("ERROR", 'duplicate key value violates unique constraint "orders_pkey" (id={n})'),
-                   ("FATAL", "terminating connection due to idle-in-transaction timeout (pid {n})")],
-    "redis": [("ERROR", "Error accepting a client connection from {ip}: connection reset (fd={n})"),
-              ("ERROR", "Background saving error: Failed opening .rdb for saving: No space left on device ({n})")],
-    "vllm": [("ERROR", "Engine loop has died for request {h}: CUDA out of memory. Tried to allocate {n}.00 MiB"),
-             ("ERROR", "Exception in worker process: RuntimeError: NCCL watchdog timeout after {n} ms")],
-    "llm-gateway": [("ERROR", "upstream llama-chat returned 503 after {n}ms (request {h})"),
-                    ("ERROR", "panic: rate limiter bucket overflow for tenant t-{n}")],
+    "nginx": [
+        (
+            "error",
+            "upstream timed out (110: Connection timed out) while reading response header from upstream, "
+            'client: {ip}, server: web, request: "GET /api/v1/orders/{n} HTTP/1.1"',
+        ),
+        (
+            "crit",
+            "connect() to 127.0.0.1:8080 failed (111: Connection refused) while connecting to upstream, client: {ip}",
+        ),
+    ],
+    "api": [
+        ("ERROR", "payment failed for order {n}: upstream returned 502 (request_id=req-{h})"),
+        ("ERROR", "Exception in handler /api/v1/users/{n}: KeyError: 'email'"),
+    ],
+    "postgresql": [
+        ("ERROR", 'duplicate key value violates unique constraint "orders_pkey" (id={n})'),
+        ("FATAL", "terminating connection due to idle-in-transaction timeout (pid {n})"),
+    ],
+    "redis": [
+        ("ERROR", "Error accepting a client connection from {ip}: connection reset (fd={n})"),
+        ("ERROR", "Background saving error: Failed opening .rdb for saving: No space left on device ({n})"),
+    ],
+    "vllm": [
+        ("ERROR", "Engine loop has died for request {h}: CUDA out of memory. Tried to allocate {n}.00 MiB"),
+        ("ERROR", "Exception in worker process: RuntimeError: NCCL watchdog timeout after {n} ms"),
+    ],
+    "llm-gateway": [
+        ("ERROR", "upstream llama-chat returned 503 after {n}ms (request {h})"),
+        ("ERROR", "panic: rate limiter bucket overflow for tenant t-{n}"),
+    ],
 }
 
 
 def _fill(template: str, rng: random.Random) -> str:
-    return template.format(n=rng.randint(10, 99999), h=f"{rng.getrandbits(32):08x}",
-                           ip=f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+    return template.format(
+        n=rng.randint(10, 99999), h=f"{rng.getrandbits(32):08x}", ip=f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    )
 
 
 def _routine(service: str, rng: random.Random) -> tuple[str, str]:
@@ -69,8 +88,15 @@ def _planted_level(service: str) -> str:
     return "ACCESS" if service == "nginx" else "INFO"
 
 
-def _lines(host: str, service: str, start: float, end: float, step: float,
-           planted: list[tuple[float, str, str]], rng: random.Random) -> list[str]:
+def _lines(
+    host: str,
+    service: str,
+    start: float,
+    end: float,
+    step: float,
+    planted: list[tuple[float, str, str]],
+    rng: random.Random,
+) -> list[str]:
     style = STYLE.get(service, "syslog")
     pid = rng.randint(300, 30000)
     entries = [(t, *_routine(service, rng)) for t in _frange(start, end, step)]
@@ -134,12 +160,14 @@ def write_host_clutter(host_dir: Path, now: float) -> None:
             f.truncate(2 * 1024 * 1024)
 
 
-def write_big_log(path: Path, size_bytes: int, needle: str, every: int = 1000, now: float | None = None,
-                  old_head: bool = False) -> int:
+def write_big_log(
+    path: Path, size_bytes: int, needle: str, every: int = 1000, now: float | None = None, old_head: bool = False
+) -> int:
     """A log of about `size_bytes` (ISO timestamps in the last minutes) where every `every`-th line holds
     `needle`; written block-wise so 1 GB takes seconds. `old_head`: the first line is two days old (so a
     window search has to check lines one by one). Returns how many lines hold the needle."""
     import time
+
     now = time.time() if now is None else now
     rng = random.Random(7)
     lines = []
@@ -155,7 +183,9 @@ def write_big_log(path: Path, size_bytes: int, needle: str, every: int = 1000, n
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         if old_head:
-            f.write(time.strftime("%Y-%m-%dT%H:%M:%S.000Z INFO api[1]: started\n", time.gmtime(now - 2 * 86400)).encode())
+            f.write(
+                time.strftime("%Y-%m-%dT%H:%M:%S.000Z INFO api[1]: started\n", time.gmtime(now - 2 * 86400)).encode()
+            )
         for _ in range(blocks):
             f.write(block)
     return blocks * per_block

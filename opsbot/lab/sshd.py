@@ -7,6 +7,7 @@ Sessions get the lab's bin directory first on PATH through `SetEnv` (so `systemc
 ~/.bashrc for SSH commands (bash does that when it sees SSH_CLIENT and SHLVL < 2): a .bashrc that
 rewrites PATH would put the real tools back in front, and it costs time on every command.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -23,22 +24,22 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from opsbot.lab.prometheus import LabError, _Process, _tail, free_port
+from opsbot.lab.process import LabError, Process, free_port, tail
 
 SSHD = "/usr/sbin/sshd"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-ACCEPTED_ENV = "OPSBOT_TARGET"       # the SSH executor names the inventory host a session is for
+ACCEPTED_ENV = "OPSBOT_TARGET"  # the SSH executor names the inventory host a session is for
 
 
 def write_keypair(private_path: Path, comment: str) -> str:
     """A new ed25519 key in OpenSSH format (mode 0600); returns the public key line."""
     key = Ed25519PrivateKey.generate()
     private_path.parent.mkdir(parents=True, exist_ok=True)
-    private_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                               serialization.NoEncryption()))
+    private_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    )
     private_path.chmod(0o600)
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                           serialization.PublicFormat.OpenSSH).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
     line = f"{public} {comment}"
     private_path.with_name(private_path.name + ".pub").write_text(line + "\n")
     return line
@@ -52,6 +53,7 @@ def known_hosts_line(port: int, public_line: str) -> str:
 @dataclass
 class SSHServer:
     """The lab's sshd. `stop()` and `start()` take it down and bring it back on the same port."""
+
     workdir: Path
     bin_dir: Path
     user: str
@@ -59,7 +61,7 @@ class SSHServer:
     host_key: Path = field(init=False)
     user_key: Path = field(init=False)
     known_hosts: Path = field(init=False)
-    _process: _Process | None = field(default=None, repr=False)
+    _process: Process | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.host_key = self.workdir / "ssh_host_ed25519_key"
@@ -84,49 +86,53 @@ class SSHServer:
 
     def _write_config(self) -> None:
         root = os.geteuid() == 0
-        self.config_file.write_text("\n".join([
-            "# opsbot lab sshd: loopback only, key auth only, the current user only",
-            f"Port {self.port}",
-            "ListenAddress 127.0.0.1",
-            f"HostKey {self.host_key}",
-            f"PidFile {self.workdir / 'sshd.pid'}",
-            f"AuthorizedKeysFile {self.workdir / 'authorized_keys'}",
-            f"AllowUsers {self.user}",
-            "PubkeyAuthentication yes",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "HostbasedAuthentication no",
-            "PermitEmptyPasswords no",
-            f"PermitRootLogin {'prohibit-password' if root else 'no'}",
-            "UsePAM no",
-            "StrictModes no",
-            "PermitUserEnvironment no",
-            "PermitUserRC no",
-            "PrintMotd no",
-            "PrintLastLog no",
-            "UseDNS no",
-            "X11Forwarding no",
-            "AllowTcpForwarding no",
-            "AllowAgentForwarding no",
-            f"AcceptEnv {ACCEPTED_ENV}",
-            f"SetEnv PATH={self.bin_dir}:{SYSTEM_PATH} SHLVL=1",
-            "MaxStartups 256:30:512",
-            "MaxSessions 256",
-            "MaxAuthTries 4",
-            "LoginGraceTime 20",
-            "ClientAliveInterval 15",
-            "LogLevel ERROR",
-            "",
-        ]))
+        self.config_file.write_text(
+            "\n".join(
+                [
+                    "# opsbot lab sshd: loopback only, key auth only, the current user only",
+                    f"Port {self.port}",
+                    "ListenAddress 127.0.0.1",
+                    f"HostKey {self.host_key}",
+                    f"PidFile {self.workdir / 'sshd.pid'}",
+                    f"AuthorizedKeysFile {self.workdir / 'authorized_keys'}",
+                    f"AllowUsers {self.user}",
+                    "PubkeyAuthentication yes",
+                    "PasswordAuthentication no",
+                    "KbdInteractiveAuthentication no",
+                    "HostbasedAuthentication no",
+                    "PermitEmptyPasswords no",
+                    f"PermitRootLogin {'prohibit-password' if root else 'no'}",
+                    "UsePAM no",
+                    "StrictModes no",
+                    "PermitUserEnvironment no",
+                    "PermitUserRC no",
+                    "PrintMotd no",
+                    "PrintLastLog no",
+                    "UseDNS no",
+                    "X11Forwarding no",
+                    "AllowTcpForwarding no",
+                    "AllowAgentForwarding no",
+                    f"AcceptEnv {ACCEPTED_ENV}",
+                    f"SetEnv PATH={self.bin_dir}:{SYSTEM_PATH} SHLVL=1",
+                    "MaxStartups 256:30:512",
+                    "MaxSessions 256",
+                    "MaxAuthTries 4",
+                    "LoginGraceTime 20",
+                    "ClientAliveInterval 15",
+                    "LogLevel ERROR",
+                    "",
+                ]
+            )
+        )
 
     def start(self, timeout: float = 10.0) -> None:
         """Start sshd (on a free port the first time, the same port afterwards) and wait for its banner."""
         if not Path(SSHD).exists():
             raise FileNotFoundError(SSHD)
         if os.geteuid() == 0:
-            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)   # privilege separation directory
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation directory
         attempts = 1 if self.port else 3
-        for attempt in range(attempts):
+        for _ in range(attempts):
             if attempts > 1:
                 self.port = free_port()
             self._write_config()
@@ -135,19 +141,24 @@ class SSHServer:
                 raise LabError(f"sshd rejects {self.config_file}: {(check.stderr or check.stdout).strip()}")
             log = self.workdir / "sshd.log"
             with open(log, "ab") as out:
-                proc = subprocess.Popen([SSHD, "-D", "-f", str(self.config_file), "-E", str(log)], stdin=subprocess.DEVNULL,
-                                        stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent())
-            self._process = _Process("sshd", proc, log)
+                proc = subprocess.Popen(
+                    [SSHD, "-D", "-f", str(self.config_file), "-E", str(log)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent(),
+                )
+            self._process = Process("sshd", proc, log)
             if self._wait_banner(timeout):
                 (self.known_hosts).write_text(known_hosts_line(self.port, self._host_public) + "\n")
                 return
             self.stop()
-        raise LabError(f"sshd did not answer on 127.0.0.1:{self.port}:\n{_tail(self.workdir / 'sshd.log')}")
+        raise LabError(f"sshd did not answer on 127.0.0.1:{self.port}:\n{tail(self.workdir / 'sshd.log')}")
 
     def _wait_banner(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.proc.poll() is not None:
+            if self._process is None or self._process.proc.poll() is not None:
                 return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
@@ -176,9 +187,10 @@ def _die_with_parent():
     parent = os.getpid()
 
     def preexec() -> None:
-        libc.prctl(1, signal.SIGTERM)          # PR_SET_PDEATHSIG
-        if os.getppid() != parent:             # the parent died before prctl took effect
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
+
     return preexec
 
 

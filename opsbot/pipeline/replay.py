@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from opsbot.config import Config
 from opsbot.config.models import AccessConfig
-from opsbot.executors.base import Action, ExecutionContext
-from opsbot.executors.registry import KNOWN, Executors
+from opsbot.core.action import Action, ExecutionContext, Executor
+from opsbot.core.parser import Parser
+from opsbot.core.reply import Reply
+from opsbot.core.request import Request
+from opsbot.core.task import Task
+from opsbot.executors.registry import REGISTRY, Executors
 from opsbot.pipeline.pipeline import Pipeline
-from opsbot.reply import Reply
-from opsbot.request import Request
 from opsbot.rules.loader import RuleSet
-from opsbot.task import Task
+from opsbot.store import Store
 
 
 class NothingRuns:
+    name = "nothing"
+
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
         return Reply(text="", kind="info")
 
@@ -32,7 +36,7 @@ class NothingRuns:
 class Replay:
     """Feed messages in order; each returns the Task it resolved to."""
 
-    def __init__(self, pipeline: Pipeline):
+    def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
     def turn(self, thread: str, user: str, text: str) -> Task:
@@ -43,13 +47,12 @@ class Replay:
 
 
 @contextlib.contextmanager
-def replay(config: Config, rules: RuleSet, parser) -> Iterator[Replay]:
-    from opsbot.store import Store
-
+def replay(config: Config, rules: RuleSet, parser: Parser) -> Iterator[Replay]:
     everyone = config.model_copy(update={"access": AccessConfig(default_roles=["admin"])})
     with tempfile.TemporaryDirectory(prefix="opsbot-replay-") as folder:
         store = Store.open(f"sqlite:///{Path(folder) / 'replay.db'}")
-        executors = Executors(everyone, overrides={name: NothingRuns() for name in KNOWN})
+        nothing: dict[str, Executor] = {name: NothingRuns() for name in REGISTRY}
+        executors = Executors(everyone, overrides=nothing)
         try:
             yield Replay(Pipeline(everyone, rules, store, parser, executors))
         finally:

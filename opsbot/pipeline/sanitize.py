@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from opsbot.core.reply import Reply
 from opsbot.i18n import _
 from opsbot.redact import cap, redact
-from opsbot.reply import Reply
 
 TEXT_LIMIT = 3_000
 CODE_LIMIT = 12_000
@@ -19,8 +19,9 @@ def sanitize(reply: Reply) -> Reply:
     for table in reply.tables:
         if len(table.rows) > ROW_LIMIT:
             dropped = len(table.rows) - ROW_LIMIT
-            table.rows = table.rows[:ROW_LIMIT] + [
-                [_("… {count} more rows").format(count=dropped)] + [""] * (len(table.columns) - 1)
+            table.rows = [
+                *table.rows[:ROW_LIMIT],
+                [_("… {count} more rows").format(count=dropped)] + [""] * (len(table.columns) - 1),
             ]
         table.rows = [[cap(redact(str(c)), CELL_LIMIT) for c in row] for row in table.rows]
     return reply

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsbot.config import Config
-from opsbot.durations import format_duration, parse_duration
-from opsbot.executors.base import Target
+from opsbot.core.action import Target
+from opsbot.core.durations import format_duration, parse_duration
 from opsbot.i18n import _
 from opsbot.rules.schema import ParamSpec, Rule
 
@@ -62,18 +62,6 @@ def _lookup(value: str, names: list[str]) -> str | None:
     return low.get(value.lower())
 
 
-def _target(config: Config, name: str) -> Target:
-    h = config.inventory.hosts[name]
-    return Target(
-        name=name,
-        address=h.address,
-        port=h.port,
-        user=h.user or config.ssh.user,
-        groups=tuple(h.groups),
-        services=tuple(h.services),
-    )
-
-
 def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
     inv = config.inventory
     if spec.type == "integer":
@@ -83,7 +71,7 @@ def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
             n = None
         if n is None:
             raise BindError(name, _("{name} must be a whole number, not {value}.").format(name=name, value=repr(raw)))
-        if spec.min is not None and n < spec.min or isinstance(spec.max, int) and n > spec.max:
+        if (spec.min is not None and n < spec.min) or (isinstance(spec.max, int) and n > spec.max):
             raise BindError(
                 name,
                 _("{name} must be between {min} and {max}; {value} is out of range.").format(
@@ -101,7 +89,7 @@ def bind_value(name: str, spec: ParamSpec, raw: Any, config: Config) -> Any:
     if spec.type in ("host", "group"):
         hosts, groups = list(inv.hosts), list(inv.groups())
         allowed = (hosts if spec.type == "host" else []) + (groups if spec.type == "group" or spec.groups else [])
-        names = []
+        names: list[str] = []
         for one in HOST_LIST.split(value) if spec.type == "host" else [value]:  # "web-1,web-2": several hosts
             found = _lookup(one, allowed)
             if found is None:
@@ -214,11 +202,11 @@ def bind(rule: Rule, params: dict[str, Any], config: Config) -> Bound:
             continue
         if spec.type in ("host", "group"):
             names = [h for one in v.split(",") for h in groups.get(one, [one])]
-            bound.targets = [_target(config, h) for h in dict.fromkeys(names)]
+            bound.targets = [Target.of(config, h) for h in dict.fromkeys(names)]
         elif spec.type == "duration":
             bound.seconds[name] = parse_duration(v)
     if not bound.targets and "deployment" in values:
-        bound.targets = [_target(config, config.inventory.deployments[values["deployment"]].host)]
+        bound.targets = [Target.of(config, config.inventory.deployments[values["deployment"]].host)]
     _check_service_on_hosts(rule, bound)
     return bound
 

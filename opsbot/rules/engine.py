@@ -8,13 +8,13 @@ from typing import Any
 from jinja2 import TemplateError
 
 from opsbot.config import Config
-from opsbot.executors.base import Action
+from opsbot.core.action import Action
+from opsbot.core.task import Task
 from opsbot.i18n import _
-from opsbot.rules.binding import Bound, bind
+from opsbot.rules.binding import BindError, Bound, MissingParams, bind
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.render import SHELL_FIELDS, promql_regex, render
 from opsbot.rules.schema import Condition, Rule
-from opsbot.task import Task
 
 
 class PlanError(Exception):
@@ -49,15 +49,15 @@ def _holds(cond: Condition, name: str, bound: Bound) -> bool:
 def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[Rule, Bound]:
     """The conditional rule whose `when` holds, else the intent's fallback rule."""
     fallback = None
-    first_error: Exception | None = None
+    first_error: BindError | MissingParams | None = None
     for rule in rules:
         if not rule.when:
             fallback = rule
             continue
         try:
             bound = bind(rule, params, config)
-        except Exception as e:  # BindError / MissingParams: this rule cannot take the task
-            first_error = first_error or e
+        except (BindError, MissingParams) as e:  # this rule cannot take the task; anything else is a bug,
+            first_error = first_error or e  # and must not fall through to the (more permissive) fallback
             continue
         if all(_holds(c, n, bound) for n, c in rule.when.items()):
             return rule, bound
@@ -71,7 +71,7 @@ def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[R
 def context(rule: Rule, bound: Bound, config: Config) -> dict[str, Any]:
     """What templates see: the bound params, the target host names and ready-made matchers
     (Rule.template_names lists these names for load-time checks)."""
-    ctx: dict[str, Any] = {name: None for name in rule.params}
+    ctx: dict[str, Any] = dict.fromkeys(rule.params)
     ctx.update(bound.values)
     ctx.update({f"{k}_seconds": v for k, v in bound.seconds.items()})
     names = [t.name for t in bound.targets]
@@ -86,7 +86,7 @@ def context(rule: Rule, bound: Bound, config: Config) -> dict[str, Any]:
     return ctx
 
 
-def _render_value(value: Any, ctx: dict, shell: bool) -> Any:
+def _render_value(value: Any, ctx: dict[str, Any], shell: bool) -> Any:
     if isinstance(value, str):
         return render(value, ctx, shell)
     if isinstance(value, list):

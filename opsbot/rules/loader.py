@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from opsbot import yamlsource
+from opsbot.config import Config
+from opsbot.core.action import Capability
+from opsbot.executors.registry import REGISTRY
 from opsbot.resources import shipped
 from opsbot.rules.render import SHELL_FIELDS, check_template
 from opsbot.rules.schema import Pack, Rule
-from opsbot.yamlsource import Problem, SourceError
+from opsbot.yamlsource import UNKNOWN_FIELD, Problem, SourceError
 
 
 class RuleSet:
@@ -28,10 +32,47 @@ class RuleSet:
     def intents(self) -> list[str]:
         return list(self.by_intent)
 
+    @cached_property
+    def capabilities(self) -> tuple[Capability, ...]:
+        """Every intent as `help` lists it: its primary rule's summary and first examples, and whether
+        any of its rules needs approval."""
+        out = []
+        for intent, rules in self.by_intent.items():
+            rule = self.primary(intent)
+            assert rule is not None  # every intent in by_intent has a rule
+            out.append(
+                Capability(
+                    intent=intent,
+                    summary=rule.summary,
+                    example_en=next(iter(rule.examples.en), None),
+                    example_zh=next(iter(rule.examples.zh), None),
+                    needs_approval=any(r.needs_approval for r in rules),
+                )
+            )
+        return tuple(out)
+
     def primary(self, intent: str) -> Rule | None:
         """The rule that describes an intent in help and prompts: its fallback, else its first rule."""
         rules = self.by_intent.get(intent) or []
         return next((r for r in rules if not r.when), rules[0] if rules else None)
+
+
+def _action_problems(src: yamlsource.Located, i: int, rule: Rule) -> list[Problem]:
+    """The rule's action fields checked against its executor's model (opsbot/executors/fields.py)."""
+    model = REGISTRY[rule.action.executor].fields
+    try:
+        model.model_validate(rule.action.fields())
+    except ValidationError as e:
+        takes = ", ".join(model.model_fields)
+        return [
+            p
+            if p.message != UNKNOWN_FIELD
+            else Problem(
+                p.file, p.line, p.field, f"the {rule.action.executor} executor has no such field; it takes {takes}"
+            )
+            for p in yamlsource.pydantic_problems(src, e, prefix=("rules", i, "action"))
+        ]
+    return []
 
 
 def pack_files(paths: list[Path]) -> list[Path]:
@@ -60,6 +101,7 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
         return []
     for i, rule in enumerate(pack.rules):
         rule.source, rule.line = src.file, src.line_of(("rules", i))
+        problems += _action_problems(src, i, rule)
         known = rule.template_names()
         for key, value in rule.action.fields().items():
             for text in _strings(value):
@@ -75,7 +117,7 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
     return pack.rules
 
 
-def _strings(value) -> list[str]:
+def _strings(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
@@ -109,7 +151,7 @@ def check_rules(rules: list[Rule]) -> list[Problem]:
         by_intent[r.intent].append(r)
     for intent, group in by_intent.items():
         for n, r in enumerate(group):
-            if r.id is None:
+            if not r.id:
                 r.id = intent if len(group) == 1 else f"{intent}#{n + 1}"
         for a, b in combinations(group, 2):
             if could_both_match(a, b):
@@ -155,5 +197,5 @@ def load_rules(paths: list[Path] | None = None, defaults: bool = True) -> RuleSe
     return RuleSet(rules)
 
 
-def load_for(config) -> RuleSet:
+def load_for(config: Config) -> RuleSet:
     return load_rules(config.rules.dirs, config.rules.defaults)

@@ -1,5 +1,6 @@
 """Render rule templates in a sandbox. Values are data, never template source, and every value that
 lands in a shell command is quoted unless the template already quoted it with `| q`."""
+
 from __future__ import annotations
 
 import re
@@ -7,10 +8,10 @@ import shlex
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-SHELL_FIELDS = {"command"}          # action fields that a shell will interpret
+SHELL_FIELDS = {"command"}  # action fields that a shell will interpret
 
 
 class Quoted(str):
@@ -45,10 +46,13 @@ def _finalize_shell(value: Any) -> str:
 
 
 def _env(shell: bool) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False,
-                                        finalize=_finalize_shell if shell else None)
-    env.filters.update(q=shell_quote, shell_quote=shell_quote, promql_string=promql_string,
-                       promql_regex=promql_regex)
+    env = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        finalize=_finalize_shell if shell else None,
+    )
+    env.filters.update(q=shell_quote, shell_quote=shell_quote, promql_string=promql_string, promql_regex=promql_regex)
     return env
 
 
@@ -56,7 +60,7 @@ _ENVS = {True: _env(True), False: _env(False)}
 
 
 @lru_cache(maxsize=4096)
-def compile_template(source: str, shell: bool = False):
+def compile_template(source: str, shell: bool = False) -> Template:
     """Compile once; raises TemplateSyntaxError, which the loader reports with the rule's file and line."""
     return _ENVS[shell].from_string(source)
 
@@ -74,6 +78,8 @@ def check_template(source: str, known: set[str], shell: bool = False) -> str | N
         return f"template syntax error: {e.message} (template line {e.lineno})"
     unknown = sorted(names - known)
     if unknown:
-        return (f"the template uses {', '.join(unknown)}, which this rule does not define "
-                f"(it may use: {', '.join(sorted(known))})")
+        return (
+            f"the template uses {', '.join(unknown)}, which this rule does not define "
+            f"(it may use: {', '.join(sorted(known))})"
+        )
     return None

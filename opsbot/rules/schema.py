@@ -7,12 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opsbot.durations import parse_duration
+from opsbot.core.durations import parse_duration
+from opsbot.executors.registry import REGISTRY
 
 ParamType = Literal[
     "host", "group", "service", "deployment", "duration", "integer", "enum", "text", "promql", "version"
 ]
-EXECUTORS = ("prometheus", "ssh", "logs", "bot")
 # Names every template may use besides the rule's params (the engine's `context` provides them).
 CONTEXT_NAMES = {"targets", "host_label", "host_matcher", "deployment_service", "deployment_host"}
 INTENT = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -36,7 +36,7 @@ class ParamSpec(Strict):
     max_length: int = 500  # text, promql
 
     @model_validator(mode="after")
-    def _coherent(self) -> "ParamSpec":
+    def _coherent(self) -> ParamSpec:
         if self.type == "enum" and not self.values:
             raise ValueError("an enum param needs `values`")
         if set(self.aliases) - set(self.values):
@@ -63,7 +63,7 @@ class Condition(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
-    def _one(self) -> "Condition":
+    def _one(self) -> Condition:
         if sum(v is not None for v in (self.equals, self.in_, self.group, self.not_group)) != 1:
             raise ValueError("a condition takes exactly one of: equals, in, group, not_group")
         return self
@@ -84,7 +84,7 @@ class Approval(Strict):
 
     @field_validator("ttl")
     @classmethod
-    def _ttl(cls, v):
+    def _ttl(cls, v: str | None) -> str | None:
         if v is not None:
             parse_duration(v)
         return v
@@ -96,7 +96,7 @@ class RateLimit(Strict):
 
     @field_validator("per")
     @classmethod
-    def _per(cls, v):
+    def _per(cls, v: str) -> str:
         parse_duration(v)
         return v
 
@@ -115,9 +115,9 @@ class ActionSpec(BaseModel):
 
     @field_validator("executor")
     @classmethod
-    def _known(cls, v):
-        if v not in EXECUTORS:
-            raise ValueError(f"unknown executor {v!r}; use one of {', '.join(EXECUTORS)}")
+    def _known(cls, v: str) -> str:
+        if v not in REGISTRY:
+            raise ValueError(f"unknown executor {v!r}; use one of {', '.join(REGISTRY)}")
         return v
 
     def fields(self) -> dict[str, Any]:
@@ -135,13 +135,13 @@ class ChoiceSpec(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _shorthand(cls, v):
+    def _shorthand(cls, v: object) -> object:
         return {"label": v} if isinstance(v, str) else v
 
 
 class Rule(Strict):
     intent: str
-    id: str | None = None  # default: the intent, or intent + '#n' when an intent has several
+    id: str = ""  # default: the intent, or intent + '#n' when an intent has several
     summary: str
     examples: Examples = Field(default_factory=Examples)
     params: dict[str, ParamSpec] = Field(default_factory=dict)
@@ -153,7 +153,7 @@ class Rule(Strict):
     ephemeral: bool = False  # reply only to the asker
     # Offered under this short label when a message names only a host, service or deployment
     # ("check web-1" -> status, CPU, memory...); read-only rules only.
-    choice: "ChoiceSpec | None" = None
+    choice: ChoiceSpec | None = None
     # The read-only intent that shows what this change acts on: a question after this change ("is it ok
     # on web-2?") is answered with it, never with the change.
     check_with: str | None = None
@@ -164,13 +164,13 @@ class Rule(Strict):
 
     @field_validator("intent")
     @classmethod
-    def _intent(cls, v):
+    def _intent(cls, v: str) -> str:
         if not INTENT.match(v):
             raise ValueError("an intent is lowercase words joined by dots, like service.restart")
         return v
 
     @model_validator(mode="after")
-    def _refs(self) -> "Rule":
+    def _refs(self) -> Rule:
         if self.choice and self.changes_state:
             raise ValueError("`choice` offers a rule unasked, so only a read-only rule may have one")
         for name in self.when:

@@ -1,14 +1,17 @@
 """`opsbot rules test`: run every rule example through parse + bind + render; execute nothing.
 Like StackStorm's offline rule tester: catches examples that parse to the wrong intent and templates
 that do not render."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
 from opsbot.config import Config, Inventory
+from opsbot.core.parser import Parser
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import RuleSet
+from opsbot.rules.schema import Rule
 
 SAMPLE_INVENTORY = {
     "hosts": {
@@ -19,8 +22,17 @@ SAMPLE_INVENTORY = {
     },
     "deployments": {"llama-chat": {"host": "gpu-1", "service": "vllm"}},
 }
-FILL = {"window": "6h", "horizon": "7d", "replicas": "3", "version": "v2", "metric": "disk",
-        "severity": "critical", "pattern": "'connection reset'", "promql": "`up`", "name": "daily"}
+FILL = {
+    "window": "6h",
+    "horizon": "7d",
+    "replicas": "3",
+    "version": "v2",
+    "metric": "disk",
+    "severity": "critical",
+    "pattern": "'connection reset'",
+    "promql": "`up`",
+    "name": "daily",
+}
 
 
 @dataclass
@@ -32,15 +44,15 @@ class Outcome:
     skipped: bool = False
 
 
-def _fill(text: str, config: Config, rule) -> str | None:
+def _fill(text: str, config: Config, rule: Rule) -> str | None:
     """The example with real names; None when the inventory has nothing to put in a placeholder."""
     inv = config.inventory
     host = next(iter(inv.hosts))
-    values = dict(FILL, host=host, service=(inv.hosts[host].services or [None])[0])
+    values: dict[str, str | None] = {**FILL, "host": host, "service": next(iter(inv.hosts[host].services), None)}
     if inv.deployments:
         values["deployment"] = next(iter(inv.deployments))
     cond = rule.when.get("host")
-    if cond is not None and cond.group:      # pick a host the rule's `when` accepts
+    if cond is not None and cond.group:  # pick a host the rule's `when` accepts
         host = inv.groups().get(cond.group, [host])[0]
         values.update(host=host, service=(inv.hosts[host].services or ["x"])[0])
     needed = re.findall(r"\{(\w+)\}", text)
@@ -55,14 +67,16 @@ def with_sample_inventory(config: Config) -> Config:
     return config.model_copy(update={"inventory": Inventory(**SAMPLE_INVENTORY)})
 
 
-def run_examples(rules: RuleSet, config: Config, parser) -> list[Outcome]:
+def run_examples(rules: RuleSet, config: Config, parser: Parser) -> list[Outcome]:
     engine = Engine(rules, config)
     out = []
     for rule in rules.rules:
         for text in rule.examples.en + rule.examples.zh:
             filled = _fill(text, config, rule)
             if filled is None:
-                out.append(Outcome(rule.id, text, True, "skipped: the inventory has nothing to fill it with", skipped=True))
+                out.append(
+                    Outcome(rule.id, text, True, "skipped: the inventory has nothing to fill it with", skipped=True)
+                )
                 continue
             text = filled
             task = parser.parse(text)

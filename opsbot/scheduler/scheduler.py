@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+from opsbot.core.reply import Reply
 from opsbot.i18n import _, use_language
-from opsbot.reply import Reply
+from opsbot.pipeline import Pipeline
 from opsbot.scheduler.schedule import due_slots, latest_per_digest
 
 log = logging.getLogger(__name__)
@@ -23,11 +24,11 @@ DIGEST_INTENT = "digest.send"
 TICK_SECONDS = 20.0
 GRACE = timedelta(minutes=10)
 
-Post = Callable[[str, Reply], None]
+Post = Callable[[str, Reply], object]  # what it returns (a message ts) is not used
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def slot_key(name: str, slot: datetime) -> str:
@@ -39,7 +40,7 @@ class Scheduler:
 
     def __init__(
         self,
-        pipeline,
+        pipeline: Pipeline,
         post: Post,
         *,
         tick: float = TICK_SECONDS,
@@ -62,7 +63,7 @@ class Scheduler:
 
     # ---- the thread ---------------------------------------------------------------------------
 
-    def start(self) -> "Scheduler":
+    def start(self) -> Scheduler:
         if self._thread is None:
             for name, d in self.digests.items():
                 log.info("digest %s: %s UTC to %s (%s)", name, d.schedule, d.channel, ", ".join(d.intents))

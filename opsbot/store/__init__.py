@@ -1,6 +1,7 @@
 """The store: opsbot's persistence on SQLite (default) or PostgreSQL, with an append-only,
 hash-chained audit trail. See store.py for the Store, audit.py for the chain, tables.py for the schema."""
-from .records import ApprovalRecord
-from .store import Store, default_database_url
+
+from opsbot.store.records import ApprovalRecord
+from opsbot.store.store import Store, default_database_url
 
 __all__ = ["ApprovalRecord", "Store", "default_database_url"]

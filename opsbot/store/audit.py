@@ -5,24 +5,25 @@ hash, removing a row breaks the sequence, and removing the last rows disagrees w
 is updated in the same transaction as every append). The functions here work on a connection that is
 already inside the caller's transaction: an audit row commits or rolls back with the change it records.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from .tables import audit_head, audit_log, dumps
+from opsbot.store.tables import audit_head, audit_log, dumps
 
-GENESIS = "0" * 64      # the prev_hash of row 1
+GENESIS = "0" * 64  # the prev_hash of row 1
 HEAD_ID = 1
 
 
 def content_hash(prev_hash: str, seq: int, ts: datetime, actor: str, kind: str, data: str) -> str:
     """sha256(prev_hash + canonical content). A JSON list keeps field boundaries unambiguous."""
-    stamp = ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    stamp = ts.astimezone(UTC).isoformat(timespec="microseconds")
     content = dumps([seq, stamp, actor, kind, data])
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
@@ -38,11 +39,12 @@ def append(conn: Connection, actor: str, kind: str, data: dict[str, Any], now: d
     ).one_or_none()
     if head is None:
         raise RuntimeError("the audit head row is missing: run `Store.migrate()` (or the database was tampered with)")
-    seq = head.seq + 1
+    seq = int(head.seq) + 1
     text = dumps(data)
     digest = content_hash(head.hash, seq, now, actor, kind, text)
-    conn.execute(insert(audit_log).values(
-        seq=seq, ts=now, actor=actor, kind=kind, data=text, prev_hash=head.hash, hash=digest))
+    conn.execute(
+        insert(audit_log).values(seq=seq, ts=now, actor=actor, kind=kind, data=text, prev_hash=head.hash, hash=digest)
+    )
     conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=seq, hash=digest))
     return seq
 
@@ -63,8 +65,10 @@ def verify(conn: Connection) -> list[str]:
         if row.seq != prev_seq + 1:
             problems.append(_missing(prev_seq + 1, row.seq - 1, prev_seq))
         elif row.prev_hash != prev_hash:
-            problems.append(f"audit row {row.seq} does not follow row {prev_seq}: its prev_hash is not the hash "
-                            f"of row {prev_seq}, so row {prev_seq} was replaced")
+            problems.append(
+                f"audit row {row.seq} does not follow row {prev_seq}: its prev_hash is not the hash "
+                f"of row {prev_seq}, so row {prev_seq} was replaced"
+            )
         if content_hash(row.prev_hash, row.seq, row.ts, row.actor, row.kind, row.data) != row.hash:
             problems.append(f"audit row {row.seq} was edited: its hash does not match its content")
         prev_seq, prev_hash = row.seq, row.hash
@@ -76,8 +80,9 @@ def verify(conn: Connection) -> list[str]:
         gone = head.seq - prev_seq
         problems.append("the last audit row was deleted" if gone == 1 else f"the last {gone} audit rows were deleted")
     elif head.seq < prev_seq:
-        problems.append(f"audit rows {head.seq + 1}-{prev_seq} were added outside the store: "
-                        f"the audit head ends at row {head.seq}")
+        problems.append(
+            f"audit rows {head.seq + 1}-{prev_seq} were added outside the store: the audit head ends at row {head.seq}"
+        )
     elif head.hash != prev_hash:
         problems.append(f"audit row {prev_seq} was replaced: it does not match the audit head")
     return problems
@@ -86,8 +91,18 @@ def verify(conn: Connection) -> list[str]:
 def recent(conn: Connection, limit: int) -> list[dict[str, Any]]:
     """The last `limit` rows, oldest first (like `tail`)."""
     rows = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)).all()
-    return [{"seq": r.seq, "ts": r.ts.isoformat(), "actor": r.actor, "kind": r.kind,
-             "data": _loads(r.data), "prev_hash": r.prev_hash, "hash": r.hash} for r in reversed(rows)]
+    return [
+        {
+            "seq": r.seq,
+            "ts": r.ts.isoformat(),
+            "actor": r.actor,
+            "kind": r.kind,
+            "data": _loads(r.data),
+            "prev_hash": r.prev_hash,
+            "hash": r.hash,
+        }
+        for r in reversed(rows)
+    ]
 
 
 def _loads(text: str) -> Any:

@@ -1,4 +1,5 @@
 """Records the store hands back (pydantic, like the rest of the core's data)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,6 +16,7 @@ class ApprovalRecord(BaseModel):
     rule_id: str
     intent: str
     params: dict[str, Any]
+    targets: list[str] | None = None  # the hosts the approver is shown; what runs must still be these
     requester: str
     status: ApprovalStatus
     approver: str | None = None

@@ -11,27 +11,31 @@ changed by a conditional UPDATE.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text, update
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, Engine, Row, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from ..reply import Reply
-from ..request import Request
-from ..task import Task
-from . import audit as audit_trail
-from .records import ApprovalRecord
-from .tables import (
+from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
+from opsbot.core.reply import Reply
+from opsbot.core.request import Request
+from opsbot.core.task import Task
+from opsbot.store import audit as audit_trail
+from opsbot.store.records import ApprovalRecord
+from opsbot.store.tables import (
     approvals,
     conversations,
     executions,
@@ -44,7 +48,7 @@ from .tables import (
     tasks,
     user_settings,
 )
-from .tables import (
+from opsbot.store.tables import (
     learned_examples as learned_examples_table,
 )
 
@@ -78,14 +82,38 @@ def normalise_url(url: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime, name: str) -> datetime:
     # Checked at the API boundary so the caller gets a plain ValueError naming the argument.
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"{name} must be a timezone-aware datetime (UTC), not {value!r}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
+
+
+# The approval's target hosts are stored inside its params JSON under this key (the approvals table
+# has no column of their own); ApprovalRecord.targets is the typed view.
+TARGETS_KEY = "_targets"
+
+
+def _approval_record(row: Row[Any]) -> ApprovalRecord:
+    values = row._asdict()
+    params = dict(values.pop("params"))
+    targets = params.pop(TARGETS_KEY, None)
+    return ApprovalRecord(**values, params=params, targets=targets)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _model_or_none(model: type[_M], data: Any) -> _M | None:
+    if data is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def _new_id() -> str:
@@ -95,16 +123,31 @@ def _new_id() -> str:
 # --- SQLite connection setup ---------------------------------------------------------------------
 
 
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
     # Take BEGIN away from the sqlite3 module (it would begin late, only before DML); _sqlite_on_begin
     # emits it instead, so reads are repeatable and writers queue up at BEGIN IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    _switch_to_wal(cursor)  # readers do not block the writer
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync per commit
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Two replicas opening a new database at once both switch it to WAL; SQLite answers one of them
+    "database is locked" at once, without waiting (busy_timeout does not apply), so that one retries.
+    Once the file is in WAL mode the switch is a no-op."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
@@ -137,7 +180,7 @@ class Store:
         self._insert_request = self._insert(requests).on_conflict_do_nothing(index_elements=["id"])
 
     @classmethod
-    def open(cls, url: str | None = None) -> "Store":
+    def open(cls, url: str | None = None) -> Store:
         store = cls(url)
         try:
             store.migrate()
@@ -159,10 +202,10 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -237,7 +280,7 @@ class Store:
     # --- executions ------------------------------------------------------------------------------
 
     def start_execution(
-        self, request_id: str | None, rule_id: str, intent: str, executor: str, params: dict, user: str
+        self, request_id: str | None, rule_id: str, intent: str, executor: str, params: dict[str, Any], user: str
     ) -> str:
         """Record that an action is about to run, with its audit row, before it runs."""
         execution_id, now = _new_id(), _now()
@@ -326,11 +369,12 @@ class Store:
         request_id: str,
         rule_id: str,
         intent: str,
-        params: dict,
+        params: dict[str, Any],
         requester: str,
         expires_at: datetime,
         channel: str | None = None,
         thread: str | None = None,
+        targets: list[str] | None = None,
     ) -> ApprovalRecord:
         record = ApprovalRecord(
             id=_new_id(),
@@ -338,6 +382,7 @@ class Store:
             rule_id=rule_id,
             intent=intent,
             params=params,
+            targets=targets,
             requester=requester,
             status="pending",
             channel=channel,
@@ -345,15 +390,18 @@ class Store:
             created_at=_now(),
             expires_at=_aware(expires_at, "expires_at"),
         )
+        row = record.model_dump(exclude={"targets"})
+        if targets is not None:
+            row["params"] = {**params, TARGETS_KEY: targets}
         # Not audited here: the pipeline audits the request with its context (rule, channel, policy).
         with self._write() as conn:
-            conn.execute(insert(approvals).values(**record.model_dump()))
+            conn.execute(insert(approvals).values(**row))
         return record
 
     def get_approval(self, approval_id: str) -> ApprovalRecord | None:
         with self._read() as conn:
             row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).one_or_none()
-        return None if row is None else ApprovalRecord(**row._asdict())
+        return None if row is None else _approval_record(row)
 
     def decide_approval(self, approval_id: str, approver: str, approve: bool, now: datetime) -> bool:
         """Approve or deny a pending, unexpired approval. True iff this call made the decision: the
@@ -388,7 +436,7 @@ class Store:
                 .order_by(approvals.c.created_at.desc())
                 .limit(1)
             ).one_or_none()
-        return None if row is None else ApprovalRecord(**row._asdict())
+        return None if row is None else _approval_record(row)
 
     def find_approvals(self, prefix: str, limit: int = 2) -> list[ApprovalRecord]:
         """Approvals whose id starts with `prefix` (what a person types instead of 32 hex digits)."""
@@ -401,7 +449,7 @@ class Store:
                 .order_by(approvals.c.created_at.desc())
                 .limit(limit)
             ).all()
-        return [ApprovalRecord(**r._asdict()) for r in rows]
+        return [_approval_record(r) for r in rows]
 
     def latest_pending_approval(self, now: datetime, channel: str | None = None) -> ApprovalRecord | None:
         """The newest pending, unexpired approval (in `channel` when given): what `/approve last` means."""
@@ -412,7 +460,7 @@ class Store:
             row = conn.execute(
                 select(approvals).where(*cond).order_by(approvals.c.created_at.desc()).limit(1)
             ).one_or_none()
-        return None if row is None else ApprovalRecord(**row._asdict())
+        return None if row is None else _approval_record(row)
 
     def claim_approved(self, approval_id: str) -> bool:
         """Move an approved approval to 'executed'. True only for the one caller that should run it."""
@@ -451,9 +499,11 @@ class Store:
 
     # --- conversations ---------------------------------------------------------------------------
 
-    def save_conversation(self, key: str, last_task: dict | None, pending: dict | None) -> None:
+    def save_conversation(self, key: str, conversation: Conversation) -> None:
         now = _now()
-        stmt = self._insert(conversations).values(key=key, last_task=last_task, pending=pending, updated_at=now)
+        last = conversation.last.model_dump(mode="json") if conversation.last else None
+        pending = conversation.pending.model_dump(mode="json") if conversation.pending else None
+        stmt = self._insert(conversations).values(key=key, last_task=last, pending=pending, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=["key"],
             set_={"last_task": stmt.excluded.last_task, "pending": stmt.excluded.pending, "updated_at": now},
@@ -461,12 +511,17 @@ class Store:
         with self._write() as conn:
             conn.execute(stmt)
 
-    def load_conversation(self, key: str) -> tuple[dict | None, dict | None]:
+    def load_conversation(self, key: str) -> Conversation:
+        """The conversation's state; a part stored in a shape we no longer read counts as absent."""
         with self._read() as conn:
             row = conn.execute(
                 select(conversations.c.last_task, conversations.c.pending).where(conversations.c.key == key)
             ).one_or_none()
-        return (None, None) if row is None else (row.last_task, row.pending)
+        if row is None:
+            return Conversation()
+        return Conversation(
+            last=_model_or_none(LastTask, row.last_task), pending=_model_or_none(PendingQuestion, row.pending)
+        )
 
     # --- per-person settings ---------------------------------------------------------------------
 
@@ -486,7 +541,9 @@ class Store:
 
     # --- feedback --------------------------------------------------------------------------------
 
-    def add_feedback(self, request_id: str, user: str, vote: int | None = None, correction: dict | None = None) -> None:
+    def add_feedback(
+        self, request_id: str, user: str, vote: int | None = None, correction: dict[str, Any] | None = None
+    ) -> None:
         """A vote (+1 / -1; a user's latest vote counts) and/or a correction {"intent", "params"}."""
         if vote not in (None, 1, -1):
             raise ValueError(f"vote must be +1 or -1, not {vote!r}")
@@ -503,7 +560,7 @@ class Store:
                 )
             )
 
-    def export_feedback(self) -> Iterator[dict]:
+    def export_feedback(self) -> Iterator[dict[str, Any]]:
         """One dict per request that was parsed (its latest parse), with the outcome (latest reply),
         votes (each user's latest), and the latest correction. Oldest request first."""
         latest_task = select(func.max(tasks.c.id)).group_by(tasks.c.request_id).scalar_subquery()
@@ -530,7 +587,7 @@ class Store:
             notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
 
         votes: dict[str, dict[str, int]] = {}  # request -> user -> latest vote
-        corrections: dict[str, dict] = {}  # request -> latest correction
+        corrections: dict[str, dict[str, Any]] = {}  # request -> latest correction
         for note in notes:
             if note.vote is not None:
                 votes.setdefault(note.request_id, {})[note.user_id] = note.vote
@@ -554,7 +611,7 @@ class Store:
                 "at": row.created_at.isoformat(),
             }
 
-    def confirmed_examples(self) -> list[dict]:
+    def confirmed_examples(self) -> list[dict[str, Any]]:
         """Parses people confirmed: every correction, and parses with more up than down votes and no
         correction. A parse that found no intent is not an example of anything."""
         examples = []
@@ -600,7 +657,7 @@ class Store:
 
     # --- learned examples (the few-shot bank `opsbot tune` writes) -------------------------------
 
-    def set_learned_examples(self, examples: list[dict]) -> int:
+    def set_learned_examples(self, examples: list[dict[str, Any]]) -> int:
         """Replace the bank with `examples` as a new version (older versions are kept); returns the
         new version number."""
         rows = []
@@ -620,7 +677,7 @@ class Store:
         now = _now()
         with self._write() as conn:
             parent = self._learned_head(conn)
-            version = conn.execute(select(func.coalesce(func.max(learned_versions.c.version), 0))).scalar_one() + 1
+            version = int(conn.execute(select(func.coalesce(func.max(learned_versions.c.version), 0))).scalar_one()) + 1
             conn.execute(
                 insert(learned_versions).values(version=version, parent=parent, count=len(rows), created_at=now)
             )
@@ -632,7 +689,7 @@ class Store:
             )
         return version
 
-    def learned_examples(self) -> list[dict]:
+    def learned_examples(self) -> list[dict[str, Any]]:
         """The current version's examples, in the order they were set."""
         t = learned_examples_table
         with self._read() as conn:
@@ -656,9 +713,11 @@ class Store:
             current = self._learned_head(conn)
             if current == 0:
                 raise LookupError("no learned examples to revert")
-            parent = conn.execute(
-                select(learned_versions.c.parent).where(learned_versions.c.version == current)
-            ).scalar_one()
+            parent = int(
+                conn.execute(
+                    select(learned_versions.c.parent).where(learned_versions.c.version == current)
+                ).scalar_one()
+            )
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=parent))
             audit_trail.append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
         return parent
@@ -666,11 +725,11 @@ class Store:
     @staticmethod
     def _learned_head(conn: Connection, lock: bool = True) -> int:
         query = select(learned_head.c.version).where(learned_head.c.id == 1)
-        return conn.execute(query.with_for_update() if lock else query).scalar_one()
+        return int(conn.execute(query.with_for_update() if lock else query).scalar_one())
 
     # --- audit trail -----------------------------------------------------------------------------
 
-    def audit(self, actor: str, kind: str, data: dict) -> None:
+    def audit(self, actor: str, kind: str, data: dict[str, Any]) -> None:
         with self._write() as conn:
             audit_trail.append(conn, actor, kind, data, _now())
 
@@ -679,7 +738,7 @@ class Store:
         with self._snapshot() as conn:  # rows and head from the same moment, despite appends
             return audit_trail.verify(conn)
 
-    def audit_rows(self, limit: int = 100) -> list[dict]:
+    def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` audit rows, oldest first."""
         with self._read() as conn:
             return audit_trail.recent(conn, limit)

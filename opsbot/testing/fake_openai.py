@@ -19,14 +19,16 @@ When the script is empty, `responder(body) -> item` answers (default: a 500 sayi
 request gets the 400, without using a script item.
 Listens on 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from opsbot.parsing.prompt import count_prompt_tokens, count_tokens
 from opsbot.testing.threaded import ThreadedServer
@@ -44,16 +46,28 @@ def malformed(text: str = '{"intent": "service.restart", "params": {"service": "
     return content(text)
 
 
-def status(code: int, message: str = "fake error", retry_after_ms: int | None = None,
-           param: str | None = None, kind: str = "server_error") -> dict:
+def status(
+    code: int,
+    message: str = "fake error",
+    retry_after_ms: int | None = None,
+    param: str | None = None,
+    kind: str = "server_error",
+) -> dict:
     headers = {"retry-after-ms": str(retry_after_ms)} if retry_after_ms is not None else {}
-    return {"status": code, "error": {"message": message, "type": kind, "param": param, "code": None},
-            "headers": headers}
+    return {
+        "status": code,
+        "error": {"message": message, "type": kind, "param": param, "code": None},
+        "headers": headers,
+    }
 
 
 def json_schema_unsupported() -> dict:
-    return status(400, "response_format type 'json_schema' is not supported by this server; use 'json_object'",
-                  param="response_format", kind="invalid_request_error")
+    return status(
+        400,
+        "response_format type 'json_schema' is not supported by this server; use 'json_object'",
+        param="response_format",
+        kind="invalid_request_error",
+    )
 
 
 def slow(seconds: float, then: dict | None = None) -> dict:
@@ -61,27 +75,32 @@ def slow(seconds: float, then: dict | None = None) -> dict:
 
 
 class FakeOpenAI(ThreadedServer):
-    def __init__(self, script: list[dict] | None = None, responder: Callable[[dict], dict] | None = None,
-                 reject_json_schema: bool = False, model: str = "fake-model"):
+    def __init__(
+        self,
+        script: list[dict] | None = None,
+        responder: Callable[[dict], dict] | None = None,
+        reject_json_schema: bool = False,
+        model: str = "fake-model",
+    ):
         self.script: deque[dict] = deque(script or [])
         self.responder = responder
         self.reject_json_schema = reject_json_schema
         self.model = model
-        self.requests: list[dict] = []          # every POST body, in arrival order
-        self.headers: list[dict] = []           # their headers, names in lower case
+        self.requests: list[dict] = []  # every POST body, in arrival order
+        self.headers: list[dict] = []  # their headers, names in lower case
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, *args):   # quiet
+            def log_message(self, *args):  # quiet
                 pass
 
             def do_POST(self):
@@ -109,7 +128,7 @@ class FakeOpenAI(ThreadedServer):
 
     # --- script ------------------------------------------------------------------------------------
 
-    def push(self, *items: dict) -> "FakeOpenAI":
+    def push(self, *items: dict) -> FakeOpenAI:
         with self._lock:
             self.script.extend(items)
         return self
@@ -150,6 +169,7 @@ class FakeOpenAI(ThreadedServer):
             else:
                 item = status(500, "fake server: the script is empty")
         if item is None:
+            assert self.responder is not None  # chosen above
             item = self.responder(body)
         if item.get("delay"):
             self._stopping.wait(item["delay"])
@@ -158,10 +178,11 @@ class FakeOpenAI(ThreadedServer):
             return
         text = item["content"]
         reply: dict[str, Any] = {
-            "id": f"chatcmpl-fake-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
+            "id": f"chatcmpl-fake-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
             "model": body.get("model", self.model),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
         }
         if item.get("usage", True):
             prompt = count_prompt_tokens(body.get("messages") or [], body.get("response_format"))
@@ -181,4 +202,4 @@ class FakeOpenAI(ThreadedServer):
             http.end_headers()
             http.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
-            pass      # the client gave up (timeout) before we answered
+            pass  # the client gave up (timeout) before we answered

@@ -1,4 +1,5 @@
 """`opsbot serve` as a real subprocess (HTTP mode), for tests and benchmarks."""
+
 from __future__ import annotations
 
 import json
@@ -41,16 +42,34 @@ class ServeProcess:
         self.log = log
 
     @classmethod
-    def start(cls, config: Path, env: dict[str, str], log: Path, *, host: str = "127.0.0.1",
-              port: int | None = None, workers: int | None = None, timeout: float = 60.0) -> "ServeProcess":
+    def start(
+        cls,
+        config: Path,
+        env: dict[str, str],
+        log: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        workers: int | None = None,
+        timeout: float = 60.0,
+    ) -> ServeProcess:
         port = port or free_port()
-        argv = opsbot_command() + ["serve", "--config", str(config), "--mode", "http", "--host", host,
-                                   "--port", str(port)]
+        argv = [
+            *opsbot_command(),
+            "serve",
+            "--config",
+            str(config),
+            "--mode",
+            "http",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
         if workers:
             argv += ["--workers", str(workers)]
-        out = open(log, "wb")
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        out.close()
+        with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         server = cls(proc, host, port, log)
         server._wait_ready(timeout)
         return server
@@ -73,7 +92,7 @@ class ServeProcess:
         return f"http://{self.host}:{self.port}{path}"
 
     def health(self) -> dict:
-        with urllib.request.urlopen(self.url("/health"), timeout=2) as resp:
+        with urllib.request.urlopen(self.url("/health"), timeout=10) as resp:
             return json.loads(resp.read())
 
     def log_text(self) -> str:
@@ -92,7 +111,7 @@ class ServeProcess:
                 self.proc.wait(5)
         return self.proc.returncode
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         return self
 
     def __exit__(self, *exc) -> None:

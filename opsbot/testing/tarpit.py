@@ -1,5 +1,6 @@
 """A TCP port that accepts connections and never answers: an executor talking to it (SSH waiting for the
 banner, HTTP waiting for a response) stays busy until its own timeout. Loopback only."""
+
 from __future__ import annotations
 
 import socket
@@ -35,7 +36,7 @@ class Tarpit:
         for conn in self.held:
             conn.close()
 
-    def __enter__(self) -> "Tarpit":
+    def __enter__(self) -> Tarpit:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -10,6 +10,7 @@ The report gives accuracy overall, per intent and per language, the confusions, 
 LLM calls, tokens and estimated cost. With two prompts (`--prompt A --prompt B`) both run on the same
 dataset and the report puts them side by side, with the cases on which they disagree.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,19 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opsbot.core.durations import to_seconds
+
 # --- the shared scorer's matching rules ---------------------------------------------------------------
 
-UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-DUR = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def seconds(v: Any) -> float | None:
-    s = str(v).strip().lower().replace(" ", "")
-    parts = DUR.findall(s)
-    if not parts or "".join(a + b for a, b in parts) != s:
+    try:
+        return to_seconds(str(v).replace(" ", ""), fractions=True)
+    except ValueError:
         return None
-    return sum(float(a) * UNITS[b] for a, b in parts)
 
 
 def norm(v: Any) -> str:
@@ -60,6 +60,7 @@ def language(text: str) -> str:
 
 
 # --- running ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -133,11 +134,21 @@ class EvalResult:
         return sum(float(o.usage.get(key) or 0) for o in self.outcomes)
 
     def summary(self) -> dict[str, Any]:
-        return {"label": self.label, "accuracy": round(self.accuracy, 4), "ok": self.ok, "n": self.n,
-                "unsafe": self.unsafe, "per_language": self.per_language(), "per_intent": self.per_intent(),
-                "p50_ms": round(self.latency(0.50), 2), "p95_ms": round(self.latency(0.95), 2),
-                "llm_calls": int(self.total("llm_calls")), "prompt_tokens": int(self.total("prompt_tokens")),
-                "completion_tokens": int(self.total("completion_tokens")), "cost": round(self.total("cost"), 6)}
+        return {
+            "label": self.label,
+            "accuracy": round(self.accuracy, 4),
+            "ok": self.ok,
+            "n": self.n,
+            "unsafe": self.unsafe,
+            "per_language": self.per_language(),
+            "per_intent": self.per_intent(),
+            "p50_ms": round(self.latency(0.50), 2),
+            "p95_ms": round(self.latency(0.95), 2),
+            "llm_calls": int(self.total("llm_calls")),
+            "prompt_tokens": int(self.total("prompt_tokens")),
+            "completion_tokens": int(self.total("completion_tokens")),
+            "cost": round(self.total("cost"), 6),
+        }
 
 
 def load_cases(path: str | Path) -> list[dict]:
@@ -150,7 +161,7 @@ def load_cases(path: str | Path) -> list[dict]:
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
         if "text" not in case or "intent" not in case:
-            raise ValueError(f"{path}:{n}: a case needs \"text\" and \"intent\"")
+            raise ValueError(f'{path}:{n}: a case needs "text" and "intent"')
         case.setdefault("params", {})
         cases.append(case)
     return cases
@@ -178,13 +189,16 @@ def evaluate(parser, cases: list[dict], label: str = "") -> EvalResult:
 
 # --- reports ------------------------------------------------------------------------------------------
 
+
 def _frac(t: tuple[int, int]) -> str:
     return f"{t[0]}/{t[1]}"
 
 
 def report(result: EvalResult, misses: bool = True) -> str:
     langs = ", ".join(f"{k} {_frac(v)}" for k, v in result.per_language().items())
-    lines = [f"{result.label}: accuracy {result.accuracy:.3f} ({result.ok}/{result.n}; {langs}); unsafe {result.unsafe}"]
+    lines = [
+        f"{result.label}: accuracy {result.accuracy:.3f} ({result.ok}/{result.n}; {langs}); unsafe {result.unsafe}"
+    ]
     lines.append("per intent:")
     for intent, t in result.per_intent().items():
         lines.append(f"  {intent:<20} {_frac(t):>7}  {t[0] / t[1]:.3f}")
@@ -193,15 +207,19 @@ def report(result: EvalResult, misses: bool = True) -> str:
     lines += [f"  {w} -> {g}: {c}" for w, g, c in conf]
     calls = result.total("llm_calls")
     per = f" ({calls / result.n:.2f} per request)" if result.n else ""
-    lines.append(f"latency p50 {result.latency(0.5):.1f} ms, p95 {result.latency(0.95):.1f} ms; "
-                 f"LLM calls {int(calls)}{per}; tokens {int(result.total('prompt_tokens'))} in / "
-                 f"{int(result.total('completion_tokens'))} out; est. cost ${result.total('cost'):.6f}")
+    lines.append(
+        f"latency p50 {result.latency(0.5):.1f} ms, p95 {result.latency(0.95):.1f} ms; "
+        f"LLM calls {int(calls)}{per}; tokens {int(result.total('prompt_tokens'))} in / "
+        f"{int(result.total('completion_tokens'))} out; est. cost ${result.total('cost'):.6f}"
+    )
     if misses:
         for o in result.outcomes:
             if not o.good:
                 note = f"  [{o.got['note']}]" if o.got.get("note") else ""
-                lines.append(f"MISS {o.case['text']!r}: want {o.case['intent']} {o.case['params']}, "
-                             f"got {o.got.get('intent')} {o.got.get('params') or {}}{note}")
+                lines.append(
+                    f"MISS {o.case['text']!r}: want {o.case['intent']} {o.case['params']}, "
+                    f"got {o.got.get('intent')} {o.got.get('params') or {}}{note}"
+                )
     return "\n".join(lines)
 
 
@@ -232,7 +250,9 @@ def compare(results: list[EvalResult]) -> str:
     for i, o in enumerate(results[0].outcomes):
         others = [r.outcomes[i] for r in results[1:]]
         if any(x.good != o.good for x in others):
-            marks = " | ".join(f"{r.label}: {'ok' if r.outcomes[i].good else r.outcomes[i].got.get('intent')}" for r in results)
+            marks = " | ".join(
+                f"{r.label}: {'ok' if r.outcomes[i].good else r.outcomes[i].got.get('intent')}" for r in results
+            )
             differ.append(f"  {o.case['text']!r}: {marks}")
     rows.append("cases where they differ:" if differ else "cases where they differ: none")
     return "\n".join(rows + differ)
@@ -240,11 +260,21 @@ def compare(results: list[EvalResult]) -> str:
 
 # --- the command ----------------------------------------------------------------------------------------
 
-def run(dataset: str, config, kind: str | None = None, prompts: list[str] | None = None, store=None,
-        min_accuracy: float = 0.0, show_misses: bool = True, out=print) -> int:
+
+def run(
+    dataset: str,
+    config,
+    kind: str | None = None,
+    prompts: list[str] | None = None,
+    store=None,
+    min_accuracy: float = 0.0,
+    show_misses: bool = True,
+    out=print,
+) -> int:
     """What `opsbot eval` does; returns the exit status (1 when a case is unsafe or accuracy < min)."""
     from opsbot.parsing.factory import build_parser, parser_kind
     from opsbot.rules.loader import load_for
+
     cases = load_cases(dataset)
     rules = load_for(config)
     kind = parser_kind(config, kind)
@@ -255,9 +285,11 @@ def run(dataset: str, config, kind: str | None = None, prompts: list[str] | None
     client = None
     if kind != "offline" and config.llm.configured:
         from opsbot.parsing.llm import LLMClient
-        client = LLMClient(config.llm)      # one client: what the server supports is learned once
+
+        client = LLMClient(config.llm)  # one client: what the server supports is learned once
     results = []
-    for prompt in prompts or [None]:
+    versions: list[str | Path | None] = list(prompts) if prompts else [None]
+    for prompt in versions:
         parser = build_parser(config, kind, rules=rules, store=store, prompt=prompt, client=client)
         version = getattr(getattr(parser, "llm", parser), "prompt", None)
         label = kind + (f" {version.version}" if version is not None else "")

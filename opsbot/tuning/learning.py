@@ -11,6 +11,7 @@ wordings of one request that the offline parser gets wrong. On a fresh SQLite st
   4. `opsbot eval` again on the second wordings and on the dev set: the "after" figures.
 The second wordings are never shown to the parser before step 4.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from opsbot.config import load_config
+from opsbot.core.request import Request
 from opsbot.parsing.factory import build_parser
-from opsbot.request import Request
 from opsbot.rules.loader import load_for
 from opsbot.store import Store
 from opsbot.tuning.evaluate import evaluate, report
@@ -43,9 +44,13 @@ def load_pairs(path: str | Path) -> list[dict]:
     return pairs
 
 
-def measure(pairs_path: str | Path = DEFAULT_PAIRS, config_path: str | Path = DEFAULT_CONFIG,
-            dev_path: str | Path | None = DEFAULT_DEV, database_url: str | None = None,
-            out=print) -> dict[str, Any]:
+def measure(
+    pairs_path: str | Path = DEFAULT_PAIRS,
+    config_path: str | Path = DEFAULT_CONFIG,
+    dev_path: str | Path | None = DEFAULT_DEV,
+    database_url: str | None = None,
+    out=print,
+) -> dict[str, Any]:
     pairs = load_pairs(pairs_path)
     firsts = [p["first"] for p in pairs]
     seconds = [p["second"] for p in pairs]
@@ -61,7 +66,7 @@ def measure(pairs_path: str | Path = DEFAULT_PAIRS, config_path: str | Path = DE
             before_first = evaluate(parser, firsts, "offline, before tune: first wordings")
             dev_before = evaluate(parser, dev, "offline, before tune: dev set") if dev else None
 
-            for case in firsts:                  # the feedback path, as Pipeline.handle + correct
+            for case in firsts:  # the feedback path, as Pipeline.handle + correct
                 req = Request(text=case["text"], user="alice", channel="learning", frontend="eval")
                 store.record_request(req)
                 started = time.perf_counter()
@@ -83,24 +88,33 @@ def measure(pairs_path: str | Path = DEFAULT_PAIRS, config_path: str | Path = DE
             out("")
             out(report(r))
     figures = {
-        "pairs": len(pairs), "promoted": len(tuned.promoted),
-        "second_before": round(before.accuracy, 4), "second_after": round(after.accuracy, 4),
-        "first_before": round(before_first.accuracy, 4), "first_after": round(after_first.accuracy, 4),
+        "pairs": len(pairs),
+        "promoted": len(tuned.promoted),
+        "second_before": round(before.accuracy, 4),
+        "second_after": round(after.accuracy, 4),
+        "first_before": round(before_first.accuracy, 4),
+        "first_after": round(after_first.accuracy, 4),
         "dev_before": round(dev_before.accuracy, 4) if dev_before else None,
         "dev_after": round(dev_after.accuracy, 4) if dev_after else None,
-        "per_language_before": before.per_language(), "per_language_after": after.per_language(),
+        "per_language_before": before.per_language(),
+        "per_language_after": after.per_language(),
     }
     out("")
-    out(f"learning effect: second wordings {before.ok}/{before.n} ({before.accuracy:.3f}) -> "
-        f"{after.ok}/{after.n} ({after.accuracy:.3f}) after {len(tuned.promoted)} corrections of the first wordings")
-    if dev_before:
-        out(f"dev set: {dev_before.ok}/{dev_before.n} ({dev_before.accuracy:.3f}) -> "
-            f"{dev_after.ok}/{dev_after.n} ({dev_after.accuracy:.3f})")
+    out(
+        f"learning effect: second wordings {before.ok}/{before.n} ({before.accuracy:.3f}) -> "
+        f"{after.ok}/{after.n} ({after.accuracy:.3f}) after {len(tuned.promoted)} corrections of the first wordings"
+    )
+    if dev_before and dev_after:
+        out(
+            f"dev set: {dev_before.ok}/{dev_before.n} ({dev_before.accuracy:.3f}) -> "
+            f"{dev_after.ok}/{dev_after.n} ({dev_after.accuracy:.3f})"
+        )
     return figures
 
 
 def _cases(path) -> list[dict]:
     from opsbot.tuning.evaluate import load_cases
+
     return load_cases(path)
 
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     with open(a.dataset, encoding="utf-8") as f:
         turns = [json.loads(line) for line in f if line.strip()]
-    cmd = shlex.split(a.cmd) + ["parse", "--conversation", "--json", "--config", a.config, "--parser", a.parser]
+    cmd = [*shlex.split(a.cmd), "parse", "--conversation", "--json", "--config", a.config, "--parser", a.parser]
     feed = "".join(json.dumps({k: t[k] for k in TURN_KEYS}, ensure_ascii=False) + "\n" for t in turns)
     p = subprocess.run(cmd, input=feed, capture_output=True, text=True, timeout=300)
     lines = [line for line in p.stdout.splitlines() if line.strip()]

@@ -9,6 +9,7 @@ prints the change and writes nothing) and reversible (`--revert` goes back one v
 The bank is used twice: as the offline parser's extra examples and as the LLM's few-shot examples.
 A running bot picks a new version up on its next request (auto and llm parsers) or on restart (offline).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,12 +25,12 @@ def text_key(text: str) -> str:
 
 @dataclass
 class TunePlan:
-    current: list[dict]                                   # the bank now
-    examples: list[dict]                                  # the bank after the tune
-    added: list[dict] = field(default_factory=list)       # new texts
-    changed: list[tuple[dict, dict]] = field(default_factory=list)   # (before, after) for known texts
-    skipped: list[tuple[dict, str]] = field(default_factory=list)    # (example, why)
-    version: int | None = None                            # the version written (None: nothing written)
+    current: list[dict]  # the bank now
+    examples: list[dict]  # the bank after the tune
+    added: list[dict] = field(default_factory=list)  # new texts
+    changed: list[tuple[dict, dict]] = field(default_factory=list)  # (before, after) for known texts
+    skipped: list[tuple[dict, str]] = field(default_factory=list)  # (example, why)
+    version: int | None = None  # the version written (None: nothing written)
 
     @property
     def promoted(self) -> list[dict]:
@@ -38,6 +39,7 @@ class TunePlan:
 
 def _clean(example: dict, rules: RuleSet, config: Config) -> tuple[dict | None, str | None]:
     from opsbot.redact import redact
+
     text, intent = (example.get("text") or "").strip(), example.get("intent")
     if not text:
         return None, "empty text"
@@ -48,8 +50,13 @@ def _clean(example: dict, rules: RuleSet, config: Config) -> tuple[dict | None, 
     params, _missing, errors = check_params(rules, config, intent, example.get("params") or {})
     if errors:
         return None, "; ".join(errors)
-    return {"text": text, "intent": intent, "params": params, "source": example.get("source", "tune"),
-            "request_id": example.get("request_id")}, None
+    return {
+        "text": text,
+        "intent": intent,
+        "params": params,
+        "source": example.get("source", "tune"),
+        "request_id": example.get("request_id"),
+    }, None
 
 
 def plan(store, rules: RuleSet, config: Config) -> TunePlan:
@@ -58,10 +65,10 @@ def plan(store, rules: RuleSet, config: Config) -> TunePlan:
     before = {text_key(ex["text"]): ex for ex in current}
     bank: dict[str, dict] = dict(before)
     result = TunePlan(current=current, examples=[])
-    for example in store.confirmed_examples():          # oldest first: a later confirmation wins
+    for example in store.confirmed_examples():  # oldest first: a later confirmation wins
         clean, why = _clean(example, rules, config)
         if clean is None:
-            result.skipped.append((example, why))
+            result.skipped.append((example, why or "it cannot be used"))
             continue
         key = text_key(clean["text"])
         old = bank.get(key)
@@ -105,9 +112,12 @@ def describe(result: TunePlan, dry_run: bool = False) -> str:
     if not n:
         lines.append(f"nothing new to promote; the bank stays at {len(result.current)} examples")
     elif dry_run:
-        lines.append(f"dry run: would promote {n} example(s); the bank would have {len(result.examples)} "
-                     "(nothing was written)")
+        lines.append(
+            f"dry run: would promote {n} example(s); the bank would have {len(result.examples)} (nothing was written)"
+        )
     else:
-        lines.append(f"promoted {n} example(s); the bank has {len(result.examples)} (version {result.version}; "
-                     "`opsbot tune --revert` undoes this)")
+        lines.append(
+            f"promoted {n} example(s); the bank has {len(result.examples)} (version {result.version}; "
+            "`opsbot tune --revert` undoes this)"
+        )
     return "\n".join(lines)

@@ -1,9 +1,9 @@
 """Helpers for the pipeline specs: ask the pipeline as a person would, count executions, a settable clock."""
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 
 
 def closed_port() -> int:
@@ -16,7 +16,7 @@ def closed_port() -> int:
 
 class Clock:
     def __init__(self):
-        self.t = datetime.now(timezone.utc)
+        self.t = datetime.now(UTC)
 
     def __call__(self):
         return self.t

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each spec starts the opsbot script (about a second apiece)
+
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT.parent / "shared" / "eval"
 
@@ -57,7 +59,7 @@ def test_parse_reads_one_utterance_per_line_and_answers_in_order(config):
     out = opsbot(
         "parse", "--json", "--config", str(config), input="help\ncpu on db-1 last 3h\n讲个笑话\n", check=True
     ).stdout.splitlines()
-    assert [json.loads(l)["intent"] for l in out] == ["help", "metrics.cpu", None]
+    assert [json.loads(line)["intent"] for line in out] == ["help", "metrics.cpu", None]
 
 
 def test_a_broken_config_is_reported_with_file_and_line(tmp_path):
@@ -101,7 +103,8 @@ def test_audit_verify_detects_an_edited_row(config, tmp_path):
 def test_feedback_export_is_json_lines(config):
     opsbot("chat", "--config", str(config), "--user", "alice", input="help\n/good\n", check=True)
     rows = [
-        json.loads(l) for l in opsbot("feedback", "export", "--config", str(config), check=True).stdout.splitlines()
+        json.loads(line)
+        for line in opsbot("feedback", "export", "--config", str(config), check=True).stdout.splitlines()
     ]
     assert rows[0]["text"] == "help" and rows[0]["task"]["intent"] == "help" and rows[0]["votes"]["up"] == 1
 

@@ -1,4 +1,5 @@
 """Config: validated at load, errors name file, line and field; env overrides."""
+
 import pytest
 
 from opsbot.config import ConfigError, load_config
@@ -11,13 +12,18 @@ def write(tmp_path, text, name="opsbot.yaml"):
 
 
 def test_the_design_inventory_loads(tmp_path):
-    cfg = load_config(write(tmp_path, """
+    cfg = load_config(
+        write(
+            tmp_path,
+            """
 inventory:
   hosts:
     web-1: {address: 10.0.0.11, port: 22, user: ops, groups: [web], services: [nginx, api]}
   deployments:
     llama-chat: {host: web-1, service: vllm}
-"""))
+""",
+        )
+    )
     assert cfg.inventory.hosts["web-1"].services == ["nginx", "api"]
     assert cfg.inventory.groups() == {"web": ["web-1"]}
     assert "vllm" in cfg.inventory.services()
@@ -54,7 +60,9 @@ def test_broken_yaml_names_the_line(tmp_path):
 
 
 def test_a_deployment_on_an_unknown_host_is_refused(tmp_path):
-    p = write(tmp_path, "inventory:\n  hosts: {web-1: {address: a}}\n  deployments:\n    chat: {host: gpu-9, service: vllm}\n")
+    p = write(
+        tmp_path, "inventory:\n  hosts: {web-1: {address: a}}\n  deployments:\n    chat: {host: gpu-9, service: vllm}\n"
+    )
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert "gpu-9" in str(e.value) and f"{p}:" in str(e.value)
@@ -88,7 +96,7 @@ def test_no_config_file_means_the_embedded_defaults(tmp_path, monkeypatch):
 
 
 def test_the_prometheus_host_label_must_be_a_label_name(tmp_path):
-    p = write(tmp_path, 'prometheus:\n  host_label: \'host"} or vector(1) #\'\n')
+    p = write(tmp_path, "prometheus:\n  host_label: 'host\"} or vector(1) #'\n")
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert f"{p}:2: prometheus.host_label" in str(e.value)

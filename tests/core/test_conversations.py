@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pipeline_helpers import ask, executions
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 
 
 def choose(reply) -> list[str]:
@@ -69,7 +69,7 @@ def test_a_question_after_a_restart_is_a_status_check_not_another_restart(app):
 def test_several_hosts_fan_out_and_the_approval_names_them(app):
     asked = ask(app, "restart nginx on web-1 and web-2")
     assert asked.kind == "approval" and "web-1, web-2" in asked.text
-    assert app.store.get_approval(asked.approval_id).params["_targets"] == ["web-1", "web-2"]
+    assert app.store.get_approval(asked.approval_id).targets == ["web-1", "web-2"]
 
 
 def test_approvals_by_a_short_prefix_or_last(app):

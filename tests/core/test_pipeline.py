@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pipeline_helpers import ask, executions
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 
 
 def test_help_lists_every_intent(app):

@@ -1,21 +1,39 @@
 """Rule packs: validation with file:line, ambiguity, binding, injection, sandboxed rendering."""
+
 import textwrap
 
 import pytest
 
 from opsbot.config import Config, Inventory
+from opsbot.core.task import Task
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
 from opsbot.rules.tester import SAMPLE_INVENTORY
-from opsbot.task import Task
 from opsbot.yamlsource import SourceError
 
-INVENTORY = SAMPLE_INVENTORY      # web-1, web-2 (web), db-1 (db), gpu-1 (llm); deployment llama-chat
-DEFAULT_INTENTS = ["help", "metrics.cpu", "metrics.memory", "metrics.disk", "metrics.query", "metrics.forecast",
-                   "alerts.list", "targets.status", "service.status", "service.restart", "process.top",
-                   "disk.cleanup", "logs.search", "logs.errors", "llm.status", "llm.scale", "llm.deploy",
-                   "llm.rollback", "digest.send"]
+INVENTORY = SAMPLE_INVENTORY  # web-1, web-2 (web), db-1 (db), gpu-1 (llm); deployment llama-chat
+DEFAULT_INTENTS = [
+    "help",
+    "metrics.cpu",
+    "metrics.memory",
+    "metrics.disk",
+    "metrics.query",
+    "metrics.forecast",
+    "alerts.list",
+    "targets.status",
+    "service.status",
+    "service.restart",
+    "process.top",
+    "disk.cleanup",
+    "logs.search",
+    "logs.errors",
+    "llm.status",
+    "llm.scale",
+    "llm.deploy",
+    "llm.rollback",
+    "digest.send",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +62,9 @@ def test_state_changing_defaults_need_approval():
 
 
 def test_every_error_in_a_pack_is_reported_with_file_and_line(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - intent: x.one
             summary: one
@@ -56,7 +76,8 @@ def test_every_error_in_a_pack_is_reported_with_file_and_line(tmp_path):
             when:
               m: {equals: a}
             action: {executor: ssh, command: "echo {{ n }"}
-    """)
+    """,
+    )
     with pytest.raises(SourceError) as e:
         load_rules([d], defaults=False)
     msg = str(e.value)
@@ -65,7 +86,9 @@ def test_every_error_in_a_pack_is_reported_with_file_and_line(tmp_path):
 
 
 def test_a_template_syntax_error_is_located(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - intent: x.one
             summary: one
@@ -73,14 +96,17 @@ def test_a_template_syntax_error_is_located(tmp_path):
             action:
               executor: ssh
               command: "echo {{ n }"
-    """)
+    """,
+    )
     with pytest.raises(SourceError) as e:
         load_rules([d], defaults=False)
     assert "pack.yaml:8: rules.0.action.command: template syntax error" in str(e.value)
 
 
 def test_two_rules_that_could_match_the_same_task_are_rejected_at_load(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - intent: x.restart
             summary: a
@@ -92,24 +118,30 @@ def test_two_rules_that_could_match_the_same_task_are_rejected_at_load(tmp_path)
             params: {host: {type: host}}
             when: {host: {group: web}}
             action: {executor: ssh, command: "true"}
-    """)
+    """,
+    )
     with pytest.raises(SourceError) as e:
         load_rules([d], defaults=False)
     assert "pack.yaml:8" in str(e.value) and "ambiguous" in str(e.value) and "pack.yaml:3" in str(e.value)
 
 
 def test_two_fallback_rules_for_one_intent_are_ambiguous(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - {intent: x.a, summary: a, action: {executor: bot, kind: help}}
           - {intent: x.a, summary: b, action: {executor: bot, kind: help}}
-    """)
+    """,
+    )
     with pytest.raises(SourceError, match="ambiguous"):
         load_rules([d], defaults=False)
 
 
 def test_rules_excluding_each_other_load(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - intent: x.a
             summary: a
@@ -121,7 +153,8 @@ def test_rules_excluding_each_other_load(tmp_path):
             params: {service: {type: service}}
             when: {service: {equals: postgresql}}
             action: {executor: bot, kind: help}
-    """)
+    """,
+    )
     assert len(load_rules([d], defaults=False).rules) == 2
 
 
@@ -137,8 +170,17 @@ def test_a_group_fans_out_to_its_hosts(engine):
     assert [t.name for t in plan.action.targets] == ["web-1", "web-2"]
 
 
-@pytest.mark.parametrize("value", ["nginx; rm -rf /", "nginx && reboot", "$(reboot)", "`id`", "{{ 7*7 }}",
-                                   "{% for x in ().__class__.__base__.__subclasses__() %}{% endfor %}"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "nginx; rm -rf /",
+        "nginx && reboot",
+        "$(reboot)",
+        "`id`",
+        "{{ 7*7 }}",
+        "{% for x in ().__class__.__base__.__subclasses__() %}{% endfor %}",
+    ],
+)
 def test_injection_in_an_inventory_param_is_rejected_by_validation(engine, value):
     with pytest.raises(BindError):
         engine.plan(Task(intent="service.restart", params={"service": value, "host": "web-1"}))
@@ -147,38 +189,47 @@ def test_injection_in_an_inventory_param_is_rejected_by_validation(engine, value
 
 
 def test_free_text_reaches_a_shell_command_only_quoted_and_templates_in_values_stay_inert(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - intent: x.echo
             summary: echo
             params: {text: {type: text, required: true}}
             action: {executor: ssh, command: "echo {{ text }}; echo again {{ text | q }}"}
-    """)
+    """,
+    )
     eng = Engine(load_rules([d], defaults=False), Config(inventory=Inventory(**INVENTORY)))
     cmd = eng.plan(Task(intent="x.echo", params={"text": "a'; rm -rf / #{{ 7*7 }}"})).action.fields["command"]
     assert cmd == """echo 'a'"'"'; rm -rf / #{{ 7*7 }}'; echo again 'a'"'"'; rm -rf / #{{ 7*7 }}'"""
 
 
 def test_the_sandbox_refuses_unsafe_template_code(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - intent: x.evil
             summary: evil
             action: {executor: ssh, command: "{{ ''.__class__.__mro__[1].__subclasses__() }}"}
-    """)
+    """,
+    )
     eng = Engine(load_rules([d], defaults=False), Config(inventory=Inventory(**INVENTORY)))
-    with pytest.raises(Exception, match="cannot be rendered|unsafe"):
+    with pytest.raises(Exception, match=r"cannot be rendered|unsafe"):
         eng.plan(Task(intent="x.evil", params={}))
 
 
 def test_an_undefined_template_variable_is_a_load_error_not_an_empty_string(tmp_path):
-    d = pack(tmp_path, """
+    d = pack(
+        tmp_path,
+        """
         rules:
           - intent: x.typo
             summary: typo
             params: {service: {type: service}}
             action: {executor: ssh, command: "systemctl restart {{ servcie }}"}
-    """)
+    """,
+    )
     with pytest.raises(SourceError) as e:
         load_rules([d], defaults=False)
     assert "pack.yaml:6" in str(e.value) and "uses servcie, which this rule does not define" in str(e.value)
@@ -211,10 +262,13 @@ def test_values_are_normalised(engine):
     assert plan.bound.values["replicas"] == 3 and [t.name for t in plan.action.targets] == ["gpu-1"]
 
 
-@pytest.mark.parametrize("params,fragment", [
-    ({"deployment": "llama-chat", "replicas": 99}, "between 0 and 32"),
-    ({"deployment": "llama-chat", "replicas": "lots"}, "whole number"),
-])
+@pytest.mark.parametrize(
+    "params,fragment",
+    [
+        ({"deployment": "llama-chat", "replicas": 99}, "between 0 and 32"),
+        ({"deployment": "llama-chat", "replicas": "lots"}, "whole number"),
+    ],
+)
 def test_integer_ranges_are_enforced(engine, params, fragment):
     with pytest.raises(BindError, match=fragment):
         engine.plan(Task(intent="llm.scale", params=params))
@@ -227,7 +281,93 @@ def test_label_values_are_escaped_in_promql(engine):
 
 def test_rules_check_cli_reports_problems_with_exit_code(tmp_path, capsys):
     from opsbot.cli import main
+
     d = pack(tmp_path, "rules:\n  - intent: Bad Intent\n    summary: x\n    action: {executor: bot}\n")
     assert main(["rules", "check", str(d)]) == 2
     assert "pack.yaml:2" in capsys.readouterr().err
     assert main(["rules", "check"]) == 0
+
+
+def test_action_fields_are_checked_against_their_executor_when_the_pack_loads(tmp_path):
+    d = pack(
+        tmp_path,
+        """
+        rules:
+          - intent: x.one
+            summary: one
+            action:
+              executor: ssh
+              comand: uptime
+          - intent: x.two
+            summary: two
+            action:
+              executor: prometheus
+              kind: graph
+          - intent: x.three
+            summary: three
+            action: {executor: ssh, command: "true", timeout: soon}
+    """,
+    )
+    with pytest.raises(SourceError) as e:
+        load_rules([d], defaults=False)
+    msg = str(e.value)
+    assert "pack.yaml:7: rules.0.action.comand: the ssh executor has no such field; it takes command" in msg
+    assert "pack.yaml:5: rules.0.action.command: required field is missing" in msg
+    assert "pack.yaml:12: rules.1.action.kind:" in msg and "'range'" in msg
+    assert "pack.yaml:15: rules.2.action.timeout:" in msg and "'soon' is not a duration" in msg
+
+
+STRICT_AND_FALLBACK = """
+    rules:
+      - intent: x.restart
+        id: x.restart.db
+        summary: restart on a database host, needs a dba
+        params:
+          host: {type: host, required: true}
+          service: {type: enum, values: [postgresql], required: true}
+        when: {host: {group: db}}
+        policy: {roles: [dba]}
+        action: {executor: ssh, command: "true"}
+      - intent: x.restart
+        summary: restart anywhere else
+        params:
+          host: {type: host, required: true}
+          service: {type: text, required: true}
+        when: {host: {not_group: db}}
+        action: {executor: ssh, command: "true"}
+      - intent: x.restart
+        id: x.restart.any
+        summary: the fallback
+        params:
+          host: {type: host, required: true}
+          service: {type: text, required: true}
+        action: {executor: ssh, command: "true"}
+"""
+
+
+def test_a_conditional_rule_that_cannot_bind_the_task_leaves_it_to_the_fallback(tmp_path):
+    engine = Engine(
+        load_rules([pack(tmp_path, STRICT_AND_FALLBACK)], defaults=False), Config(inventory=Inventory(**INVENTORY))
+    )
+    plan = engine.plan(Task(intent="x.restart", params={"host": "db-1", "service": "redis"}))
+    assert plan.rule.id == "x.restart.any"  # redis is not an allowed value of the stricter rule
+    plan = engine.plan(Task(intent="x.restart", params={"host": "db-1", "service": "postgresql"}))
+    assert plan.rule.id == "x.restart.db"
+
+
+def test_a_bug_while_binding_a_stricter_rule_never_falls_through_to_a_more_permissive_one(tmp_path, monkeypatch):
+    from opsbot.rules import engine as engine_module
+
+    engine = Engine(
+        load_rules([pack(tmp_path, STRICT_AND_FALLBACK)], defaults=False), Config(inventory=Inventory(**INVENTORY))
+    )
+    real_bind = engine_module.bind
+
+    def buggy_bind(rule, params, config):
+        if rule.id == "x.restart.db":
+            raise KeyError("a bug in binding")
+        return real_bind(rule, params, config)
+
+    monkeypatch.setattr(engine_module, "bind", buggy_bind)
+    with pytest.raises(KeyError):
+        engine.plan(Task(intent="x.restart", params={"host": "db-1", "service": "postgresql"}))

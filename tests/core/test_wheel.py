@@ -6,9 +6,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # builds a wheel
 def test_the_wheel_ships_rules_prompts_and_migrations(tmp_path):
     build = subprocess.run(
         [

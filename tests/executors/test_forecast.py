@@ -7,19 +7,20 @@ from __future__ import annotations
 import random
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from opsbot.config import Config, Inventory
 from opsbot.config.models import PrometheusConfig
+from opsbot.core.action import ExecutionContext
+from opsbot.core.durations import human_span
+from opsbot.core.task import Task
 from opsbot.executors import forecast as fc
-from opsbot.executors.base import ExecutionContext
-from opsbot.executors.prometheus import PrometheusExecutor
+from opsbot.executors.prometheus.executor import PrometheusExecutor
 from opsbot.lab.prometheus import backfill, binaries_missing, start_prometheus
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
-from opsbot.task import Task
 from opsbot.testing import component_missing
 
 DAY = 86400
@@ -81,9 +82,9 @@ def test_too_little_history_gives_no_forecast():
 
 
 def test_spans_read_like_people_talk():
-    assert fc.human_span(9.2 * DAY) == "~9 days"
-    assert fc.human_span(5 * 3600) == "~5 hours"
-    assert fc.human_span(40 * 60) == "~40 minutes"
+    assert human_span(9.2 * DAY) == "~9 days"
+    assert human_span(5 * 3600) == "~5 hours"
+    assert human_span(40 * 60) == "~40 minutes"
 
 
 # ---------------------------------------------------------------------------------------------- end to end
@@ -154,7 +155,7 @@ def test_a_disk_filling_linearly_is_forecast_full_in_three_days(ask):
     )
     assert m, reply.text
     assert int(m[1]) == 3 and int(m[3]) == 70
-    at = datetime.strptime(m[2], "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc).timestamp()
+    at = datetime.strptime(m[2], "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp()
     assert abs(at - (time.time() + 3 * DAY)) < 3 * 3600
     assert reply.images[0].png[:8] == b"\x89PNG\r\n\x1a\n"
     row = reply.tables[0].rows[0]

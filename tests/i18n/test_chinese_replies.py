@@ -10,8 +10,8 @@ import re
 import pytest
 
 from opsbot.app import build_app
+from opsbot.core.request import Request
 from opsbot.executors.bot import example_with_names
-from opsbot.request import Request
 
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'’-]+[A-Za-z]{2,}){2,}")  # three English words in a row
 NOT_PROSE = re.compile(r"`[^`]*`|\S+=\"[^\"]*\"|https?://\S+|/[\w./-]+|\b[\w.-]+\.(?:log|gz|py|yaml)\b")
@@ -20,7 +20,7 @@ NOT_PROSE = re.compile(r"`[^`]*`|\S+=\"[^\"]*\"|https?://\S+|/[\w./-]+|\b[\w.-]+
 def english_sentences(reply, names: set[str]) -> list[str]:
     seen = [reply.text] + [b.label for b in reply.buttons]
     for t in reply.tables:
-        seen += [t.title or ""] + list(t.columns)
+        seen += [t.title or "", *t.columns]
     found = []
     for text in seen:
         text = NOT_PROSE.sub(" ", text)

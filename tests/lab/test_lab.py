@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from opsbot.config import load_config
 from opsbot.lab import INSTALL_HINT, Lab, LabUnavailable
@@ -51,7 +52,7 @@ def ssh(lab, command: str, target: str | None = "web-1") -> subprocess.Completed
     ]
     if target:
         argv += ["-o", f"SetEnv=OPSBOT_TARGET={target}"]
-    return subprocess.run(argv + [f"{lab.user}@127.0.0.1", command], capture_output=True, text=True, timeout=30)
+    return subprocess.run([*argv, f"{lab.user}@127.0.0.1", command], capture_output=True, text=True, timeout=30)
 
 
 def test_the_config_describes_the_lab_inventory_access_and_sources(lab):
@@ -98,8 +99,10 @@ def test_lab_commands_never_reach_the_real_system(lab):
 
 def test_demo_services_export_growing_counters_and_vllm_metrics(lab):
     first = sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}')
-    time.sleep(0.5)
-    assert sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}') > first
+    wait_until(
+        lambda: sample(metrics(lab, "web-1", "nginx"), 'http_requests_total{code="200"}') > first,
+        what="the request counter growing",
+    )
     vllm = metrics(lab, "gpu-1", "vllm")
     for model in ("llama-chat", "reranker"):
         for name in (
@@ -143,7 +146,7 @@ def test_a_fresh_lab_has_history_enough_for_the_help_examples_forecast(lab, tmp_
     if lab.prometheus is None:
         component_missing("Prometheus is not installed (Debian package prometheus)")
     from opsbot.app import build_app
-    from opsbot.request import Request
+    from opsbot.core.request import Request
 
     config = lab.config().model_copy(deep=True)
     config.database_url = f"sqlite:///{tmp_path / 'opsbot.db'}"
@@ -160,7 +163,7 @@ def test_stop_ends_every_lab_process_even_ones_restarted_over_ssh(tmp_path, sshd
         assert ssh(own, "sudo -n systemctl restart api").returncode == 0
         assert ssh(own, "sudo -n llmctl scale llama-chat 2", target="gpu-1").returncode == 0
         pids = [own.service_pid(h, s) for h, spec in lab_module.HOSTS.items() for s in spec["services"]]
-        pids += list(own.replica_pids("llama-chat").values()) + [own.sshd._process.proc.pid]
+        pids += [*list(own.replica_pids("llama-chat").values()), own.sshd._process.proc.pid]
         assert all(pids) and all(running(p) for p in pids)
     finally:
         own.stop()

@@ -1,6 +1,7 @@
 """Fixtures for the LLM parser specs: the real `openai` client against the local fake OpenAI server
 (opsbot.testing.fake_openai, 127.0.0.1 only), the dev inventory, the default rule packs, and a real
 SQLite store in a temporary directory."""
+
 from __future__ import annotations
 
 import socket
@@ -21,8 +22,19 @@ DEV_CONFIG = HERE / "dev-config.yaml"
 @pytest.fixture(autouse=True)
 def _no_outside_llm(monkeypatch):
     """Nothing from the environment may point the client elsewhere."""
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
-                "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_MODEL",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -1,6 +1,7 @@
 """The learning effect, measured: a correction of one wording teaches the offline parser its paraphrase
 (tests/llm/paraphrases.jsonl: slang, team jargon, unusual word order, English and Chinese), and the dev
 set does not get worse. The figures are printed (pytest -s shows them)."""
+
 from pathlib import Path
 
 from opsbot.tuning.learning import load_pairs, measure
@@ -19,8 +20,13 @@ def test_the_paraphrase_set_has_at_least_twelve_pairs_in_both_languages():
 
 def test_corrections_of_the_first_wordings_teach_the_second(tmp_path):
     lines = []
-    figures = measure(HERE / "paraphrases.jsonl", HERE / "dev-config.yaml", HERE / "dev-commands.jsonl",
-                      database_url=f"sqlite:///{tmp_path / 'learning.db'}", out=lines.append)
+    figures = measure(
+        HERE / "paraphrases.jsonl",
+        HERE / "dev-config.yaml",
+        HERE / "dev-commands.jsonl",
+        database_url=f"sqlite:///{tmp_path / 'learning.db'}",
+        out=lines.append,
+    )
     print("\n".join(lines))
     assert figures["promoted"] == figures["pairs"]
     assert figures["second_before"] <= 0.25, "the pairs should be ones the offline parser gets wrong"

@@ -1,8 +1,8 @@
 """The answer schema is generated from the loaded rules and the inventory, and our own check of an
 answer applies it again, then the rule engine's param types."""
+
 from opsbot.config import Config
-from opsbot.parsing.schema import (DURATION_PATTERN, MAX_ENUM, check_params, response_format, task_schema,
-                                   validate)
+from opsbot.parsing.schema import DURATION_PATTERN, MAX_ENUM, check_params, response_format, task_schema, validate
 
 
 def resolve(schema: dict, node: dict) -> dict:
@@ -27,8 +27,9 @@ def test_the_intent_is_an_enum_of_the_candidates_plus_null(rules, config):
 
 
 def test_params_are_typed_from_the_rules_and_the_inventory(rules, config):
-    schema = task_schema(rules, config, ["service.restart", "llm.scale", "alerts.list", "metrics.cpu",
-                                         "metrics.forecast"])
+    schema = task_schema(
+        rules, config, ["service.restart", "llm.scale", "alerts.list", "metrics.cpu", "metrics.forecast"]
+    )
     restart = branch_with(schema, "service", "host")
     assert restart["service"]["enum"] == ["nginx", "api", "postgresql", "redis", "vllm", "llm-gateway", None]
     assert {"web-1", "db-1", "web", "db"} <= set(restart["host"]["enum"]) and None in restart["host"]["enum"]
@@ -66,7 +67,7 @@ def test_validation_rejects_what_the_schema_does_not_allow(rules, config):
     assert validate({**good, "params": {"service": "nginx; rm -rf /", "host": "web-1"}}, schema)
     assert validate({**good, "params": {"service": "nginx", "host": "web-1", "command": "rm -rf /"}}, schema)
     assert validate({**good, "extra": 1}, schema)
-    assert validate({"intent": "process.top", "params": {"host": "web-1"}}, schema)     # confidence missing
+    assert validate({"intent": "process.top", "params": {"host": "web-1"}}, schema)  # confidence missing
     assert validate({**good, "confidence": "high"}, schema)
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from opsbot.request import Request
-from opsbot.task import Task
+from opsbot.core.request import Request
+from opsbot.core.task import Task
 from opsbot.tuning.tune import describe, plan, revert, tune
 
 HERE = Path(__file__).parent

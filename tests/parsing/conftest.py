@@ -1,5 +1,6 @@
 """Parsers for the offline-parser specs: the default rule packs with two different inventories, so that no
 behaviour can depend on one set of host names."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,13 +17,22 @@ HERE = Path(__file__).resolve().parent
 
 def small_lab() -> Config:
     """The small lab of the design brief: two web hosts, a database, a cache, a GPU box with two deployments."""
-    h = lambda groups, services: HostConfig(address="127.0.0.1", groups=groups, services=services)  # noqa: E731
-    return Config(inventory=Inventory(
-        hosts={"web-1": h(["web"], ["nginx", "api"]), "web-2": h(["web"], ["nginx", "api"]),
-               "db-1": h(["db"], ["postgresql"]), "cache-1": h(["cache"], ["redis"]),
-               "gpu-1": h(["llm"], ["vllm", "llm-gateway"])},
-        deployments={"llama-chat": DeploymentConfig(host="gpu-1", service="vllm"),
-                     "reranker": DeploymentConfig(host="gpu-1", service="vllm")}))
+    h = lambda groups, services: HostConfig(address="127.0.0.1", groups=groups, services=services)
+    return Config(
+        inventory=Inventory(
+            hosts={
+                "web-1": h(["web"], ["nginx", "api"]),
+                "web-2": h(["web"], ["nginx", "api"]),
+                "db-1": h(["db"], ["postgresql"]),
+                "cache-1": h(["cache"], ["redis"]),
+                "gpu-1": h(["llm"], ["vllm", "llm-gateway"]),
+            },
+            deployments={
+                "llama-chat": DeploymentConfig(host="gpu-1", service="vllm"),
+                "reranker": DeploymentConfig(host="gpu-1", service="vllm"),
+            },
+        )
+    )
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsbot.parsing import phrasing
+from opsbot.parsing.offline import phrasing
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 running `opsbot parse` on the public dev set, and held-out sets written against other inventories
 (heldout.jsonl before the parser was tuned, heldout2.jsonl after a first round of tuning, heldout3.jsonl
 by a fresh pair of eyes after a second)."""
+
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from opsbot.config.loader import load_config
-from opsbot.durations import parse_duration
+from opsbot.core.durations import parse_duration
 from opsbot.parsing.offline import OfflineParser
 from opsbot.rules.loader import load_for
 
@@ -24,12 +25,17 @@ EVAL = Path(os.environ.get("OPSBOT_EVAL_DIR", HERE.parents[2] / "shared" / "eval
 SCORER = EVAL / "score_parse.py"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shared_score(dataset: Path, config: Path) -> tuple[float, int, str]:
     """accuracy, unsafe count and the scorer's report, through the `opsbot parse` command line."""
     cmd = f"{sys.executable} -m opsbot"
-    p = subprocess.run([sys.executable, str(SCORER), str(dataset), str(config), "--cmd", cmd],
-                       capture_output=True, text=True, timeout=120, cwd=HERE.parents[1])
+    p = subprocess.run(
+        [sys.executable, str(SCORER), str(dataset), str(config), "--cmd", cmd],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=HERE.parents[1],
+    )
     last = (p.stdout.strip().splitlines() or [""])[-1]
     m = re.match(r"accuracy ([\d.]+) .*unsafe (\d+)", last)
     assert m, p.stdout + p.stderr
@@ -44,7 +50,7 @@ def _same(key, want, got) -> bool:
         return parse_duration(str(want)) == parse_duration(str(got))
     if isinstance(want, (int, float)):
         return float(got) == float(want)
-    norm = lambda v: re.sub(r"\s+", "" if key == "promql" else " ", str(v).strip().strip("'\"`").lower())  # noqa: E731
+    norm = lambda v: re.sub(r"\s+", "" if key == "promql" else " ", str(v).strip().strip("'\"`").lower())
     return norm(want) == norm(got)
 
 

@@ -1,4 +1,5 @@
 """Intent choice: varied phrasing, null with suggestions when unsure, missing params, determinism, rank()."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,6 @@ import re
 import pytest
 
 from opsbot.parsing.offline import OfflineParser
-
 
 PHRASINGS = [
     ("could you please restart haproxy on api-3", "service.restart", {"service": "haproxy", "host": "api-3"}),
@@ -22,7 +22,11 @@ PHRASINGS = [
     ("anything alerting right now?", "alerts.list", {}),
     ("is redis-eu reachable", "targets.status", {"host": "redis-eu"}),
     ("哪些目标挂了", "targets.status", {}),
-    ("grep haproxy logs for 503 over the past 2 hours", "logs.search", {"pattern": "503", "service": "haproxy", "window": "2h"}),
+    (
+        "grep haproxy logs for 503 over the past 2 hours",
+        "logs.search",
+        {"pattern": "503", "service": "haproxy", "window": "2h"},
+    ),
     ("any errors in the kafka logs on kafka-b1", "logs.errors", {"service": "kafka", "host": "kafka-b1"}),
     ("what's eating cpu on es-data-02", "process.top", {"host": "es-data-02"}),
     ("es-data-02 is out of space, clean it up", "disk.cleanup", {"host": "es-data-02"}),
@@ -48,15 +52,25 @@ def test_varied_phrasing(other, text, intent, params):
     assert task.parser == "offline" and 0 < task.confidence <= 1
 
 
-@pytest.mark.parametrize("text", ["tell me a joke", "讲个笑话", "what's the weather like", "今天天气怎么样",
-                                  "who won the game last night", "open a ticket for the db team", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tell me a joke",
+        "讲个笑话",
+        "what's the weather like",
+        "今天天气怎么样",
+        "who won the game last night",
+        "open a ticket for the db team",
+        "",
+    ],
+)
 def test_out_of_scope_is_null(any_parser, text):
     task = any_parser.parse(text)
     assert task.intent is None and task.params == {} and task.confidence == 0
 
 
 def test_unsure_gives_the_closest_intents(web):
-    task = web.parse("restart web-1")                # a service restart, but which service? never guessed
+    task = web.parse("restart web-1")  # a service restart, but which service? never guessed
     assert task.intent is None
     assert 1 <= len(task.suggestions) <= 3
     assert task.suggestions[0].intent == "service.restart"
@@ -64,15 +78,18 @@ def test_unsure_gives_the_closest_intents(web):
     assert scores == sorted(scores, reverse=True)
 
 
-@pytest.mark.parametrize("text, intent, missing", [
-    ("restart nginx", "service.restart", ["host"]),
-    ("scale llama-chat", "llm.scale", ["replicas"]),
-    ("deploy reranker", "llm.deploy", ["version"]),
-    ("search nginx logs on web-1", "logs.search", ["pattern"]),
-    ("is nginx running?", "service.status", ["host"]),
-    ("forecast for db-1", "metrics.forecast", ["metric"]),
-    ("run promql", "metrics.query", ["promql"]),
-])
+@pytest.mark.parametrize(
+    "text, intent, missing",
+    [
+        ("restart nginx", "service.restart", ["host"]),
+        ("scale llama-chat", "llm.scale", ["replicas"]),
+        ("deploy reranker", "llm.deploy", ["version"]),
+        ("search nginx logs on web-1", "logs.search", ["pattern"]),
+        ("is nginx running?", "service.status", ["host"]),
+        ("forecast for db-1", "metrics.forecast", ["metric"]),
+        ("run promql", "metrics.query", ["promql"]),
+    ],
+)
 def test_missing_required_params_are_reported_not_guessed(web, text, intent, missing):
     task = web.parse(text)
     assert task.intent == intent
@@ -108,11 +125,19 @@ def test_entities_favour_the_intents_that_take_them(web):
 def test_learned_examples_teach_new_phrasing(rules, small_lab_config):
     config = small_lab_config
     before = OfflineParser(rules, config)
-    after = OfflineParser(rules, config, learned=[
-        {"text": "how are the nginx 5xx on web-1", "intent": "logs.errors", "params": {"service": "nginx", "host": "web-1"}},
-        {"text": "nuke the journal on web-1", "intent": "disk.cleanup", "params": {"host": "web-1"}},
-        {"text": "something", "intent": "no.such.intent", "params": {}},
-    ])
+    after = OfflineParser(
+        rules,
+        config,
+        learned=[
+            {
+                "text": "how are the nginx 5xx on web-1",
+                "intent": "logs.errors",
+                "params": {"service": "nginx", "host": "web-1"},
+            },
+            {"text": "nuke the journal on web-1", "intent": "disk.cleanup", "params": {"host": "web-1"}},
+            {"text": "something", "intent": "no.such.intent", "params": {}},
+        ],
+    )
     assert before.parse("how are the api 5xx on web-2").intent is None
     assert after.parse("how are the api 5xx on web-2").public()["params"] == {"service": "api", "host": "web-2"}
     assert before.parse("nuke the journal on db-1").intent is None
@@ -122,25 +147,44 @@ def test_learned_examples_teach_new_phrasing(rules, small_lab_config):
 def test_a_user_rule_is_understood_from_its_examples(rules, small_lab_config):
     from opsbot.rules.loader import RuleSet
     from opsbot.rules.schema import Rule
-    extra = Rule(intent="cert.expiry", summary="When TLS certificates expire",
-                 examples={"en": ["when do the certificates on {host} expire", "tls cert expiry for {host}"],
-                           "zh": ["{host} 的证书什么时候过期"]},
-                 params={"host": {"type": "host"}}, action={"executor": "prometheus", "kind": "certs"})
-    parser = OfflineParser(RuleSet(rules.rules + [extra]), small_lab_config)
+
+    extra = Rule(
+        intent="cert.expiry",
+        summary="When TLS certificates expire",
+        examples={
+            "en": ["when do the certificates on {host} expire", "tls cert expiry for {host}"],
+            "zh": ["{host} 的证书什么时候过期"],
+        },
+        params={"host": {"type": "host"}},
+        action={"executor": "prometheus", "kind": "certs"},
+    )
+    parser = OfflineParser(RuleSet([*rules.rules, extra]), small_lab_config)
     assert parser.parse("check cert expiry on web-2").public()["intent"] == "cert.expiry"
     assert parser.parse("web-1 证书过期时间").params == {"host": "web-1"}
 
 
-FILL = {"host": "web-1", "group": "web", "service": "nginx", "deployment": "llama-chat", "duration": "2h",
-        "integer": "3", "version": "v2", "text": "'timeout'", "promql": "`up == 0`"}
+FILL = {
+    "host": "web-1",
+    "group": "web",
+    "service": "nginx",
+    "deployment": "llama-chat",
+    "duration": "2h",
+    "integer": "3",
+    "version": "v2",
+    "text": "'timeout'",
+    "promql": "`up == 0`",
+}
 
 
 def test_every_shipped_example_parses_to_its_own_intent(web, rules):
     wrong = []
     for rule in rules.rules:
         for example in rule.examples.en + rule.examples.zh:
-            text = re.sub(r"\{(\w+)\}", lambda m: FILL.get(rule.params[m.group(1)].type)
-                          or rule.params[m.group(1)].values[0], example)
+            text = re.sub(
+                r"\{(\w+)\}",
+                lambda m: FILL.get(rule.params[m.group(1)].type) or rule.params[m.group(1)].values[0],
+                example,
+            )
             if rule.params.get("name") is not None:
                 text = text.replace("'timeout'", "daily")
             task = web.parse(text)

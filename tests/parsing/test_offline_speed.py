@@ -1,10 +1,14 @@
 """The parse benchmark behind `make bench` (default packs, and 500 generated rules on top). Its latency
 targets are read from `make bench`, not asserted here: timings in tests are noise on a busy machine."""
+
 from __future__ import annotations
 
-from opsbot.parsing.bench import SENTENCES, bench_parse, synthetic_rules
+import pytest
+
+from benchmarks.parse import SENTENCES, bench_parse, synthetic_rules
 
 
+@pytest.mark.slow  # parses every benchmark sentence twice over 500 extra rules
 def test_the_parse_benchmark_times_every_sentence_with_and_without_extra_rules():
     for extra in (0, 500):
         r = bench_parse(extra, rounds=2)

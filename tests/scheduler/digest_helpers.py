@@ -1,4 +1,5 @@
 """Helpers for the scheduler specs (a module of its own: every test folder has a `conftest`)."""
+
 from __future__ import annotations
 
 from pathlib import Path

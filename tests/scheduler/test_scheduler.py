@@ -1,22 +1,23 @@
 """The digest scheduler: posts each due digest once, even with two replicas or a restart; catches up
 one late digest, not a backlog; a broken digest is reported in its channel and the schedule goes on."""
+
 from __future__ import annotations
 
 import threading
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-import pytest
+from waiting import wait_until
 
-from opsbot.reply import Reply
+from opsbot.core.reply import Reply
 from opsbot.scheduler import Scheduler, slot_key
 
-NINE = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
+NINE = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 DAILY = {"daily": {"channel": "C0OPS", "schedule": "09:00", "intents": ["help"]}}
 
 
 class Posts:
     """A front end's post(channel, reply) that records, thread-safely."""
+
     def __init__(self, fail_first: int = 0):
         self.sent: list[tuple[str, Reply]] = []
         self.fail_first = fail_first
@@ -30,16 +31,8 @@ class Posts:
             self.sent.append((channel, reply))
 
 
-def wait_until(predicate, timeout: float = 10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 # ---- what gets posted ----------------------------------------------------------------------------
+
 
 def test_a_due_digest_is_built_through_the_pipeline_and_posted_to_its_channel(make_app):
     app = make_app(DAILY)
@@ -50,8 +43,8 @@ def test_a_due_digest_is_built_through_the_pipeline_and_posted_to_its_channel(ma
     [(channel, reply)] = posts.sent
     assert channel == "C0OPS" and reply.kind == "result"
     assert reply.text.startswith("*Digest daily*") and "• help:" in reply.text
-    assert reply.tables and reply.buttons == []          # nobody to vote: no vote buttons
-    assert not app.store.mark_event_processed(slot_key("daily", NINE))   # the slot is claimed
+    assert reply.tables and reply.buttons == []  # nobody to vote: no vote buttons
+    assert not app.store.mark_event_processed(slot_key("daily", NINE))  # the slot is claimed
     started = [r for r in app.store.audit_rows(1000) if r["kind"] == "execution.started"]
     assert {r["actor"] for r in started} == {"scheduler"}
     assert {r["data"]["intent"] for r in started} == {"digest.send", "help"}
@@ -67,11 +60,12 @@ def test_the_next_ticks_do_not_post_the_same_slot_again(make_app):
 
 # ---- at most once: replicas and restarts --------------------------------------------------------
 
+
 def test_two_replicas_ticking_the_same_slots_at_once_post_each_exactly_once(make_app):
     every_minute = {"often": {"channel": "C0OPS", "schedule": "every 1m", "intents": ["help"]}}
     posts = Posts()
     a = Scheduler(make_app(every_minute).pipeline, posts)
-    b = Scheduler(make_app(every_minute).pipeline, posts)     # its own Store on the same SQLite file
+    b = Scheduler(make_app(every_minute).pipeline, posts)  # its own Store on the same SQLite file
     won = {"a": 0, "b": 0}
     for minute in range(15):
         now = NINE + timedelta(minutes=minute, seconds=5)
@@ -80,6 +74,7 @@ def test_two_replicas_ticking_the_same_slots_at_once_post_each_exactly_once(make
         def run(name, s):
             barrier.wait()
             won[name] += len(s.tick(now))
+
         threads = [threading.Thread(target=run, args=(n, s)) for n, s in (("a", a), ("b", b))]
         for t in threads:
             t.start()
@@ -95,12 +90,14 @@ def test_two_running_scheduler_threads_post_a_digest_once(make_app):
     def clock(name):
         def now():
             ticks[name] += 1
-            return NINE + timedelta(minutes=2)         # both start just after the 09:00 slot
+            return NINE + timedelta(minutes=2)  # both start just after the 09:00 slot
+
         return now
+
     a = Scheduler(make_app(DAILY).pipeline, posts, tick=0.05, now=clock("a")).start()
     b = Scheduler(make_app(DAILY).pipeline, posts, tick=0.05, now=clock("b")).start()
     try:
-        wait_until(lambda: ticks["a"] >= 3 and ticks["b"] >= 3)   # each finished its catch-up tick and more
+        wait_until(lambda: ticks["a"] >= 3 and ticks["b"] >= 3)  # each finished its catch-up tick and more
     finally:
         a.stop()
         b.stop()
@@ -116,6 +113,7 @@ def test_a_restart_does_not_post_a_digest_the_previous_run_posted(make_app):
 
 
 # ---- catching up ---------------------------------------------------------------------------------
+
 
 def test_a_start_within_the_grace_period_posts_the_missed_digest(make_app):
     posts = Posts()
@@ -134,12 +132,13 @@ def test_after_a_long_pause_only_the_newest_slot_is_posted(make_app):
     hourly = {"hourly": {"channel": "C0OPS", "schedule": "every 10m", "intents": ["help"]}}
     posts = Posts()
     s = Scheduler(make_app(hourly).pipeline, posts, grace=timedelta(minutes=30))
-    s.tick(NINE)                                         # posts 09:00
+    s.tick(NINE)  # posts 09:00
     assert s.tick(NINE + timedelta(hours=3, minutes=1)) == [("hourly", NINE + timedelta(hours=3))]
     assert len(posts.sent) == 2
 
 
 # ---- failures ------------------------------------------------------------------------------------
+
 
 def test_a_part_that_cannot_run_is_reported_inside_the_digest(make_app):
     digests = {"mixed": {"channel": "C0OPS", "schedule": "09:00", "intents": ["no.such.intent", "help"]}}
@@ -152,15 +151,19 @@ def test_a_part_that_cannot_run_is_reported_inside_the_digest(make_app):
 
 def test_a_broken_digest_is_posted_as_an_error_and_the_others_still_go_out(make_app, monkeypatch):
     from opsbot.executors.bot import BotExecutor
+
     digest = BotExecutor._digest
 
     def breaks_for_broken(self, action, ctx):
         if action.params.get("name") == "broken":
             raise RuntimeError("the template is gone")
         return digest(self, action, ctx)
+
     monkeypatch.setattr(BotExecutor, "_digest", breaks_for_broken)
-    digests = {"broken": {"channel": "C0BAD", "schedule": "09:00", "intents": ["help"]},
-               "good": {"channel": "C0OPS", "schedule": "09:00", "intents": ["help"]}}
+    digests = {
+        "broken": {"channel": "C0BAD", "schedule": "09:00", "intents": ["help"]},
+        "good": {"channel": "C0OPS", "schedule": "09:00", "intents": ["help"]},
+    }
     posts = Posts()
     s = Scheduler(make_app(digests).pipeline, posts)
     assert s.tick(NINE + timedelta(seconds=5)) == [("broken", NINE), ("good", NINE)]

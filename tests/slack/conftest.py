@@ -1,11 +1,11 @@
 """Fixtures for the Slack front end specs (the helpers they use are in slack_helpers.py)."""
+
 from __future__ import annotations
 
 import pytest
+from slack_helpers import SocketBot, start_socket_bot, stop_socket_bot
 
 from opsbot.testing import component_missing
-
-from slack_helpers import SocketBot, start_socket_bot, stop_socket_bot
 
 
 @pytest.fixture
@@ -17,18 +17,21 @@ def bot(tmp_path) -> SocketBot:
 
 # ---- a real Prometheus (charts) ------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def prometheus_lab(tmp_path_factory):
     """Prometheus scraping node_exporter as web-1 and web-2, on loopback ports."""
     from opsbot.lab.prometheus import binaries_missing, start_node_exporter, start_prometheus
+
     missing = binaries_missing()
     if missing:
         reason = f"needs {', '.join(missing)} (Debian packages prometheus, prometheus-node-exporter)"
         component_missing(reason)
     work = tmp_path_factory.mktemp("slack-prometheus")
     node = start_node_exporter(work)
-    prom = start_prometheus(work, [{"job": "node", "address": node.address, "labels": {"host": h}}
-                                   for h in ("web-1", "web-2")])
+    prom = start_prometheus(
+        work, [{"job": "node", "address": node.address, "labels": {"host": h}} for h in ("web-1", "web-2")]
+    )
     prom.wait_for('count_over_time(node_cpu_seconds_total{mode="idle", cpu="0", host="web-1"}[1m]) >= 3')
     yield prom
     prom.stop()

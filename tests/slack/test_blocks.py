@@ -1,12 +1,13 @@
 """Rendering a Reply as Block Kit: escaping, Slack's size limits, buttons, the correction modal."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
+from opsbot.core.reply import Button, Image, Reply, Table
 from opsbot.frontends.slack import blocks as bk
-from opsbot.reply import Button, Image, Reply, Table
 
 
 def all_text(blocks: list[dict]) -> str:
@@ -14,8 +15,11 @@ def all_text(blocks: list[dict]) -> str:
 
 
 def test_user_and_log_content_cannot_ping_or_link():
-    reply = Reply(text="found <!channel> and <@U123> and <http://evil|click> & more",
-                  code="line with <!here> and ``` fence", tables=[Table(columns=["a"], rows=[["<!everyone>"]])])
+    reply = Reply(
+        text="found <!channel> and <@U123> and <http://evil|click> & more",
+        code="line with <!here> and ``` fence",
+        tables=[Table(columns=["a"], rows=[["<!everyone>"]])],
+    )
     text, blocks = bk.render(reply)
     rendered = all_text(blocks) + text
     for raw in ("<!channel>", "<@U123>", "<http://evil|click>", "<!here>", "<!everyone>"):
@@ -35,15 +39,17 @@ def test_long_text_is_split_into_sections_under_3000_characters():
 
 
 def test_output_beyond_50_blocks_is_cut_with_a_note():
-    reply = Reply(text="many tables", tables=[Table(title=f"t{i}", columns=["k", "v"], rows=[["a", "b"]])
-                                              for i in range(80)],
-                  buttons=[Button(label="👍", action="vote_up", value="r1"), Button(label="👎", action="vote_down", value="r1")])
+    reply = Reply(
+        text="many tables",
+        tables=[Table(title=f"t{i}", columns=["k", "v"], rows=[["a", "b"]]) for i in range(80)],
+        buttons=[Button(label="👍", action="vote_up", value="r1"), Button(label="👎", action="vote_down", value="r1")],
+    )
     _, blocks = bk.render(reply)
     assert len(blocks) == bk.MAX_BLOCKS
     assert blocks[-1]["type"] == "actions", "the buttons survive the cut"
     note = blocks[-2]
     assert note["type"] == "context" and "truncated" in note["elements"][0]["text"]
-    assert "33 more part(s)" in note["elements"][0]["text"]   # 81 parts, 48 shown
+    assert "33 more part(s)" in note["elements"][0]["text"]  # 81 parts, 48 shown
 
 
 def test_a_huge_code_block_is_chunked_and_every_chunk_stays_a_code_block():
@@ -55,18 +61,29 @@ def test_a_huge_code_block_is_chunked_and_every_chunk_stays_a_code_block():
 
 
 def test_approval_and_vote_buttons_carry_their_action_ids_and_values():
-    reply = Reply(text="alice asks: restart nginx", kind="approval", approval_id="ap1",
-                  buttons=[Button(label="Approve", action="approve", value="ap1", style="primary"),
-                           Button(label="Deny", action="deny", value="ap1", style="danger")])
+    reply = Reply(
+        text="alice asks: restart nginx",
+        kind="approval",
+        approval_id="ap1",
+        buttons=[
+            Button(label="Approve", action="approve", value="ap1", style="primary"),
+            Button(label="Deny", action="deny", value="ap1", style="danger"),
+        ],
+    )
     _, blocks = bk.render(reply)
     [actions] = [b for b in blocks if b["type"] == "actions"]
-    assert [(e["action_id"], e["value"], e.get("style")) for e in actions["elements"]] == \
-        [("approve", "ap1", "primary"), ("deny", "ap1", "danger")]
+    assert [(e["action_id"], e["value"], e.get("style")) for e in actions["elements"]] == [
+        ("approve", "ap1", "primary"),
+        ("deny", "ap1", "danger"),
+    ]
 
 
 def test_clarifying_choices_get_unique_action_ids_25_per_block():
-    reply = Reply(text="Which host?", kind="question",
-                  buttons=[Button(label=f"web-{i}", action="choose", value=f"web-{i}") for i in range(30)])
+    reply = Reply(
+        text="Which host?",
+        kind="question",
+        buttons=[Button(label=f"web-{i}", action="choose", value=f"web-{i}") for i in range(30)],
+    )
     _, blocks = bk.render(reply)
     actions = [b for b in blocks if b["type"] == "actions"]
     assert [len(a["elements"]) for a in actions] == [25, 5]

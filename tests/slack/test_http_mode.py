@@ -1,5 +1,6 @@
 """`opsbot serve` in HTTP mode, as a real subprocess: uvicorn, Bolt's Starlette adapter, Bolt's signature
 check; requests signed with Slack's v0 scheme by the test; the Web API is the local fake."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -7,11 +8,13 @@ import subprocess
 import time
 
 import pytest
+from slack_helpers import CHANNEL, write_config
+from waiting import wait_until
 
 from opsbot.testing import fake_slack as fs
 from opsbot.testing.serve import ServeProcess, clean_env, free_port, opsbot_command
 
-from slack_helpers import CHANNEL, write_config
+pytestmark = pytest.mark.servers  # opsbot serve and the fake Web API
 
 
 class HttpBot:
@@ -29,9 +32,15 @@ class HttpBot:
         with sqlite3.connect(self.db) as conn:
             return conn.execute("SELECT count(*) FROM executions WHERE intent = ?", (intent,)).fetchone()[0]
 
-    def posted(self, count: int = 1, timeout: float = 15.0, **match) -> list[fs.Call]:
-        return self.api.wait_for("chat.postMessage", count, timeout,
-                                 where=lambda c: all(c.params.get(k) == v for k, v in match.items()))
+    def posted(self, count: int = 1, **match) -> list[fs.Call]:
+        return self.api.wait_for(
+            "chat.postMessage", count, where=lambda c: all(c.params.get(k) == v for k, v in match.items())
+        )
+
+    def settle(self) -> None:
+        """Wait until the work queue is empty. Bolt runs the listeners before it answers, so everything
+        answered so far has handed its work over: once the queue is empty, that work has finished."""
+        wait_until(lambda: self.server.health()["pending"] == 0, what="an idle work queue")
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +49,12 @@ def http_bot(tmp_path_factory):
     api = fs.FakeSlackWebAPI().start()
     config = write_config(directory)
     db = directory / "served.db"
-    env = clean_env(SLACK_BOT_TOKEN=fs.BOT_TOKEN, SLACK_SIGNING_SECRET=fs.SIGNING_SECRET, SLACK_API_URL=api.base_url,
-                    OPSBOT_DATABASE_URL=f"sqlite:///{db}")
+    env = clean_env(
+        SLACK_BOT_TOKEN=fs.BOT_TOKEN,
+        SLACK_SIGNING_SECRET=fs.SIGNING_SECRET,
+        SLACK_API_URL=api.base_url,
+        OPSBOT_DATABASE_URL=f"sqlite:///{db}",
+    )
     server = ServeProcess.start(config, env, directory / "serve.log", workers=4)
     yield HttpBot(server, api, str(db))
     server.stop()
@@ -83,27 +96,32 @@ def test_a_bad_signature_is_rejected_and_nothing_runs(bot):
     body = fs.command_body(fs.slash_command(text, user="UALICE", channel=CHANNEL))
     tampered = bot.slack.post(body, headers={"X-Slack-Signature": "v0=" + "0" * 64})
     assert tampered.status == 401
-    time.sleep(0.5)
+    bot.settle()
     assert bot.api.calls("chat.postMessage") == [] and bot.requests(text) == 0
 
 
 def test_a_request_older_than_five_minutes_is_rejected_even_when_signed(bot):
     text = "help (replayed)"
-    response = bot.slack.command(fs.slash_command(text, user="UALICE", channel=CHANNEL),
-                                 timestamp=int(time.time()) - 6 * 60)
+    response = bot.slack.command(
+        fs.slash_command(text, user="UALICE", channel=CHANNEL), timestamp=int(time.time()) - 6 * 60
+    )
     assert response.status == 401
-    time.sleep(0.5)
+    bot.settle()
     assert bot.api.calls("chat.postMessage") == [] and bot.requests(text) == 0
 
 
 def test_the_same_event_delivered_three_times_runs_once(bot):
     ev = fs.app_mention("restart api on web-2", user="UALICE", channel=CHANNEL)
     body = fs.event_callback(ev)
-    statuses = [bot.slack.event(body, headers={"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"}
-                                if n else None).status for n in range(3)]
+    statuses = [
+        bot.slack.event(
+            body, headers={"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"} if n else None
+        ).status
+        for n in range(3)
+    ]
     assert statuses == [200, 200, 200]
     bot.posted(thread_ts=ev["ts"])
-    time.sleep(0.8)
+    bot.settle()
     assert len(bot.api.calls("chat.postMessage")) == 1
     assert bot.requests("restart api on web-2") == 1
 
@@ -119,23 +137,28 @@ def test_an_approval_click_over_http_runs_once(bot):
     [request] = bot.posted(thread_ts=ev["ts"])
     message = dict(bot.api.messages[(CHANNEL, request.response["ts"])])
     button = fs.find_button(message["blocks"], "approve")
-    click = fs.block_action("approve", button["value"], user="UBOB", channel=CHANNEL, message=message,
-                            block_id=button["block_id"])
+    click = fs.block_action(
+        "approve", button["value"], user="UBOB", channel=CHANNEL, message=message, block_id=button["block_id"]
+    )
     assert bot.slack.interactive(click).status == 200
-    assert bot.slack.interactive(click).status == 200        # delivered twice
+    assert bot.slack.interactive(click).status == 200  # delivered twice
     bot.api.wait_for("chat.update", where=lambda c: "Approved by bob" in c.params["text"])
-    time.sleep(0.5)
+    bot.settle()
     assert bot.executions("service.restart") == 1
 
 
 # ---- set-up mistakes are named before anything starts ---------------------------------------------
 
+
 def run_serve(tmp_path, **env) -> subprocess.CompletedProcess:
     config = write_config(tmp_path)
-    return subprocess.run(opsbot_command() + ["serve", "--config", str(config), "--host", "127.0.0.1",
-                                              "--port", str(free_port())],
-                          env=clean_env(OPSBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", **env),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [*opsbot_command(), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(free_port())],
+        env=clean_env(OPSBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_serve_without_a_bot_token_says_what_to_set(tmp_path):
@@ -151,6 +174,7 @@ def test_http_mode_without_a_signing_secret_says_what_to_set(tmp_path):
 def test_a_refused_bot_token_is_reported(tmp_path):
     with fs.FakeSlackWebAPI() as api:
         api.fail_next("auth.test", "invalid_auth")
-        done = run_serve(tmp_path, SLACK_BOT_TOKEN=fs.BOT_TOKEN, SLACK_SIGNING_SECRET=fs.SIGNING_SECRET,
-                         SLACK_API_URL=api.base_url)
+        done = run_serve(
+            tmp_path, SLACK_BOT_TOKEN=fs.BOT_TOKEN, SLACK_SIGNING_SECRET=fs.SIGNING_SECRET, SLACK_API_URL=api.base_url
+        )
     assert done.returncode == 2 and "Slack refused the bot token" in done.stderr and "invalid_auth" in done.stderr

@@ -1,4 +1,5 @@
 """What Slack sends, as the core sees it; and the form-body pitfall of Bolt's parser."""
+
 from __future__ import annotations
 
 from slack_bolt import BoltRequest
@@ -9,10 +10,14 @@ from opsbot.testing import fake_slack as fs
 
 
 def test_mentions_links_and_escapes_are_undone():
-    assert clean_text("<@U0BOT> restart nginx on <http://web-1.example.com|web-1.example.com>", "U0BOT") == \
-        "restart nginx on web-1.example.com"
-    assert clean_text("grep &lt;error&gt; &amp; warn in <#C1|ops> for <@U2>", "U0BOT") == \
-        "grep <error> & warn in #ops for @U2"
+    assert (
+        clean_text("<@U0BOT> restart nginx on <http://web-1.example.com|web-1.example.com>", "U0BOT")
+        == "restart nginx on web-1.example.com"
+    )
+    assert (
+        clean_text("grep &lt;error&gt; &amp; warn in <#C1|ops> for <@U2>", "U0BOT")
+        == "grep <error> & warn in #ops for @U2"
+    )
     assert clean_text("<@U0BOT>", "U0BOT") == ""
 
 
@@ -43,6 +48,7 @@ def test_a_real_interactive_payload_is_left_to_bolt():
 
 def test_the_test_signer_computes_slacks_v0_signature():
     from slack_sdk.signature import SignatureVerifier
+
     body, ts = fs.command_body(fs.slash_command("help", user="U1", channel="C1")), "1700000000"
     verifier = SignatureVerifier(fs.SIGNING_SECRET, clock=type("C", (), {"now": staticmethod(lambda: 1700000010.0)})())
     assert fs.signature(fs.SIGNING_SECRET, body, ts) == verifier.generate_signature(timestamp=ts, body=body)

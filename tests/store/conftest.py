@@ -1,46 +1,33 @@
-"""Fixtures for the store specs: every test runs on a real SQLite file and on the real PostgreSQL
-server, each in a database (or schema) of its own that is thrown away afterwards.
+"""Fixtures for the store specs: every test runs on a real SQLite file and on a real PostgreSQL server,
+each in a database (or schema) of its own that is thrown away afterwards.
 
-PostgreSQL: $OPSBOT_TEST_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test. Each test
-gets a fresh schema (selected through the connection's search_path) and drops it afterwards. When the
-server cannot be reached the PostgreSQL half is skipped with the reason, except under CI=true, where
-it fails.
+PostgreSQL: the `postgres_url` fixture (tests/conftest.py: $OPSBOT_TEST_PG_URL, default the local `test`
+database, else a throwaway server). Each test gets a fresh schema (selected through the connection's
+search_path) and drops it afterwards.
 """
+
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-
-from opsbot.testing import component_missing
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 from opsbot.store import Store
-
-PG_URL = os.environ.get("OPSBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
-def pg_admin():
-    """An autocommit engine on the PostgreSQL test database, or a skip (a failure under CI)."""
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
-        engine.dispose()
-        reason = f"PostgreSQL at {make_url(PG_URL).render_as_string()} is unreachable: {exc.__class__.__name__}: {exc}"
-        component_missing(reason)
+def pg_admin(postgres_url):
+    """An autocommit engine on the PostgreSQL test database."""
+    engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 10})
     yield engine
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def db_url(request, tmp_path) -> Iterator[str]:
     """The URL of an empty database: an SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
@@ -50,7 +37,7 @@ def db_url(request, tmp_path) -> Iterator[str]:
     schema = f"opsbot_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)
     finally:
@@ -81,19 +68,23 @@ def store(open_store) -> Store:
 @pytest.fixture
 def new_request(store) -> Callable[..., Request]:
     """Record a request and return it."""
+
     def make(text: str = "restart nginx on web-1", user: str = "U_ALICE", **kw) -> Request:
         req = Request(text=text, user=user, **kw)
         store.record_request(req)
         return req
+
     return make
 
 
 @pytest.fixture
 def run_sql(store) -> Callable[..., None]:
     """Raw SQL behind the store's back: how a tamperer would change the database."""
+
     def run(sql: str, **params) -> None:
         with store.engine.begin() as conn:
             conn.execute(text(sql), params)
+
     return run
 
 
@@ -113,7 +104,7 @@ def _race(*calls: Callable[[], object]) -> list[object]:
         barrier.wait()
         try:
             results[i] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]

@@ -1,8 +1,10 @@
 """The audit trail is append-only and hash-chained: verify_audit names every edit and deletion."""
+
 from __future__ import annotations
 
 import threading
 from datetime import datetime
+from itertools import pairwise
 
 import pytest
 
@@ -21,7 +23,7 @@ def test_an_untouched_trail_verifies(five_rows):
     rows = five_rows.audit_rows()
     assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0]["prev_hash"] == GENESIS
-    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(rows, rows[1:]))
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in pairwise(rows))
     assert rows[2]["data"] == {"n": 3, "note": "日志 ✓", "nested": {"b": [1, 2], "a": None}}
     assert (rows[2]["actor"], rows[2]["kind"]) == ("U_ALICE", "test.event")
 
@@ -42,12 +44,13 @@ def test_an_edited_row_is_detected(five_rows, run_sql):
 
 def test_an_edited_row_with_a_recomputed_hash_is_detected_by_the_next_row(five_rows, run_sql):
     third = five_rows.audit_rows()[2]
-    forged = content_hash(third["prev_hash"], 3, datetime.fromisoformat(third["ts"]), "U_MALLORY",
-                          third["kind"], '{"n":3}')
-    run_sql("UPDATE audit_log SET actor = 'U_MALLORY', data = :data, hash = :h WHERE seq = 3",
-            data='{"n":3}', h=forged)
+    forged = content_hash(
+        third["prev_hash"], 3, datetime.fromisoformat(third["ts"]), "U_MALLORY", third["kind"], '{"n":3}'
+    )
+    run_sql("UPDATE audit_log SET actor = 'U_MALLORY', data = :data, hash = :h WHERE seq = 3", data='{"n":3}', h=forged)
     assert five_rows.verify_audit() == [
-        "audit row 4 does not follow row 3: its prev_hash is not the hash of row 3, so row 3 was replaced"]
+        "audit row 4 does not follow row 3: its prev_hash is not the hash of row 3, so row 3 was replaced"
+    ]
 
 
 def test_a_deleted_middle_row_is_detected(five_rows, run_sql):
@@ -99,15 +102,17 @@ def test_replicas_appending_at_once_keep_one_unbroken_chain(store, open_store, r
 
 def test_verifying_while_another_replica_appends_finds_nothing_wrong(store, open_store):
     writer = open_store()
-    done = threading.Event()
+    appending, done = threading.Event(), threading.Event()
 
     def keep_appending():
         while not done.is_set():
             writer.audit("U_BOB", "test.busy", {})
+            appending.set()
 
     thread = threading.Thread(target=keep_appending)
     thread.start()
     try:
+        assert appending.wait(60), "the other replica never appended"
         reports = [store.verify_audit() for _ in range(30)]
     finally:
         done.set()

@@ -1,7 +1,8 @@
 """Every execution is written to the audit trail before it starts and completed after it ends."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,8 +12,9 @@ from opsbot.store.tables import executions
 
 def test_starting_an_execution_writes_it_and_its_audit_row_before_anything_runs(store, new_request):
     req = new_request(user="U_ALICE")
-    execution_id = store.start_execution(req.id, "service-restart", "service.restart", "ssh",
-                                         {"service": "nginx", "host": "web-1"}, "U_ALICE")
+    execution_id = store.start_execution(
+        req.id, "service-restart", "service.restart", "ssh", {"service": "nginx", "host": "web-1"}, "U_ALICE"
+    )
     with store.engine.connect() as conn:
         row = conn.execute(select(executions).where(executions.c.id == execution_id)).one()
     assert (row.status, row.user_id, row.rule_id, row.executor) == ("running", "U_ALICE", "service-restart", "ssh")
@@ -20,9 +22,14 @@ def test_starting_an_execution_writes_it_and_its_audit_row_before_anything_runs(
 
     [started] = store.audit_rows()
     assert (started["kind"], started["actor"]) == ("execution.started", "U_ALICE")
-    assert started["data"] == {"execution_id": execution_id, "request_id": req.id, "rule_id": "service-restart",
-                               "intent": "service.restart", "executor": "ssh",
-                               "params": {"service": "nginx", "host": "web-1"}}
+    assert started["data"] == {
+        "execution_id": execution_id,
+        "request_id": req.id,
+        "rule_id": "service-restart",
+        "intent": "service.restart",
+        "executor": "ssh",
+        "params": {"service": "nginx", "host": "web-1"},
+    }
 
 
 def test_finishing_an_execution_completes_it_and_audits_the_outcome(store, new_request):
@@ -63,22 +70,27 @@ def test_finishing_needs_a_known_outcome_and_happens_once(store):
 
 
 def test_an_execution_is_not_written_without_its_audit_row(store, run_sql):
-    run_sql("DELETE FROM audit_head")             # the audit append will now fail ...
+    run_sql("DELETE FROM audit_head")  # the audit append will now fail ...
     with pytest.raises(RuntimeError, match="audit head"):
         store.start_execution(None, "r", "help", "bot", {}, "U1")
-    with store.engine.connect() as conn:          # ... and takes the execution row down with it
+    with store.engine.connect() as conn:  # ... and takes the execution row down with it
         assert conn.execute(select(executions.c.id)).all() == []
 
 
 def test_rate_limit_counts_are_per_user_rule_and_window(store):
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
-    for user, rule, status in [("U1", "restart", "ok"), ("U1", "restart", "failed"), ("U1", "restart", "refused"),
-                               ("U1", "cleanup", "ok"), ("U2", "restart", "ok")]:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    for user, rule, status in [
+        ("U1", "restart", "ok"),
+        ("U1", "restart", "failed"),
+        ("U1", "restart", "refused"),
+        ("U1", "cleanup", "ok"),
+        ("U2", "restart", "ok"),
+    ]:
         store.finish_execution(store.start_execution(None, rule, "x", "ssh", {}, user), status, "")
-    store.start_execution(None, "restart", "x", "ssh", {}, "U1")          # still running: counts
+    store.start_execution(None, "restart", "x", "ssh", {}, "U1")  # still running: counts
 
-    assert store.count_executions("U1", "restart", since=before) == 3   # refused ones do not count
+    assert store.count_executions("U1", "restart", since=before) == 3  # refused ones do not count
     assert store.count_executions("U1", "cleanup", since=before) == 1
     assert store.count_executions("U2", "restart", since=before) == 1
     assert store.count_executions("U3", "restart", since=before) == 0
-    assert store.count_executions("U1", "restart", since=datetime.now(timezone.utc) + timedelta(seconds=1)) == 0
+    assert store.count_executions("U1", "restart", since=datetime.now(UTC) + timedelta(seconds=1)) == 0

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from opsbot.request import Request
+from opsbot.core.request import Request
 from opsbot.store import Store, default_database_url
 from opsbot.store.store import normalise_url
 from opsbot.store.tables import metadata
@@ -47,6 +47,17 @@ def test_two_replicas_migrating_a_new_database_at_once_both_succeed(db_url, race
     finally:
         first.close()
         second.close()
+
+
+def test_replicas_opening_a_new_sqlite_file_at_once_all_connect(tmp_path, race):
+    # Each first connection switches the new file to WAL; SQLite refuses all but one of them at once.
+    for i in range(20):
+        stores = [Store(f"sqlite:///{tmp_path / f'new-{i}.db'}") for _ in range(3)]
+        try:
+            race(*(lambda s=s: s.engine.connect().close() for s in stores))
+        finally:
+            for s in stores:
+                s.close()
 
 
 def test_postgresql_urls_are_rewritten_to_the_psycopg_driver():

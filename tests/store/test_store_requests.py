@@ -1,28 +1,37 @@
 """Requests, their parses and replies are kept as the record of what was asked and answered."""
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from opsbot.reply import Image, Reply
-from opsbot.request import Request
+from opsbot.core.reply import Image, Reply
+from opsbot.core.request import Request
+from opsbot.core.task import Task
 from opsbot.store.tables import replies, requests, tasks
-from opsbot.task import Task
 
 
 def test_a_request_its_parse_and_reply_round_trip(store):
-    req = Request(text="重启 web-1 上的 nginx", user="U_ALICE", channel="C_OPS", thread="1700000000.1",
-                  frontend="slack")
-    task = Task(intent="service.restart", params={"service": "nginx", "host": "web-1"}, confidence=0.93,
-                parser="llm", note="LLM answered in 2 tries", missing=[],
-                usage={"prompt_tokens": 420, "completion_tokens": 31, "cost": 0.0012})
+    req = Request(
+        text="重启 web-1 上的 nginx", user="U_ALICE", channel="C_OPS", thread="1700000000.1", frontend="slack"
+    )
+    task = Task(
+        intent="service.restart",
+        params={"service": "nginx", "host": "web-1"},
+        confidence=0.93,
+        parser="llm",
+        note="LLM answered in 2 tries",
+        missing=[],
+        usage={"prompt_tokens": 420, "completion_tokens": 31, "cost": 0.0012},
+    )
     store.record_request(req)
     store.record_task(req.id, task, latency_ms=812.5)
-    store.record_reply(req.id, Reply(text="nginx restarted on web-1", kind="result",
-                                     images=[Image(title="cpu", png=b"\x89PNG...")]))
+    store.record_reply(
+        req.id, Reply(text="nginx restarted on web-1", kind="result", images=[Image(title="cpu", png=b"\x89PNG...")])
+    )
 
     assert store.request_text(req.id) == "重启 web-1 上的 nginx"
     with store.engine.connect() as conn:
@@ -31,13 +40,17 @@ def test_a_request_its_parse_and_reply_round_trip(store):
         reply = conn.execute(select(replies).where(replies.c.request_id == req.id)).one()
     assert (kept.user_id, kept.channel, kept.thread, kept.frontend) == ("U_ALICE", "C_OPS", "1700000000.1", "slack")
     assert kept.conversation == req.conversation
-    assert kept.created_at.tzinfo == timezone.utc
+    assert kept.created_at.tzinfo == UTC
     assert (parse.intent, parse.params, parse.confidence, parse.parser) == (
-        "service.restart", {"service": "nginx", "host": "web-1"}, 0.93, "llm")
+        "service.restart",
+        {"service": "nginx", "host": "web-1"},
+        0.93,
+        "llm",
+    )
     assert parse.note == "LLM answered in 2 tries"
     assert parse.usage == {"prompt_tokens": 420, "completion_tokens": 31, "cost": 0.0012}
     assert parse.latency_ms == 812.5
-    assert (reply.kind, reply.text) == ("result", "nginx restarted on web-1")     # no image bytes kept
+    assert (reply.kind, reply.text) == ("result", "nginx restarted on web-1")  # no image bytes kept
 
 
 def test_an_unknown_request_has_no_text(store):

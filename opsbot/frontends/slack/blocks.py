@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 
+from opsbot.core.reply import Button, Reply, Table
 from opsbot.i18n import _
-from opsbot.reply import Button, Reply, Table
 
 SECTION_LIMIT = 3000  # characters in a section's text
 MAX_BLOCKS = 50  # blocks in one message
@@ -81,13 +81,13 @@ def table_text(table: Table) -> str:
     widths = [min(CELL, max([len(cols[i])] + [len(r[i]) for r in rows])) for i in range(len(cols))]
 
     def lines(cells: list[str]) -> list[str]:
-        parts = [[c[k : k + w] for k in range(0, len(c), w)] or [""] for c, w in zip(cells, widths)]
+        parts = [[c[k : k + w] for k in range(0, len(c), w)] or [""] for c, w in zip(cells, widths, strict=False)]
         return [
-            "  ".join((p[n] if n < len(p) else "").ljust(w) for p, w in zip(parts, widths)).rstrip()
+            "  ".join((p[n] if n < len(p) else "").ljust(w) for p, w in zip(parts, widths, strict=False)).rstrip()
             for n in range(max(len(p) for p in parts))
         ]
 
-    out = lines(cols) + ["  ".join("-" * w for w in widths)]
+    out = [*lines(cols), "  ".join("-" * w for w in widths)]
     for r in rows:
         out += lines(r)
     return "\n".join(out)
@@ -119,6 +119,14 @@ def text_blocks(reply: Reply) -> list[dict]:
     return blocks
 
 
+def _first_per_action(buttons: list[Button]) -> list[Button]:
+    """One button per action (Slack refuses two with the same action_id in a block), the first kept."""
+    first: dict[str, Button] = {}
+    for b in buttons:
+        first.setdefault(b.action, b)
+    return list(first.values())
+
+
 def _button(b: Button, action_id: str) -> dict:
     el = {
         "type": "button",
@@ -139,8 +147,7 @@ def action_blocks(reply: Reply) -> list[dict]:
     votes = [b for b in reply.buttons if b.action in ("vote_up", "vote_down")]
     blocks = []
     if approval:
-        seen: set[str] = set()
-        els = [_button(b, b.action) for b in approval if not (b.action in seen or seen.add(b.action))]
+        els = [_button(b, b.action) for b in _first_per_action(approval)]
         blocks.append({"type": "actions", "block_id": "approval", "elements": els})
     for start in range(0, len(choices), MAX_ACTIONS):
         part = choices[start : start + MAX_ACTIONS]
@@ -152,8 +159,7 @@ def action_blocks(reply: Reply) -> list[dict]:
             }
         )
     if votes:
-        seen = set()
-        els = [_button(b, b.action) for b in votes if not (b.action in seen or seen.add(b.action))]
+        els = [_button(b, b.action) for b in _first_per_action(votes)]
         blocks.append({"type": "actions", "block_id": "feedback", "elements": els})
     return blocks
 
@@ -189,7 +195,7 @@ def render(reply: Reply, *, buttons: bool = True, footer: list[dict] | None = No
     room = MAX_BLOCKS - len(actions) - len(footer)
     if len(content) > room:
         hidden = len(content) - (room - 1)
-        content = content[: room - 1] + [truncation_note(hidden)]
+        content = [*content[: room - 1], truncation_note(hidden)]
     return fallback_text(reply), content + footer + actions
 
 

@@ -1,5 +1,6 @@
 """The Bolt app: which Slack payloads reach which SlackFrontend method. Request signature verification
 stays on (Bolt's default); in Socket Mode Slack authenticates the connection instead."""
+
 from __future__ import annotations
 
 import logging
@@ -14,12 +15,19 @@ from opsbot.frontends.slack.frontend import SlackFrontend
 ACTIONS = re.compile(r"^(approve|deny|choose:\d+|vote_up|vote_down)$")
 
 
-def build_bolt_app(frontend: SlackFrontend, client: WebClient, signing_secret: str | None,
-                   logger: logging.Logger | None = None) -> App:
+def build_bolt_app(
+    frontend: SlackFrontend, client: WebClient, signing_secret: str | None, logger: logging.Logger | None = None
+) -> App:
     # process_before_response: our listeners only hand work to a queue, so running them before the
     # response costs microseconds and spares Bolt's polling for the ack.
-    app = App(client=client, signing_secret=signing_secret or "", process_before_response=True,
-              request_verification_enabled=True, name="opsbot", logger=logger)
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "",
+        process_before_response=True,
+        request_verification_enabled=True,
+        name="opsbot",
+        logger=logger,
+    )
     app.command(re.compile(r"^/"))(frontend.on_command)
     app.event("app_mention")(frontend.on_event)
     app.event("message")(frontend.on_event)
@@ -27,7 +35,7 @@ def build_bolt_app(frontend: SlackFrontend, client: WebClient, signing_secret: s
     app.view(CORRECTION_CALLBACK)(frontend.on_view)
 
     @app.error
-    def log_error(error, body, logger):        # noqa: ANN001 - Bolt injects by name
+    def log_error(error, body, logger):
         logger.exception("Slack listener failed: %s (payload type %s)", error, (body or {}).get("type"))
 
     return app

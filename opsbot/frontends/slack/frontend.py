@@ -13,17 +13,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
+from opsbot.core.reply import Button, Reply
+from opsbot.core.request import Request
 from opsbot.frontends.slack import blocks as bk
 from opsbot.frontends.slack.inbound import FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name
 from opsbot.frontends.slack.outbound import Outbox, Progress, Where
 from opsbot.frontends.slack.workqueue import WorkQueue
 from opsbot.i18n import N_, _, choose_language, use_language
-from opsbot.reply import Button, Reply
-from opsbot.request import Request
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class SlackFrontend:
 
     def sweep(self, keep: timedelta = KEEP_KEYS) -> int:
         """Forget de-duplication keys older than `keep` (Slack stops retrying after minutes)."""
-        return self.store.forget_processed_events(datetime.now(timezone.utc) - keep)
+        return self.store.forget_processed_events(datetime.now(UTC) - keep)
 
     def name(self, slack_user_id: str) -> str:
         return user_name(self.config.slack, slack_user_id)
@@ -109,14 +109,14 @@ class SlackFrontend:
         dm = is_dm(channel, event.get("channel_type"))
         if event.get("type") == "message" and not dm and not event.get("thread_ts"):
             return  # top-level channel talk; a mention in it comes (also) as app_mention
-        if not self.work.submit(self._event, body, event, context.bot_user_id):
-            if event.get("type") == "app_mention" or dm:  # not for every thread reply in every channel
-                where = Where(
-                    channel, event.get("thread_ts") or (None if dm else event.get("ts")), event.get("user", ""), dm=dm
-                )
-                with use_language(self.language(where.user_id, event.get("text", ""))):
-                    busy = _(BUSY).format(n=self.work.pending)
-                self.quick.submit(self.out.ephemeral, busy, where)
+        queued = self.work.submit(self._event, body, event, context.bot_user_id)
+        if not queued and (event.get("type") == "app_mention" or dm):  # not for every thread reply in every channel
+            where = Where(
+                channel, event.get("thread_ts") or (None if dm else event.get("ts")), event.get("user", ""), dm=dm
+            )
+            with use_language(self.language(where.user_id, event.get("text", ""))):
+                busy = _(BUSY).format(n=self.work.pending)
+            self.quick.submit(self.out.ephemeral, busy, where)
 
     def on_action(self, ack, body: dict, action: dict) -> None:
         ack()
@@ -183,9 +183,9 @@ class SlackFrontend:
             return None
 
     def _link(self, source: str, target: str) -> None:
-        last, pending = self.store.load_conversation(source)
-        if last is not None or pending is not None:
-            self.store.save_conversation(target, last, pending)
+        conversation = self.store.load_conversation(source)
+        if not conversation.empty:
+            self.store.save_conversation(target, conversation)
 
     def _command(self, command: dict, text: str, where: Where) -> None:
         trigger = command.get("trigger_id")
@@ -201,9 +201,7 @@ class SlackFrontend:
             thread = event.get("thread_ts") or event.get("ts")
         elif event.get("type") == "message":
             thread = event.get("thread_ts")
-            if not dm and (
-                thread is None or self.store.load_conversation(conversation_key(channel, thread, "")) == (None, None)
-            ):
+            if not dm and (thread is None or self.store.load_conversation(conversation_key(channel, thread, "")).empty):
                 return  # channel talk that is not a follow-up in one of my threads (mentions come as app_mention)
         else:
             return
@@ -266,7 +264,7 @@ class SlackFrontend:
 
     def _decide(self, body: dict, action: dict, where: Where, approve: bool) -> None:
         message = body.get("message") or {}
-        ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
+        ts: str = (body.get("container") or {}).get("message_ts") or message.get("ts") or ""
         asked = bk.without_actions(message.get("blocks") or [])
         user = self.name(where.user_id)
         progress = Progress(self.client, where, ts=ts, base_blocks=asked, interval=self.progress_interval)
@@ -279,13 +277,13 @@ class SlackFrontend:
             verdict = (_("Approved by {user}") if approve else _("Denied by {user}")).format(user=user)
         text, result = bk.render(reply, footer=[bk.context(verdict)])
         keep = asked[: max(0, bk.MAX_BLOCKS - len(result) - 1)]  # the request as asked, then the outcome
-        blocks = keep + [{"type": "divider"}] + result if keep else result
+        blocks = [*keep, {"type": "divider"}, *result] if keep else result
         self.client.chat_update(channel=where.channel, ts=ts, text=text, blocks=blocks)
         self.out.upload_images(reply, where.channel, where.thread_ts or ts)
 
     def _choose(self, body: dict, action: dict, where: Where) -> None:
         message = body.get("message") or {}
-        ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
+        ts: str = (body.get("container") or {}).get("message_ts") or message.get("ts") or ""
         value = action.get("value", "")
         user = self.name(where.user_id)
         # The question is answered: drop its buttons so it is not answered twice.
@@ -297,7 +295,7 @@ class SlackFrontend:
                 channel=where.channel,
                 ts=ts,
                 text=message.get("text") or value,
-                blocks=bk.without_actions(message.get("blocks") or []) + [bk.context(chose)],
+                blocks=[*bk.without_actions(message.get("blocks") or []), bk.context(chose)],
             )
         except Exception:
             log.warning("could not mark the question answered", exc_info=True)
@@ -362,7 +360,8 @@ def with_votes(reply: Reply) -> Reply:
         and reply.kind in ("result", "info", "error")
         and not any(b.action in ("vote_up", "vote_down") for b in reply.buttons)
     ):
-        reply.buttons = reply.buttons + [
+        reply.buttons = [
+            *reply.buttons,
             Button(label="👍", action="vote_up", value=reply.request_id),
             Button(label="👎", action="vote_down", value=reply.request_id),
         ]

@@ -4,6 +4,7 @@ Starlette adapter (not Bolt's development server), plus GET /health.
 Slack's request URLs: POST /slack/events for all three (as Bolt documents it); /slack/commands and
 /slack/interactive are accepted too, for apps set up with separate URLs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,7 @@ from starlette.routing import Route
 log = logging.getLogger(__name__)
 
 SLACK_PATHS = ("/slack/events", "/slack/commands", "/slack/interactive")
-MAX_BODY = 1_000_000          # Slack's payloads are a few KB; anything this big is not from Slack
+MAX_BODY = 1_000_000  # Slack's payloads are a few KB; anything this big is not from Slack
 
 
 def repair_form_body(req: BoltRequest) -> BoltRequest:
@@ -65,6 +66,7 @@ def asgi_app(bolt: App, health: dict | None = None, status=None) -> Starlette:
 def run(app: Starlette, host: str, port: int) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn handles both and finishes open requests)."""
     log.info("opsbot Slack HTTP mode: POST http://%s:%d/slack/events, GET /health", host, port)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=10)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=10
+    )
     uvicorn.Server(config).run()

@@ -4,6 +4,7 @@ Slack escapes &, < and > in message text and wraps mentions and links in <...>; 
 so the parser sees what the person typed ("restart nginx on web-1.example.com", not
 "<@U0BOT> restart nginx on <http://web-1.example.com|web-1.example.com>").
 """
+
 from __future__ import annotations
 
 import re
@@ -19,15 +20,16 @@ def clean_text(text: str, bot_user_id: str | None = None) -> str:
     def unwrap(m: re.Match) -> str:
         inner = m.group(1)
         target, _, label = inner.partition("|")
-        if target.startswith("@"):                       # <@U123> or <@U123|name>
+        if target.startswith("@"):  # <@U123> or <@U123|name>
             return "" if target[1:] == bot_user_id else "@" + (label or target[1:])
-        if target.startswith("#"):                       # <#C123|ops>
+        if target.startswith("#"):  # <#C123|ops>
             return "#" + (label or target[1:])
-        if target.startswith("!"):                       # <!here>, <!subteam^S1|@oncall>
+        if target.startswith("!"):  # <!here>, <!subteam^S1|@oncall>
             return label or "@" + target[1:].split("^")[0]
         if target.startswith("mailto:"):
-            return label or target[len("mailto:"):]
-        return label or target                           # <http://x|x> or <http://x>
+            return label or target[len("mailto:") :]
+        return label or target  # <http://x|x> or <http://x>
+
     text = _ANGLE.sub(unwrap, text or "")
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.strip().splitlines()).strip()

@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from opsbot.core.reply import Reply
 from opsbot.frontends.slack import blocks as bk
 from opsbot.i18n import _
-from opsbot.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,9 @@ class Progress:
                 elif now - self._last >= self.interval:
                     blocks = []
                     if self.base_blocks is not None:  # keep the message, add the line under it
-                        blocks = self.base_blocks + [
-                            {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}
+                        blocks = [
+                            *self.base_blocks,
+                            {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]},
                         ]
                     self.client.chat_update(channel=self.where.channel, ts=self.message_ts, text=line, blocks=blocks)
                     self._last = now
@@ -105,8 +106,8 @@ class Outbox:
                 )
             return None
         text, blocks = bk.render(reply)
-        if progress is not None and progress.posted:
-            ts = progress.message_ts
+        ts = progress.message_ts if progress is not None and progress.posted else None
+        if ts is not None:
             try:
                 self.client.chat_update(channel=where.channel, ts=ts, text=text, blocks=blocks)
             except SlackApiError as e:

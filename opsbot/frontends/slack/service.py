@@ -1,5 +1,6 @@
 """`opsbot serve`: the Slack front end around a built App, in Socket Mode (an app-level token is set)
 or HTTP mode (Events API behind uvicorn)."""
+
 from __future__ import annotations
 
 import logging
@@ -24,16 +25,18 @@ class SlackSetupError(Exception):
 
 
 class SlackService:
-    def __init__(self, app, *, workers: int | None = None, max_pending: int | None = None,
-                 progress_interval: float = 1.0):
+    def __init__(
+        self, app, *, workers: int | None = None, max_pending: int | None = None, progress_interval: float = 1.0
+    ):
         self.config = app.config.slack
         if not self.config.bot_token:
             raise SlackSetupError("no bot token: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token in the config")
         self.client = web_client(self.config)
-        self.frontend = SlackFrontend(app, self.client, workers=workers, max_pending=max_pending,
-                                      progress_interval=progress_interval)
+        self.frontend = SlackFrontend(
+            app, self.client, workers=workers, max_pending=max_pending, progress_interval=progress_interval
+        )
         try:
-            self.bolt = build_bolt_app(self.frontend, self.client, self.config.signing_secret)   # calls auth.test
+            self.bolt = build_bolt_app(self.frontend, self.client, self.config.signing_secret)  # calls auth.test
         except BoltError as e:
             self.frontend.close()
             raise SlackSetupError(f"Slack refused the bot token: {e}") from None
@@ -64,11 +67,14 @@ class SlackService:
 
     def asgi(self):
         if not self.config.signing_secret:
-            raise SlackSetupError("HTTP mode needs the signing secret: set SLACK_SIGNING_SECRET or "
-                                  "slack.signing_secret (or set SLACK_APP_TOKEN for Socket Mode)")
+            raise SlackSetupError(
+                "HTTP mode needs the signing secret: set SLACK_SIGNING_SECRET or "
+                "slack.signing_secret (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
         work = self.frontend.work
-        return http_server.asgi_app(self.bolt, health={"mode": "http", "workers": work.workers},
-                                    status=lambda: {"pending": work.pending})
+        return http_server.asgi_app(
+            self.bolt, health={"mode": "http", "workers": work.workers}, status=lambda: {"pending": work.pending}
+        )
 
     def serve_http(self, host: str, port: int) -> None:
         http_server.run(self.asgi(), host, port)
@@ -79,8 +85,12 @@ class SlackService:
         """Open the Socket Mode connection (apps.connections.open, then the WebSocket); returns at once."""
         if not self.config.app_token:
             raise SlackSetupError("Socket Mode needs the app-level token: set SLACK_APP_TOKEN (xapp-…)")
-        self._socket = SocketModeHandler(self.bolt, app_token=self.config.app_token, web_client=self.client,
-                                         concurrency=max(4, self.frontend.work.workers))
+        self._socket = SocketModeHandler(
+            self.bolt,
+            app_token=self.config.app_token,
+            web_client=self.client,
+            concurrency=max(4, self.frontend.work.workers),
+        )
         self._socket.connect()
         return self._socket
 
@@ -117,20 +127,30 @@ def setup_problem(slack, mode: str) -> str | None:
     if mode == "socket" and not slack.app_token:
         return "Socket Mode needs the app-level token: set SLACK_APP_TOKEN (xapp-…) or slack.app_token"
     if mode == "http" and not slack.signing_secret:
-        return ("HTTP mode needs the signing secret: set SLACK_SIGNING_SECRET or slack.signing_secret "
-                "(or set SLACK_APP_TOKEN for Socket Mode)")
+        return (
+            "HTTP mode needs the signing secret: set SLACK_SIGNING_SECRET or slack.signing_secret "
+            "(or set SLACK_APP_TOKEN for Socket Mode)"
+        )
     return None
 
 
-def serve(config, *, mode: str = "auto", host: str = "0.0.0.0", port: int | None = None,
-          workers: int | None = None, parser: str | None = None) -> int:
+def serve(
+    config,
+    *,
+    mode: str = "auto",
+    host: str = "0.0.0.0",
+    port: int | None = None,
+    workers: int | None = None,
+    parser: str | None = None,
+) -> int:
     """Run the Slack front end until stopped; the exit status for the CLI."""
     from opsbot.app import build_app
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if mode == "auto":
         mode = "socket" if config.slack.app_token else "http"
     problem = setup_problem(config.slack, mode)
-    if problem:                       # before anything is built or any Slack server contacted
+    if problem:  # before anything is built or any Slack server contacted
         print(f"opsbot serve: {problem}", file=sys.stderr)
         return 2
     with build_app(config, parser) as app:

@@ -1,10 +1,11 @@
 """A bounded pool for the slow part of a request, so Slack's 3-second ack never waits for it."""
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class WorkQueue:
         self.max_pending = max_pending
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._pending = 0
         self._closed = False
 
@@ -37,19 +39,29 @@ class WorkQueue:
         def run() -> None:
             try:
                 fn(*args, **kwargs)
-            except Exception:          # the job reports to the user itself; this is the last resort
+            except Exception:  # the job reports to the user itself; this is the last resort
                 log.exception("background job %s failed", getattr(fn, "__name__", fn))
             finally:
-                with self._lock:
-                    self._pending -= 1
+                self._done()
 
         try:
             self._pool.submit(run)
-        except RuntimeError:           # shut down meanwhile
-            with self._lock:
-                self._pending -= 1
+        except RuntimeError:  # shut down meanwhile
+            self._done()
             return False
         return True
+
+    def _done(self) -> None:
+        with self._lock:
+            self._pending -= 1
+            if not self._pending:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job is waiting or running (every job submitted so far has finished); False
+        if that did not happen within `timeout` seconds."""
+        with self._lock:
+            return self._idle.wait_for(lambda: not self._pending, timeout)
 
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:

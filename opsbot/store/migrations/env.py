@@ -1,6 +1,7 @@
 """Alembic environment for the store. Store.migrate() builds the Config in code and hands over a
 connection that is already inside a transaction (so a migration commits or rolls back as a whole,
 on SQLite too). Offline SQL generation is not supported: there is no URL here to generate for."""
+
 from __future__ import annotations
 
 from alembic import context

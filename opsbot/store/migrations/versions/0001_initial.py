@@ -7,7 +7,10 @@ SQLAlchemy types (the UTC / JSON behaviour lives in Python, in opsbot/store/tabl
 Revision ID: 0001
 Revises:
 """
+
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,7 +23,7 @@ depends_on = None
 GENESIS = "0" * 64
 
 
-def _ts(name: str, nullable: bool = False) -> sa.Column:
+def _ts(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
@@ -52,8 +55,9 @@ def upgrade() -> None:
         sa.Column("usage", sa.Text(), nullable=False),
         sa.Column("latency_ms", sa.Float(), nullable=False),
         _ts("created_at"),
-        sa.ForeignKeyConstraint(["request_id"], ["requests.id"], name="fk_tasks_request_id_requests",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name="fk_tasks_request_id_requests", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_tasks"),
     )
     op.create_index("ix_tasks_request_id", "tasks", ["request_id"])
@@ -65,8 +69,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         _ts("created_at"),
-        sa.ForeignKeyConstraint(["request_id"], ["requests.id"], name="fk_replies_request_id_requests",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name="fk_replies_request_id_requests", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_replies"),
     )
     op.create_index("ix_replies_request_id", "replies", ["request_id"])
@@ -84,10 +89,10 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=True),
         _ts("started_at"),
         _ts("finished_at", nullable=True),
-        sa.CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused')",
-                           name="ck_executions_status"),
-        sa.ForeignKeyConstraint(["request_id"], ["requests.id"], name="fk_executions_request_id_requests",
-                                ondelete="SET NULL"),
+        sa.CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused')", name="ck_executions_status"),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name="fk_executions_request_id_requests", ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_executions"),
     )
     op.create_index("ix_executions_request_id", "executions", ["request_id"])
@@ -109,10 +114,12 @@ def upgrade() -> None:
         _ts("expires_at"),
         _ts("decided_at", nullable=True),
         _ts("executed_at", nullable=True),
-        sa.CheckConstraint("status IN ('pending', 'approved', 'denied', 'expired', 'executed')",
-                           name="ck_approvals_status"),
-        sa.ForeignKeyConstraint(["request_id"], ["requests.id"], name="fk_approvals_request_id_requests",
-                                ondelete="CASCADE"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'approved', 'denied', 'expired', 'executed')", name="ck_approvals_status"
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name="fk_approvals_request_id_requests", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_approvals"),
     )
     op.create_index("ix_approvals_request_id", "approvals", ["request_id"])
@@ -136,8 +143,9 @@ def upgrade() -> None:
         sa.Column("correction", sa.Text(), nullable=True),
         _ts("created_at"),
         sa.CheckConstraint("vote IS NULL OR vote IN (-1, 1)", name="ck_feedback_vote"),
-        sa.ForeignKeyConstraint(["request_id"], ["requests.id"], name="fk_feedback_request_id_requests",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name="fk_feedback_request_id_requests", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_feedback"),
     )
     op.create_index("ix_feedback_request_id", "feedback", ["request_id"])
@@ -169,8 +177,12 @@ def upgrade() -> None:
         sa.Column("params", sa.Text(), nullable=False),
         sa.Column("source", sa.String(50), nullable=False),
         sa.Column("request_id", sa.String(64), nullable=True),
-        sa.ForeignKeyConstraint(["version"], ["learned_versions.version"],
-                                name="fk_learned_examples_version_learned_versions", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["version"],
+            ["learned_versions.version"],
+            name="fk_learned_examples_version_learned_versions",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_learned_examples"),
     )
     op.create_index("ix_learned_examples_version", "learned_examples", ["version"])
@@ -206,7 +218,19 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_head", "audit_log", "learned_head", "learned_examples", "learned_versions",
-                  "processed_events", "feedback", "conversations", "approvals", "executions",
-                  "replies", "tasks", "requests"):
+    for table in (
+        "audit_head",
+        "audit_log",
+        "learned_head",
+        "learned_examples",
+        "learned_versions",
+        "processed_events",
+        "feedback",
+        "conversations",
+        "approvals",
+        "executions",
+        "replies",
+        "tasks",
+        "requests",
+    ):
         op.drop_table(table)

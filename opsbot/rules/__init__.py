@@ -1,0 +1,1 @@
+"""The rule engine: pack schema, loading (+ ambiguity check), binding, sandboxed rendering, choosing."""
