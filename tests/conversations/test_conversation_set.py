@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,10 @@ def replay(name: str) -> tuple[list[dict], list[dict]]:
 @pytest.fixture(scope="module")
 def verdicts():
     out = []
-    for name in SETS:
-        turns, answers = replay(name)
-        assert len(answers) == len(turns)
-        out += score(turns, answers)
+    with ThreadPoolExecutor(len(SETS)) as pool:  # three processes at once: most of each is starting up
+        for turns, answers in pool.map(replay, SETS):
+            assert len(answers) == len(turns)
+            out += score(turns, answers)
     return out
 
 
