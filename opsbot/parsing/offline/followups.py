@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from opsbot.core.task import Choice, Task
 from opsbot.parsing.offline import phrasing
-from opsbot.parsing.offline.index import IntentInfo, is_content
+from opsbot.parsing.offline.index import IntentInfo
 from opsbot.parsing.offline.lexicon import (
     ANAPHORA,
     FOLLOW_UP_EN,
-    FOLLOW_UP_FILLER,
     FOLLOW_UP_ZH,
     MARKERS_EN,
     MARKERS_ZH,
@@ -62,8 +61,7 @@ def follow_up(parser: OfflineParser, a: Analysis, previous: Task) -> Task | None
     # its own words first: "what about memory?" after a CPU question asks for memory
     stripped = MARKERS_ZH.sub(" ", MARKERS_EN.sub(" ", a.text))
     own = parser.analyse(stripped)
-    words = [t for t in own.tokens if not t.startswith("<") and t not in FOLLOW_UP_FILLER and is_content(t)]
-    if words and own.ranked and own.ranked[0][0] != previous.intent:
+    if own.content() and own.ranked and own.ranked[0][0] != previous.intent:
         fresh = parser.decide(a, carry=carry)
         if fresh.intent is not None or fresh.choices:
             fresh.missing = [n for n in fresh.missing if n not in fresh.params]
