@@ -34,6 +34,7 @@ from opsbot.core.reply import Reply
 from opsbot.core.request import Request
 from opsbot.core.task import Task
 from opsbot.store import audit as audit_trail
+from opsbot.store.alert_groups import AlertGroupsMixin
 from opsbot.store.records import ApprovalRecord
 from opsbot.store.tables import (
     approvals,
@@ -167,7 +168,7 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
-class Store:
+class Store(AlertGroupsMixin):
     """The persistence layer. `Store(url)` connects; `Store.open(url)` also migrates."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -585,6 +586,7 @@ class Store:
         with self._snapshot() as conn:
             rows = conn.execute(query).all()
             notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
+        alerts = self.alert_run_labels()  # runs an alert started carry its labels
 
         votes: dict[str, dict[str, int]] = {}  # request -> user -> latest vote
         corrections: dict[str, dict[str, Any]] = {}  # request -> latest correction
@@ -609,6 +611,7 @@ class Store:
                 "votes": {"up": sum(1 for v in cast if v > 0), "down": sum(1 for v in cast if v < 0)},
                 "correction": corrections.get(row.id),
                 "at": row.created_at.isoformat(),
+                **({"alert": alerts[row.id]} if row.id in alerts else {}),
             }
 
     def confirmed_examples(self) -> list[dict[str, Any]]:
@@ -626,7 +629,8 @@ class Store:
                         "request_id": item["request_id"],
                     }
                 )
-            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"]:
+            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"] and "alert" not in item:
+                # an alert's diagnosis was not typed by anyone: its text teaches the parser nothing
                 examples.append(
                     {
                         "text": item["text"],
