@@ -268,6 +268,20 @@ def cmd_eval(args) -> int:
     )
 
 
+def cmd_llm_check(args) -> int:
+    from opsbot.llm.check import check
+
+    config = _config(args)
+    if args.structured:
+        config.llm.structured = args.structured
+    if not config.llm.configured:
+        print("opsbot llm check: no LLM is configured (set llm.base_url or llm.api_key)", file=sys.stderr)
+        return 2
+    result = check(config.llm)
+    print(f"{config.llm.base_url or 'OpenAI'} model {config.llm.model}: {result.describe()}", flush=True)
+    return 0 if result.ok else 1
+
+
 def cmd_lab(argv: list[str]) -> int:
     from opsbot.lab.__main__ import main as lab_main
 
@@ -376,6 +390,18 @@ def build_argparser() -> argparse.ArgumentParser:
     e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
     e.set_defaults(func=cmd_eval)
+
+    lm = sub.add_parser("llm", help="the configured LLM server")
+    lmsub = lm.add_subparsers(dest="llm_command", required=True)
+    lc = lmsub.add_parser(
+        "check", parents=[common], help="one tiny request: the structured-output mode that works, latency, tokens"
+    )
+    lc.add_argument(
+        "--structured",
+        choices=["json_schema", "json_object", "grammar", "auto"],
+        help="try this mode instead of llm.structured",
+    )
+    lc.set_defaults(func=cmd_llm_check)
 
     # `opsbot lab …` hands its options to python -m opsbot.lab (see main); listed here for --help.
     sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C", add_help=False)
