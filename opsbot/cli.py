@@ -22,11 +22,13 @@ def _config(args):
 def _existing_store(config):
     """The configured store if it already exists (so `parse` sees tuned examples), without creating one:
     `parse` must not write anything."""
-    from opsbot.store import Store, default_database_url
+    from opsbot.store.location import default_database_url
 
     url = config.database_url or default_database_url()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        return None
+        return None  # decided before importing the database libraries: a parse without a store stays quick
+    from opsbot.store import Store
+
     try:
         store = Store(url)
         store.learned_version()
@@ -266,6 +268,20 @@ def cmd_eval(args) -> int:
     )
 
 
+def cmd_llm_check(args) -> int:
+    from opsbot.llm.check import check
+
+    config = _config(args)
+    if args.structured:
+        config.llm.structured = args.structured
+    if not config.llm.configured:
+        print("opsbot llm check: no LLM is configured (set llm.base_url or llm.api_key)", file=sys.stderr)
+        return 2
+    result = check(config.llm)
+    print(f"{config.llm.base_url or 'OpenAI'} model {config.llm.model}: {result.describe()}", flush=True)
+    return 0 if result.ok else 1
+
+
 def cmd_lab(argv: list[str]) -> int:
     from opsbot.lab.__main__ import main as lab_main
 
@@ -276,6 +292,9 @@ def build_argparser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited."
     )
+    from opsbot import __version__
+
+    ap.add_argument("--version", action="version", version=f"opsbot {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
@@ -371,6 +390,18 @@ def build_argparser() -> argparse.ArgumentParser:
     e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
     e.set_defaults(func=cmd_eval)
+
+    lm = sub.add_parser("llm", help="the configured LLM server")
+    lmsub = lm.add_subparsers(dest="llm_command", required=True)
+    lc = lmsub.add_parser(
+        "check", parents=[common], help="one tiny request: the structured-output mode that works, latency, tokens"
+    )
+    lc.add_argument(
+        "--structured",
+        choices=["json_schema", "json_object", "grammar", "auto"],
+        help="try this mode instead of llm.structured",
+    )
+    lc.set_defaults(func=cmd_llm_check)
 
     # `opsbot lab …` hands its options to python -m opsbot.lab (see main); listed here for --help.
     sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C", add_help=False)

@@ -100,6 +100,8 @@ class LLMConfig(Strict):
     model: str = "gpt-4o-mini"
     timeout: float = Field(10.0, gt=0, le=120)
     max_retries: int = Field(2, ge=0, le=5)
+    # how the answer's JSON schema is sent (opsbot.llm.structured); auto: learned once per endpoint
+    structured: Literal["json_schema", "json_object", "grammar", "auto"] = "auto"
     top_k_rules: int = Field(8, ge=1, le=50)
     few_shot: int = Field(6, ge=0, le=30)
     cost_per_1k_input: float = 0.00015

@@ -24,6 +24,7 @@ from opsbot.parsing.offline import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
 from opsbot.pipeline.clarify import choices_question, question_for
+from opsbot.pipeline.llm_note import llm_note
 from opsbot.pipeline.sanitize import sanitize
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
@@ -66,10 +67,20 @@ class Pipeline:
     ) -> Reply:
         """Answer one message, in the asker's language. Never raises: a failure becomes an error Reply (and
         is logged). `on_task` sees the Task the message resolved to in its thread."""
+        seen: list[Task] = []
+
+        def resolved(task: Task) -> None:
+            seen.append(task)
+            if on_task is not None:
+                on_task(task)
+
         with use_language(self.language(req)):
             try:
                 self.store.record_request(req)
-                reply = self._handle(req, progress or (lambda text: None), on_task or (lambda task: None))
+                reply = self._handle(req, progress or (lambda text: None), resolved)
+                note = llm_note(seen[-1] if seen else None)
+                if note and reply.kind != "ignored":
+                    reply.text = f"{reply.text}\n{note}" if reply.text else note
             except Exception as e:  # the user always gets an answer, whatever broke
                 log.exception("request %s failed", req.id)
                 reply = Reply.error(

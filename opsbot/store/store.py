@@ -10,7 +10,6 @@ changed by a conditional UPDATE.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 import uuid
@@ -35,6 +34,7 @@ from opsbot.core.request import Request
 from opsbot.core.task import Task
 from opsbot.store import audit as audit_trail
 from opsbot.store.alert_groups import AlertGroupsMixin
+from opsbot.store.location import default_database_url
 from opsbot.store.records import ApprovalRecord
 from opsbot.store.tables import (
     approvals,
@@ -58,20 +58,6 @@ BUSY_TIMEOUT_MS = 10_000
 FINISHED = ("ok", "failed", "timeout", "refused")
 MIGRATION_LOCK = 0x6F7073626F74  # "opsbot": pg_advisory_xact_lock key, so two replicas never migrate at once
 SYSTEM_ACTOR = "opsbot"
-
-
-def default_database_url() -> str:
-    """An SQLite file in the state directory ($OPSBOT_STATE_DIR, $XDG_STATE_HOME/opsbot or
-    ~/.local/state/opsbot), which is created if needed."""
-    if os.environ.get("OPSBOT_STATE_DIR"):
-        state = Path(os.environ["OPSBOT_STATE_DIR"])
-    elif os.environ.get("XDG_STATE_HOME"):
-        state = Path(os.environ["XDG_STATE_HOME"]) / "opsbot"
-    else:
-        state = Path.home() / ".local" / "state" / "opsbot"
-    state = state.expanduser().resolve()
-    state.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{state / 'opsbot.db'}"
 
 
 def normalise_url(url: str) -> str:
