@@ -593,6 +593,54 @@ class Pipeline:
             )
         return self._execute(plan, actor, None, lambda text: None)
 
+    def run_for_alert(
+        self, req: Request, intent: str, params: dict[str, Any], progress: Progress | None = None
+    ) -> Reply:
+        """A read-only intent an alert rule runs at once (a diagnosis). Stored like a typed request (its
+        task's parser is "alert"), so votes on it count like any other; the params, which come from the
+        alert's labels, are bound and validated like a typed request's. Never a change: those are only
+        suggested. Never raises."""
+        with use_language(self.language(req)):
+            try:
+                self.store.record_request(req)
+                task = Task(intent=intent, params=params, confidence=1.0, parser="alert")
+                self.store.record_task(req.id, task, 0.0)
+                reply = self._alert_run(req, task, progress or (lambda text: None))
+            except Exception as e:
+                log.exception("the alert run %s failed", req.id)
+                reply = Reply.error(
+                    _("Something went wrong on my side ({error}); nothing more was run.").format(error=type(e).__name__)
+                )
+        reply.request_id = req.id
+        reply = sanitize(reply)
+        try:
+            self.store.record_reply(req.id, reply)
+        except Exception:
+            log.exception("could not store the reply to %s", req.id)
+        return reply
+
+    def _alert_run(self, req: Request, task: Task, progress: Progress) -> Reply:
+        try:
+            plan = self.engine.plan(task)
+        except MissingParams as e:
+            return Reply.error(
+                _("{intent} needs {names}, which the alert does not give. Nothing was run.").format(
+                    intent=task.intent, names=", ".join(e.names)
+                )
+            )
+        except (BindError, PlanError, UnknownIntent) as e:
+            return Reply.error(
+                _("{intent} cannot run for this alert: {problem} Nothing was run.").format(
+                    intent=task.intent, problem=e
+                )
+            )
+        if plan.rule.changes_state or plan.needs_approval:
+            self.store.audit(req.user, "alert.refused", {"request": req.id, "rule": plan.rule.id})
+            return Reply.error(
+                _("{intent} changes state; an alert can only suggest it. Nothing was run.").format(intent=task.intent)
+            )
+        return self._execute(plan, req.user, req.id, progress)
+
     def _decided_text(self, rec: ApprovalRecord) -> str:
         if rec.status == "executed" and self.store.execution_status_of_request(rec.request_id) == "interrupted":
             return _(

@@ -10,7 +10,6 @@ changed by a conditional UPDATE.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 import uuid
@@ -34,7 +33,9 @@ from opsbot.core.reply import Reply
 from opsbot.core.request import Request
 from opsbot.core.task import Task
 from opsbot.store import audit as audit_trail
+from opsbot.store.alert_groups import AlertGroupsMixin
 from opsbot.store.liveness import STALE_SECONDS, current_owner, owner_alive
+from opsbot.store.location import default_database_url
 from opsbot.store.records import ApprovalRecord
 from opsbot.store.tables import (
     approvals,
@@ -58,20 +59,6 @@ BUSY_TIMEOUT_MS = 10_000
 FINISHED = ("ok", "failed", "timeout", "refused")
 MIGRATION_LOCK = 0x6F7073626F74  # "opsbot": pg_advisory_xact_lock key, so two replicas never migrate at once
 SYSTEM_ACTOR = "opsbot"
-
-
-def default_database_url() -> str:
-    """An SQLite file in the state directory ($OPSBOT_STATE_DIR, $XDG_STATE_HOME/opsbot or
-    ~/.local/state/opsbot), which is created if needed."""
-    if os.environ.get("OPSBOT_STATE_DIR"):
-        state = Path(os.environ["OPSBOT_STATE_DIR"])
-    elif os.environ.get("XDG_STATE_HOME"):
-        state = Path(os.environ["XDG_STATE_HOME"]) / "opsbot"
-    else:
-        state = Path.home() / ".local" / "state" / "opsbot"
-    state = state.expanduser().resolve()
-    state.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{state / 'opsbot.db'}"
 
 
 def normalise_url(url: str) -> str:
@@ -168,7 +155,7 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
-class Store:
+class Store(AlertGroupsMixin):
     """The persistence layer. `Store(url)` connects; `Store.open(url)` also migrates."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -653,6 +640,7 @@ class Store:
         with self._snapshot() as conn:
             rows = conn.execute(query).all()
             notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
+        alerts = self.alert_run_labels()  # runs an alert started carry its labels
 
         votes: dict[str, dict[str, int]] = {}  # request -> user -> latest vote
         corrections: dict[str, dict[str, Any]] = {}  # request -> latest correction
@@ -677,6 +665,7 @@ class Store:
                 "votes": {"up": sum(1 for v in cast if v > 0), "down": sum(1 for v in cast if v < 0)},
                 "correction": corrections.get(row.id),
                 "at": row.created_at.isoformat(),
+                **({"alert": alerts[row.id]} if row.id in alerts else {}),
             }
 
     def confirmed_examples(self) -> list[dict[str, Any]]:
@@ -694,7 +683,8 @@ class Store:
                         "request_id": item["request_id"],
                     }
                 )
-            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"]:
+            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"] and "alert" not in item:
+                # an alert's diagnosis was not typed by anyone: its text teaches the parser nothing
                 examples.append(
                     {
                         "text": item["text"],

@@ -1,8 +1,8 @@
 """Executions name the process running them (`owner`) and its last sign of life (`heartbeat_at`), and may
 end `interrupted`: left running by a process that died, outcome unknown.
 
-Revision ID: 0003_execution_owner
-Revises: 0002_user_settings
+Revision ID: 0004_execution_owner
+Revises: 0003_alert_groups
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_execution_owner"
-down_revision = "0002_user_settings"
+revision = "0004_execution_owner"
+down_revision = "0003_alert_groups"
 branch_labels = None
 depends_on = None
 
