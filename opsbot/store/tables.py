@@ -144,7 +144,11 @@ executions = Table(
     Column("summary", Text),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
-    CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused')", name="status"),
+    # The process running it (host:pid:start) and its last sign of life: a `running` row whose owner
+    # is gone is marked `interrupted` (outcome unknown) by the next process that starts.
+    Column("owner", String(NAME)),
+    Column("heartbeat_at", UTCDateTime),
+    CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused', 'interrupted')", name="status"),
     Index(None, "user_id", "rule_id", "started_at"),  # rate-limit counts
 )
 
