@@ -122,7 +122,17 @@ def cmd_chat(args) -> int:
         config = _config(args)
         with build_app(config, args.parser) as app:
             read = input if sys.stdin.isatty() else _read_piped
-            return Console(app.pipeline, args.user or _default_user(config), read=read).run()
+            console = Console(app.pipeline, args.user or _default_user(config), read=read, lab=lab)
+            stop_alerts = None
+            if config.alertmanager.token:  # alerts from Alertmanager show up as they arrive
+                from opsbot.frontends.console_alerts import start_console_alerts
+
+                stop_alerts = start_console_alerts(app, console)
+            try:
+                return console.run()
+            finally:
+                if stop_alerts is not None:
+                    stop_alerts()
     finally:
         if lab is not None:
             lab.stop()
