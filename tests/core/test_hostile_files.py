@@ -54,7 +54,7 @@ def test_a_fifty_megabyte_rule_file_is_refused_before_it_is_parsed(tmp_path):
 
 @pytest.mark.parametrize("name", ["bomb", "recursive", "list_key"])
 def test_rules_check_on_a_hostile_pack_says_where_without_a_traceback(tmp_path, name):
-    text = dict((h[0], h[1]) for h in HOSTILE)[name]
+    text = {h[0]: h[1] for h in HOSTILE}[name]
     (tmp_path / "pack.yaml").write_text(text)
     check = subprocess.run(
         [sys.executable, "-m", "opsbot", "rules", "check", str(tmp_path)], capture_output=True, text=True, timeout=60
