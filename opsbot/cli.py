@@ -22,11 +22,13 @@ def _config(args):
 def _existing_store(config):
     """The configured store if it already exists (so `parse` sees tuned examples), without creating one:
     `parse` must not write anything."""
-    from opsbot.store import Store, default_database_url
+    from opsbot.store.location import default_database_url
 
     url = config.database_url or default_database_url()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        return None
+        return None  # decided before importing the database libraries: a parse without a store stays quick
+    from opsbot.store import Store
+
     try:
         store = Store(url)
         store.learned_version()
@@ -291,6 +293,9 @@ def build_argparser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited."
     )
+    from opsbot import __version__
+
+    ap.add_argument("--version", action="version", version=f"opsbot {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
