@@ -4,7 +4,7 @@ as choices that go through the rules, policy and approval. Nothing written in a 
 
 import shutil
 
-from conftest import lab_config
+from kb_helpers import lab_config
 
 from opsbot.app import build_app
 from opsbot.core.request import Request

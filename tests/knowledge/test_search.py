@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from conftest import QUESTIONS
+from kb_helpers import QUESTIONS
 
 from opsbot.cli import main
 from opsbot.knowledge.index import KnowledgeIndex
