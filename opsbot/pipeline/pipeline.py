@@ -66,10 +66,16 @@ class Pipeline:
     # ---- entry points -------------------------------------------------------------------------
 
     def handle(
-        self, req: Request, progress: Progress | None = None, on_task: Callable[[Task], None] | None = None
+        self,
+        req: Request,
+        progress: Progress | None = None,
+        on_task: Callable[[Task], None] | None = None,
+        task: Task | None = None,
     ) -> Reply:
         """Answer one message, in the asker's language. Never raises: a failure becomes an error Reply (and
-        is logged). `on_task` sees the Task the message resolved to in its thread."""
+        is logged). `on_task` sees the Task the message resolved to in its thread. A `task` given (a
+        button that names one, like an alert's suggestion) is taken instead of parsing the text; it
+        still goes through binding, policy and approval like any other."""
         seen: list[Task] = []
 
         def resolved(task: Task) -> None:
@@ -80,7 +86,7 @@ class Pipeline:
         with use_language(self.language(req)):
             try:
                 self.store.record_request(req)
-                reply = self._handle(req, progress or (lambda text: None), resolved)
+                reply = self._handle(req, progress or (lambda text: None), resolved, task)
                 note = llm_note(seen[-1] if seen else None)
                 if note and reply.kind != "ignored":
                     reply.text = f"{reply.text}\n{note}" if reply.text else note
@@ -292,7 +298,9 @@ class Pipeline:
         fallback = (stored.pending and stored.pending.lang) or (stored.last and stored.last.lang) or "en"
         return choose_language(req.text, chosen, names, fallback)
 
-    def _handle(self, req: Request, progress: Progress, on_task: Callable[[Task], None]) -> Reply:
+    def _handle(
+        self, req: Request, progress: Progress, on_task: Callable[[Task], None], given: Task | None = None
+    ) -> Reply:
         if len(req.text) > MAX_CHARS:
             return Reply.error(
                 _(
@@ -308,7 +316,7 @@ class Pipeline:
         others = open_question if open_question is not pending else None
         last = stored.last if stored.last and stored.last.fresh(now, FOLLOW_UP_TTL) else None
         started = time.perf_counter()
-        task = self._resolve(req, last.task() if last else None, pending, now)
+        task = given or self._resolve(req, last.task() if last else None, pending, now)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
         on_task(task)
         lang = current_language()
