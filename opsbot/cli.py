@@ -298,6 +298,7 @@ def cmd_eval(args) -> int:
         store=_store(args),
         min_accuracy=args.min,
         show_misses=not args.quiet,
+        runbooks=args.runbooks,
     )
 
 
@@ -413,7 +414,10 @@ def build_argparser() -> argparse.ArgumentParser:
         parents=[common],
         help="accuracy, latency and tokens of a parser on a labelled JSON-lines set (never executes anything)",
     )
-    e.add_argument("dataset", help='JSON lines: {"text", "intent", "params", optional "forbid"}')
+    e.add_argument(
+        "dataset",
+        help='JSON lines: {"text", "intent", "params", optional "forbid"}, or runbook questions {"text", "kb": [...]}',
+    )
     e.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
     e.add_argument(
         "--prompt",
@@ -423,6 +427,12 @@ def build_argparser() -> argparse.ArgumentParser:
     )
     e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
+    e.add_argument(
+        "--runbooks",
+        action="append",
+        metavar="DIR",
+        help='runbook questions ({"text", "kb": [section ids]}): search these folders (default: knowledge.sources)',
+    )
     e.set_defaults(func=cmd_eval)
 
     lm = sub.add_parser("llm", help="the configured LLM server")

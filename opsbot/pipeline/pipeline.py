@@ -23,9 +23,10 @@ from opsbot.i18n.language import OVERRIDES
 from opsbot.parsing.offline import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
-from opsbot.pipeline.clarify import choices_question, question_for
+from opsbot.pipeline.clarify import choice_label, choices_question, question_for
 from opsbot.pipeline.heartbeat import heartbeat
 from opsbot.pipeline.llm_note import llm_note
+from opsbot.pipeline.offers import offered_choices
 from opsbot.pipeline.sanitize import sanitize
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
@@ -365,7 +366,29 @@ class Pipeline:
             return Reply.error(refusal)
         if plan.needs_approval:
             return self._ask_approval(req, plan)
-        return self._execute(plan, req.user, req.id, progress)
+        reply = self._execute(plan, req.user, req.id, progress)
+        if reply.offers:
+            self._offer(req, reply, plan, others, now)
+        return reply
+
+    def _offer(self, req: Request, reply: Reply, plan: Plan, others: PendingQuestion | None, now: datetime) -> None:
+        """The actions a reply proposes (a runbook's steps) that fit a rule, as choices in the thread: a
+        pick is then a request like any other (rules, policy, approval)."""
+        offered = offered_choices(reply.offers, self._offline, self.engine, plan.rule.intent)
+        reply.offers = []
+        if not offered:
+            return
+        lang = current_language()
+        question = PendingQuestion(choices=offered, asked=req.user, at=now, lang=lang)
+        last = LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now, lang=lang)
+        self.store.save_conversation(req.conversation, Conversation(last=last, pending=others or question))
+        labels = [choice_label(c, self.rules, self.engine, short=False) for c in offered]
+        reply.text += "\n" + _("I can start these for you (each goes through the rules and, where needed, approval):")
+        if len(labels) == 1:  # several are listed by the front end with the buttons
+            reply.text += "\n" + _("1. {action} (say 1 or yes)").format(action=labels[0])
+        reply.buttons = [Button(label=label, action="choose", value=str(i)) for i, label in enumerate(labels, 1)] + [
+            b for b in reply.buttons if b.action != "choose"
+        ]
 
     def _resolve(self, req: Request, last: Task | None, pending: PendingQuestion | None, now: datetime) -> Task:
         """What a message means in its thread: a cancel, the answer to our question, a follow-up of the
