@@ -67,6 +67,13 @@ def run(app: Starlette, host: str, port: int) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn handles both and finishes open requests)."""
     log.info("opsbot Slack HTTP mode: POST http://%s:%d/slack/events, GET /health", host, port)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=10
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+        log_config=None,  # uvicorn's loggers go through opsbot's handler (JSON lines with --log-format json)
     )
     uvicorn.Server(config).run()
