@@ -160,6 +160,23 @@ class SlackConfig(Strict):
     users: dict[str, str] = Field(default_factory=dict)  # Slack user id -> access user name
 
 
+class AlertmanagerConfig(Strict):
+    """Alerts from Alertmanager (its webhook receiver posts to `opsbot serve`'s POST /alertmanager)."""
+
+    token: str | None = None  # the bearer token Alertmanager sends; none set: every webhook is refused
+    url: str | None = None  # Alertmanager's own API (silences), e.g. http://127.0.0.1:9093
+    channel: str = "alerts"  # where alert groups go when no alert rule names a channel
+    storm: int = Field(10, ge=1)  # more new groups than this in a minute: one summary message instead
+    timeout: float = Field(10.0, gt=0, le=120)
+    max_silence_without_approval: str = "4h"  # longer silences need a second person's approval
+
+    @field_validator("max_silence_without_approval")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+
 class DigestConfig(Strict):
     channel: str = Field(min_length=1)  # a Slack channel id (C0123…) or name
     # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
@@ -221,6 +238,7 @@ class Config(BaseSettings):
     logs: LogsConfig = Field(default_factory=LogsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
+    alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 

@@ -26,12 +26,14 @@ from opsbot.parsing.offline import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
 from opsbot.pipeline.clarify import choices_question, question_for
+from opsbot.pipeline.heartbeat import heartbeat
 from opsbot.pipeline.llm_note import llm_note
 from opsbot.pipeline.sanitize import sanitize
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
 from opsbot.store import ApprovalRecord, Store
+from opsbot.store.liveness import HEARTBEAT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +239,21 @@ class Pipeline:
         reply.request_id = rec.request_id
         reply.decided = True
         return reply
+
+    def _check_hint(self, rec: ApprovalRecord) -> str:
+        """How to see what an interrupted change did: the rule's read-only `check_with`, as a request."""
+        # a conditional rule (service.restart on db hosts) may leave check_with to its intent's fallback
+        rules = [self.rules.by_id[rec.rule_id]] if rec.rule_id in self.rules.by_id else []
+        check_with = next((r.check_with for r in rules + self.rules.by_intent.get(rec.intent, []) if r.check_with), "")
+        checks = self.rules.by_intent.get(check_with, [])
+        for check in checks:
+            for example in check.examples.en:
+                try:
+                    text = example.format(**{k: v for k, v in rec.params.items() if v is not None})
+                except (KeyError, IndexError, ValueError):
+                    continue
+                return _("Check with `{request}`").format(request=text)
+        return _("Check on the hosts")
 
     def vote(self, request_id: str, user: str, up: bool) -> None:
         self.store.add_feedback(request_id, user, vote=1 if up else -1)
@@ -521,7 +538,8 @@ class Pipeline:
                 # a digest's parts are audited as whoever asked for the digest
                 run_intent=lambda intent: self._run_unattended(intent, None, user),
             )
-            reply = executor.run(action, ctx)
+            with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):
+                reply = executor.run(action, ctx)
             if reply.kind == "error":
                 status = "failed"
         except ExecutorUnavailable as e:
@@ -593,8 +611,60 @@ class Pipeline:
             )
         return self._execute(plan, actor, None, lambda text: None)
 
-    @staticmethod
-    def _decided_text(rec: ApprovalRecord) -> str:
+    def run_for_alert(
+        self, req: Request, intent: str, params: dict[str, Any], progress: Progress | None = None
+    ) -> Reply:
+        """A read-only intent an alert rule runs at once (a diagnosis). Stored like a typed request (its
+        task's parser is "alert"), so votes on it count like any other; the params, which come from the
+        alert's labels, are bound and validated like a typed request's. Never a change: those are only
+        suggested. Never raises."""
+        with use_language(self.language(req)):
+            try:
+                self.store.record_request(req)
+                task = Task(intent=intent, params=params, confidence=1.0, parser="alert")
+                self.store.record_task(req.id, task, 0.0)
+                reply = self._alert_run(req, task, progress or (lambda text: None))
+            except Exception as e:
+                log.exception("the alert run %s failed", req.id)
+                reply = Reply.error(
+                    _("Something went wrong on my side ({error}); nothing more was run.").format(error=type(e).__name__)
+                )
+        reply.request_id = req.id
+        reply = sanitize(reply)
+        try:
+            self.store.record_reply(req.id, reply)
+        except Exception:
+            log.exception("could not store the reply to %s", req.id)
+        return reply
+
+    def _alert_run(self, req: Request, task: Task, progress: Progress) -> Reply:
+        try:
+            plan = self.engine.plan(task)
+        except MissingParams as e:
+            return Reply.error(
+                _("{intent} needs {names}, which the alert does not give. Nothing was run.").format(
+                    intent=task.intent, names=", ".join(e.names)
+                )
+            )
+        except (BindError, PlanError, UnknownIntent) as e:
+            return Reply.error(
+                _("{intent} cannot run for this alert: {problem} Nothing was run.").format(
+                    intent=task.intent, problem=e
+                )
+            )
+        if plan.rule.changes_state or plan.needs_approval:
+            self.store.audit(req.user, "alert.refused", {"request": req.id, "rule": plan.rule.id})
+            return Reply.error(
+                _("{intent} changes state; an alert can only suggest it. Nothing was run.").format(intent=task.intent)
+            )
+        return self._execute(plan, req.user, req.id, progress)
+
+    def _decided_text(self, rec: ApprovalRecord) -> str:
+        if rec.status == "executed" and self.store.execution_status_of_request(rec.request_id) == "interrupted":
+            return _(
+                "Approved by {approver}, but opsbot stopped while it ran, so whether it took effect is unknown. "
+                "{check} before asking again."
+            ).format(approver=rec.approver, check=self._check_hint(rec))
         if rec.status in ("approved", "executed"):
             return _("Already approved by {approver}; it ran once.").format(approver=rec.approver)
         if rec.status == "denied":

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from opsbot.core.durations import parse_duration
 from opsbot.executors.registry import REGISTRY
+from opsbot.rules.alert_schema import AlertRule
 
 ParamType = Literal[
     "host", "group", "service", "deployment", "duration", "integer", "enum", "text", "promql", "version"
@@ -206,4 +207,5 @@ class Rule(Strict):
 class Pack(Strict):
     pack: str | None = None
     description: str | None = None
-    rules: list[Rule]
+    rules: list[Rule] = Field(default_factory=list)
+    alerts: list[AlertRule] = Field(default_factory=list)  # what to do when an alert arrives (alert_schema.py)

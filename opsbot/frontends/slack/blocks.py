@@ -145,7 +145,11 @@ def action_blocks(reply: Reply) -> list[dict]:
     approval = [b for b in reply.buttons if b.action in ("approve", "deny")]
     choices = [b for b in reply.buttons if b.action == "choose"]
     votes = [b for b in reply.buttons if b.action in ("vote_up", "vote_down")]
+    alert = [b for b in reply.buttons if b.action.startswith("alert_")]
     blocks = []
+    if alert:  # on an alert message: silence, ack, the rule's suggestions (action ids alert_*:<n>)
+        els = [_button(b, f"{b.action}:{i}") for i, b in enumerate(alert[:MAX_ACTIONS])]
+        blocks.append({"type": "actions", "block_id": "alert", "elements": els})
     if approval:
         els = [_button(b, b.action) for b in _first_per_action(approval)]
         blocks.append({"type": "actions", "block_id": "approval", "elements": els})

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -59,6 +60,7 @@ class SlackFrontend:
         # 3 s), votes, "I'm busy" notes.
         self.quick = WorkQueue(2, 1000, name="opsbot-slack-ui")
         self.progress_interval = progress_interval
+        self.incidents: Any = None  # the IncidentDesk (set by the service): alert buttons act through it
 
     def close(self) -> None:
         self.work.shutdown(wait=True)

@@ -8,6 +8,7 @@ Slack's request URLs: POST /slack/events for all three (as Bolt documents it); /
 from __future__ import annotations
 
 import logging
+import threading
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -40,8 +41,9 @@ def repair_form_body(req: BoltRequest) -> BoltRequest:
     return req
 
 
-def asgi_app(bolt: App, health: dict | None = None, status=None) -> Starlette:
-    """The ASGI app uvicorn serves. `status()` adds live figures (queue length) to /health."""
+def asgi_app(bolt: App | None, health: dict | None = None, status=None, extra: list[Route] | None = None) -> Starlette:
+    """The ASGI app uvicorn serves. `status()` adds live figures (queue length) to /health; `extra` routes
+    (POST /alertmanager) come along. Without `bolt` (Socket Mode) there are no Slack routes."""
 
     async def slack(request: Request):
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
@@ -52,20 +54,20 @@ def asgi_app(bolt: App, health: dict | None = None, status=None) -> Starlette:
         # signature check is a HMAC, auth.test was answered at start-up, and every opsbot listener only
         # looks at the payload and hands the work to a queue (no I/O on this path; keep it that way).
         # A thread hop per request doubled the ack latency under load (see bench.py).
+        assert bolt is not None
         response = bolt.dispatch(bolt_request)
         return to_starlette_response(response)
 
     async def healthz(request: Request):
         return JSONResponse({"ok": True, **(health or {}), **(status() if status else {})})
 
-    routes = [Route(path, slack, methods=["POST"]) for path in SLACK_PATHS]
+    routes = [Route(path, slack, methods=["POST"]) for path in SLACK_PATHS] if bolt is not None else []
     routes.append(Route("/health", healthz, methods=["GET"]))
+    routes += extra or []
     return Starlette(routes=routes)
 
 
-def run(app: Starlette, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn handles both and finishes open requests)."""
-    log.info("opsbot Slack HTTP mode: POST http://%s:%d/slack/events, GET /health", host, port)
+def server(app: Starlette, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         host=host,
@@ -76,4 +78,18 @@ def run(app: Starlette, host: str, port: int) -> None:
         timeout_graceful_shutdown=10,
         log_config=None,  # uvicorn's loggers go through opsbot's handler (JSON lines with --log-format json)
     )
-    uvicorn.Server(config).run()
+    return uvicorn.Server(config)
+
+
+def run_in_thread(app: Starlette, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve in a background thread (Socket Mode's HTTP port); stop with `server.should_exit = True`."""
+    srv = server(app, host, port)
+    thread = threading.Thread(target=srv.run, name="opsbot-http", daemon=True)
+    thread.start()
+    return srv, thread
+
+
+def run(app: Starlette, host: str, port: int) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn handles both and finishes open requests)."""
+    log.info("opsbot Slack HTTP mode: POST http://%s:%d/slack/events, GET /health", host, port)
+    server(app, host, port).run()

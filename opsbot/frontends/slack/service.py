@@ -11,11 +11,13 @@ import threading
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 
-from opsbot.frontends.slack import http_server
+from opsbot.frontends.slack import alert_webhook, http_server
+from opsbot.frontends.slack.alert_poster import SlackPoster
 from opsbot.frontends.slack.bolt_app import build_bolt_app
 from opsbot.frontends.slack.client import web_client
-from opsbot.frontends.slack.frontend import SlackFrontend
+from opsbot.frontends.slack.frontend import SlackFrontend, with_votes
 from opsbot.frontends.slack.ops_routes import ops_routes
+from opsbot.incidents import IncidentDesk
 from opsbot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class SlackService:
         self, app, *, workers: int | None = None, max_pending: int | None = None, progress_interval: float = 1.0
     ):
         self.config = app.config.slack
+        self.app_config = app.config
         if not self.config.bot_token:
             raise SlackSetupError("no bot token: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token in the config")
         self.metrics = app.pipeline.metrics
@@ -45,6 +48,12 @@ class SlackService:
         except Exception as e:
             self.frontend.close()
             raise SlackSetupError(f"cannot reach Slack's Web API at {self.client.base_url}: {e}") from None
+        # Alerts from Alertmanager (POST /alertmanager), handled on the same work queue.
+        self.incidents = IncidentDesk(
+            app.config, app.rules, app.store, app.pipeline, SlackPoster(self.frontend.out, with_votes)
+        )
+        self.frontend.incidents = self.incidents
+        self._http: tuple | None = None  # Socket Mode's HTTP server and its thread
         self._socket: SocketModeHandler | None = None
         self._watch(app)
         self._stop = threading.Event()
@@ -98,11 +107,32 @@ class SlackService:
                 "slack.signing_secret (or set SLACK_APP_TOKEN for Socket Mode)"
             )
         work = self.frontend.work
-        asgi = http_server.asgi_app(
-            self.bolt, health={"mode": "http", "workers": work.workers}, status=lambda: {"pending": work.pending}
+        return http_server.asgi_app(
+            self.bolt,
+            health={"mode": "http", "workers": work.workers},
+            status=lambda: {"pending": work.pending},
+            extra=self.alert_routes() + self.ops_routes(),
         )
-        asgi.router.routes.extend(self.ops_routes())  # GET /metrics, GET /ready
-        return asgi
+
+    def accept_alerts(self, notification) -> bool:
+        """Queue a notification from Alertmanager; False when the queue is full (the sender retries)."""
+        return self.frontend.work.submit(self.incidents.receive, notification)
+
+    def alert_routes(self) -> list:
+        return [alert_webhook.alertmanager_route(self.app_config.alertmanager.token, self.accept_alerts)]
+
+    def side_asgi(self):
+        """Socket Mode's HTTP port: /health and POST /alertmanager (no Slack routes)."""
+        work = self.frontend.work
+        return http_server.asgi_app(
+            None,
+            health={"mode": "socket", "workers": work.workers},
+            status=lambda: {"pending": work.pending},
+            extra=self.alert_routes() + self.ops_routes(),  # /metrics and /ready too
+        )
+
+    def start_side_http(self, host: str, port: int) -> None:
+        self._http = http_server.run_in_thread(self.side_asgi(), host, port)
 
     def serve_http(self, host: str, port: int) -> None:
         http_server.run(self.asgi(), host, port)
@@ -137,6 +167,12 @@ class SlackService:
 
     def close(self) -> None:
         self._stop.set()
+        if self._http is not None:
+            server, thread = self._http
+            server.should_exit = True
+            thread.join(15)
+            self._http = None
+        self.incidents.close()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self._socket is not None:
@@ -192,6 +228,7 @@ def serve(
             return 2
         try:
             if mode == "socket":
+                service.start_side_http(host, port or config.slack.port)  # /health and POST /alertmanager
                 service.serve_socket_mode()
             else:
                 service.serve_http(host, port or config.slack.port)
