@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from opsbot.frontends.slack.inbound_body import check_shape, check_signature
+
 log = logging.getLogger(__name__)
 
 SLACK_PATHS = ("/slack/events", "/slack/commands", "/slack/interactive")
@@ -41,14 +43,29 @@ def repair_form_body(req: BoltRequest) -> BoltRequest:
     return req
 
 
-def asgi_app(bolt: App | None, health: dict | None = None, status=None, extra: list[Route] | None = None) -> Starlette:
+def asgi_app(
+    bolt: App | None,
+    health: dict | None = None,
+    status=None,
+    extra: list[Route] | None = None,
+    signing_secret: str | None = None,
+) -> Starlette:
     """The ASGI app uvicorn serves. `status()` adds live figures (queue length) to /health; `extra` routes
-    (POST /alertmanager) come along. Without `bolt` (Socket Mode) there are no Slack routes."""
+    (POST /alertmanager) come along. Without `bolt` (Socket Mode) there are no Slack routes. With
+    `signing_secret`, Slack bodies are checked before Bolt parses them (Bolt checks again)."""
 
     async def slack(request: Request):
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
             return PlainTextResponse("request too large", status_code=413)
         body = await request.body()
+        # Signature first, on the raw bytes; then the shape. Neither builds anything from the body
+        # before it is known to be Slack's, and neither logs a traceback.
+        refusal = check_signature(signing_secret, body, request.headers) if signing_secret else None
+        if refusal is None:
+            _text, refusal = check_shape(body, request.headers.get("content-type", ""))
+        if refusal is not None:
+            log.info("refused a Slack request on %s: %s (HTTP %d)", request.url.path, refusal.reason, refusal.status)
+            return PlainTextResponse(refusal.reason, status_code=refusal.status)
         bolt_request = repair_form_body(to_bolt_request(request, body))
         # Bolt is synchronous, yet dispatching right here on the event loop is safe and fastest: the
         # signature check is a HMAC, auth.test was answered at start-up, and every opsbot listener only

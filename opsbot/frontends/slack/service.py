@@ -112,6 +112,7 @@ class SlackService:
             health={"mode": "http", "workers": work.workers},
             status=lambda: {"pending": work.pending},
             extra=self.alert_routes() + self.ops_routes(),
+            signing_secret=self.config.signing_secret,
         )
 
     def accept_alerts(self, notification) -> bool:
