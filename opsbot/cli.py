@@ -194,18 +194,22 @@ def cmd_rules_check(args) -> int:
         rules = load_rules([Path(args.dir)], defaults=False)
     else:
         rules = load_for(_config(args))
-    print(f"ok: {len(rules.rules)} rules, {len(rules.intents())} intents")
+    alerts = f", {len(rules.alerts)} alert rules" if rules.alerts else ""
+    print(f"ok: {len(rules.rules)} rules, {len(rules.intents())} intents{alerts}")
     return 0
 
 
 def cmd_rules_test(args) -> int:
+    from opsbot.incidents.tester import run_alert_examples
     from opsbot.parsing.offline import OfflineParser
     from opsbot.rules.loader import load_for, load_rules
     from opsbot.rules.tester import run_examples, with_sample_inventory
 
     config = with_sample_inventory(_config(args))
     rules = load_rules([Path(args.dir)], defaults=False) if args.dir else load_for(config)
-    outcomes = run_examples(rules, config, OfflineParser(rules, config))
+    if args.payload:
+        return _rules_test_payload(rules, config, Path(args.payload))
+    outcomes = run_examples(rules, config, OfflineParser(rules, config)) + run_alert_examples(rules, config)
     for o in outcomes:
         if not o.ok or args.verbose:
             print(f"{'ok  ' if o.ok else 'FAIL'} {o.rule_id:22} {o.text!r}: {o.detail}")
@@ -217,6 +221,25 @@ def cmd_rules_test(args) -> int:
         "nothing was executed"
     )
     return 1 if bad else 0
+
+
+def _rules_test_payload(rules, config, path: Path) -> int:
+    """What an Alertmanager webhook payload (a JSON file) would start, alert by alert; nothing runs."""
+    from opsbot.incidents.payload import PayloadError, parse_notification
+    from opsbot.incidents.tester import plan_alert
+
+    try:
+        notification = parse_notification(path.read_bytes())
+    except (OSError, PayloadError) as e:
+        print(f"opsbot rules test: {path}: {e}", file=sys.stderr)
+        return 2
+    for alert in notification.alerts:
+        name, ran, notes = plan_alert(rules, config, {**notification.common_labels, **alert.labels})
+        print(f"{alert.name or '?'} ({alert.status}): rule {name or 'none'}; diagnose: {', '.join(ran) or 'nothing'}")
+        for note in notes:
+            print(f"    not run: {note}")
+    print("nothing was executed")
+    return 0
 
 
 def _store(args):
@@ -272,6 +295,7 @@ def cmd_eval(args) -> int:
         store=_store(args),
         min_accuracy=args.min,
         show_misses=not args.quiet,
+        runbooks=args.runbooks,
     )
 
 
@@ -367,6 +391,7 @@ def build_argparser() -> argparse.ArgumentParser:
     rt = rsub.add_parser("test", parents=[common], help="parse, bind and render every example; execute nothing")
     rt.add_argument("dir", nargs="?")
     rt.add_argument("-v", "--verbose", action="store_true", help="show passing examples too")
+    rt.add_argument("--payload", metavar="FILE", help="an Alertmanager webhook payload (JSON): show what it would run")
     rt.set_defaults(func=cmd_rules_test)
 
     a = sub.add_parser("audit", help="the audit trail")
@@ -393,7 +418,10 @@ def build_argparser() -> argparse.ArgumentParser:
         parents=[common],
         help="accuracy, latency and tokens of a parser on a labelled JSON-lines set (never executes anything)",
     )
-    e.add_argument("dataset", help='JSON lines: {"text", "intent", "params", optional "forbid"}')
+    e.add_argument(
+        "dataset",
+        help='JSON lines: {"text", "intent", "params", optional "forbid"}, or runbook questions {"text", "kb": [...]}',
+    )
     e.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
     e.add_argument(
         "--prompt",
@@ -403,6 +431,12 @@ def build_argparser() -> argparse.ArgumentParser:
     )
     e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
+    e.add_argument(
+        "--runbooks",
+        action="append",
+        metavar="DIR",
+        help='runbook questions ({"text", "kb": [section ids]}): search these folders (default: knowledge.sources)',
+    )
     e.set_defaults(func=cmd_eval)
 
     lm = sub.add_parser("llm", help="the configured LLM server")

@@ -149,6 +149,25 @@ class LogsConfig(Strict):
     context: int = Field(0, ge=0, le=10)
 
 
+class KnowledgeSource(Strict):
+    path: Path  # a folder of Markdown (.md) and text (.txt) files, read recursively
+    base_url: str | None = None  # links: base_url + "/" + the file's path + "#" + the heading's anchor
+    name: str | None = None  # default: the folder's name
+
+
+class KnowledgeConfig(Strict):
+    """Runbooks `kb.ask` answers from (opsbot/knowledge)."""
+
+    sources: list[KnowledgeSource] = Field(default_factory=list)
+    top: int = Field(3, ge=1, le=10)  # sections quoted at most
+    # "nothing relevant found" below these (opsbot/knowledge/index.py): the share of the question's
+    # weight the best section covers, and the BM25 score that lets a strong match cover a bit less
+    min_coverage: float = Field(0.4, ge=0, le=1)
+    min_score: float = Field(3.0, ge=0)
+    quote_chars: int = Field(500, ge=80, le=3000)  # of each quoted section
+    refresh_seconds: float = Field(2.0, ge=0)  # how often a question may look for changed files
+
+
 class SlackConfig(Strict):
     bot_token: str | None = None
     app_token: str | None = None
@@ -238,9 +257,25 @@ class Config(BaseSettings):
     logs: LogsConfig = Field(default_factory=LogsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from sqlalchemy.engine import make_url  # only here: the config is read by code that has no store
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(v)
+            _ = url.port  # a non-numeric port fails here, not at the first query
+        except (ArgumentError, ValueError) as e:
+            raise ValueError(f"not a database URL ({e}); write it like postgresql://user@host:5432/opsbot") from None
+        return v
 
     @field_validator("digests")
     @classmethod

@@ -153,6 +153,12 @@ class IncidentDesk:
         elif group.ts and group.channel:
             self.poster.update(group.channel, group.ts, group_reply(group, self.suggestion_labels(group), now))
 
+    def refresh(self, key: str) -> None:
+        """Redraw a group's message from the store (after an ack or a silence)."""
+        group = self.store.alert_group(key)
+        if group is not None and group.ts and group.channel and not group.storm:
+            self.poster.update(group.channel, group.ts, group_reply(group, self.suggestion_labels(group), self.now()))
+
     # ---- diagnosis --------------------------------------------------------------------------------
 
     def diagnose(self, group: AlertGroupRecord, rule: AlertRule, channel: str, ts: str) -> None:

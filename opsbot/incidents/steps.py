@@ -12,6 +12,8 @@ from opsbot.i18n import _
 from opsbot.incidents.hosts import host_of
 from opsbot.rules.alert_schema import AlertRule, AlertStep
 
+MAX_VALUE = 253  # the longest DNS name; no host, service or deployment name is longer
+
 
 @dataclass
 class FilledStep:
@@ -26,6 +28,12 @@ def fill(step: AlertStep, labels: dict[str, str], inventory: Inventory) -> Fille
         if isinstance(value, str) and value.startswith("$"):
             ref = value[1:]
             found = host_of(labels, inventory) if ref == "host" else labels.get(ref)
+            if found is not None and len(found) > MAX_VALUE:
+                return FilledStep(
+                    step.intent,
+                    params,
+                    _("the label {label} is {n} characters long, longer than any name").format(label=ref, n=len(found)),
+                )
             if found is None:
                 what = (
                     _("no host label of this alert names an inventory host")

@@ -29,6 +29,7 @@ from opsbot.config import Config
 from opsbot.config.models import LLMConfig
 from opsbot.core.task import Suggestion, Task
 from opsbot.llm.structured import first_mode, next_mode, refuses_format, request_parts, schema_in_prompt
+from opsbot.parsing.offline.parser import whole_message
 from opsbot.parsing.prompt import (
     Prompt,
     build_messages,
@@ -380,6 +381,10 @@ class LLMParser:
 
     def _finish(self, task: Task, text: str, spend: Spend, repaired: bool) -> Task:
         task.usage = {"repaired": repaired}
+        rule = self.rules.primary(task.intent) if task.intent else None
+        if rule is not None:  # a question is the message as asked, not the model's rewording of it
+            task.params = {**task.params, **whole_message(rule, text)}
+            task.missing = [m for m in task.missing if m not in task.params]
         if task.intent is None:
             task.suggestions = [
                 Suggestion(intent=i, score=round(float(s), 3)) for i, s in self.offline.rank(text, 3) if s > 0

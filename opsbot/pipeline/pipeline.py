@@ -25,9 +25,10 @@ from opsbot.metrics import Metrics
 from opsbot.parsing.offline import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
-from opsbot.pipeline.clarify import choices_question, question_for
+from opsbot.pipeline.clarify import choice_label, choices_question, question_for
 from opsbot.pipeline.heartbeat import heartbeat
 from opsbot.pipeline.llm_note import llm_note
+from opsbot.pipeline.offers import offered_choices
 from opsbot.pipeline.sanitize import sanitize
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
@@ -69,10 +70,16 @@ class Pipeline:
     # ---- entry points -------------------------------------------------------------------------
 
     def handle(
-        self, req: Request, progress: Progress | None = None, on_task: Callable[[Task], None] | None = None
+        self,
+        req: Request,
+        progress: Progress | None = None,
+        on_task: Callable[[Task], None] | None = None,
+        task: Task | None = None,
     ) -> Reply:
         """Answer one message, in the asker's language. Never raises: a failure becomes an error Reply (and
-        is logged). `on_task` sees the Task the message resolved to in its thread."""
+        is logged). `on_task` sees the Task the message resolved to in its thread. A `task` given (a
+        button that names one, like an alert's suggestion) is taken instead of parsing the text; it
+        still goes through binding, policy and approval like any other."""
         seen: list[Task] = []
 
         def resolved(task: Task) -> None:
@@ -83,7 +90,7 @@ class Pipeline:
         with use_language(self.language(req)), request_context(req.id):
             try:
                 self.store.record_request(req)
-                reply = self._handle(req, progress or (lambda text: None), resolved)
+                reply = self._handle(req, progress or (lambda text: None), resolved, task)
                 note = llm_note(seen[-1] if seen else None)
                 if note and reply.kind != "ignored":
                     reply.text = f"{reply.text}\n{note}" if reply.text else note
@@ -306,7 +313,9 @@ class Pipeline:
         fallback = (stored.pending and stored.pending.lang) or (stored.last and stored.last.lang) or "en"
         return choose_language(req.text, chosen, names, fallback)
 
-    def _handle(self, req: Request, progress: Progress, on_task: Callable[[Task], None]) -> Reply:
+    def _handle(
+        self, req: Request, progress: Progress, on_task: Callable[[Task], None], given: Task | None = None
+    ) -> Reply:
         if len(req.text) > MAX_CHARS:
             return Reply.error(
                 _(
@@ -322,7 +331,7 @@ class Pipeline:
         others = open_question if open_question is not pending else None
         last = stored.last if stored.last and stored.last.fresh(now, FOLLOW_UP_TTL) else None
         started = time.perf_counter()
-        task = self._resolve(req, last.task() if last else None, pending, now)
+        task = given or self._resolve(req, last.task() if last else None, pending, now)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
         self.metrics.parsed(task.parser or "none", time.perf_counter() - started, task.usage)
         on_task(task)
@@ -373,7 +382,29 @@ class Pipeline:
             return Reply.error(refusal)
         if plan.needs_approval:
             return self._ask_approval(req, plan)
-        return self._execute(plan, req.user, req.id, progress)
+        reply = self._execute(plan, req.user, req.id, progress)
+        if reply.offers:
+            self._offer(req, reply, plan, others, now)
+        return reply
+
+    def _offer(self, req: Request, reply: Reply, plan: Plan, others: PendingQuestion | None, now: datetime) -> None:
+        """The actions a reply proposes (a runbook's steps) that fit a rule, as choices in the thread: a
+        pick is then a request like any other (rules, policy, approval)."""
+        offered = offered_choices(reply.offers, self._offline, self.engine, plan.rule.intent)
+        reply.offers = []
+        if not offered:
+            return
+        lang = current_language()
+        question = PendingQuestion(choices=offered, asked=req.user, at=now, lang=lang)
+        last = LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now, lang=lang)
+        self.store.save_conversation(req.conversation, Conversation(last=last, pending=others or question))
+        labels = [choice_label(c, self.rules, self.engine, short=False) for c in offered]
+        reply.text += "\n" + _("I can start these for you (each goes through the rules and, where needed, approval):")
+        if len(labels) == 1:  # several are listed by the front end with the buttons
+            reply.text += "\n" + _("1. {action} (say 1 or yes)").format(action=labels[0])
+        reply.buttons = [Button(label=label, action="choose", value=str(i)) for i, label in enumerate(labels, 1)] + [
+            b for b in reply.buttons if b.action != "choose"
+        ]
 
     def _resolve(self, req: Request, last: Task | None, pending: PendingQuestion | None, now: datetime) -> Task:
         """What a message means in its thread: a cancel, the answer to our question, a follow-up of the

@@ -31,6 +31,7 @@ class Strict(BaseModel):
 class AlertStep(Strict):
     intent: str
     params: dict[str, str | int] = Field(default_factory=dict)
+    line: int | None = Field(None, exclude=True)  # set by the loader, for messages
 
     @field_validator("params")
     @classmethod

@@ -103,6 +103,9 @@ def _load_file(path: Path, problems: list[Problem], alerts: list[AlertRule] | No
         return []
     for i, alert in enumerate(pack.alerts):
         alert.source, alert.line = src.file, src.line_of(("alerts", i))
+        for kind, steps in (("diagnose", alert.diagnose), ("suggest", alert.suggest)):
+            for j, step in enumerate(steps):
+                step.line = src.line_of(("alerts", i, kind, j)) or alert.line
     if alerts is not None:
         alerts += pack.alerts
     for i, rule in enumerate(pack.rules):
@@ -225,14 +228,14 @@ def check_alert_rules(alerts: list[AlertRule], rules: list[Rule]) -> list[Proble
                 found = by_intent.get(step.intent)
                 if not found:
                     problems.append(
-                        Problem(alert.source, alert.line, f"{alert.name}.{kind}", f"no rule has intent {step.intent!r}")
+                        Problem(alert.source, step.line, f"{alert.name}.{kind}", f"no rule has intent {step.intent!r}")
                     )
                     continue
                 if kind == "diagnose" and any(r.changes_state for r in found):
                     problems.append(
                         Problem(
                             alert.source,
-                            alert.line,
+                            step.line,
                             f"{alert.name}.diagnose",
                             f"{step.intent} changes state; an alert may only suggest it (put it under suggest:)",
                         )
@@ -243,7 +246,7 @@ def check_alert_rules(alerts: list[AlertRule], rules: list[Rule]) -> list[Proble
                     problems.append(
                         Problem(
                             alert.source,
-                            alert.line,
+                            step.line,
                             f"{alert.name}.{kind}",
                             f"{step.intent} takes no param {', '.join(unknown)}; "
                             f"it takes {', '.join(sorted(declared))}",

@@ -42,7 +42,12 @@ class IncidentBot:
         return send(self.url(port), payload, token)
 
     def alert_posts(self, channel: str = ALERTS) -> list:
-        return [c for c in self.api.calls("chat.postMessage") if c.params.get("channel") == channel]
+        """Top-level messages in the alert channel (not the answers in their threads)."""
+        return [
+            c
+            for c in self.api.calls("chat.postMessage")
+            if c.params.get("channel") == channel and not c.params.get("thread_ts")
+        ]
 
     def settle(self) -> None:
         self.bot.settle()
