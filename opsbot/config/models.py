@@ -263,6 +263,21 @@ class Config(BaseSettings):
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from sqlalchemy.engine import make_url  # only here: the config is read by code that has no store
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(v)
+            _ = url.port  # a non-numeric port fails here, not at the first query
+        except (ArgumentError, ValueError) as e:
+            raise ValueError(f"not a database URL ({e}); write it like postgresql://user@host:5432/opsbot") from None
+        return v
+
     @field_validator("digests")
     @classmethod
     def _digest_names(cls, v: dict[str, DigestConfig]) -> dict[str, DigestConfig]:
