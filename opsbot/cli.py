@@ -152,7 +152,14 @@ def cmd_serve(args) -> int:
     from opsbot.frontends.slack import serve
 
     return serve(
-        _config(args), mode=args.mode, host=args.host, port=args.port, workers=args.workers, parser=args.parser
+        _config(args),
+        mode=args.mode,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        parser=args.parser,
+        log_format=args.log_format,
+        verbose=args.verbose,
     )
 
 
@@ -369,6 +376,13 @@ def build_argparser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=None, help="HTTP mode: the port (default: slack.port, 3000)")
     sv.add_argument("--workers", type=int, default=None, help="threads for slow work (default 8)")
     sv.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
+    sv.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=os.environ.get("OPSBOT_LOG_FORMAT", "text"),
+        help="text lines, or one JSON object a line with the request id (default: $OPSBOT_LOG_FORMAT or text)",
+    )
+    sv.add_argument("--verbose", "-v", action="store_true", help="also the libraries' info and debug lines")
     sv.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("digest", help="scheduled digests")

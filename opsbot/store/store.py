@@ -166,6 +166,7 @@ class Store(AlertGroupsMixin):
         self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         # Built once: the hot path then skips statement construction and cache-key work per call.
         self._insert_request = self._insert(requests).on_conflict_do_nothing(index_elements=["id"])
+        self._heads: set[str] | None = None  # the migrations' head revisions, read once
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -186,6 +187,28 @@ class Store(AlertGroupsMixin):
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def schema_problem(self) -> str | None:
+        """None when the database answers and its schema is at the migrations' head (a replica may take
+        traffic: `GET /ready`); otherwise why not, in one sentence. Raises nothing."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        if self._heads is None:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            self._heads = set(ScriptDirectory.from_config(config).get_heads())
+        try:
+            with self._read() as conn:
+                current = set(MigrationContext.configure(conn).get_current_heads())
+        except Exception as e:
+            return f"the database does not answer ({type(e).__name__})"
+        if current != self._heads:
+            return (
+                f"the database schema is at {', '.join(sorted(current)) or 'no revision'}, this opsbot needs "
+                f"{', '.join(sorted(self._heads))}: run the migrations (opsbot serve does at start)"
+            )
+        return None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -516,6 +539,16 @@ class Store(AlertGroupsMixin):
                 select(approvals).where(*cond).order_by(approvals.c.created_at.desc()).limit(1)
             ).one_or_none()
         return None if row is None else _approval_record(row)
+
+    def count_pending_approvals(self, now: datetime) -> int:
+        """Pending, unexpired approvals across every replica (the bot's own /metrics)."""
+        with self._read() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(approvals)
+                .where(approvals.c.status == "pending", approvals.c.expires_at > _aware(now, "now"))
+            ).scalar_one()
+        return int(count)
 
     def claim_approved(self, approval_id: str) -> bool:
         """Move an approved approval to 'executed'. True only for the one caller that should run it."""
