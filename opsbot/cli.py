@@ -197,6 +197,12 @@ def cmd_digest_run(args) -> int:
     return 1 if reply.kind == "error" else 0
 
 
+def cmd_config_check(args) -> int:
+    from opsbot.config_check import main as check
+
+    return check(args.file or args.config)
+
+
 def cmd_rules_check(args) -> int:
     from opsbot.rules.loader import load_for, load_rules
 
@@ -392,6 +398,17 @@ def build_argparser() -> argparse.ArgumentParser:
     dr.add_argument("--post", action="store_true", help="also post it to the digest's Slack channel")
     dr.add_argument("--actor", default="cli", help="who the audit trail says ran it (default: cli)")
     dr.set_defaults(func=cmd_digest_run)
+
+    cf = sub.add_parser("config", help="the configuration")
+    cfsub = cf.add_subparsers(dest="config_command", required=True)
+    cc = cfsub.add_parser(
+        "check",
+        parents=[common],
+        help="load the config and reach what it names (Prometheus, SSH host keys, the database, Slack); "
+        "one line per check, exit 1 on any failure",
+    )
+    cc.add_argument("file", nargs="?", help="the config file (default: --config or the usual search path)")
+    cc.set_defaults(func=cmd_config_check)
 
     r = sub.add_parser("rules", help="check or test rule packs")
     rsub = r.add_subparsers(dest="rules_command", required=True)
