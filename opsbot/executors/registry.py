@@ -12,6 +12,7 @@ from opsbot.config import Config
 from opsbot.core.action import Executor, ExecutorUnavailable
 from opsbot.executors.fields import (
     ActionFields,
+    AlertmanagerFields,
     BotFields,
     KnowledgeFields,
     LogsFields,
@@ -32,6 +33,7 @@ REGISTRY: dict[str, Registered] = {
     "ssh": Registered(SSHFields, "opsbot.executors.ssh:SSHExecutor"),
     "logs": Registered(LogsFields, "opsbot.executors.logs:LogsExecutor"),
     "knowledge": Registered(KnowledgeFields, "opsbot.executors.knowledge:KnowledgeExecutor"),
+    "alertmanager": Registered(AlertmanagerFields, "opsbot.executors.alertmanager:AlertmanagerExecutor"),
 }
 
 
