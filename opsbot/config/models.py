@@ -196,6 +196,25 @@ class AlertmanagerConfig(Strict):
         return v
 
 
+class AuditConfig(Strict):
+    """The audit chain's HMAC key, kept outside the database: `key` (OPSBOT_AUDIT__KEY) or `key_file`.
+    Without one the chain is plain SHA-256, which anyone able to write the database can recompute."""
+
+    key: str | None = None
+    key_file: Path | None = None
+
+    def secret(self) -> bytes | None:
+        if self.key:
+            return self.key.encode()
+        if self.key_file is not None:
+            try:
+                text = self.key_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ValueError(f"cannot read audit.key_file {self.key_file}: {e.strerror}") from None
+            return text.encode() or None
+        return None
+
+
 class DigestConfig(Strict):
     channel: str = Field(min_length=1)  # a Slack channel id (C0123…) or name
     # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
@@ -259,6 +278,7 @@ class Config(BaseSettings):
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 
