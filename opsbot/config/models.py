@@ -166,6 +166,7 @@ class KnowledgeConfig(Strict):
     min_score: float = Field(3.0, ge=0)
     quote_chars: int = Field(500, ge=80, le=3000)  # of each quoted section
     refresh_seconds: float = Field(2.0, ge=0)  # how often a question may look for changed files
+    llm_answers: bool = True  # with an LLM configured, a short answer citing the sections
 
 
 class SlackConfig(Strict):
