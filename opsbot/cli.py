@@ -122,7 +122,17 @@ def cmd_chat(args) -> int:
         config = _config(args)
         with build_app(config, args.parser) as app:
             read = input if sys.stdin.isatty() else _read_piped
-            return Console(app.pipeline, args.user or _default_user(config), read=read).run()
+            console = Console(app.pipeline, args.user or _default_user(config), read=read, lab=lab)
+            stop_alerts = None
+            if config.alertmanager.token:  # alerts from Alertmanager show up as they arrive
+                from opsbot.frontends.console_alerts import start_console_alerts
+
+                stop_alerts = start_console_alerts(app, console)
+            try:
+                return console.run()
+            finally:
+                if stop_alerts is not None:
+                    stop_alerts()
     finally:
         if lab is not None:
             lab.stop()
@@ -185,6 +195,12 @@ def cmd_digest_run(args) -> int:
             return 1
         print(f"posted to {digest.channel} (ts {ts})", flush=True)
     return 1 if reply.kind == "error" else 0
+
+
+def cmd_config_check(args) -> int:
+    from opsbot.config_check import main as check
+
+    return check(args.file or args.config)
 
 
 def cmd_rules_check(args) -> int:
@@ -394,6 +410,17 @@ def build_argparser() -> argparse.ArgumentParser:
     dr.add_argument("--post", action="store_true", help="also post it to the digest's Slack channel")
     dr.add_argument("--actor", default="cli", help="who the audit trail says ran it (default: cli)")
     dr.set_defaults(func=cmd_digest_run)
+
+    cf = sub.add_parser("config", help="the configuration")
+    cfsub = cf.add_subparsers(dest="config_command", required=True)
+    cc = cfsub.add_parser(
+        "check",
+        parents=[common],
+        help="load the config and reach what it names (Prometheus, SSH host keys, the database, Slack); "
+        "one line per check, exit 1 on any failure",
+    )
+    cc.add_argument("file", nargs="?", help="the config file (default: --config or the usual search path)")
+    cc.set_defaults(func=cmd_config_check)
 
     r = sub.add_parser("rules", help="check or test rule packs")
     rsub = r.add_subparsers(dest="rules_command", required=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opsbot.config.schedule import parse_schedule
+from opsbot.config.secret_files import SecretFiles
 from opsbot.core.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -264,7 +265,8 @@ class Config(BaseSettings):
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
-        return env_settings, _WellKnownEnv(settings_cls), init_settings
+        # first wins: OPSBOT_*, then SLACK_*/OPENAI_*, then secrets from files (*_FILE), then the YAML file
+        return env_settings, _WellKnownEnv(settings_cls), SecretFiles(settings_cls), init_settings
 
     inventory: Inventory = Field(default_factory=Inventory)
     access: AccessConfig = Field(default_factory=AccessConfig)
