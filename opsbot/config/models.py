@@ -204,6 +204,16 @@ class AuditConfig(Strict):
 
     key: str | None = None
     key_file: Path | None = None
+    # Where the chain's head is posted, and when ("HH:MM" UTC, a list, or "every 1h"): an anchor outside
+    # the database that `opsbot audit verify --anchor` checks the chain against.
+    channel: str | None = None
+    anchor_schedule: str | list[str] = "every 1h"
+
+    @field_validator("anchor_schedule")
+    @classmethod
+    def _schedule(cls, v: str | list[str]) -> str | list[str]:
+        parse_schedule(v)
+        return v
 
     def secret(self) -> bytes | None:
         if self.key:

@@ -40,6 +40,7 @@ from opsbot.store.records import ApprovalRecord
 from opsbot.store.sealing import Sealer, scrub
 from opsbot.store.tables import (
     approvals,
+    audit_head,
     conversations,
     executions,
     feedback,
@@ -864,6 +865,12 @@ class Store(AlertGroupsMixin):
         the log (audit_trail.parse_anchor), which the chain must still hold."""
         with self._snapshot() as conn:  # rows and head from the same moment, despite appends
             return audit_trail.verify(conn, self.audit_key, anchor)
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the chain's last row: the anchor to keep outside the database."""
+        with self._read() as conn:
+            row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
+        return int(row.seq), row.hash
 
     def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` audit rows, oldest first."""
