@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from opsbot.config import Config
 from opsbot.core.action import Executor, ExecutorUnavailable
-from opsbot.executors.fields import ActionFields, BotFields, LogsFields, PrometheusFields, SSHFields
+from opsbot.executors.fields import (
+    ActionFields,
+    BotFields,
+    LLMServeFields,
+    LogsFields,
+    PrometheusFields,
+    SSHFields,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ REGISTRY: dict[str, Registered] = {
     "prometheus": Registered(PrometheusFields, "opsbot.executors.prometheus.executor:PrometheusExecutor"),
     "ssh": Registered(SSHFields, "opsbot.executors.ssh:SSHExecutor"),
     "logs": Registered(LogsFields, "opsbot.executors.logs:LogsExecutor"),
+    "llmserve": Registered(LLMServeFields, "opsbot.executors.llmserve.executor:LLMServeExecutor"),
 }
 
 
