@@ -9,6 +9,7 @@ way a model that follows injected instructions would leak a canary, which the re
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.parse
@@ -49,6 +50,9 @@ class Chat:
             body = await request.json()
         except ValueError:
             body = {}
+        delay = body.get("delay_s")  # a slow answer on request: specs interrupt a rollout during its checks
+        if isinstance(delay, (int, float)) and 0 < delay <= 120:
+            await asyncio.sleep(delay)
         messages = body.get("messages") or []
         prompt = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
         content = answer(self.style, prompt)

@@ -198,3 +198,46 @@ def test_engines_that_do_not_answer_are_one_sentence(serving_lab, tmp_path):
         models = ask(a, "which models are in the registry")
     assert status.kind == "error" and "Ray Serve is unreachable" in status.text
     assert models.kind == "error" and "MLflow is unreachable" in models.text
+
+
+BOT = """
+import sys
+from opsbot.app import build_app
+from opsbot.config import Config
+from opsbot.core.request import Request
+import json
+
+config = Config(**json.loads(sys.argv[1]))
+with build_app(config, parser_kind="offline") as app:
+    asked = app.pipeline.handle(Request(text="deploy tiny-chat v2", user="alice", channel="c", thread="k", frontend="t"))
+    print("asked", asked.kind, flush=True)
+    app.pipeline.decide(asked.approval_id, "bob", True)
+"""
+
+
+def test_a_deploy_cut_short_by_a_killed_bot_is_told_truthfully(app, ray, registry, tmp_path):
+    """The bot is killed mid-rollout (during a slow release check, after Ray took the new version): on
+    the next question the store shows the deploy unfinished and llm.status says what Ray runs."""
+    import json
+    import subprocess
+    import sys
+
+    from waiting import wait_until
+
+    slow = app.config.model_dump(mode="json", exclude={"source"})
+    dep = slow["inventory"]["deployments"][DEP]
+    dep["release_checks"] = [{"name": "slow", "body": {"messages": [], "delay_s": 60}}]
+    bot = subprocess.Popen([sys.executable, "-c", BOT, json.dumps(slow)], stdout=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: live(ray) == "2" and ray.application("chat").status == "RUNNING", timeout=120)
+        wait_until(lambda: any(r.status == "running" for r in app.store.past_runs(("llm.deploy",), 5)), timeout=30)
+    finally:
+        bot.kill()
+        bot.wait(timeout=30)
+    history = ask(app, f"history of {DEP}", thread="after-kill")
+    assert "1 never finished" in history.text
+    assert (history.tables[0].rows[0][1], history.tables[0].rows[0][4]) == ("deploy v2", "unfinished")
+    status = ask(app, f"how is {DEP} doing", thread="after-kill-status")
+    assert "version 2" in status.text
+    assert "champion is version 1, not the live 2: a deploy did not finish" in status.text
+    assert champion(registry) == "1"
