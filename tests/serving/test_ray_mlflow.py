@@ -209,7 +209,8 @@ import json
 
 config = Config(**json.loads(sys.argv[1]))
 with build_app(config, parser_kind="offline") as app:
-    asked = app.pipeline.handle(Request(text="deploy tiny-chat v2", user="alice", channel="c", thread="k", frontend="t"))
+    request = Request(text="deploy tiny-chat v2", user="alice", channel="c", thread="k", frontend="t")
+    asked = app.pipeline.handle(request)
     print("asked", asked.kind, flush=True)
     app.pipeline.decide(asked.approval_id, "bob", True)
 """
