@@ -14,6 +14,7 @@ import numpy as np
 DAY = 86400.0
 HARMONICS = 4  # a daily shape with a morning rise, an evening peak and a night trough needs about four
 MIN_SPAN = DAY / 2  # less history than this cannot show a daily shape
+Floats = Sequence[float] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,12 @@ class SeasonalModel:
             cols += [np.sin(2 * math.pi * k * d), np.cos(2 * math.pi * k * d)]
         return np.column_stack(cols)
 
-    def predict(self, times: Sequence[float] | np.ndarray) -> np.ndarray:
+    def predict(self, times: Floats) -> np.ndarray:
         t = np.asarray(times, dtype=float)
         return np.maximum(self.design(t) @ self.coef, 0.0)  # a request rate is never negative
 
 
-def fit(times: Sequence[float], values: Sequence[float], harmonics: int = HARMONICS) -> SeasonalModel | None:
+def fit(times: Floats, values: Floats, harmonics: int = HARMONICS) -> SeasonalModel | None:
     """The model for the finite points of (times, values); None with too little history."""
     t = np.asarray(times, dtype=float)
     v = np.asarray(values, dtype=float)
@@ -54,7 +55,7 @@ def fit(times: Sequence[float], values: Sequence[float], harmonics: int = HARMON
     return SeasonalModel(coef, t0, harmonics)
 
 
-def seasonal_naive(times: Sequence[float], values: Sequence[float], future: Sequence[float]) -> np.ndarray:
+def seasonal_naive(times: Floats, values: Floats, future: Floats) -> np.ndarray:
     """The value one day before each future time (interpolated): the baseline a forecast must beat."""
     t = np.asarray(times, dtype=float)
     v = np.asarray(values, dtype=float)
@@ -62,7 +63,7 @@ def seasonal_naive(times: Sequence[float], values: Sequence[float], future: Sequ
     return np.interp(f, t, v)
 
 
-def mape(actual: Sequence[float], predicted: Sequence[float]) -> float:
+def mape(actual: Floats, predicted: Floats) -> float:
     a = np.asarray(actual, dtype=float)
     p = np.asarray(predicted, dtype=float)
     ok = np.isfinite(a) & np.isfinite(p) & (np.abs(a) > 1e-9)
