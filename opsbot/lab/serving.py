@@ -247,6 +247,14 @@ class ServingLab:
         self._start_prometheus(timeout)
         self.ready.set()
 
+    def _keep(self, proc: _Proc) -> _Proc:
+        """Track a started process; one started after stop() (a background start cut short) is ended."""
+        self.procs.append(proc)
+        if self._stopped:
+            proc.stop()
+            raise LabError("the serving lab was stopped while it was starting")
+        return proc
+
     def _start_mlflow(self) -> _Proc:
         store = self.workdir / "mlflow"
         store.mkdir(exist_ok=True)
@@ -264,9 +272,7 @@ class ServingLab:
             "--workers",
             "1",
         ]
-        p = _spawn("mlflow", argv, self.workdir / "mlflow.log")
-        self.procs.append(p)
-        return p
+        return self._keep(_spawn("mlflow", argv, self.workdir / "mlflow.log"))
 
     def _start_ray(self) -> _Proc:
         # Ray's unix sockets live under its temp dir, whose path must stay short.
@@ -296,9 +302,7 @@ class ServingLab:
             "--disable-usage-stats",
             f"--temp-dir={self.ray_tmp}",
         ]
-        proc = _spawn("ray", argv, self.workdir / "ray.log", env={"RAY_USAGE_STATS_ENABLED": "0"})
-        self.procs.append(proc)
-        return proc
+        return self._keep(_spawn("ray", argv, self.workdir / "ray.log", env={"RAY_USAGE_STATS_ENABLED": "0"}))
 
     # ---- the registry -------------------------------------------------------------------------------
 
@@ -415,8 +419,7 @@ class ServingLab:
             "--storage.tsdb.retention.time=90d",
             "--log.level=warn",
         ]
-        p = _spawn("prometheus", argv, self.workdir / "prometheus.log")
-        self.procs.append(p)
+        p = self._keep(_spawn("prometheus", argv, self.workdir / "prometheus.log"))
         _wait(
             "the serving Prometheus", lambda: requests.get(self.prometheus_url + "/-/ready", timeout=2).ok, p, timeout
         )

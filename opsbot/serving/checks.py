@@ -24,7 +24,7 @@ class CheckResult:
     seconds: float
 
 
-def _has(doc: Any, path: str) -> bool:
+def has_path(doc: Any, path: str) -> bool:
     """Whether the dotted `path` (list indexes as numbers) exists in `doc` with a non-empty value."""
     for part in path.split("."):
         if isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
@@ -66,7 +66,7 @@ def run_check(check: ReleaseCheck, base_url: str, timeout: float = 30.0) -> Chec
             doc = json.loads(text)
         except ValueError:
             return CheckResult(check.name, False, _("the answer is not JSON."), took)
-        missing = [p for p in check.json_has if not _has(doc, p)]
+        missing = [p for p in check.json_has if not has_path(doc, p)]
         if missing:
             return CheckResult(check.name, False, _("the answer lacks {paths}.").format(paths=", ".join(missing)), took)
     for word in check.forbid:

@@ -14,7 +14,7 @@ from opsbot.core.task import Task
 from opsbot.executors.llmserve.executor import LLMServeExecutor
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import load_rules
-from opsbot.serving.checks import _has
+from opsbot.serving.checks import has_path
 
 CLOSED = "http://127.0.0.1:9"
 RAY = {"engine": "ray", "ray": {"dashboard": CLOSED, "app": "chat", "deployment": "Chat"}, "model": "tiny-chat"}
@@ -82,6 +82,6 @@ def test_an_engine_that_does_not_answer_is_one_sentence(kind, intent, engine):
 
 def test_release_check_json_paths():
     doc = {"choices": [{"message": {"content": "hi"}}], "empty": ""}
-    assert _has(doc, "choices.0.message.content")
-    assert not _has(doc, "choices.1.message")
-    assert not _has(doc, "empty")
+    assert has_path(doc, "choices.0.message.content")
+    assert not has_path(doc, "choices.1.message")
+    assert not has_path(doc, "empty")
