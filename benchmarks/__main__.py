@@ -102,6 +102,24 @@ def llmserve_bench(results: dict) -> None:
     line("scale 1->2 / 2->1 replicas running (median)", f"{r['scale_s_p50']:.2f} s", "reported, no target")
 
 
+def startup_bench(results: dict) -> None:
+    from benchmarks.startup import bench_cli, bench_serve
+
+    section("Start-up")
+    r = bench_cli()
+    results["startup_cli"] = r
+    line("`python -c pass` (median wall)", f"{r['python_pass_s']:.3f} s")
+    line("`opsbot parse TEXT`, no config (median wall)", f"{r['opsbot_parse_s']:.3f} s")
+    line("opsbot parse above the bare interpreter", f"{r['above_python_s']:.3f} s", "target <= 0.5 s")
+    line(
+        "CPU (user + system): opsbot parse / python -c pass",
+        f"{r['opsbot_parse_cpu_s']:.3f} / {r['python_pass_cpu_s']:.3f} s",
+    )
+    r = bench_serve()
+    results["startup_serve"] = r
+    line("`opsbot serve` (HTTP, SQLite) to /health answering", f"{r['serve_to_healthy_s']:.2f} s")
+
+
 BENCHES = {
     "parse": parse_bench,
     "store": store_bench,
@@ -109,6 +127,7 @@ BENCHES = {
     "slack": slack_bench,
     "llm": llm_bench,
     "llmserve": llmserve_bench,
+    "startup": startup_bench,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from opsbot.config import Config
@@ -10,6 +11,8 @@ from opsbot.parsing.factory import build_parser
 from opsbot.pipeline import Pipeline
 from opsbot.rules.loader import RuleSet, load_for
 from opsbot.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +36,10 @@ class App:
 def build_app(config: Config, parser_kind: str | None = None, store: Store | None = None) -> App:
     rules = load_for(config)
     store = store or Store.open(config.database_url)
+    # Executions a crashed process left `running` are told apart now, not counted or trusted forever.
+    interrupted = store.interrupt_orphaned_executions()
+    if interrupted:
+        log.warning("marked %d execution(s) left running by a stopped process as interrupted", len(interrupted))
     parser = build_parser(config, parser_kind, rules=rules, store=store)
     return App(
         config=config, rules=rules, store=store, pipeline=Pipeline(config, rules, store, parser, Executors(config))

@@ -22,11 +22,13 @@ def _config(args):
 def _existing_store(config):
     """The configured store if it already exists (so `parse` sees tuned examples), without creating one:
     `parse` must not write anything."""
-    from opsbot.store import Store, default_database_url
+    from opsbot.store.location import default_database_url
 
     url = config.database_url or default_database_url()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        return None
+        return None  # decided before importing the database libraries: a parse without a store stays quick
+    from opsbot.store import Store
+
     try:
         store = Store(url)
         store.learned_version()
@@ -212,18 +214,22 @@ def cmd_rules_check(args) -> int:
         rules = load_rules([Path(args.dir)], defaults=False)
     else:
         rules = load_for(_config(args))
-    print(f"ok: {len(rules.rules)} rules, {len(rules.intents())} intents")
+    alerts = f", {len(rules.alerts)} alert rules" if rules.alerts else ""
+    print(f"ok: {len(rules.rules)} rules, {len(rules.intents())} intents{alerts}")
     return 0
 
 
 def cmd_rules_test(args) -> int:
+    from opsbot.incidents.tester import run_alert_examples
     from opsbot.parsing.offline import OfflineParser
     from opsbot.rules.loader import load_for, load_rules
     from opsbot.rules.tester import run_examples, with_sample_inventory
 
     config = with_sample_inventory(_config(args))
     rules = load_rules([Path(args.dir)], defaults=False) if args.dir else load_for(config)
-    outcomes = run_examples(rules, config, OfflineParser(rules, config))
+    if args.payload:
+        return _rules_test_payload(rules, config, Path(args.payload))
+    outcomes = run_examples(rules, config, OfflineParser(rules, config)) + run_alert_examples(rules, config)
     for o in outcomes:
         if not o.ok or args.verbose:
             print(f"{'ok  ' if o.ok else 'FAIL'} {o.rule_id:22} {o.text!r}: {o.detail}")
@@ -235,6 +241,25 @@ def cmd_rules_test(args) -> int:
         "nothing was executed"
     )
     return 1 if bad else 0
+
+
+def _rules_test_payload(rules, config, path: Path) -> int:
+    """What an Alertmanager webhook payload (a JSON file) would start, alert by alert; nothing runs."""
+    from opsbot.incidents.payload import PayloadError, parse_notification
+    from opsbot.incidents.tester import plan_alert
+
+    try:
+        notification = parse_notification(path.read_bytes())
+    except (OSError, PayloadError) as e:
+        print(f"opsbot rules test: {path}: {e}", file=sys.stderr)
+        return 2
+    for alert in notification.alerts:
+        name, ran, notes = plan_alert(rules, config, {**notification.common_labels, **alert.labels})
+        print(f"{alert.name or '?'} ({alert.status}): rule {name or 'none'}; diagnose: {', '.join(ran) or 'nothing'}")
+        for note in notes:
+            print(f"    not run: {note}")
+    print("nothing was executed")
+    return 0
 
 
 def _store(args):
@@ -290,7 +315,22 @@ def cmd_eval(args) -> int:
         store=_store(args),
         min_accuracy=args.min,
         show_misses=not args.quiet,
+        runbooks=args.runbooks,
     )
+
+
+def cmd_llm_check(args) -> int:
+    from opsbot.llm.check import check
+
+    config = _config(args)
+    if args.structured:
+        config.llm.structured = args.structured
+    if not config.llm.configured:
+        print("opsbot llm check: no LLM is configured (set llm.base_url or llm.api_key)", file=sys.stderr)
+        return 2
+    result = check(config.llm)
+    print(f"{config.llm.base_url or 'OpenAI'} model {config.llm.model}: {result.describe()}", flush=True)
+    return 0 if result.ok else 1
 
 
 def cmd_lab(argv: list[str]) -> int:
@@ -303,6 +343,9 @@ def build_argparser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="opsbot", description="ChatOps bot: plain-language ops requests, checked and audited."
     )
+    from opsbot import __version__
+
+    ap.add_argument("--version", action="version", version=f"opsbot {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
@@ -361,6 +404,7 @@ def build_argparser() -> argparse.ArgumentParser:
     rt = rsub.add_parser("test", parents=[common], help="parse, bind and render every example; execute nothing")
     rt.add_argument("dir", nargs="?")
     rt.add_argument("-v", "--verbose", action="store_true", help="show passing examples too")
+    rt.add_argument("--payload", metavar="FILE", help="an Alertmanager webhook payload (JSON): show what it would run")
     rt.set_defaults(func=cmd_rules_test)
 
     a = sub.add_parser("audit", help="the audit trail")
@@ -387,7 +431,10 @@ def build_argparser() -> argparse.ArgumentParser:
         parents=[common],
         help="accuracy, latency and tokens of a parser on a labelled JSON-lines set (never executes anything)",
     )
-    e.add_argument("dataset", help='JSON lines: {"text", "intent", "params", optional "forbid"}')
+    e.add_argument(
+        "dataset",
+        help='JSON lines: {"text", "intent", "params", optional "forbid"}, or runbook questions {"text", "kb": [...]}',
+    )
     e.add_argument("--parser", choices=["offline", "llm", "auto"], default=None)
     e.add_argument(
         "--prompt",
@@ -397,7 +444,25 @@ def build_argparser() -> argparse.ArgumentParser:
     )
     e.add_argument("--min", type=float, default=0.0, help="exit 1 when accuracy is below this")
     e.add_argument("--quiet", action="store_true", help="do not list the misses")
+    e.add_argument(
+        "--runbooks",
+        action="append",
+        metavar="DIR",
+        help='runbook questions ({"text", "kb": [section ids]}): search these folders (default: knowledge.sources)',
+    )
     e.set_defaults(func=cmd_eval)
+
+    lm = sub.add_parser("llm", help="the configured LLM server")
+    lmsub = lm.add_subparsers(dest="llm_command", required=True)
+    lc = lmsub.add_parser(
+        "check", parents=[common], help="one tiny request: the structured-output mode that works, latency, tokens"
+    )
+    lc.add_argument(
+        "--structured",
+        choices=["json_schema", "json_object", "grammar", "auto"],
+        help="try this mode instead of llm.structured",
+    )
+    lc.set_defaults(func=cmd_llm_check)
 
     # `opsbot lab …` hands its options to python -m opsbot.lab (see main); listed here for --help.
     sub.add_parser("lab", help="start the local lab (sshd, Prometheus, demo services) until Ctrl-C", add_help=False)

@@ -53,6 +53,9 @@ def load_config(path: str | Path | None = None) -> Config:
 def _resolve_paths(cfg: Config, base: Path) -> None:
     """Relative paths in a config file are relative to that file, not to the working directory."""
     cfg.rules.dirs = [d if d.is_absolute() else base / d for d in cfg.rules.dirs]
+    for source in cfg.knowledge.sources:
+        if not source.path.is_absolute():
+            source.path = base / source.path
     for attr in ("key_file", "known_hosts"):
         p = getattr(cfg.ssh, attr)
         if p is not None and not p.is_absolute():

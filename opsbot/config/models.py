@@ -159,6 +159,8 @@ class LLMConfig(Strict):
     model: str = "gpt-4o-mini"
     timeout: float = Field(10.0, gt=0, le=120)
     max_retries: int = Field(2, ge=0, le=5)
+    # how the answer's JSON schema is sent (opsbot.llm.structured); auto: learned once per endpoint
+    structured: Literal["json_schema", "json_object", "grammar", "auto"] = "auto"
     top_k_rules: int = Field(8, ge=1, le=50)
     few_shot: int = Field(6, ge=0, le=30)
     cost_per_1k_input: float = 0.00015
@@ -206,6 +208,25 @@ class LogsConfig(Strict):
     context: int = Field(0, ge=0, le=10)
 
 
+class KnowledgeSource(Strict):
+    path: Path  # a folder of Markdown (.md) and text (.txt) files, read recursively
+    base_url: str | None = None  # links: base_url + "/" + the file's path + "#" + the heading's anchor
+    name: str | None = None  # default: the folder's name
+
+
+class KnowledgeConfig(Strict):
+    """Runbooks `kb.ask` answers from (opsbot/knowledge)."""
+
+    sources: list[KnowledgeSource] = Field(default_factory=list)
+    top: int = Field(3, ge=1, le=10)  # sections quoted at most
+    # "nothing relevant found" below these (opsbot/knowledge/index.py): the share of the question's
+    # weight the best section covers, and the BM25 score that lets a strong match cover a bit less
+    min_coverage: float = Field(0.4, ge=0, le=1)
+    min_score: float = Field(3.0, ge=0)
+    quote_chars: int = Field(500, ge=80, le=3000)  # of each quoted section
+    refresh_seconds: float = Field(2.0, ge=0)  # how often a question may look for changed files
+
+
 class SlackConfig(Strict):
     bot_token: str | None = None
     app_token: str | None = None
@@ -215,6 +236,23 @@ class SlackConfig(Strict):
     workers: int = Field(8, ge=1, le=64)  # threads doing the slow work off the ack path
     max_pending: int = Field(100, ge=1)  # queued requests before the ack says "busy"
     users: dict[str, str] = Field(default_factory=dict)  # Slack user id -> access user name
+
+
+class AlertmanagerConfig(Strict):
+    """Alerts from Alertmanager (its webhook receiver posts to `opsbot serve`'s POST /alertmanager)."""
+
+    token: str | None = None  # the bearer token Alertmanager sends; none set: every webhook is refused
+    url: str | None = None  # Alertmanager's own API (silences), e.g. http://127.0.0.1:9093
+    channel: str = "alerts"  # where alert groups go when no alert rule names a channel
+    storm: int = Field(10, ge=1)  # more new groups than this in a minute: one summary message instead
+    timeout: float = Field(10.0, gt=0, le=120)
+    max_silence_without_approval: str = "4h"  # longer silences need a second person's approval
+
+    @field_validator("max_silence_without_approval")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
 
 
 class DigestConfig(Strict):
@@ -279,8 +317,25 @@ class Config(BaseSettings):
     logs: LogsConfig = Field(default_factory=LogsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from sqlalchemy.engine import make_url  # only here: the config is read by code that has no store
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(v)
+            _ = url.port  # a non-numeric port fails here, not at the first query
+        except (ArgumentError, ValueError) as e:
+            raise ValueError(f"not a database URL ({e}); write it like postgresql://user@host:5432/opsbot") from None
+        return v
 
     @field_validator("digests")
     @classmethod

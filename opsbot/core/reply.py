@@ -39,6 +39,9 @@ class Reply(BaseModel):
     request_id: str | None = None
     approval_id: str | None = None
     decided: bool = False  # this reply settles an approval (approved or denied by this click)
+    # sentences naming actions the asker may want next (a runbook's steps): the pipeline offers those
+    # that parse to a rule as choices, which go through the rules, policy and approval; never run as is
+    offers: list[str] = Field(default_factory=list)
 
     @classmethod
     def error(cls, text: str, *, approval_id: str | None = None, code: str | None = None) -> Reply:

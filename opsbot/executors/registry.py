@@ -13,6 +13,7 @@ from opsbot.core.action import Executor, ExecutorUnavailable
 from opsbot.executors.fields import (
     ActionFields,
     BotFields,
+    KnowledgeFields,
     LLMServeFields,
     LogsFields,
     PrometheusFields,
@@ -32,6 +33,7 @@ REGISTRY: dict[str, Registered] = {
     "ssh": Registered(SSHFields, "opsbot.executors.ssh:SSHExecutor"),
     "logs": Registered(LogsFields, "opsbot.executors.logs:LogsExecutor"),
     "llmserve": Registered(LLMServeFields, "opsbot.executors.llmserve.executor:LLMServeExecutor"),
+    "knowledge": Registered(KnowledgeFields, "opsbot.executors.knowledge:KnowledgeExecutor"),
 }
 
 

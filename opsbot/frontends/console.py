@@ -194,7 +194,11 @@ class Console:
         )
 
     def command(self, line: str) -> None:
-        parts = shlex.split(line)
+        try:
+            parts = shlex.split(line)
+        except ValueError:  # an unclosed quote or a trailing backslash: say so, keep the console
+            self.say(_("That console command has an unclosed quote or a trailing backslash; nothing was done."))
+            return
         cmd, args = parts[0], parts[1:]
         if cmd == "/help":
             self.say(_(HELP))

@@ -47,6 +47,7 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
     "llama-chat": {"host": "gpu-1", "service": "vllm", "versions": ["v1.0", "v1.1"]},
     "reranker": {"host": "gpu-1", "service": "vllm", "versions": ["r0.9"]},
 }
+RUNBOOKS = Path(__file__).parent / "runbooks"  # the lab's own runbooks, for kb.ask
 JOURNALD_SERVICES = {"redis"}  # read through `journalctl -u`, the others from files
 ACCESS = {"alice": ["operator"], "bob": ["operator", "approver"], "carol": ["viewer"], "dan": ["approver", "dba"]}
 
@@ -315,6 +316,7 @@ class Lab:
             },
             "logs": {"sources": sources, "max_lines": 20},
             "database_url": f"sqlite:///{self.workdir / 'opsbot.db'}",
+            "knowledge": {"sources": [{"path": str(RUNBOOKS), "name": "lab-runbooks"}]},
         }
         if self.prometheus is not None:
             data["prometheus"] = {"url": self.prometheus.url, "host_label": "host"}

@@ -28,6 +28,8 @@ import openai
 from opsbot.config import Config
 from opsbot.config.models import LLMConfig
 from opsbot.core.task import Suggestion, Task
+from opsbot.llm.structured import first_mode, next_mode, refuses_format, request_parts, schema_in_prompt
+from opsbot.parsing.offline.parser import whole_message
 from opsbot.parsing.prompt import (
     Prompt,
     build_messages,
@@ -37,12 +39,11 @@ from opsbot.parsing.prompt import (
     nearest_examples,
     similarity,
 )
-from opsbot.parsing.schema import check_params, intent_params, response_format, task_schema, validate
+from opsbot.parsing.schema import SCHEMA_NAME, check_params, intent_params, task_schema, validate
 from opsbot.rules.loader import RuleSet
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
-    from openai.types.chat.completion_create_params import ResponseFormat
 
     from opsbot.parsing.offline import OfflineParser
 
@@ -54,11 +55,18 @@ FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
 
 
 class LLMFailure(Exception):
-    """The LLM gave no usable answer; `reason` is one phrase for Task.note."""
+    """The LLM gave no usable answer; `reason` is one phrase for Task.note, `kind` one of FAILURE_KINDS
+    (the reply's one-line note is chosen by it, in the asker's language)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, kind: str = "answer"):
         self.reason = reason
+        self.kind = kind
         super().__init__(reason)
+
+
+# timeout, server (5xx/429 after retries), unreachable, refused (other 4xx), format (the structured-output
+# mode refused), answer (unusable after one repair), unconfigured
+FAILURE_KINDS = ("timeout", "server", "unreachable", "refused", "format", "answer", "unconfigured")
 
 
 @dataclass
@@ -82,22 +90,15 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
     return None
 
 
-def _rejects_json_schema(error: openai.BadRequestError) -> bool:
-    """A 400 that says the server cannot do `response_format: json_schema` (llama.cpp, older Ollama,
-    some gateways)."""
-    body = error.body if isinstance(error.body, dict) else {}
-    text = f"{error.message} {json.dumps(body)}".lower()
-    return "json_schema" in text or "response_format" in text
-
-
 class LLMClient:
-    """One OpenAI-compatible endpoint: the SDK client, and what the server turned out to support.
-    `mode` starts as strict json_schema and becomes json_object the first time the server refuses
-    json_schema with a 400; the client remembers it for every later call."""
+    """One OpenAI-compatible endpoint: the SDK client, and the structured-output mode the server takes
+    (opsbot.llm.structured). With `llm.structured: auto` the mode starts as strict json_schema and moves
+    on the first time the server refuses it (any 4xx/5xx naming the response format); the client
+    remembers it for every later call, so a refusal costs one request once, not one per parse."""
 
     def __init__(self, config: LLMConfig, sleep: Callable[[float], None] = time.sleep):
         self.config = config
-        self.mode = "json_schema"
+        self.mode = first_mode(config.structured)
         self.sleep = sleep
         # Local servers (vLLM, Ollama, llama.cpp) take any key; the SDK insists on one.
         self.sdk = openai.OpenAI(
@@ -110,62 +111,88 @@ class LLMClient:
     def close(self) -> None:
         self.sdk.close()
 
+    def _refused_format(self, mode: str, e: openai.APIStatusError) -> bool:
+        """Whether `e` refuses the structured-output mode; in auto, switch to the next mode (True: try
+        again). Raises LLMFailure when the mode was fixed by config or no mode is left."""
+        if not refuses_format(e.status_code, e.message, e.body):
+            return False
+        following = next_mode(mode) if self.config.structured == "auto" else None
+        if following is None:
+            raise LLMFailure(
+                f"the LLM server refused the {mode} response format ({e.status_code}: {e.message[:120]})",
+                kind="format",
+            ) from None
+        log.info(
+            "%s does not take %s structured output (%s); using %s from now on",
+            self.config.base_url or "the LLM server",
+            mode,
+            e.status_code,
+            following,
+        )
+        self.mode = following
+        return True
+
     def complete(
-        self, render: Callable[[str], list[dict[str, Any]]], schema: dict[str, Any], deadline: float, spend: Spend
+        self,
+        render: Callable[[str], list[dict[str, Any]]],
+        schema: dict[str, Any],
+        deadline: float,
+        spend: Spend,
+        max_tokens: int = MAX_ANSWER_TOKENS,
     ) -> str:
         """The answer's text for the messages `render(mode)` builds. Raises LLMFailure."""
         failures = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0.05:
-                raise LLMFailure(f"LLM timed out (budget {self.config.timeout:g} s)")
+                raise LLMFailure(f"LLM timed out (budget {self.config.timeout:g} s)", kind="timeout")
             mode = self.mode
             messages = render(mode)
-            fmt = response_format(schema, mode)
+            parts = request_parts(schema, mode, SCHEMA_NAME)
             spend.calls += 1
             spend.modes.append(mode)
             try:
                 resp = self.sdk.chat.completions.create(
                     model=self.config.model,
                     messages=cast("list[ChatCompletionMessageParam]", messages),
-                    response_format=cast("ResponseFormat", fmt),
                     temperature=0,
-                    max_tokens=MAX_ANSWER_TOKENS,
+                    max_tokens=max_tokens,
                     timeout=remaining,
+                    **parts,
                 )  # our messages and format are plain dicts in the API's shapes
             except openai.APITimeoutError:
-                raise LLMFailure(f"LLM timed out after {self.config.timeout:g} s") from None
-            except openai.BadRequestError as e:
-                if mode == "json_schema" and _rejects_json_schema(e):
-                    log.info(
-                        "%s does not take json_schema response formats; using json_object from now on",
-                        self.config.base_url or "the LLM server",
-                    )
-                    self.mode = "json_object"
+                raise LLMFailure(f"LLM timed out after {self.config.timeout:g} s", kind="timeout") from None
+            except openai.APIStatusError as e:
+                if self._refused_format(mode, e):
                     continue
-                raise LLMFailure(f"LLM refused the request (400: {e.message[:120]})") from None
-            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as e:
+                if not isinstance(e, (openai.RateLimitError, openai.InternalServerError)):
+                    if isinstance(e, openai.BadRequestError):
+                        raise LLMFailure(f"LLM refused the request (400: {e.message[:120]})", kind="refused") from None
+                    raise LLMFailure(f"LLM request failed ({e.status_code})", kind="refused") from None
                 failures += 1
                 what = (
                     "LLM rate-limited (429)"
                     if isinstance(e, openai.RateLimitError)
                     else f"LLM server error ({e.status_code})"
-                    if isinstance(e, openai.APIStatusError)
-                    else "LLM unreachable"
                 )
-                if failures > self.config.max_retries:
-                    raise LLMFailure(f"{what} after {failures} attempts") from None
-                asked = _retry_after(e) if isinstance(e, openai.APIStatusError) else None
-                wait = min(asked if asked is not None else BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
-                if time.monotonic() + wait >= deadline:
-                    raise LLMFailure(f"{what}; no time left to retry") from None
-                self.sleep(wait)
+                self._back_off(failures, what, _retry_after(e), deadline)
                 continue
-            except openai.APIStatusError as e:
-                raise LLMFailure(f"LLM request failed ({e.status_code})") from None
+            except openai.APIConnectionError:
+                failures += 1
+                self._back_off(failures, "LLM unreachable", None, deadline)
+                continue
             except openai.OpenAIError as e:
-                raise LLMFailure(f"LLM client error ({type(e).__name__})") from None
-            return self._content(resp, messages, fmt, spend)
+                raise LLMFailure(f"LLM client error ({type(e).__name__})", kind="refused") from None
+            return self._content(resp, messages, parts.get("response_format") or {}, spend)
+
+    def _back_off(self, failures: int, what: str, asked: float | None, deadline: float) -> None:
+        kind = "unreachable" if "unreachable" in what else "server"
+        if failures > self.config.max_retries:
+            raise LLMFailure(f"{what} after {failures} attempts", kind=kind)
+        wait = min(asked if asked is not None else BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
+        if time.monotonic() + wait >= deadline:
+            raise LLMFailure(f"{what}; no time left to retry", kind=kind)
+        self.sleep(wait)
 
     @staticmethod
     def _content(resp: ChatCompletion, messages: list[dict[str, Any]], fmt: dict[str, Any], spend: Spend) -> str:
@@ -287,7 +314,7 @@ class LLMParser:
             fallback = offline_task if offline_task is not None else self.offline.parse(text, previous=previous)
             task = fallback.model_copy(deep=True)
             task.note = f"{e.reason}; used the offline parser" + (f" ({fallback.note})" if fallback.note else "")
-            task.usage = {**task.usage, "fallback": e.reason}
+            task.usage = {**task.usage, "fallback": e.reason, "fallback_kind": e.kind}
         task.usage = {**task.usage, **self.usage(spend, started), "parser": task.parser}
         return task
 
@@ -310,7 +337,7 @@ class LLMParser:
 
     def _parse(self, text: str, previous: Task | None, spend: Spend) -> Task:
         if self.client is None:
-            raise LLMFailure("no LLM is configured (set llm.base_url or llm.api_key)")
+            raise LLMFailure("no LLM is configured (set llm.base_url or llm.api_key)", kind="unconfigured")
         deadline = time.monotonic() + self.config.llm.timeout
         shots = nearest_examples(text, self.examples(), self.config.llm.few_shot)
         intents = self.candidates(text, previous, shots)
@@ -325,7 +352,7 @@ class LLMParser:
                 intents,
                 previous,
                 shots,
-                schema if mode == "json_object" else None,
+                schema if schema_in_prompt(mode) else None,
             )
 
         content = self.client.complete(render, schema, deadline, spend)
@@ -354,6 +381,10 @@ class LLMParser:
 
     def _finish(self, task: Task, text: str, spend: Spend, repaired: bool) -> Task:
         task.usage = {"repaired": repaired}
+        rule = self.rules.primary(task.intent) if task.intent else None
+        if rule is not None:  # a question is the message as asked, not the model's rewording of it
+            task.params = {**task.params, **whole_message(rule, text)}
+            task.missing = [m for m in task.missing if m not in task.params]
         if task.intent is None:
             task.suggestions = [
                 Suggestion(intent=i, score=round(float(s), 3)) for i, s in self.offline.rank(text, 3) if s > 0

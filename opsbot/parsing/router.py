@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from opsbot.config import Config
 from opsbot.core.task import Task
-from opsbot.parsing.llm import LLMParser
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the LLM client (openai) is imported only when an LLM parser is built
+    from opsbot.parsing.llm import LLMParser
     from opsbot.parsing.offline import OfflineParser
     from opsbot.store import Store
 

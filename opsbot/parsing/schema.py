@@ -19,6 +19,7 @@ from typing import Any
 
 from opsbot.config import Config
 from opsbot.core.durations import DURATION_PATTERN
+from opsbot.llm.structured import request_parts
 from opsbot.rules.binding import BindError, bind_value
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec
@@ -132,11 +133,11 @@ def task_schema(rules: RuleSet, config: Config, intents: list[str]) -> dict[str,
     return schema
 
 
-def response_format(schema: dict[str, Any], mode: str) -> dict[str, Any]:
-    """The `response_format` for a chat completion: strict json_schema, or plain json_object."""
-    if mode == "json_schema":
-        return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema}}
-    return {"type": "json_object"}
+def response_format(schema: dict[str, Any], mode: str) -> dict[str, Any] | None:
+    """The `response_format` for a chat completion in a structured-output mode (opsbot.llm.structured);
+    None in `grammar` mode, which sends none."""
+    fmt: dict[str, Any] | None = request_parts(schema, mode, SCHEMA_NAME).get("response_format")
+    return fmt
 
 
 # --- our side: validate an answer ----------------------------------------------------------------

@@ -23,12 +23,16 @@ from opsbot.i18n.language import OVERRIDES
 from opsbot.parsing.offline import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
-from opsbot.pipeline.clarify import choices_question, question_for
+from opsbot.pipeline.clarify import choice_label, choices_question, question_for
+from opsbot.pipeline.heartbeat import heartbeat
+from opsbot.pipeline.llm_note import llm_note
+from opsbot.pipeline.offers import offered_choices
 from opsbot.pipeline.sanitize import sanitize
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
 from opsbot.store import ApprovalRecord, Store
+from opsbot.store.liveness import HEARTBEAT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +66,30 @@ class Pipeline:
     # ---- entry points -------------------------------------------------------------------------
 
     def handle(
-        self, req: Request, progress: Progress | None = None, on_task: Callable[[Task], None] | None = None
+        self,
+        req: Request,
+        progress: Progress | None = None,
+        on_task: Callable[[Task], None] | None = None,
+        task: Task | None = None,
     ) -> Reply:
         """Answer one message, in the asker's language. Never raises: a failure becomes an error Reply (and
-        is logged). `on_task` sees the Task the message resolved to in its thread."""
+        is logged). `on_task` sees the Task the message resolved to in its thread. A `task` given (a
+        button that names one, like an alert's suggestion) is taken instead of parsing the text; it
+        still goes through binding, policy and approval like any other."""
+        seen: list[Task] = []
+
+        def resolved(task: Task) -> None:
+            seen.append(task)
+            if on_task is not None:
+                on_task(task)
+
         with use_language(self.language(req)):
             try:
                 self.store.record_request(req)
-                reply = self._handle(req, progress or (lambda text: None), on_task or (lambda task: None))
+                reply = self._handle(req, progress or (lambda text: None), resolved, task)
+                note = llm_note(seen[-1] if seen else None)
+                if note and reply.kind != "ignored":
+                    reply.text = f"{reply.text}\n{note}" if reply.text else note
             except Exception as e:  # the user always gets an answer, whatever broke
                 log.exception("request %s failed", req.id)
                 reply = Reply.error(
@@ -212,6 +232,21 @@ class Pipeline:
         reply.decided = True
         return reply
 
+    def _check_hint(self, rec: ApprovalRecord) -> str:
+        """How to see what an interrupted change did: the rule's read-only `check_with`, as a request."""
+        # a conditional rule (service.restart on db hosts) may leave check_with to its intent's fallback
+        rules = [self.rules.by_id[rec.rule_id]] if rec.rule_id in self.rules.by_id else []
+        check_with = next((r.check_with for r in rules + self.rules.by_intent.get(rec.intent, []) if r.check_with), "")
+        checks = self.rules.by_intent.get(check_with, [])
+        for check in checks:
+            for example in check.examples.en:
+                try:
+                    text = example.format(**{k: v for k, v in rec.params.items() if v is not None})
+                except (KeyError, IndexError, ValueError):
+                    continue
+                return _("Check with `{request}`").format(request=text)
+        return _("Check on the hosts")
+
     def vote(self, request_id: str, user: str, up: bool) -> None:
         self.store.add_feedback(request_id, user, vote=1 if up else -1)
 
@@ -263,7 +298,9 @@ class Pipeline:
         fallback = (stored.pending and stored.pending.lang) or (stored.last and stored.last.lang) or "en"
         return choose_language(req.text, chosen, names, fallback)
 
-    def _handle(self, req: Request, progress: Progress, on_task: Callable[[Task], None]) -> Reply:
+    def _handle(
+        self, req: Request, progress: Progress, on_task: Callable[[Task], None], given: Task | None = None
+    ) -> Reply:
         if len(req.text) > MAX_CHARS:
             return Reply.error(
                 _(
@@ -279,7 +316,7 @@ class Pipeline:
         others = open_question if open_question is not pending else None
         last = stored.last if stored.last and stored.last.fresh(now, FOLLOW_UP_TTL) else None
         started = time.perf_counter()
-        task = self._resolve(req, last.task() if last else None, pending, now)
+        task = given or self._resolve(req, last.task() if last else None, pending, now)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
         on_task(task)
         lang = current_language()
@@ -329,7 +366,29 @@ class Pipeline:
             return Reply.error(refusal)
         if plan.needs_approval:
             return self._ask_approval(req, plan)
-        return self._execute(plan, req.user, req.id, progress)
+        reply = self._execute(plan, req.user, req.id, progress)
+        if reply.offers:
+            self._offer(req, reply, plan, others, now)
+        return reply
+
+    def _offer(self, req: Request, reply: Reply, plan: Plan, others: PendingQuestion | None, now: datetime) -> None:
+        """The actions a reply proposes (a runbook's steps) that fit a rule, as choices in the thread: a
+        pick is then a request like any other (rules, policy, approval)."""
+        offered = offered_choices(reply.offers, self._offline, self.engine, plan.rule.intent)
+        reply.offers = []
+        if not offered:
+            return
+        lang = current_language()
+        question = PendingQuestion(choices=offered, asked=req.user, at=now, lang=lang)
+        last = LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now, lang=lang)
+        self.store.save_conversation(req.conversation, Conversation(last=last, pending=others or question))
+        labels = [choice_label(c, self.rules, self.engine, short=False) for c in offered]
+        reply.text += "\n" + _("I can start these for you (each goes through the rules and, where needed, approval):")
+        if len(labels) == 1:  # several are listed by the front end with the buttons
+            reply.text += "\n" + _("1. {action} (say 1 or yes)").format(action=labels[0])
+        reply.buttons = [Button(label=label, action="choose", value=str(i)) for i, label in enumerate(labels, 1)] + [
+            b for b in reply.buttons if b.action != "choose"
+        ]
 
     def _resolve(self, req: Request, last: Task | None, pending: PendingQuestion | None, now: datetime) -> Task:
         """What a message means in its thread: a cancel, the answer to our question, a follow-up of the
@@ -494,7 +553,8 @@ class Pipeline:
                 run_intent=lambda intent: self._run_unattended(intent, None, user),
                 history=self.store.past_runs,
             )
-            reply = executor.run(action, ctx)
+            with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):
+                reply = executor.run(action, ctx)
             if reply.kind == "error":
                 status = "failed"
         except ExecutorUnavailable as e:
@@ -565,8 +625,60 @@ class Pipeline:
             )
         return self._execute(plan, actor, None, lambda text: None)
 
-    @staticmethod
-    def _decided_text(rec: ApprovalRecord) -> str:
+    def run_for_alert(
+        self, req: Request, intent: str, params: dict[str, Any], progress: Progress | None = None
+    ) -> Reply:
+        """A read-only intent an alert rule runs at once (a diagnosis). Stored like a typed request (its
+        task's parser is "alert"), so votes on it count like any other; the params, which come from the
+        alert's labels, are bound and validated like a typed request's. Never a change: those are only
+        suggested. Never raises."""
+        with use_language(self.language(req)):
+            try:
+                self.store.record_request(req)
+                task = Task(intent=intent, params=params, confidence=1.0, parser="alert")
+                self.store.record_task(req.id, task, 0.0)
+                reply = self._alert_run(req, task, progress or (lambda text: None))
+            except Exception as e:
+                log.exception("the alert run %s failed", req.id)
+                reply = Reply.error(
+                    _("Something went wrong on my side ({error}); nothing more was run.").format(error=type(e).__name__)
+                )
+        reply.request_id = req.id
+        reply = sanitize(reply)
+        try:
+            self.store.record_reply(req.id, reply)
+        except Exception:
+            log.exception("could not store the reply to %s", req.id)
+        return reply
+
+    def _alert_run(self, req: Request, task: Task, progress: Progress) -> Reply:
+        try:
+            plan = self.engine.plan(task)
+        except MissingParams as e:
+            return Reply.error(
+                _("{intent} needs {names}, which the alert does not give. Nothing was run.").format(
+                    intent=task.intent, names=", ".join(e.names)
+                )
+            )
+        except (BindError, PlanError, UnknownIntent) as e:
+            return Reply.error(
+                _("{intent} cannot run for this alert: {problem} Nothing was run.").format(
+                    intent=task.intent, problem=e
+                )
+            )
+        if plan.rule.changes_state or plan.needs_approval:
+            self.store.audit(req.user, "alert.refused", {"request": req.id, "rule": plan.rule.id})
+            return Reply.error(
+                _("{intent} changes state; an alert can only suggest it. Nothing was run.").format(intent=task.intent)
+            )
+        return self._execute(plan, req.user, req.id, progress)
+
+    def _decided_text(self, rec: ApprovalRecord) -> str:
+        if rec.status == "executed" and self.store.execution_status_of_request(rec.request_id) == "interrupted":
+            return _(
+                "Approved by {approver}, but opsbot stopped while it ran, so whether it took effect is unknown. "
+                "{check} before asking again."
+            ).format(approver=rec.approver, check=self._check_hint(rec))
         if rec.status in ("approved", "executed"):
             return _("Already approved by {approver}; it ran once.").format(approver=rec.approver)
         if rec.status == "denied":

@@ -14,6 +14,7 @@ from opsbot.config import Config
 from opsbot.core.action import Capability
 from opsbot.executors.registry import REGISTRY
 from opsbot.resources import shipped
+from opsbot.rules.alert_schema import AlertRule
 from opsbot.rules.render import SHELL_FIELDS, check_template
 from opsbot.rules.schema import Pack, Rule
 from opsbot.yamlsource import UNKNOWN_FIELD, Problem, SourceError
@@ -22,8 +23,9 @@ from opsbot.yamlsource import UNKNOWN_FIELD, Problem, SourceError
 class RuleSet:
     """The loaded rules, indexed by intent. Immutable after load."""
 
-    def __init__(self, rules: list[Rule]):
+    def __init__(self, rules: list[Rule], alerts: list[AlertRule] | None = None):
         self.rules = rules
+        self.alerts = alerts or []  # alert rules, in load order: the first that matches an alert applies
         self.by_intent: dict[str, list[Rule]] = defaultdict(list)
         for r in rules:
             self.by_intent[r.intent].append(r)
@@ -85,7 +87,7 @@ def pack_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
+def _load_file(path: Path, problems: list[Problem], alerts: list[AlertRule] | None = None) -> list[Rule]:
     try:
         src = yamlsource.load(path)
     except SourceError as e:
@@ -97,8 +99,15 @@ def _load_file(path: Path, problems: list[Problem]) -> list[Rule]:
         problems += yamlsource.pydantic_problems(src, e)
         return []
     if pack is None:
-        problems.append(Problem(src.file, 1, "", "a rule pack is a mapping with a `rules:` list"))
+        problems.append(Problem(src.file, 1, "", "a rule pack is a mapping with a `rules:` and/or `alerts:` list"))
         return []
+    for i, alert in enumerate(pack.alerts):
+        alert.source, alert.line = src.file, src.line_of(("alerts", i))
+        for kind, steps in (("diagnose", alert.diagnose), ("suggest", alert.suggest)):
+            for j, step in enumerate(steps):
+                step.line = src.line_of(("alerts", i, kind, j)) or alert.line
+    if alerts is not None:
+        alerts += pack.alerts
     for i, rule in enumerate(pack.rules):
         rule.source, rule.line = src.file, src.line_of(("rules", i))
         problems += _action_problems(src, i, rule)
@@ -188,15 +197,64 @@ def load_rules(paths: list[Path] | None = None, defaults: bool = True) -> RuleSe
     sources = ([shipped("rules")] if defaults else []) + list(paths or [])
     problems: list[Problem] = []
     rules: list[Rule] = []
+    alerts: list[AlertRule] = []
     for f in pack_files(sources):
         if not f.exists():
             problems.append(Problem(str(f), None, "", "no such rule file or folder"))
             continue
-        rules += _load_file(f, problems)
+        rules += _load_file(f, problems, alerts)
     problems += check_rules(rules)
+    problems += check_alert_rules(alerts, rules)
     if problems:
         raise SourceError(problems)
-    return RuleSet(rules)
+    return RuleSet(rules, alerts)
+
+
+def check_alert_rules(alerts: list[AlertRule], rules: list[Rule]) -> list[Problem]:
+    """Every intent an alert rule names exists and takes the params given; diagnoses only read."""
+    by_intent: dict[str, list[Rule]] = defaultdict(list)
+    for r in rules:
+        by_intent[r.intent].append(r)
+    problems = []
+    names: dict[str, AlertRule] = {}
+    for alert in alerts:
+        if alert.name in names:
+            problems.append(
+                Problem(
+                    alert.source, alert.line, alert.name, f"duplicate alert rule; also at {names[alert.name].where()}"
+                )
+            )
+        names[alert.name] = alert
+        for kind, steps in (("diagnose", alert.diagnose), ("suggest", alert.suggest)):
+            for step in steps:
+                found = by_intent.get(step.intent)
+                if not found:
+                    problems.append(
+                        Problem(alert.source, step.line, f"{alert.name}.{kind}", f"no rule has intent {step.intent!r}")
+                    )
+                    continue
+                if kind == "diagnose" and any(r.changes_state for r in found):
+                    problems.append(
+                        Problem(
+                            alert.source,
+                            step.line,
+                            f"{alert.name}.diagnose",
+                            f"{step.intent} changes state; an alert may only suggest it (put it under suggest:)",
+                        )
+                    )
+                declared = {p for r in found for p in r.params}
+                unknown = sorted(set(step.params) - declared)
+                if unknown:
+                    problems.append(
+                        Problem(
+                            alert.source,
+                            step.line,
+                            f"{alert.name}.{kind}",
+                            f"{step.intent} takes no param {', '.join(unknown)}; "
+                            f"it takes {', '.join(sorted(declared))}",
+                        )
+                    )
+    return problems
 
 
 def load_for(config: Config) -> RuleSet:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from opsbot.core.durations import parse_duration
 from opsbot.executors.registry import REGISTRY
+from opsbot.rules.alert_schema import AlertRule
 
 ParamType = Literal[
     "host", "group", "service", "deployment", "duration", "integer", "enum", "text", "promql", "version"
@@ -34,6 +35,7 @@ class ParamSpec(Strict):
     aliases: dict[str, list[str]] = Field(default_factory=dict)  # enum value -> words that mean it
     pattern: str | None = None  # text: full-match regex
     max_length: int = 500  # text, promql
+    from_message: bool = False  # text: the whole message is the value (a question asked in words)
 
     @model_validator(mode="after")
     def _coherent(self) -> ParamSpec:
@@ -47,6 +49,8 @@ class ParamSpec(Strict):
             re.compile(self.pattern)
         if self.type == "duration" and isinstance(self.max, str):
             parse_duration(self.max)
+        if self.from_message and self.type != "text":
+            raise ValueError("only a text param can take the whole message (from_message)")
         if self.required and self.default is not None:
             raise ValueError("a param with a default is not required; drop one of them")
         return self
@@ -207,4 +211,5 @@ class Rule(Strict):
 class Pack(Strict):
     pack: str | None = None
     description: str | None = None
-    rules: list[Rule]
+    rules: list[Rule] = Field(default_factory=list)
+    alerts: list[AlertRule] = Field(default_factory=list)  # what to do when an alert arrives (alert_schema.py)

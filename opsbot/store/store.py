@@ -10,13 +10,12 @@ changed by a conditional UPDATE.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +34,9 @@ from opsbot.core.reply import Reply
 from opsbot.core.request import Request
 from opsbot.core.task import Task
 from opsbot.store import audit as audit_trail
+from opsbot.store.alert_groups import AlertGroupsMixin
+from opsbot.store.liveness import STALE_SECONDS, current_owner, owner_alive
+from opsbot.store.location import default_database_url
 from opsbot.store.records import ApprovalRecord
 from opsbot.store.tables import (
     approvals,
@@ -58,20 +60,6 @@ BUSY_TIMEOUT_MS = 10_000
 FINISHED = ("ok", "failed", "timeout", "refused")
 MIGRATION_LOCK = 0x6F7073626F74  # "opsbot": pg_advisory_xact_lock key, so two replicas never migrate at once
 SYSTEM_ACTOR = "opsbot"
-
-
-def default_database_url() -> str:
-    """An SQLite file in the state directory ($OPSBOT_STATE_DIR, $XDG_STATE_HOME/opsbot or
-    ~/.local/state/opsbot), which is created if needed."""
-    if os.environ.get("OPSBOT_STATE_DIR"):
-        state = Path(os.environ["OPSBOT_STATE_DIR"])
-    elif os.environ.get("XDG_STATE_HOME"):
-        state = Path(os.environ["XDG_STATE_HOME"]) / "opsbot"
-    else:
-        state = Path.home() / ".local" / "state" / "opsbot"
-    state = state.expanduser().resolve()
-    state.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{state / 'opsbot.db'}"
 
 
 def normalise_url(url: str) -> str:
@@ -168,7 +156,7 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
-class Store:
+class Store(AlertGroupsMixin):
     """The persistence layer. `Store(url)` connects; `Store.open(url)` also migrates."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -297,6 +285,8 @@ class Store:
                     user_id=user,
                     status="running",
                     started_at=now,
+                    owner=current_owner(),
+                    heartbeat_at=now,
                 )
             )
             audit_trail.append(
@@ -328,29 +318,94 @@ class Store:
             ).one_or_none()
             if row is None:
                 raise LookupError(f"no execution {execution_id}")
-            if row.status != "running":
+            # An execution taken for orphaned whose process was only slow still gets its real outcome.
+            if row.status not in ("running", "interrupted"):
                 raise ValueError(f"execution {execution_id} already finished ({row.status})")
             conn.execute(
                 update(executions)
                 .where(executions.c.id == execution_id)
                 .values(status=status, summary=summary, finished_at=now)
             )
+            data = {
+                "execution_id": execution_id,
+                "status": status,
+                "summary": summary,
+                "duration_ms": round((now - row.started_at).total_seconds() * 1000, 1),
+            }
+            if row.status == "interrupted":
+                data["was_interrupted"] = True
+            audit_trail.append(conn, row.user_id, "execution.finished", data, now)
+
+    def heartbeat_execution(self, execution_id: str) -> None:
+        """The running execution's process is alive (see liveness.HEARTBEAT_SECONDS)."""
+        with self._write() as conn:
+            conn.execute(
+                update(executions)
+                .where(executions.c.id == execution_id, executions.c.status == "running")
+                .values(heartbeat_at=_now())
+            )
+
+    def mark_execution_interrupted(self, execution_id: str, reason: str) -> bool:
+        """Mark one `running` execution `interrupted` (its outcome is unknown), with its audit row.
+        False when it is no longer running. Used at start for executions of dead processes, and by a
+        process that stops before its own executions end."""
+        now = _now()
+        with self._write() as conn:
+            row = conn.execute(
+                select(executions.c.user_id, executions.c.owner, executions.c.status)
+                .where(executions.c.id == execution_id)
+                .with_for_update()
+            ).one_or_none()
+            if row is None or row.status != "running":
+                return False
+            conn.execute(
+                update(executions)
+                .where(executions.c.id == execution_id)
+                .values(status="interrupted", summary=reason, finished_at=now)
+            )
             audit_trail.append(
                 conn,
-                row.user_id,
-                "execution.finished",
-                {
-                    "execution_id": execution_id,
-                    "status": status,
-                    "summary": summary,
-                    "duration_ms": round((now - row.started_at).total_seconds() * 1000, 1),
-                },
+                SYSTEM_ACTOR,
+                "execution.interrupted",
+                {"execution_id": execution_id, "user": row.user_id, "owner": row.owner, "reason": reason},
                 now,
             )
+        return True
+
+    def interrupt_orphaned_executions(self, stale_after: float = STALE_SECONDS) -> list[str]:
+        """On start: every execution left `running` by a process that is gone (dead on this host, or
+        silent for `stale_after` seconds elsewhere) becomes `interrupted`. Returns their ids."""
+        now = _now()
+        with self._read() as conn:
+            rows = conn.execute(
+                select(executions.c.id, executions.c.owner, executions.c.heartbeat_at, executions.c.started_at).where(
+                    executions.c.status == "running"
+                )
+            ).all()
+        done = []
+        for row in rows:
+            alive = owner_alive(row.owner)
+            last = row.heartbeat_at or row.started_at
+            if alive is False or (alive is None and now - last > timedelta(seconds=stale_after)):
+                reason = "the process running it stopped before it finished; its outcome is unknown"
+                if self.mark_execution_interrupted(row.id, reason):
+                    done.append(row.id)
+        return done
+
+    def execution_status_of_request(self, request_id: str) -> str | None:
+        """The status of the latest execution a request led to, if any."""
+        with self._read() as conn:
+            return conn.execute(
+                select(executions.c.status)
+                .where(executions.c.request_id == request_id)
+                .order_by(executions.c.started_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
 
     def count_executions(self, user: str, rule_id: str, since: datetime) -> int:
         """Executions of a rule by a user started at or after `since`, for rate limits. Refused ones
-        do not count: being refused must not keep someone refused."""
+        and interrupted ones do not count: being refused must not keep someone refused, and a crash of
+        the bot is not the asker's doing."""
         with self._read() as conn:
             return conn.execute(
                 select(func.count())
@@ -359,7 +414,7 @@ class Store:
                     executions.c.user_id == user,
                     executions.c.rule_id == rule_id,
                     executions.c.started_at >= _aware(since, "since"),
-                    executions.c.status != "refused",
+                    executions.c.status.not_in(("refused", "interrupted")),
                 )
             ).scalar_one()
 
@@ -620,6 +675,7 @@ class Store:
         with self._snapshot() as conn:
             rows = conn.execute(query).all()
             notes = conn.execute(select(feedback).order_by(feedback.c.id)).all()
+        alerts = self.alert_run_labels()  # runs an alert started carry its labels
 
         votes: dict[str, dict[str, int]] = {}  # request -> user -> latest vote
         corrections: dict[str, dict[str, Any]] = {}  # request -> latest correction
@@ -644,6 +700,7 @@ class Store:
                 "votes": {"up": sum(1 for v in cast if v > 0), "down": sum(1 for v in cast if v < 0)},
                 "correction": corrections.get(row.id),
                 "at": row.created_at.isoformat(),
+                **({"alert": alerts[row.id]} if row.id in alerts else {}),
             }
 
     def confirmed_examples(self) -> list[dict[str, Any]]:
@@ -661,7 +718,8 @@ class Store:
                         "request_id": item["request_id"],
                     }
                 )
-            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"]:
+            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"] and "alert" not in item:
+                # an alert's diagnosis was not typed by anyone: its text teaches the parser nothing
                 examples.append(
                     {
                         "text": item["text"],

@@ -144,7 +144,11 @@ executions = Table(
     Column("summary", Text),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
-    CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused')", name="status"),
+    # The process running it (host:pid:start) and its last sign of life: a `running` row whose owner
+    # is gone is marked `interrupted` (outcome unknown) by the next process that starts.
+    Column("owner", String(NAME)),
+    Column("heartbeat_at", UTCDateTime),
+    CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused', 'interrupted')", name="status"),
     Index(None, "user_id", "rule_id", "started_at"),  # rate-limit counts
 )
 
@@ -261,4 +265,45 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# One row per Alertmanager group (receiver + group key, hashed): inserting it claims the group, so of
+# several replicas given the same notification exactly one posts its message.
+alert_groups = Table(
+    "alert_groups",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("group_key", Text, nullable=False),
+    Column("name", String(NAME), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("labels", JSONText, nullable=False),  # the group's common labels
+    Column("alerts", JSONText, nullable=False),  # fingerprint -> {status, labels, annotations, starts_at, ends_at}
+    Column("channel", String(NAME)),
+    Column("ts", String(NAME)),  # the Slack message (None until posted; never posted in a storm)
+    Column("storm", String(NAME)),  # the storm summary it was counted in, if any
+    Column("acked_by", String(NAME)),
+    Column("acked_at", UTCDateTime),
+    Column("first_at", UTCDateTime, nullable=False, index=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    CheckConstraint("status IN ('firing', 'resolved')", name="status"),
+)
+
+# A storm: many new groups in a minute, shown as one summary message per minute bucket.
+alert_storms = Table(
+    "alert_storms",
+    metadata,
+    Column("key", String(NAME), primary_key=True),
+    Column("channel", String(NAME), nullable=False),
+    Column("ts", String(NAME)),
+    Column("started_at", UTCDateTime, nullable=False),
+)
+
+# Runs an alert started (diagnoses): their request, and the alert they were for, for feedback export.
+alert_runs = Table(
+    "alert_runs",
+    metadata,
+    Column("request_id", String(ID), ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("alert_key", String(64), nullable=False, index=True),
+    Column("labels", JSONText, nullable=False),
 )

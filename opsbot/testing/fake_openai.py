@@ -17,6 +17,13 @@ Script items (plain dicts, built by the helpers below) are used one per request,
 When the script is empty, `responder(body) -> item` answers (default: a 500 saying so).
 `reject_json_schema=True` makes the server behave like one without json_schema support: every such
 request gets the 400, without using a script item.
+`profile=` imitates how a real server answers the structured-output part of a request (PROFILES,
+from each server's documentation and observed answers); a refusal uses no script item:
+  openai            json_schema and json_object; 400 for a request field it does not know (`json_schema`)
+  vllm, ollama      json_schema and json_object; unknown fields ignored
+  llama-server      json_schema, json_object with a schema, and its own `json_schema` field (grammar)
+  llama-cpp-python  HTTP 500 "Input should be 'text' or 'json_object'" for json_schema (0.3.x);
+                    json_object with a schema, and a grammar
 Listens on 127.0.0.1 only.
 """
 
@@ -70,6 +77,42 @@ def json_schema_unsupported() -> dict:
     )
 
 
+def llama_cpp_python_refusal() -> dict:
+    """What llama-cpp-python's server (0.3.x) answers to `response_format: {type: json_schema}`: its
+    request model allows only text and json_object, and its error handler turns the validation error
+    into an HTTP 500."""
+    detail = (
+        "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+        "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+        "'ctx': {'expected': \"'text' or 'json_object'\"}}]"
+    )
+    return status(500, detail, kind="internal_server_error")
+
+
+def _openai_refusal(body: dict) -> dict | None:
+    for name in ("json_schema", "grammar"):
+        if name in body:
+            return status(
+                400, f"Unrecognized request argument supplied: {name}", param=name, kind="invalid_request_error"
+            )
+    return None
+
+
+def _llama_cpp_python_refusal(body: dict) -> dict | None:
+    fmt = (body.get("response_format") or {}).get("type")
+    return llama_cpp_python_refusal() if fmt not in (None, "text", "json_object") else None
+
+
+PROFILES: dict[str, Callable[[dict], dict | None]] = {
+    "permissive": lambda body: None,
+    "openai": _openai_refusal,
+    "vllm": lambda body: None,
+    "ollama": lambda body: None,
+    "llama-server": lambda body: None,
+    "llama-cpp-python": _llama_cpp_python_refusal,
+}
+
+
 def slow(seconds: float, then: dict | None = None) -> dict:
     return {**(then or answer(None)), "delay": seconds}
 
@@ -81,7 +124,11 @@ class FakeOpenAI(ThreadedServer):
         responder: Callable[[dict], dict] | None = None,
         reject_json_schema: bool = False,
         model: str = "fake-model",
+        profile: str = "permissive",
     ):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown server profile {profile!r}; known: {', '.join(PROFILES)}")
+        self.profile = profile
         self.script: deque[dict] = deque(script or [])
         self.responder = responder
         self.reject_json_schema = reject_json_schema
@@ -160,7 +207,10 @@ class FakeOpenAI(ThreadedServer):
             self.requests.append(body)
             self.headers.append({k.lower(): v for k, v in http.headers.items()})
             fmt = (body.get("response_format") or {}).get("type")
-            if self.reject_json_schema and fmt == "json_schema":
+            refusal = PROFILES[self.profile](body)
+            if refusal is not None:
+                item = refusal
+            elif self.reject_json_schema and fmt == "json_schema":
                 item = json_schema_unsupported()
             elif self.script:
                 item = self.script.popleft()

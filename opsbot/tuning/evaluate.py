@@ -270,11 +270,15 @@ def run(
     min_accuracy: float = 0.0,
     show_misses: bool = True,
     out=print,
+    runbooks: list[str] | None = None,
 ) -> int:
     """What `opsbot eval` does; returns the exit status (1 when a case is unsafe or accuracy < min)."""
     from opsbot.parsing.factory import build_parser, parser_kind
     from opsbot.rules.loader import load_for
+    from opsbot.tuning.evaluate_kb import is_kb_dataset, run_kb
 
+    if is_kb_dataset(dataset):  # runbook questions: scored on the search, not the parse
+        return run_kb(dataset, config, runbooks, min_accuracy, show_misses, out)
     cases = load_cases(dataset)
     rules = load_for(config)
     kind = parser_kind(config, kind)

@@ -52,3 +52,10 @@ def test_a_correction_is_checked_before_it_is_stored(app):
 def test_lang_switches_the_answers_and_the_console_texts(app):
     out = session(app, ["/lang zh", "tell me a joke", "/good"])
     assert "从现在起我会用中文回答你" in out and "什么都没有执行" in out and "谢谢，已记下" in out
+
+
+def test_a_console_command_with_broken_quoting_is_one_sentence_and_the_console_goes_on(app):
+    """Attack 8: `/user "bob`, `/approve 'x`, `/deny \\` ended the console with a traceback."""
+    text = session(app, ['/user "bob', "/approve 'x", "/deny \\", "/user carol"])
+    assert text.count("has an unclosed quote or a trailing backslash; nothing was done.") == 3
+    assert "You are now carol" in text and "Traceback" not in text

@@ -322,3 +322,25 @@ def test_fifty_megabytes_of_output_are_capped_and_memory_stays_flat(lab, ssh):
     assert reply.code.endswith(f"[stderr]\ndone\n… ({50_000_000 - limit:,} more bytes of output dropped)")
     assert len(reply.code) < limit + 200
     assert growth_mb < 30, f"peak RSS grew by {growth_mb:.0f} MB"
+
+
+def test_a_hostile_value_reaches_the_host_as_one_argument_and_runs_nothing(lab, ssh, lab_config, tmp_path):
+    """Attack 1 over real SSH: a viewer's note `"$(touch FILE)"` is printed, not run, on the host."""
+    from opsbot.core.task import Task
+    from opsbot.rules.engine import Engine
+    from opsbot.rules.loader import load_rules
+
+    (tmp_path / "note.yaml").write_text(
+        "rules:\n"
+        "  - intent: x.note\n"
+        "    summary: note\n"
+        "    params: {pattern: {type: text, required: true}, host: {type: host, required: true}}\n"
+        "    action: {executor: ssh, command: 'printf \"[%s]\\n\" note: {{ pattern }}'}\n"
+    )
+    marker = tmp_path / "pwned"
+    hostile = f"x $(touch {marker}) `touch {marker}`; touch {marker}"
+    engine = Engine(load_rules([tmp_path], defaults=False), lab_config)
+    action = engine.plan(Task(intent="x.note", params={"pattern": hostile, "host": "web-1"})).action
+    reply = run(ssh, action)
+    assert reply.code.splitlines() == ["[note:]", f"[{hostile}]"]
+    assert not marker.exists()

@@ -15,6 +15,8 @@ from opsbot.executors.bot import example_with_names
 
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'’-]+[A-Za-z]{2,}){2,}")  # three English words in a row
 NOT_PROSE = re.compile(r"`[^`]*`|\S+=\"[^\"]*\"|https?://\S+|/[\w./-]+|\b[\w.-]+\.(?:log|gz|py|yaml)\b")
+# A runbook's own words (kb.ask): quoted lines and the quoted section's heading with its link
+QUOTED = re.compile(r"^> .*$|^\*[^*\n]+\* \(\S+\)$", re.M)
 
 
 def english_sentences(reply, names: set[str]) -> list[str]:
@@ -23,7 +25,7 @@ def english_sentences(reply, names: set[str]) -> list[str]:
         seen += [t.title or "", *t.columns]
     found = []
     for text in seen:
-        text = NOT_PROSE.sub(" ", text)
+        text = NOT_PROSE.sub(" ", QUOTED.sub(" ", text))
         for name in sorted(names, key=len, reverse=True):
             text = text.replace(name, " ")
         found += ENGLISH_RUN.findall(text)

@@ -51,12 +51,13 @@ def test_a_large_inventory_becomes_a_name_pattern_not_an_enum(rules):
     assert "enum" not in host and host["pattern"].startswith("^")
 
 
-def test_the_response_format_is_strict_json_schema_or_json_object(rules, config):
+def test_the_response_format_is_strict_json_schema_json_object_with_the_schema_or_none(rules, config):
     schema = task_schema(rules, config, ["help"])
     strict = response_format(schema, "json_schema")
-    assert strict["type"] == "json_schema" and strict["json_schema"]["strict"] is True
+    assert strict is not None and strict["type"] == "json_schema" and strict["json_schema"]["strict"] is True
     assert strict["json_schema"]["schema"] is schema
-    assert response_format(schema, "json_object") == {"type": "json_object"}
+    assert response_format(schema, "json_object") == {"type": "json_object", "schema": schema}  # llama-cpp-python
+    assert response_format(schema, "grammar") is None  # llama.cpp's own field carries it instead
 
 
 def test_validation_rejects_what_the_schema_does_not_allow(rules, config):

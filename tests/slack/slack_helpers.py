@@ -40,6 +40,7 @@ def write_config(
     slack: dict | None = None,
     extra_rules: Path | None = None,
     digests: dict | None = None,
+    extra: dict | None = None,
 ) -> Path:
     nobody = closed_port()
     known_hosts = directory / "known_hosts"
@@ -64,6 +65,7 @@ def write_config(
         data["rules"] = {"dirs": [str(extra_rules)]}
     if digests:
         data["digests"] = digests
+    data.update(extra or {})  # more config sections (alertmanager, ...)
     path = directory / "opsbot.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

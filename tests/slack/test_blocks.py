@@ -29,6 +29,31 @@ def test_user_and_log_content_cannot_ping_or_link():
     assert all(b["text"]["text"].count("```") == 2 for b in code), "a ``` in the output must not end the code block"
 
 
+def mrkdwn_objects(node) -> list[dict]:
+    if isinstance(node, dict):
+        own = [node] if node.get("type") == "mrkdwn" else []
+        return own + [o for v in node.values() for o in mrkdwn_objects(v)]
+    if isinstance(node, list):
+        return [o for v in node for o in mrkdwn_objects(v)]
+    return []
+
+
+def test_an_echoed_at_channel_or_at_here_cannot_notify():
+    """Attack 6: mrkdwn that echoes user input is verbatim, so Slack does not turn a typed @channel,
+    @here or #channel into a mention (escape() already defuses <!channel>)."""
+    reply = Reply(
+        text="I'm not sure what you meant by `@channel wake up @here`",
+        code="@everyone",
+        tables=[Table(columns=["a"], rows=[["@here"]])],
+        images=[Image(title="@channel chart", png=b"")],
+    )
+    _text, blocks = bk.render(reply, footer=[bk.context("@here clicked")])
+    blocks.append(bk.truncation_note(3))
+    objects = mrkdwn_objects(blocks)
+    assert len(objects) >= 4
+    assert all(o.get("verbatim") is True for o in objects)
+
+
 def test_long_text_is_split_into_sections_under_3000_characters():
     reply = Reply(text="\n".join(f"line {i} " + "x" * 80 for i in range(200)))
     _, blocks = bk.render(reply)

@@ -3,9 +3,13 @@ check; requests signed with Slack's v0 scheme by the test; the Web API is the lo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from slack_helpers import CHANNEL, write_config
@@ -178,3 +182,60 @@ def test_a_refused_bot_token_is_reported(tmp_path):
             tmp_path, SLACK_BOT_TOKEN=fs.BOT_TOKEN, SLACK_SIGNING_SECRET=fs.SIGNING_SECRET, SLACK_API_URL=api.base_url
         )
     assert done.returncode == 2 and "Slack refused the bot token" in done.stderr and "invalid_auth" in done.stderr
+
+
+# ---- attack 6: hostile bodies. The signature is checked first, on the raw bytes: unsigned or forged
+# bodies get 401, signed but malformed ones 400, and neither writes a traceback to the log.
+
+FORM = "application/x-www-form-urlencoded"
+HOSTILE = [
+    (b"payload=%7Bnot-json", FORM),
+    (b"{bad json", "application/json"),
+    (b"[1,2,3]", "application/json"),
+    (b"\xff\xfe\x00payload=\x80\x81", FORM),
+    (b"payload=%5B1%2C2%5D", FORM),
+]
+
+
+def post(bot, body: bytes, content_type: str, signed: bool) -> tuple[int, str]:
+    headers = {"Content-Type": content_type}
+    if signed:
+        ts = str(int(time.time()))
+        base = b"v0:" + ts.encode() + b":" + body
+        headers["X-Slack-Request-Timestamp"] = ts
+        headers["X-Slack-Signature"] = "v0=" + hmac.new(fs.SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    req = urllib.request.Request(bot.server.url(), data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+@pytest.mark.parametrize(("body", "content_type"), HOSTILE)
+def test_an_unsigned_malformed_body_is_401_without_a_traceback(bot, body, content_type):
+    before = len(bot.server.log_text())
+    status, _ = post(bot, body, content_type, signed=False)
+    assert status == 401
+    assert "Traceback" not in bot.server.log_text()[before:]
+
+
+@pytest.mark.parametrize(("body", "content_type"), HOSTILE)
+def test_a_signed_malformed_body_is_400_without_a_traceback(bot, body, content_type):
+    before = len(bot.server.log_text())
+    status, _ = post(bot, body, content_type, signed=True)
+    assert status == 400
+    assert "Traceback" not in bot.server.log_text()[before:]
+
+
+def test_signed_payloads_of_the_wrong_shape_are_400_and_nothing_runs(bot):
+    before = len(bot.server.log_text())
+    event = fs.event_callback(fs.app_mention("restart nginx on web-1", user="UALICE", channel=CHANNEL))
+    event["event"] = "restart nginx on web-1"
+    assert bot.slack.event(event).status == 400
+    click = fs.block_action("approve", "x", user="UBOB", channel=CHANNEL, message={"ts": "1.2"})
+    click["actions"] = []
+    assert bot.slack.post(fs.interactive_body(click)).status == 400
+    bot.settle()
+    assert bot.api.calls("chat.postMessage") == []
+    assert "Traceback" not in bot.server.log_text()[before:]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from opsbot.store.tables import executions
 
@@ -94,3 +96,52 @@ def test_rate_limit_counts_are_per_user_rule_and_window(store):
     assert store.count_executions("U2", "restart", since=before) == 1
     assert store.count_executions("U3", "restart", since=before) == 0
     assert store.count_executions("U1", "restart", since=datetime.now(UTC) + timedelta(seconds=1)) == 0
+
+
+def _set(store, execution_id, **values):
+    with store.engine.begin() as conn:
+        conn.execute(update(executions).where(executions.c.id == execution_id).values(**values))
+
+
+def _status(store, execution_id):
+    with store.engine.connect() as conn:
+        return conn.execute(select(executions.c.status).where(executions.c.id == execution_id)).scalar_one()
+
+
+def test_an_execution_owned_by_a_dead_process_here_is_interrupted_and_audited(store, open_store):
+    execution_id = store.start_execution(None, "restart", "service.restart", "ssh", {}, "U1")
+    with store.engine.connect() as conn:
+        owner = conn.execute(select(executions.c.owner).where(executions.c.id == execution_id)).scalar_one()
+    host, pid, start = owner.split(":")
+    assert (host, pid) == (socket.gethostname(), str(os.getpid()))
+    assert open_store().interrupt_orphaned_executions() == []  # its process (this one) is alive
+
+    _set(store, execution_id, owner=f"{host}:{pid}:{int(start) + 1}")  # same pid, another process: gone
+    assert open_store().interrupt_orphaned_executions() == [execution_id]
+    assert _status(store, execution_id) == "interrupted"
+    [row] = [r for r in store.audit_rows() if r["kind"] == "execution.interrupted"]
+    assert row["data"]["execution_id"] == execution_id and row["data"]["user"] == "U1"
+    assert store.verify_audit() == []
+    assert open_store().interrupt_orphaned_executions() == []  # once
+
+
+def test_another_hosts_execution_is_interrupted_only_when_its_heartbeat_is_stale(store):
+    fresh = store.start_execution(None, "restart", "x", "ssh", {}, "U1")
+    stale = store.start_execution(None, "restart", "x", "ssh", {}, "U1")
+    _set(store, fresh, owner="elsewhere:1:1")
+    _set(store, stale, owner="elsewhere:2:1", heartbeat_at=datetime.now(UTC) - timedelta(minutes=10))
+    assert store.interrupt_orphaned_executions(stale_after=120) == [stale]
+    store.heartbeat_execution(fresh)
+    assert _status(store, fresh) == "running"
+
+
+def test_interrupted_executions_do_not_count_toward_rate_limits_and_a_late_finish_keeps_the_truth(store):
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    execution_id = store.start_execution(None, "restart", "x", "ssh", {}, "U1")
+    assert store.mark_execution_interrupted(execution_id, "stopped") is True
+    assert store.mark_execution_interrupted(execution_id, "stopped") is False
+    assert store.count_executions("U1", "restart", since=before) == 0
+    store.finish_execution(execution_id, "ok", "it did finish")  # the process was only slow
+    assert _status(store, execution_id) == "ok"
+    finished = [r for r in store.audit_rows() if r["kind"] == "execution.finished"]
+    assert finished[-1]["data"]["was_interrupted"] is True

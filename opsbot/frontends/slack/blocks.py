@@ -32,6 +32,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def mrkdwn(text: str) -> dict:
+    """A mrkdwn text object Slack shows as written: `verbatim` keeps it from turning @channel, @here,
+    #channel or a bare URL typed by a user into a mention or a link (escape() handles <!...>)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def _fence_safe(text: str) -> str:
     # A ``` inside a code block would end it early; a zero-width space keeps it literal.
     return escape(text).replace(CODE_FENCE, "`\u200b``")
@@ -57,7 +63,7 @@ def _chunks(text: str, limit: int) -> list[str]:
 
 
 def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": mrkdwn(text)}
 
 
 def _code_sections(body: str, title: str | None = None) -> list[dict]:
@@ -108,11 +114,10 @@ def text_blocks(reply: Reply) -> list[dict]:
             {
                 "type": "context",
                 "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": ":chart_with_upwards_trend: "
-                        + _("{title} (chart in the thread)").format(title=escape(image.title)),
-                    }
+                    mrkdwn(
+                        ":chart_with_upwards_trend: "
+                        + _("{title} (chart in the thread)").format(title=escape(image.title))
+                    )
                 ],
             }
         )
@@ -145,7 +150,11 @@ def action_blocks(reply: Reply) -> list[dict]:
     approval = [b for b in reply.buttons if b.action in ("approve", "deny")]
     choices = [b for b in reply.buttons if b.action == "choose"]
     votes = [b for b in reply.buttons if b.action in ("vote_up", "vote_down")]
+    alert = [b for b in reply.buttons if b.action.startswith("alert_")]
     blocks = []
+    if alert:  # on an alert message: silence, ack, the rule's suggestions (action ids alert_*:<n>)
+        els = [_button(b, f"{b.action}:{i}") for i, b in enumerate(alert[:MAX_ACTIONS])]
+        blocks.append({"type": "actions", "block_id": "alert", "elements": els})
     if approval:
         els = [_button(b, b.action) for b in _first_per_action(approval)]
         blocks.append({"type": "actions", "block_id": "approval", "elements": els})
@@ -168,14 +177,13 @@ def truncation_note(hidden: int) -> dict:
     return {
         "type": "context",
         "elements": [
-            {
-                "type": "mrkdwn",
-                "text": ":scissors: "
+            mrkdwn(
+                ":scissors: "
                 + _(
                     "Output truncated: {hidden} more part(s) not shown (Slack shows at most {limit} blocks "
                     "per message). Ask for a narrower time range, fewer hosts or a tighter pattern."
-                ).format(hidden=hidden, limit=MAX_BLOCKS),
-            }
+                ).format(hidden=hidden, limit=MAX_BLOCKS)
+            )
         ],
     }
 
@@ -201,7 +209,7 @@ def render(reply: Reply, *, buttons: bool = True, footer: list[dict] | None = No
 
 def context(text: str) -> dict:
     """A small grey line (who clicked what); `text` is escaped here."""
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]}
+    return {"type": "context", "elements": [mrkdwn(escape(text))]}
 
 
 def without_actions(blocks: list[dict]) -> list[dict]:

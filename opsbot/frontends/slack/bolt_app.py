@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from opsbot.frontends.slack.blocks import CORRECTION_CALLBACK
 from opsbot.frontends.slack.frontend import SlackFrontend
 
-ACTIONS = re.compile(r"^(approve|deny|choose:\d+|vote_up|vote_down)$")
+ACTIONS = re.compile(r"^(approve|deny|choose:\d+|vote_up|vote_down|alert_(ack|silence|suggest):\d+)$")
 
 
 def build_bolt_app(

@@ -14,11 +14,13 @@ import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 
 from opsbot.core.reply import Button, Reply
 from opsbot.core.request import Request
+from opsbot.core.task import Task
 from opsbot.frontends.slack import blocks as bk
 from opsbot.frontends.slack.inbound import FRONTEND, clean_text, conversation_key, ignorable_message, is_dm, user_name
 from opsbot.frontends.slack.outbound import Outbox, Progress, Where
@@ -59,6 +61,7 @@ class SlackFrontend:
         # 3 s), votes, "I'm busy" notes.
         self.quick = WorkQueue(2, 1000, name="opsbot-slack-ui")
         self.progress_interval = progress_interval
+        self.incidents: Any = None  # the IncidentDesk (set by the service): alert buttons act through it
 
     def close(self) -> None:
         self.work.shutdown(wait=True)
@@ -258,6 +261,8 @@ class SlackFrontend:
                 self._decide(body, action, where, approve=action_id == "approve")
             elif action_id.startswith("choose"):
                 self._choose(body, action, where)
+            elif action_id.startswith("alert_") and self.incidents is not None:
+                self._alert_click(action, where, action_id.split(":")[0], body)
         except Exception as e:
             log.exception("handling the %s click failed", action_id)
             self.out.failure(where, type(e).__name__)
@@ -302,6 +307,39 @@ class SlackFrontend:
         thread = where.thread_ts or (None if where.dm else ts)
         answer_at = Where(where.channel, thread, where.user_id, where.dm, where.response_url)
         self._answer(Request(text=value, user=user, channel=where.channel, thread=thread, frontend=FRONTEND), answer_at)
+
+    def _alert_click(self, action: dict, where: Where, kind: str, body: dict) -> None:
+        """Buttons on an alert message: Ack, Silence 1h, and the alert rule's suggestions. Each becomes a
+        request of the clicker's, through the same rules, policy and approval as a typed one."""
+        message = body.get("message") or {}
+        ts: str = (body.get("container") or {}).get("message_ts") or message.get("ts") or ""
+        key, _sep, index = action.get("value", "").partition(":")
+        desk = self.incidents
+        group = self.store.alert_group(key)
+        if group is None:
+            with use_language(self.language(where.user_id)):
+                self.out.ephemeral(_("I know nothing about that alert any more."), where)
+            return
+        if kind == "alert_suggest":
+            steps = desk.suggestions(group)
+            if not index.isdigit() or int(index) >= len(steps):
+                return
+            intent, params = steps[int(index)].intent, steps[int(index)].params
+        elif kind == "alert_ack":
+            intent, params = "alerts.ack", {"alert": key}
+        elif kind == "alert_silence":
+            intent, params = "alerts.silence", {"alert": key, "duration": "1h"}
+        else:
+            return
+        text = " ".join([intent, *(f"{k}={str(v)[:16]}" for k, v in params.items())])
+        task = Task(intent=intent, params=params, confidence=1.0, parser="button")
+        thread = Where(where.channel, ts, where.user_id, where.dm, where.response_url)
+        req = Request(text=text, user=self.name(where.user_id), channel=where.channel, thread=ts, frontend=FRONTEND)
+        progress = Progress(self.client, thread, interval=self.progress_interval)
+        reply = self.pipeline.handle(req, progress, task=task)
+        self.out.answer(with_votes(reply), thread, progress)
+        if kind != "alert_suggest":
+            desk.refresh(key)
 
     def _vote(self, body: dict, action: dict) -> None:
         where = self._where_clicked(body)

@@ -8,6 +8,7 @@ Slack's request URLs: POST /slack/events for all three (as Bolt documents it); /
 from __future__ import annotations
 
 import logging
+import threading
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -18,6 +19,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
+
+from opsbot.frontends.slack.inbound_body import check_shape, check_signature
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +43,60 @@ def repair_form_body(req: BoltRequest) -> BoltRequest:
     return req
 
 
-def asgi_app(bolt: App, health: dict | None = None, status=None) -> Starlette:
-    """The ASGI app uvicorn serves. `status()` adds live figures (queue length) to /health."""
+def asgi_app(
+    bolt: App | None,
+    health: dict | None = None,
+    status=None,
+    extra: list[Route] | None = None,
+    signing_secret: str | None = None,
+) -> Starlette:
+    """The ASGI app uvicorn serves. `status()` adds live figures (queue length) to /health; `extra` routes
+    (POST /alertmanager) come along. Without `bolt` (Socket Mode) there are no Slack routes. With
+    `signing_secret`, Slack bodies are checked before Bolt parses them (Bolt checks again)."""
 
     async def slack(request: Request):
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
             return PlainTextResponse("request too large", status_code=413)
         body = await request.body()
+        # Signature first, on the raw bytes; then the shape. Neither builds anything from the body
+        # before it is known to be Slack's, and neither logs a traceback.
+        refusal = check_signature(signing_secret, body, request.headers) if signing_secret else None
+        if refusal is None:
+            _text, refusal = check_shape(body, request.headers.get("content-type", ""))
+        if refusal is not None:
+            log.info("refused a Slack request on %s: %s (HTTP %d)", request.url.path, refusal.reason, refusal.status)
+            return PlainTextResponse(refusal.reason, status_code=refusal.status)
         bolt_request = repair_form_body(to_bolt_request(request, body))
         # Bolt is synchronous, yet dispatching right here on the event loop is safe and fastest: the
         # signature check is a HMAC, auth.test was answered at start-up, and every opsbot listener only
         # looks at the payload and hands the work to a queue (no I/O on this path; keep it that way).
         # A thread hop per request doubled the ack latency under load (see bench.py).
+        assert bolt is not None
         response = bolt.dispatch(bolt_request)
         return to_starlette_response(response)
 
     async def healthz(request: Request):
         return JSONResponse({"ok": True, **(health or {}), **(status() if status else {})})
 
-    routes = [Route(path, slack, methods=["POST"]) for path in SLACK_PATHS]
+    routes = [Route(path, slack, methods=["POST"]) for path in SLACK_PATHS] if bolt is not None else []
     routes.append(Route("/health", healthz, methods=["GET"]))
+    routes += extra or []
     return Starlette(routes=routes)
+
+
+def server(app: Starlette, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=10
+    )
+    return uvicorn.Server(config)
+
+
+def run_in_thread(app: Starlette, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve in a background thread (Socket Mode's HTTP port); stop with `server.should_exit = True`."""
+    srv = server(app, host, port)
+    thread = threading.Thread(target=srv.run, name="opsbot-http", daemon=True)
+    thread.start()
+    return srv, thread
 
 
 def run(app: Starlette, host: str, port: int) -> None:

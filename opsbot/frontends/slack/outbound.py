@@ -78,7 +78,7 @@ class Progress:
                     if self.base_blocks is not None:  # keep the message, add the line under it
                         blocks = [
                             *self.base_blocks,
-                            {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]},
+                            {"type": "context", "elements": [bk.mrkdwn(line)]},
                         ]
                     self.client.chat_update(channel=self.where.channel, ts=self.message_ts, text=line, blocks=blocks)
                     self._last = now

@@ -11,10 +11,12 @@ import threading
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 
-from opsbot.frontends.slack import http_server
+from opsbot.frontends.slack import alert_webhook, http_server
+from opsbot.frontends.slack.alert_poster import SlackPoster
 from opsbot.frontends.slack.bolt_app import build_bolt_app
 from opsbot.frontends.slack.client import web_client
-from opsbot.frontends.slack.frontend import SlackFrontend
+from opsbot.frontends.slack.frontend import SlackFrontend, with_votes
+from opsbot.incidents import IncidentDesk
 from opsbot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class SlackService:
         self, app, *, workers: int | None = None, max_pending: int | None = None, progress_interval: float = 1.0
     ):
         self.config = app.config.slack
+        self.app_config = app.config
         if not self.config.bot_token:
             raise SlackSetupError("no bot token: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token in the config")
         self.client = web_client(self.config)
@@ -43,6 +46,12 @@ class SlackService:
         except Exception as e:
             self.frontend.close()
             raise SlackSetupError(f"cannot reach Slack's Web API at {self.client.base_url}: {e}") from None
+        # Alerts from Alertmanager (POST /alertmanager), handled on the same work queue.
+        self.incidents = IncidentDesk(
+            app.config, app.rules, app.store, app.pipeline, SlackPoster(self.frontend.out, with_votes)
+        )
+        self.frontend.incidents = self.incidents
+        self._http: tuple | None = None  # Socket Mode's HTTP server and its thread
         self._socket: SocketModeHandler | None = None
         self._stop = threading.Event()
         threading.Thread(target=self._housekeeping, name="opsbot-slack-sweep", daemon=True).start()
@@ -73,8 +82,32 @@ class SlackService:
             )
         work = self.frontend.work
         return http_server.asgi_app(
-            self.bolt, health={"mode": "http", "workers": work.workers}, status=lambda: {"pending": work.pending}
+            self.bolt,
+            health={"mode": "http", "workers": work.workers},
+            status=lambda: {"pending": work.pending},
+            extra=self.alert_routes(),
+            signing_secret=self.config.signing_secret,
         )
+
+    def accept_alerts(self, notification) -> bool:
+        """Queue a notification from Alertmanager; False when the queue is full (the sender retries)."""
+        return self.frontend.work.submit(self.incidents.receive, notification)
+
+    def alert_routes(self) -> list:
+        return [alert_webhook.alertmanager_route(self.app_config.alertmanager.token, self.accept_alerts)]
+
+    def side_asgi(self):
+        """Socket Mode's HTTP port: /health and POST /alertmanager (no Slack routes)."""
+        work = self.frontend.work
+        return http_server.asgi_app(
+            None,
+            health={"mode": "socket", "workers": work.workers},
+            status=lambda: {"pending": work.pending},
+            extra=self.alert_routes(),
+        )
+
+    def start_side_http(self, host: str, port: int) -> None:
+        self._http = http_server.run_in_thread(self.side_asgi(), host, port)
 
     def serve_http(self, host: str, port: int) -> None:
         http_server.run(self.asgi(), host, port)
@@ -109,6 +142,12 @@ class SlackService:
 
     def close(self) -> None:
         self._stop.set()
+        if self._http is not None:
+            server, thread = self._http
+            server.should_exit = True
+            thread.join(15)
+            self._http = None
+        self.incidents.close()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self._socket is not None:
@@ -161,6 +200,7 @@ def serve(
             return 2
         try:
             if mode == "socket":
+                service.start_side_http(host, port or config.slack.port)  # /health and POST /alertmanager
                 service.serve_socket_mode()
             else:
                 service.serve_http(host, port or config.slack.port)

@@ -45,6 +45,13 @@ from opsbot.parsing.offline.tokens import Tokenizer
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import Rule
 
+KB_INTENT = "kb.ask"  # questions for the runbooks (rules/knowledge.yaml)
+
+
+def whole_message(rule: Rule, text: str) -> dict[str, Any]:
+    """The params a rule fills with the whole message (`from_message`: a question asked in words)."""
+    return {name: text.strip()[: spec.max_length] for name, spec in rule.params.items() if spec.from_message}
+
 
 class OfflineParser:
     name = "offline"
@@ -125,7 +132,12 @@ class OfflineParser:
                 note=f"the message is {len(text)} characters; requests are at most {MAX_CHARS}",
             )
         a = self.analyse(text)
-        if previous is not None and previous.intent in self.info and is_follow_up(self, a, previous):
+        if (
+            previous is not None
+            and previous.intent in self.info
+            and previous.intent != KB_INTENT  # a question for the runbooks is answered; nothing follows it up
+            and is_follow_up(self, a, previous)
+        ):
             task = follow_up(self, a, previous)
             if task is not None:
                 return task
@@ -177,6 +189,8 @@ class OfflineParser:
         (with choices when guessing would be wrong). `carry` holds values a follow-up keeps from the
         previous task: they fill params the message does not name."""
         ranked = a.ranked
+        if KB_INTENT in self.info and phrasing.asks_knowledge(a.text):
+            return self._knowledge(a)
         if not a.text or not ranked:
             return choices.unsure(self, a, "no rule matches")
         top = ranked[0][1]
@@ -225,6 +239,19 @@ class OfflineParser:
             return self._task(a, info, params)
         return choices.unsure(self, a, why)
 
+    def _knowledge(self, a: Analysis) -> Task:
+        """A question for the runbooks (phrasing.asks_knowledge): how things are done is answered from
+        them, never by doing it; the actions a runbook names are offered separately, through the rules."""
+        info = self.info[KB_INTENT]
+        score = dict(a.ranked).get(KB_INTENT, 0.0)
+        return Task(
+            intent=KB_INTENT,
+            params=whole_message(info.rule, a.text),
+            confidence=max(0.8, confidence(score, 0.0)),
+            parser=self.name,
+            note="asks how something is done or who owns it: answered from the runbooks",
+        )
+
     def _carried(self, info: IntentInfo, carry: dict[str, Any], named: dict[str, Any]) -> dict[str, Any]:
         """The previous task's values this intent takes and the message does not replace; a host is not
         carried to a named service it does not run ("重启 mysql" after a question about web-1)."""
@@ -242,6 +269,7 @@ class OfflineParser:
 
     def _task(self, a: Analysis, info: IntentInfo, params: dict[str, Any]) -> Task:
         score = dict(a.ranked)[info.intent]
+        params = {**params, **whole_message(info.rule, a.text)}
         rest = [s for i, s in a.ranked if i != info.intent]
         missing = [n for n, s in info.rule.params.items() if s.required and n not in params]
         return Task(

@@ -1,0 +1,351 @@
+"""Tokens for runbook search: English words stemmed (Snowball, PyStemmer), Chinese cut into words
+(jieba, through rjieba), names like `pg-main` kept whole and also split, stop words dropped. The same
+function serves sections and questions so both sides meet on the same tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import rjieba
+import Stemmer
+
+_STEM = Stemmer.Stemmer("english")
+WORD = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+STOP_EN = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "into",
+        "over",
+        "under",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "done",
+        "have",
+        "has",
+        "had",
+        "i",
+        "we",
+        "you",
+        "they",
+        "he",
+        "she",
+        "it",
+        "me",
+        "us",
+        "our",
+        "your",
+        "my",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "if",
+        "then",
+        "so",
+        "than",
+        "too",
+        "very",
+        "just",
+        "also",
+        "any",
+        "all",
+        "some",
+        "no",
+        "not",
+        "only",
+        "own",
+        "same",
+        "other",
+        "such",
+        "again",
+        "once",
+        "please",
+        "hey",
+        "hi",
+        "ok",
+        "okay",
+        "get",
+        "got",
+        "let",
+        "lets",
+        "tell",
+        "say",
+        "said",
+        "need",
+        "want",
+        "know",
+        "thing",
+        "things",
+        "way",
+        "now",
+        "runbook",
+        "runbooks",
+        "playbook",
+        "playbooks",
+        "procedure",
+        "process",
+        "steps",
+        "step",
+        "docs",
+        "doc",
+        "wiki",
+        "documentation",
+        "handle",
+        "deal",
+    ]
+)
+STOP_ZH = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "是",
+        "在",
+        "有",
+        "和",
+        "与",
+        "及",
+        "或",
+        "就",
+        "都",
+        "也",
+        "还",
+        "又",
+        "把",
+        "被",
+        "让",
+        "给",
+        "对",
+        "从",
+        "向",
+        "我",
+        "我们",
+        "你",
+        "你们",
+        "他",
+        "她",
+        "它",
+        "他们",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "这些",
+        "那些",
+        "什么",
+        "怎么",
+        "怎么样",
+        "怎样",
+        "如何",
+        "为什么",
+        "哪",
+        "哪里",
+        "哪个",
+        "哪些",
+        "吗",
+        "一下",
+        "一个",
+        "要",
+        "会",
+        "能",
+        "可以",
+        "应该",
+        "请",
+        "请问",
+        "帮",
+        "帮我",
+        "下",
+        "上",
+        "中",
+        "里",
+        "时",
+        "时候",
+        "的话",
+        "之后",
+        "以后",
+        "然后",
+        "如果",
+        "需要",
+        "做",
+        "办",
+        "该",
+        "得",
+        "着",
+        "过",
+        "么",
+        "嘛",
+        "呗",
+        "谁",
+        "怎么办",
+        "怎么处理",
+        "处理",
+        "排查",
+        "注意",
+        "什么时候",
+        "很",
+        "问题",
+        "手册",
+        "流程",
+        "步骤",
+        "预案",
+        "运维",
+        "操作",
+    ]
+)
+# A few ops words across the two languages, so a Chinese question finds an English heading and back.
+GLOSSARY = {
+    "切换": ["failov"],
+    "主从切换": ["failov", "replica", "primari"],
+    "故障切换": ["failov"],
+    "切到": ["failov"],
+    "主从": ["replica", "primari"],
+    "主库": ["primari"],
+    "从库": ["replica"],
+    "重启": ["restart"],
+    "磁盘": ["disk"],
+    "满": ["full"],
+    "内存": ["memori"],
+    "负责人": ["owner"],
+    "负责": ["owner", "own"],
+    "归谁管": ["owner"],
+    "值班": ["call"],
+    "证书": ["certif"],
+    "续期": ["renew"],
+    "备份": ["backup"],
+    "恢复": ["restor", "recov"],
+    "回滚": ["rollback", "roll"],
+    "扩容": ["scale"],
+    "缩容": ["scale"],
+    "延迟": ["lag", "latenc"],
+    "复制": ["replic"],
+    "日志": ["log"],
+    "清理": ["cleanup", "clean"],
+    "告警": ["alert"],
+    "升级": ["upgrad", "escal"],
+    "联系": ["contact"],
+    "部署": ["deploy"],
+    "发布": ["releas", "deploy"],
+    "缓存": ["cach"],
+    "数据库": ["databas"],
+    "连接": ["connect"],
+    "超时": ["timeout"],
+    "显存": ["gpu", "memori"],
+    "模型": ["model"],
+    "网关": ["gateway"],
+    "慢": ["slow"],
+    "挂": ["down"],
+    "宕机": ["down", "outag"],
+    "找谁": ["contact", "escal"],
+    "密钥": ["secret", "key"],
+    "网站": ["web"],
+    "访问": ["latenc", "slow"],
+}
+# English words people use for what runbooks call otherwise (stemmed).
+SYNONYMS = {
+    "respons": ["owner", "own"],
+    "charg": ["owner"],
+    "websit": ["web"],
+    "site": ["web"],
+    "slow": ["latenc"],
+    "sluggish": ["latenc", "slow"],
+    "page": ["call", "contact"],
+    "password": ["secret"],
+    "credenti": ["secret", "key"],
+    "primari": ["failov"],
+    "promot": ["failov"],
+}
+# Multi-word terms written as one ("fail over" is "failover").
+PHRASES = [
+    (re.compile(r"\bfail[\s-]+over\b"), "failover"),
+    (re.compile(r"\broll[\s-]+back\b"), "rollback"),
+    (re.compile(r"\bclean[\s-]+up\b"), "cleanup"),
+    (re.compile(r"\bon[\s-]+call\b"), "oncall"),
+]
+
+
+@lru_cache(maxsize=4096)
+def stem(word: str) -> str:
+    return str(_STEM.stemWord(word))
+
+
+def groups(text: str, expand: bool = False) -> list[list[str]]:
+    """The search tokens of `text`, one group per word: the word's token first, then (with `expand`, for
+    questions) the words the glossaries give for it; a section matching any of a group matches the word."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    for pattern, joined in PHRASES:
+        text = pattern.sub(joined, text)
+    out: list[list[str]] = []
+    for m in WORD.finditer(text):
+        word = m.group(0)
+        if CJK.match(word):
+            for w in rjieba.cut(word):
+                w = w.strip()
+                if w and w not in STOP_ZH:
+                    out.append([w, *GLOSSARY.get(w, [])] if expand else [w])
+            continue
+        parts = re.split(r"[-_.]", word)
+        if len(parts) > 1:
+            out.append([word])  # the name as a whole (pg-main, llm-gateway)
+        for p in parts:
+            # single letters and short bare numbers ("1", "95%") say nothing about the topic
+            if p and p not in STOP_EN and not (len(p) == 1 and p.isalpha()) and not (p.isdigit() and len(p) <= 2):
+                t = stem(p)
+                out.append([t, *SYNONYMS.get(t, [])] if expand else [t])
+    return out
+
+
+def tokens(text: str, expand: bool = False) -> list[str]:
+    """Every search token of `text`, flat (sections are indexed with these)."""
+    return [t for group in groups(text, expand) for t in group]
