@@ -49,7 +49,17 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 # Server programs a spec may start only when it is marked (in-process servers are caught at listen()).
-SERVER_PROGRAMS = {"prometheus", "prometheus-node-exporter", "sshd", "initdb", "pg_ctl", "postgres", "ray", "mlflow"}
+SERVER_PROGRAMS = {
+    "prometheus",
+    "prometheus-node-exporter",
+    "prometheus-alertmanager",
+    "sshd",
+    "initdb",
+    "pg_ctl",
+    "postgres",
+    "ray",
+    "mlflow",
+}
 
 
 @pytest.fixture(autouse=True)

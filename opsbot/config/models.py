@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opsbot.config.schedule import parse_schedule
+from opsbot.config.secret_files import SecretFiles
 from opsbot.core.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -225,6 +226,7 @@ class KnowledgeConfig(Strict):
     min_score: float = Field(3.0, ge=0)
     quote_chars: int = Field(500, ge=80, le=3000)  # of each quoted section
     refresh_seconds: float = Field(2.0, ge=0)  # how often a question may look for changed files
+    llm_answers: bool = True  # with an LLM configured, a short answer citing the sections
 
 
 class SlackConfig(Strict):
@@ -253,6 +255,25 @@ class AlertmanagerConfig(Strict):
     def _duration(cls, v: str) -> str:
         parse_duration(v)
         return v
+
+
+class AuditConfig(Strict):
+    """The audit chain's HMAC key, kept outside the database: `key` (OPSBOT_AUDIT__KEY) or `key_file`.
+    Without one the chain is plain SHA-256, which anyone able to write the database can recompute."""
+
+    key: str | None = None
+    key_file: Path | None = None
+
+    def secret(self) -> bytes | None:
+        if self.key:
+            return self.key.encode()
+        if self.key_file is not None:
+            try:
+                text = self.key_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ValueError(f"cannot read audit.key_file {self.key_file}: {e.strerror}") from None
+            return text.encode() or None
+        return None
 
 
 class DigestConfig(Strict):
@@ -303,7 +324,8 @@ class Config(BaseSettings):
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
-        return env_settings, _WellKnownEnv(settings_cls), init_settings
+        # first wins: OPSBOT_*, then SLACK_*/OPENAI_*, then secrets from files (*_FILE), then the YAML file
+        return env_settings, _WellKnownEnv(settings_cls), SecretFiles(settings_cls), init_settings
 
     inventory: Inventory = Field(default_factory=Inventory)
     access: AccessConfig = Field(default_factory=AccessConfig)
@@ -319,6 +341,7 @@ class Config(BaseSettings):
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 

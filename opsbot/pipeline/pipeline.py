@@ -20,6 +20,8 @@ from opsbot.core.task import Task
 from opsbot.executors.registry import Executors
 from opsbot.i18n import _, choose_language, current_language, use_language
 from opsbot.i18n.language import OVERRIDES
+from opsbot.logging_setup import REQUEST_ID, request_context
+from opsbot.metrics import Metrics
 from opsbot.parsing.offline import phrasing
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
@@ -54,6 +56,7 @@ class Pipeline:
         parser: Parser,
         executors: Executors | None = None,
         now: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ):
         self.config = config
         self.rules = rules
@@ -62,6 +65,7 @@ class Pipeline:
         self.parser = parser
         self.executors = executors or Executors(config)
         self.now = now
+        self.metrics = metrics or Metrics()
 
     # ---- entry points -------------------------------------------------------------------------
 
@@ -83,7 +87,7 @@ class Pipeline:
             if on_task is not None:
                 on_task(task)
 
-        with use_language(self.language(req)):
+        with use_language(self.language(req)), request_context(req.id):
             try:
                 self.store.record_request(req)
                 reply = self._handle(req, progress or (lambda text: None), resolved, task)
@@ -104,12 +108,21 @@ class Pipeline:
             self.store.record_reply(req.id, reply)
         except Exception:
             log.exception("could not store the reply to %s", req.id)
+        intent = seen[-1].intent if seen else None
+        known = intent if intent in self.rules.intents() else None
+        self.metrics.request(req.frontend, known, reply.kind)
+        with request_context(req.id):  # one line per request: a log collector finds it by request_id
+            log.info(
+                "answered %s from %s: %s -> %s",
+                req.frontend, req.user, known or "no intent", reply.kind,
+                extra={"frontend": req.frontend, "user": req.user, "intent": known, "outcome": reply.kind},
+            )  # fmt: skip
         return reply
 
     def decide(self, approval_id: str, user: str, approve: bool, progress: Progress | None = None) -> Reply:
         """An approver's click (or console answer). Approving twice, or on two replicas at once, runs once.
         Never raises: a failure becomes an error Reply (and is logged)."""
-        with use_language(self._approver_language(approval_id, user)):
+        with use_language(self._approver_language(approval_id, user)), request_context(None):
             try:
                 reply = self._decide(approval_id, user, approve, progress or (lambda text: None))
             except Exception as e:
@@ -169,6 +182,7 @@ class Pipeline:
         rec = self.store.get_approval(approval_id)
         if rec is None:
             return Reply.error(_("There is no approval request {id}.").format(id=approval_id))
+        REQUEST_ID.set(rec.request_id)  # log lines name the request asked for; decide() resets it
         rule = self.rules.by_id.get(rec.rule_id)
         if rule is None:
             return Reply.error(
@@ -209,6 +223,7 @@ class Pipeline:
         if not self.store.decide_approval(approval_id, user, approve, self.now()):
             decided = self.store.get_approval(approval_id) or rec  # someone else decided it meanwhile
             return Reply(text=self._decided_text(decided), kind="info", approval_id=approval_id)
+        self.metrics.decided(approve, (self.now() - rec.created_at).total_seconds())
         self.store.audit(
             user,
             "approval.approved" if approve else "approval.denied",
@@ -318,6 +333,7 @@ class Pipeline:
         started = time.perf_counter()
         task = given or self._resolve(req, last.task() if last else None, pending, now)
         self.store.record_task(req.id, task, (time.perf_counter() - started) * 1000)
+        self.metrics.parsed(task.parser or "none", time.perf_counter() - started, task.usage)
         on_task(task)
         lang = current_language()
 
@@ -543,6 +559,7 @@ class Pipeline:
             request_id, plan.rule.id, plan.rule.intent, action.executor, plan.bound.values, user
         )
         status = "ok"
+        started = time.perf_counter()
         try:
             executor = self.executors.get(action.executor)
             ctx = ExecutionContext(
@@ -572,6 +589,7 @@ class Pipeline:
                     )
                 ),
             )
+        self.metrics.executed(action.executor, status, time.perf_counter() - started)
         self.store.finish_execution(exec_id, status, reply.text[:500])
         heading = self.engine.reply_line(plan)
         if heading and reply.kind != "error":

@@ -52,6 +52,7 @@ class ServeProcess:
         port: int | None = None,
         workers: int | None = None,
         timeout: float = 60.0,
+        extra_args: list[str] | None = None,
     ) -> ServeProcess:
         port = port or free_port()
         argv = [
@@ -68,6 +69,7 @@ class ServeProcess:
         ]
         if workers:
             argv += ["--workers", str(workers)]
+        argv += extra_args or []
         with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
             proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         server = cls(proc, host, port, log)

@@ -86,7 +86,14 @@ def asgi_app(
 
 def server(app: Starlette, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=10
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+        log_config=None,  # uvicorn's loggers go through opsbot's handler (JSON lines with --log-format json)
     )
     return uvicorn.Server(config)
 
@@ -102,7 +109,4 @@ def run_in_thread(app: Starlette, host: str, port: int) -> tuple[uvicorn.Server,
 def run(app: Starlette, host: str, port: int) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn handles both and finishes open requests)."""
     log.info("opsbot Slack HTTP mode: POST http://%s:%d/slack/events, GET /health", host, port)
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=10
-    )
-    uvicorn.Server(config).run()
+    server(app, host, port).run()

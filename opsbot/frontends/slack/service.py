@@ -11,11 +11,13 @@ import threading
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 
-from opsbot.frontends.slack import alert_webhook, http_server
+from opsbot.frontends import alert_webhook
+from opsbot.frontends.slack import http_server
 from opsbot.frontends.slack.alert_poster import SlackPoster
 from opsbot.frontends.slack.bolt_app import build_bolt_app
 from opsbot.frontends.slack.client import web_client
 from opsbot.frontends.slack.frontend import SlackFrontend, with_votes
+from opsbot.frontends.slack.ops_routes import ops_routes
 from opsbot.incidents import IncidentDesk
 from opsbot.scheduler import Scheduler
 
@@ -34,7 +36,8 @@ class SlackService:
         self.app_config = app.config
         if not self.config.bot_token:
             raise SlackSetupError("no bot token: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token in the config")
-        self.client = web_client(self.config)
+        self.metrics = app.pipeline.metrics
+        self.client = web_client(self.config, metrics=self.metrics)
         self.frontend = SlackFrontend(
             app, self.client, workers=workers, max_pending=max_pending, progress_interval=progress_interval
         )
@@ -53,6 +56,7 @@ class SlackService:
         self.frontend.incidents = self.incidents
         self._http: tuple | None = None  # Socket Mode's HTTP server and its thread
         self._socket: SocketModeHandler | None = None
+        self._watch(app)
         self._stop = threading.Event()
         threading.Thread(target=self._housekeeping, name="opsbot-slack-sweep", daemon=True).start()
         # Scheduled digests, posted by this front end. Every replica runs one; the store's slot claim
@@ -60,6 +64,29 @@ class SlackService:
         self.scheduler: Scheduler | None = None
         if app.config.digests:
             self.scheduler = Scheduler(app.pipeline, self.frontend.out.post).start()
+
+    def _watch(self, app) -> None:
+        """Figures /metrics reads when scraped: the work queue here, pending approvals in the store."""
+        work, store, now = self.frontend.work, app.store, app.pipeline.now
+        self.metrics.watch_gauge(
+            "opsbot_work_queue_depth", "Jobs waiting or running in the work queue.", lambda: work.pending
+        )
+        self.metrics.watch_gauge(
+            "opsbot_work_queue_capacity", "Jobs the work queue holds at most.", lambda: work.max_pending
+        )
+        self.metrics.watch_counter(
+            "opsbot_work_queue_rejections",
+            "Requests turned away because the work queue was full.",
+            lambda: work.rejected,
+        )
+        self.metrics.watch_gauge(
+            "opsbot_approvals_pending", "Approval requests waiting for a decision (all replicas).",
+            lambda: store.count_pending_approvals(now()),
+        )  # fmt: skip
+        self.store = store
+
+    def ops_routes(self) -> list:
+        return ops_routes(self.metrics, self.store.schema_problem)
 
     def _housekeeping(self, every: float = 900.0) -> None:
         while not self._stop.wait(every):
@@ -85,7 +112,7 @@ class SlackService:
             self.bolt,
             health={"mode": "http", "workers": work.workers},
             status=lambda: {"pending": work.pending},
-            extra=self.alert_routes(),
+            extra=self.alert_routes() + self.ops_routes(),
             signing_secret=self.config.signing_secret,
         )
 
@@ -103,7 +130,7 @@ class SlackService:
             None,
             health={"mode": "socket", "workers": work.workers},
             status=lambda: {"pending": work.pending},
-            extra=self.alert_routes(),
+            extra=self.alert_routes() + self.ops_routes(),  # /metrics and /ready too
         )
 
     def start_side_http(self, host: str, port: int) -> None:
@@ -181,11 +208,14 @@ def serve(
     port: int | None = None,
     workers: int | None = None,
     parser: str | None = None,
+    log_format: str = "text",
+    verbose: bool = False,
 ) -> int:
     """Run the Slack front end until stopped; the exit status for the CLI."""
     from opsbot.app import build_app
+    from opsbot.logging_setup import setup
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup(log_format, verbose)
     if mode == "auto":
         mode = "socket" if config.slack.app_token else "http"
     problem = setup_problem(config.slack, mode)

@@ -24,6 +24,7 @@ class WorkQueue:
         self._idle = threading.Condition(self._lock)
         self._pending = 0
         self._closed = False
+        self.rejected = 0  # submits refused because the queue was full (opsbot_work_queue_rejections)
 
     @property
     def pending(self) -> int:
@@ -33,6 +34,7 @@ class WorkQueue:
     def submit(self, fn: Callable, *args, **kwargs) -> bool:
         with self._lock:
             if self._closed or self._pending >= self.max_pending:
+                self.rejected += not self._closed
                 return False
             self._pending += 1
 

@@ -4,6 +4,7 @@
   rules offered as choices (`choice:` in the rule packs) that take what it names.
 - A change request that reads just as well as a look at the same thing ("free disk space on db-1": see
   it, or free it up?) asks which was meant; the change's read-only counterpart is its `check_with`.
+- A change on a misspelt name ("restart nginx on web-l") asks "did you mean … web-1?" first.
 - A question about a named service ("is redis ok on cache-1?") is its status, the menu's first choice.
 """
 
@@ -35,6 +36,20 @@ def bare(a: Analysis) -> bool:
     if not named or len(named - {"group"}) > 1 or kinds - set(OBJECT_KINDS):
         return False
     return not a.content()
+
+
+def corrected_names(a: Analysis, params: dict[str, Any]) -> list[str]:
+    """`typed -> host` for each host read from a name the message misspelt (web-l -> web-1): a change on
+    a corrected host is asked about first, never approved as if it had been written. (A misspelt
+    service on a host named right stays a change: which host it touches is not in doubt.)"""
+    values = {str(v) for v in params.values()}
+    return [
+        f"{m.text} -> {v}"
+        for m in a.ex.span_mentions()
+        if m.meta.get("corrected")
+        for k, v in m.options
+        if k == "host" and str(v) in values
+    ]
 
 
 def names_only(info: IntentInfo, score: float, a: Analysis, params: dict[str, Any]) -> bool:

@@ -97,6 +97,11 @@ def name_key(s: str) -> str:
     return re.sub(r"[^0-9a-z]", "", s.lower())
 
 
+# Letters typed for digits at the end of a name (web-l, web-I, db-O), read as the digits they look like.
+HOMOGLYPHS = str.maketrans({"l": "1", "i": "1", "o": "0"})
+HOMOGLYPH_END = re.compile(r"(?<=[a-z0-9])[lio0-9]*[lio][0-9]*$")
+
+
 def _digits(s: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\d+", s))
 
@@ -159,7 +164,7 @@ class KnownNames:
             return self.names[k]
         if (
             not fuzzy
-            or len(k) < 4
+            or len(k) < 3
             or token.lower() in STOP
             or token.lower() in self.vocabulary
             or stem(token) in self.vocabulary
@@ -167,6 +172,18 @@ class KnownNames:
             return []
         if k in self._fuzzy:
             return self._fuzzy[k]
+        found = self._correct(k) if len(k) >= 4 else self._homoglyphs(k)
+        if len(self._fuzzy) > 20000:
+            self._fuzzy.clear()
+        self._fuzzy[k] = found
+        return found
+
+    def _correct(self, k: str) -> list[tuple[str, str]]:
+        """The name a typo most likely meant. Never a group: a correction must not change how many hosts
+        a request touches (web-l is web-1 misread, not the group web)."""
+        glyphs = self._homoglyphs(k)
+        if glyphs:
+            return glyphs
         digits = _digits(k)
         limit = 1 if len(k) <= 6 else 2
         close = [
@@ -184,10 +201,18 @@ class KnownNames:
             hits = [key for key in self.keys if key.startswith(k) and not _digits(key)]
             if len(hits) == 1:
                 found = self.names[hits[0]]
-        if len(self._fuzzy) > 20000:
-            self._fuzzy.clear()
-        self._fuzzy[k] = found
-        return found
+        return [o for o in found if o[0] != "group"]
+
+    def _homoglyphs(self, k: str) -> list[tuple[str, str]]:
+        """web-l / web-I / db-O: letters typed for the digits they look like, at the end of a name."""
+        glyphs = HOMOGLYPH_END.sub(lambda m: m.group(0).translate(HOMOGLYPHS), k)
+        if glyphs != k and glyphs in self.names:
+            return [o for o in self.names[glyphs] if o[0] != "group"]
+        return []
+
+    def is_exact(self, token: str) -> bool:
+        """Whether `token` names something as written (no correction)."""
+        return name_key(token) in self.names
 
 
 # ------------------------------------------------------------------------------------------- patterns
@@ -608,6 +633,8 @@ def _names(text: str, names: KnownNames, free: Free, take: Take) -> None:
             )
         ):
             meta["weak"] = True  # "search logs for x" with a service called search: the verb wins
+        if not names.is_exact(raw):
+            meta["corrected"] = True  # a state change asks "did you mean …?" before any approval
         take(Mention(a, b, list(opts), raw, meta))
         i += n
 

@@ -215,6 +215,15 @@ class OfflineParser:
                     continue  # no verb of its own: maybe a read-only intent fits
                 if score < CHANGE_THRESHOLD or not has_object(info, params):
                     return self.null(ranked, NOT_SURE_OF_CHANGE)
+                corrected = choices.corrected_names(a, params)
+                if corrected:  # "restart nginx on web-l": asked as "did you mean … web-1?", never approved as is
+                    return Task(
+                        intent=None,
+                        parser=self.name,
+                        choices=[Choice(intent=intent, params=params)],
+                        confidence=confidence(score, 0.0),
+                        note=f"corrected {', '.join(corrected)}; asking before any approval",
+                    )
                 look = choices.look_instead(self, a, info, score, params)
                 if look is not None:  # "free disk space on db-1": see it, or free it up?
                     return Task(
