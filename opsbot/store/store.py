@@ -499,7 +499,7 @@ class Store(AlertGroupsMixin):
                     user=r.user_id,
                     approver=r.approver,
                     status=r.status,
-                    summary=r.summary or "",
+                    summary=self.sealer.unseal(r.summary) or "",  # sealed at rest when the store is keyed
                     started_at=r.started_at,
                     finished_at=r.finished_at,
                 )
