@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from opsbot.core.action import PastRun
 from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
 from opsbot.core.reply import Reply
 from opsbot.core.request import Request
@@ -471,6 +472,40 @@ class Store(AlertGroupsMixin):
                     executions.c.status.not_in(("refused", "interrupted")),
                 )
             ).scalar_one()
+
+    def past_runs(self, intents: tuple[str, ...], limit: int = 200) -> list[PastRun]:
+        """The latest executions of `intents`, newest first, each with the approver of its request."""
+        approver = (
+            select(approvals.c.approver)
+            .where(
+                approvals.c.request_id == executions.c.request_id,
+                approvals.c.rule_id == executions.c.rule_id,
+                approvals.c.approver.is_not(None),
+            )
+            .order_by(approvals.c.decided_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(executions, approver.label("approver"))
+            .where(executions.c.intent.in_(intents))
+            .order_by(executions.c.started_at.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                PastRun(
+                    intent=r.intent,
+                    params=dict(r.params or {}),
+                    user=r.user_id,
+                    approver=r.approver,
+                    status=r.status,
+                    summary=self.sealer.unseal(r.summary) or "",  # sealed at rest when the store is keyed
+                    started_at=r.started_at,
+                    finished_at=r.finished_at,
+                )
+                for r in conn.execute(query)
+            ]
 
     # --- approvals -------------------------------------------------------------------------------
 
