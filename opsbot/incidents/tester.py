@@ -8,8 +8,8 @@ from opsbot.config import Config
 from opsbot.core.task import Task
 from opsbot.incidents.hosts import host_of
 from opsbot.incidents.steps import fill, match
-from opsbot.rules.engine import Engine
 from opsbot.rules.alert_schema import AlertRule
+from opsbot.rules.engine import Engine
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.tester import Outcome
 
