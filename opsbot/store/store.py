@@ -327,6 +327,43 @@ class Store(AlertGroupsMixin):
             )
         return execution_id
 
+    def set_outcome(self, execution_id: str, outcome: str, detail: str | None) -> None:
+        """The outcome of an execution's check: pending, fixed, not_fixed or unknown."""
+        if outcome not in ("pending", "fixed", "not_fixed", "unknown"):
+            raise ValueError(f"unknown outcome {outcome!r}")
+        with self._write() as conn:
+            conn.execute(
+                update(executions)
+                .where(executions.c.id == execution_id)
+                .values(outcome=outcome, outcome_detail=detail, outcome_at=_now())
+            )
+
+    def outcome_of(self, execution_id: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(
+                select(executions.c.outcome).where(executions.c.id == execution_id)
+            ).scalar_one_or_none()
+
+    def outcomes_by_request(self) -> dict[str, str]:
+        """request id -> the judged outcome of its latest checked execution (pending ones left out)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(executions.c.request_id, executions.c.outcome)
+                .where(
+                    executions.c.request_id.is_not(None), executions.c.outcome.in_(["fixed", "not_fixed", "unknown"])
+                )
+                .order_by(executions.c.started_at)
+            ).all()
+        return {r.request_id: r.outcome for r in rows}
+
+    def request_place(self, request_id: str) -> tuple[str, str | None, str] | None:
+        """(channel, thread, front end) a request was asked in."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(requests.c.channel, requests.c.thread, requests.c.frontend).where(requests.c.id == request_id)
+            ).one_or_none()
+        return (row.channel, row.thread, row.frontend) if row else None
+
     def finish_execution(self, execution_id: str, status: str, summary: str) -> None:
         """Complete a running execution, with its audit row. Finishing twice is an error."""
         if status not in FINISHED:
