@@ -20,7 +20,6 @@ KNOWLEDGE_EN = re.compile(
     r"how (?:do|does|did|can|could|should|would) (?:we|i|you|one|they|people)\b"
     r"|how to\b"
     r"|what (?:should|do|must|can) (?:we|i) do\b"
-    r"|what now\W*$"
     r"|where (?:do|should) (?:we|i) (?:start|begin|look)\b"
     r"|when (?:should|must|do) (?:we|i)\b"
     r"|how long (?:are|is|do|does) (?!it take)\w+ (?:kept|stored|retained|valid)\b"
