@@ -122,7 +122,17 @@ def cmd_chat(args) -> int:
         config = _config(args)
         with build_app(config, args.parser) as app:
             read = input if sys.stdin.isatty() else _read_piped
-            return Console(app.pipeline, args.user or _default_user(config), read=read).run()
+            console = Console(app.pipeline, args.user or _default_user(config), read=read, lab=lab)
+            stop_alerts = None
+            if config.alertmanager.token:  # alerts from Alertmanager show up as they arrive
+                from opsbot.frontends.console_alerts import start_console_alerts
+
+                stop_alerts = start_console_alerts(app, console)
+            try:
+                return console.run()
+            finally:
+                if stop_alerts is not None:
+                    stop_alerts()
     finally:
         if lab is not None:
             lab.stop()
@@ -187,6 +197,12 @@ def cmd_digest_run(args) -> int:
     return 1 if reply.kind == "error" else 0
 
 
+def cmd_config_check(args) -> int:
+    from opsbot.config_check import main as check
+
+    return check(args.file or args.config)
+
+
 def cmd_rules_check(args) -> int:
     from opsbot.rules.loader import load_for, load_rules
 
@@ -245,12 +261,24 @@ def _rules_test_payload(rules, config, path: Path) -> int:
 def _store(args):
     from opsbot.store import Store
 
-    return Store.open(_config(args).database_url)
+    config = _config(args)
+    return Store.open(config.database_url, config.audit.secret())
 
 
 def cmd_audit_verify(args) -> int:
+    from opsbot.store.audit import parse_anchor
+
+    anchor = None
+    if args.anchor:
+        # SEQ:HASH as logged ("audit anchor 42:k:…"), or a log file: its last anchor line
+        path = Path(args.anchor)
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else args.anchor
+        anchor = parse_anchor(text)
+        if anchor is None:
+            print(f"no audit anchor (SEQ:HASH) in {args.anchor!r}")
+            return 2
     store = _store(args)
-    problems = store.verify_audit()
+    problems = store.verify_audit(anchor)
     for p in problems:
         print(p)
     if not problems:
@@ -408,6 +436,17 @@ def build_argparser() -> argparse.ArgumentParser:
     dr.add_argument("--actor", default="cli", help="who the audit trail says ran it (default: cli)")
     dr.set_defaults(func=cmd_digest_run)
 
+    cf = sub.add_parser("config", help="the configuration")
+    cfsub = cf.add_subparsers(dest="config_command", required=True)
+    cc = cfsub.add_parser(
+        "check",
+        parents=[common],
+        help="load the config and reach what it names (Prometheus, SSH host keys, the database, Slack); "
+        "one line per check, exit 1 on any failure",
+    )
+    cc.add_argument("file", nargs="?", help="the config file (default: --config or the usual search path)")
+    cc.set_defaults(func=cmd_config_check)
+
     r = sub.add_parser("rules", help="check or test rule packs")
     rsub = r.add_subparsers(dest="rules_command", required=True)
     rc = rsub.add_parser("check", parents=[common], help="validate rule packs; report every error with file:line")
@@ -422,6 +461,11 @@ def build_argparser() -> argparse.ArgumentParser:
     a = sub.add_parser("audit", help="the audit trail")
     asub = a.add_subparsers(dest="audit_command", required=True)
     av = asub.add_parser("verify", parents=[common], help="check the hash chain; exit 1 if a row was edited or deleted")
+    av.add_argument(
+        "--anchor",
+        help="a head seen outside the database: SEQ:HASH from an `audit anchor` log line, or a log file "
+        "(its last anchor); detects a chain rewritten since",
+    )
     av.set_defaults(func=cmd_audit_verify)
 
     f = sub.add_parser("feedback", help="feedback collected from users")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opsbot.config.schedule import parse_schedule
+from opsbot.config.secret_files import SecretFiles
 from opsbot.core.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -212,6 +213,25 @@ class AlertmanagerConfig(Strict):
         return v
 
 
+class AuditConfig(Strict):
+    """The audit chain's HMAC key, kept outside the database: `key` (OPSBOT_AUDIT__KEY) or `key_file`.
+    Without one the chain is plain SHA-256, which anyone able to write the database can recompute."""
+
+    key: str | None = None
+    key_file: Path | None = None
+
+    def secret(self) -> bytes | None:
+        if self.key:
+            return self.key.encode()
+        if self.key_file is not None:
+            try:
+                text = self.key_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ValueError(f"cannot read audit.key_file {self.key_file}: {e.strerror}") from None
+            return text.encode() or None
+        return None
+
+
 class DigestConfig(Strict):
     channel: str = Field(min_length=1)  # a Slack channel id (C0123…) or name
     # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
@@ -260,7 +280,8 @@ class Config(BaseSettings):
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
-        return env_settings, _WellKnownEnv(settings_cls), init_settings
+        # first wins: OPSBOT_*, then SLACK_*/OPENAI_*, then secrets from files (*_FILE), then the YAML file
+        return env_settings, _WellKnownEnv(settings_cls), SecretFiles(settings_cls), init_settings
 
     inventory: Inventory = Field(default_factory=Inventory)
     access: AccessConfig = Field(default_factory=AccessConfig)
@@ -276,6 +297,7 @@ class Config(BaseSettings):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     tuning: TuningConfig = Field(default_factory=TuningConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 

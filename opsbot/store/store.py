@@ -158,8 +158,9 @@ def _make_engine(url: str) -> Engine:
 class Store(AlertGroupsMixin):
     """The persistence layer. `Store(url)` connects; `Store.open(url)` also migrates."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, audit_key: bytes | None = None) -> None:
         self.url = normalise_url(url or default_database_url())
+        self.audit_key = audit_key  # HMAC key of the audit chain, kept outside the database
         self.engine = _make_engine(self.url)
         # Same pool, but transactions start with BEGIN IMMEDIATE on SQLite (ignored elsewhere).
         self._writer = self.engine.execution_options(opsbot_begin="IMMEDIATE")
@@ -169,8 +170,8 @@ class Store(AlertGroupsMixin):
         self._heads: set[str] | None = None  # the migrations' head revisions, read once
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
-        store = cls(url)
+    def open(cls, url: str | None = None, audit_key: bytes | None = None) -> Store:
+        store = cls(url, audit_key)
         try:
             store.migrate()
         except BaseException:
@@ -311,7 +312,7 @@ class Store(AlertGroupsMixin):
                     heartbeat_at=now,
                 )
             )
-            audit_trail.append(
+            self._audit_append(
                 conn,
                 user,
                 "execution.started",
@@ -393,7 +394,7 @@ class Store(AlertGroupsMixin):
             }
             if row.status == "interrupted":
                 data["was_interrupted"] = True
-            audit_trail.append(conn, row.user_id, "execution.finished", data, now)
+            self._audit_append(conn, row.user_id, "execution.finished", data, now)
 
     def heartbeat_execution(self, execution_id: str) -> None:
         """The running execution's process is alive (see liveness.HEARTBEAT_SECONDS)."""
@@ -422,7 +423,7 @@ class Store(AlertGroupsMixin):
                 .where(executions.c.id == execution_id)
                 .values(status="interrupted", summary=reason, finished_at=now)
             )
-            audit_trail.append(
+            self._audit_append(
                 conn,
                 SYSTEM_ACTOR,
                 "execution.interrupted",
@@ -600,7 +601,7 @@ class Store(AlertGroupsMixin):
                 == 1
             )
             if won:
-                audit_trail.append(conn, SYSTEM_ACTOR, "approval.claimed", {"approval_id": approval_id}, now)
+                self._audit_append(conn, SYSTEM_ACTOR, "approval.claimed", {"approval_id": approval_id}, now)
         return won
 
     def expire_approvals(self, now: datetime) -> int:
@@ -619,7 +620,7 @@ class Store(AlertGroupsMixin):
             )
             if expired:
                 # Stamped with the real clock: `now` is the caller's expiry check.
-                audit_trail.append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, _now())
+                self._audit_append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, _now())
         return len(expired)
 
     # --- conversations ---------------------------------------------------------------------------
@@ -823,7 +824,7 @@ class Store(AlertGroupsMixin):
             if rows:
                 conn.execute(insert(learned_examples_table), [{**row, "version": version} for row in rows])
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=version))
-            audit_trail.append(
+            self._audit_append(
                 conn, SYSTEM_ACTOR, "learned.set", {"version": version, "parent": parent, "count": len(rows)}, now
             )
         return version
@@ -858,7 +859,7 @@ class Store(AlertGroupsMixin):
                 ).scalar_one()
             )
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=parent))
-            audit_trail.append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
+            self._audit_append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
         return parent
 
     @staticmethod
@@ -870,12 +871,16 @@ class Store(AlertGroupsMixin):
 
     def audit(self, actor: str, kind: str, data: dict[str, Any]) -> None:
         with self._write() as conn:
-            audit_trail.append(conn, actor, kind, data, _now())
+            self._audit_append(conn, actor, kind, data, _now())
 
-    def verify_audit(self) -> list[str]:
-        """[] when the trail is intact; otherwise one sentence per problem."""
+    def _audit_append(self, conn: Connection, actor: str, kind: str, data: dict[str, Any], now: datetime) -> int:
+        return audit_trail.append(conn, actor, kind, data, now, self.audit_key)
+
+    def verify_audit(self, anchor: tuple[int, str] | None = None) -> list[str]:
+        """[] when the trail is intact; otherwise one sentence per problem. `anchor`: a head seen in
+        the log (audit_trail.parse_anchor), which the chain must still hold."""
         with self._snapshot() as conn:  # rows and head from the same moment, despite appends
-            return audit_trail.verify(conn)
+            return audit_trail.verify(conn, self.audit_key, anchor)
 
     def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` audit rows, oldest first."""
