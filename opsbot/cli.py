@@ -262,7 +262,24 @@ def _store(args):
     from opsbot.store import Store
 
     config = _config(args)
-    return Store.open(config.database_url, config.audit.secret())
+    return Store.open(config.database_url, config.audit.secret(), config.store.secrets())
+
+
+def cmd_store_rotate_key(args) -> int:
+    store = _store(args)
+    if not store.sealer.active:
+        print("no store keys configured: set store.keys (or OPSBOT_STORE__KEYS) with the new key first")
+        return 1
+    done = store.rotate_key()
+    print("re-encrypted with the first key: " + ", ".join(f"{table} {n}" for table, n in done.items()))
+    return 0
+
+
+def cmd_store_new_key(args) -> int:
+    from opsbot.store.sealing import new_key
+
+    print(new_key())
+    return 0
 
 
 def cmd_audit_verify(args) -> int:
@@ -467,6 +484,15 @@ def build_argparser() -> argparse.ArgumentParser:
         "(its last anchor); detects a chain rewritten since",
     )
     av.set_defaults(func=cmd_audit_verify)
+
+    st = sub.add_parser("store", help="the database: keys for texts and outputs at rest")
+    stsub = st.add_subparsers(dest="store_command", required=True)
+    rk = stsub.add_parser(
+        "rotate-key", parents=[common], help="re-encrypt stored texts and outputs with the first of store.keys"
+    )
+    rk.set_defaults(func=cmd_store_rotate_key)
+    nk = stsub.add_parser("new-key", help="print a new key for store.keys")
+    nk.set_defaults(func=cmd_store_new_key)
 
     f = sub.add_parser("feedback", help="feedback collected from users")
     fsub = f.add_subparsers(dest="feedback_command", required=True)

@@ -232,6 +232,40 @@ class AuditConfig(Strict):
         return None
 
 
+class StoreConfig(Strict):
+    """Keys that encrypt message texts and command outputs at rest (Fernet keys, `opsbot store new-key`):
+    `keys` (OPSBOT_STORE__KEYS='["new", "old"]') or `key_file` (one key a line). The first key encrypts,
+    every key decrypts; `opsbot store rotate-key` re-encrypts everything with the first."""
+
+    keys: list[str] = Field(default_factory=list)
+    key_file: Path | None = None
+
+    def secrets(self) -> list[bytes]:
+        keys = list(self.keys)
+        if self.key_file is not None:
+            try:
+                keys += [
+                    line.strip() for line in self.key_file.read_text(encoding="utf-8").splitlines() if line.strip()
+                ]
+            except OSError as e:
+                raise ValueError(f"cannot read store.key_file {self.key_file}: {e.strerror}") from None
+        return [k.encode() for k in keys]
+
+    @field_validator("keys")
+    @classmethod
+    def _fernet_keys(cls, v: list[str]) -> list[str]:
+        from cryptography.fernet import Fernet
+
+        for i, key in enumerate(v):
+            try:
+                Fernet(key.encode())
+            except (ValueError, TypeError):
+                raise ValueError(
+                    f"key {i + 1} is not a Fernet key (32 url-safe base64 bytes; `opsbot store new-key` makes one)"
+                ) from None
+        return v
+
+
 class DigestConfig(Strict):
     channel: str = Field(min_length=1)  # a Slack channel id (C0123…) or name
     # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
@@ -298,6 +332,7 @@ class Config(BaseSettings):
     tuning: TuningConfig = Field(default_factory=TuningConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 
