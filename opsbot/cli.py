@@ -106,7 +106,7 @@ def cmd_chat(args) -> int:
     from opsbot.app import build_app
     from opsbot.frontends.console import Console
 
-    lab = None
+    lab = serving = None
     if args.lab:
         from opsbot.lab import Lab, LabUnavailable
 
@@ -117,6 +117,7 @@ def cmd_chat(args) -> int:
             print(f"opsbot: the lab cannot start: {e}", file=sys.stderr)
             return 1
         args.config = str(lab.config_path)
+        serving = _start_serving_lab(lab)
         print(f"lab config: {lab.config_path}", flush=True)
     try:
         config = _config(args)
@@ -134,8 +135,34 @@ def cmd_chat(args) -> int:
                 if stop_alerts is not None:
                     stop_alerts()
     finally:
+        if serving is not None:
+            serving.stop()
         if lab is not None:
             lab.stop()
+
+
+def _start_serving_lab(lab):
+    """The lab's Ray Serve + MLflow deployment (tiny-chat), started in the background: its addresses go
+    into the lab config now, and llm.* on it answers "unreachable" until the engines are up (tens of
+    seconds), so the first prompt is not kept waiting. None when the `lab` extra is not installed."""
+    import yaml
+
+    from opsbot.lab.serving import MODEL, ServingLab, missing
+
+    if os.environ.get("OPSBOT_LAB_SERVING", "1") == "0":
+        return None  # asked not to (specs of the console that do not need it)
+    absent = missing()
+    if absent:
+        print(f"(no Ray Serve / MLflow deployment: {', '.join(absent)} not installed; pip install 'opsbot[lab]')")
+        return None
+    serving = ServingLab.plan(lab.workdir / "serving")
+    data = yaml.safe_load(lab.config_path.read_text())
+    data["inventory"]["deployments"][MODEL] = serving.deployment_config()
+    data["mlflow"] = {"url": serving.mlflow_url}
+    lab.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    serving.start_in_background()
+    print(f"starting Ray Serve and MLflow for {MODEL} in the background (about a minute)…", flush=True)
+    return serving
 
 
 def _read_piped(prompt: str) -> str:

@@ -574,6 +574,7 @@ class Pipeline:
                 capabilities=self.rules.capabilities,
                 # a digest's parts are audited as whoever asked for the digest
                 run_intent=lambda intent: self._run_unattended(intent, None, user),
+                history=self.store.past_runs,
             )
             with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):
                 reply = executor.run(action, ctx)

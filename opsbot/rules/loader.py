@@ -149,6 +149,8 @@ def could_both_match(a: Rule, b: Rule) -> bool:
             return False
         if (ca.group and ca.group == cb.not_group) or (ca.not_group and ca.not_group == cb.group):
             return False
+        if ca.engine and cb.engine and ca.engine != cb.engine:
+            return False
     return True
 
 

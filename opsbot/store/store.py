@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from opsbot.core.action import PastRun
 from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
 from opsbot.core.reply import Reply
 from opsbot.core.request import Request
@@ -40,6 +41,7 @@ from opsbot.store.records import ApprovalRecord
 from opsbot.store.sealing import Sealer, scrub
 from opsbot.store.tables import (
     approvals,
+    audit_head,
     conversations,
     executions,
     feedback,
@@ -508,6 +510,40 @@ class Store(AlertGroupsMixin):
                 )
             ).scalar_one()
 
+    def past_runs(self, intents: tuple[str, ...], limit: int = 200) -> list[PastRun]:
+        """The latest executions of `intents`, newest first, each with the approver of its request."""
+        approver = (
+            select(approvals.c.approver)
+            .where(
+                approvals.c.request_id == executions.c.request_id,
+                approvals.c.rule_id == executions.c.rule_id,
+                approvals.c.approver.is_not(None),
+            )
+            .order_by(approvals.c.decided_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(executions, approver.label("approver"))
+            .where(executions.c.intent.in_(intents))
+            .order_by(executions.c.started_at.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                PastRun(
+                    intent=r.intent,
+                    params=dict(r.params or {}),
+                    user=r.user_id,
+                    approver=r.approver,
+                    status=r.status,
+                    summary=self.sealer.unseal(r.summary) or "",  # sealed at rest when the store is keyed
+                    started_at=r.started_at,
+                    finished_at=r.finished_at,
+                )
+                for r in conn.execute(query)
+            ]
+
     # --- approvals -------------------------------------------------------------------------------
 
     def create_approval(
@@ -912,6 +948,12 @@ class Store(AlertGroupsMixin):
         the log (audit_trail.parse_anchor), which the chain must still hold."""
         with self._snapshot() as conn:  # rows and head from the same moment, despite appends
             return audit_trail.verify(conn, self.audit_key, anchor)
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the chain's last row: the anchor to keep outside the database."""
+        with self._read() as conn:
+            row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
+        return int(row.seq), row.hash
 
     def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` audit rows, oldest first."""

@@ -82,7 +82,7 @@ class OfflineParser:
                 self.vocabulary.add(w)
                 self.vocabulary.add(stem(w))
         self.names = KnownNames(config, rules, self.vocabulary)
-        self.host_of: Mapping[str, str] = {name: d.host for name, d in config.inventory.deployments.items()}
+        self.host_of: Mapping[str, str] = {name: d.host for name, d in config.inventory.deployments.items() if d.host}
         self.index = ExampleIndex()
         self.tokenizer = Tokenizer(self.vocabulary, self.index)
 
