@@ -87,6 +87,21 @@ def llm_bench(results: dict) -> None:
     line("LLM calls per request routed to the LLM", f"{calls['calls_per_llm_request']:.2f}", "target 1")
 
 
+def llmserve_bench(results: dict) -> None:
+    from benchmarks.llmserve import TARGET_RATIO, bench_engines, bench_forecast
+
+    section("LLM serving: capacity forecast and the lab's Ray Serve")
+    r = bench_forecast()
+    results["capacity_forecast"] = r
+    line("24 h request-rate forecast: MAPE / seasonal-naive", f"{r['mape']:.3f} / {r['naive_mape']:.3f}", "")
+    line("forecast vs seasonal-naive (MAPE ratio)", f"{r['ratio']:.2f}x", f"target <= {TARGET_RATIO}x")
+    r = bench_engines()
+    results["serving"] = r
+    line("serving lab start (MLflow, Ray head, Serve, Prometheus)", f"{r['lab_start_s']:.1f} s", "")
+    line("deploy to healthy on Ray Serve (median)", f"{r['deploy_to_healthy_s_p50']:.2f} s", "reported, no target")
+    line("scale 1->2 / 2->1 replicas running (median)", f"{r['scale_s_p50']:.2f} s", "reported, no target")
+
+
 def startup_bench(results: dict) -> None:
     from benchmarks.startup import bench_cli, bench_serve
 
@@ -111,6 +126,7 @@ BENCHES = {
     "lab": lab_bench,
     "slack": slack_bench,
     "llm": llm_bench,
+    "llmserve": llmserve_bench,
     "startup": startup_bench,
 }
 
