@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -54,10 +55,8 @@ def bench_hostile_yaml() -> dict:
             path = Path(d) / f"{name}.yaml"
             path.write_text(text)
             started = time.perf_counter()
-            try:
+            with contextlib.suppress(SourceError):  # refused: that is the point
                 load(path)
-            except SourceError:
-                pass
             out[f"{name}_refused_s"] = time.perf_counter() - started
     return out
 
