@@ -15,6 +15,7 @@ from opsbot.executors.fields import (
     AlertmanagerFields,
     BotFields,
     KnowledgeFields,
+    LLMServeFields,
     LogsFields,
     PrometheusFields,
     SSHFields,
@@ -32,6 +33,7 @@ REGISTRY: dict[str, Registered] = {
     "prometheus": Registered(PrometheusFields, "opsbot.executors.prometheus.executor:PrometheusExecutor"),
     "ssh": Registered(SSHFields, "opsbot.executors.ssh:SSHExecutor"),
     "logs": Registered(LogsFields, "opsbot.executors.logs:LogsExecutor"),
+    "llmserve": Registered(LLMServeFields, "opsbot.executors.llmserve.executor:LLMServeExecutor"),
     "knowledge": Registered(KnowledgeFields, "opsbot.executors.knowledge:KnowledgeExecutor"),
     "alertmanager": Registered(AlertmanagerFields, "opsbot.executors.alertmanager:AlertmanagerExecutor"),
 }

@@ -47,7 +47,7 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     for name in names:
         dep = inventory.get(name)
         v = values.get(name, {})
-        up = up_by.get((dep.host, dep.service)) if dep else None
+        up = up_by.get((dep.host, dep.service)) if dep and dep.host and dep.service else None
         if up is not None:
             state = "up" if up >= 1 else "down"
         else:
@@ -65,7 +65,7 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         rows.append(
             [
                 name,
-                dep.host if dep else "",
+                (dep.host or "") if dep else "",
                 shown_state,
                 cells["rps"],
                 cells["running"],
@@ -75,9 +75,9 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
                 cells["gpu_cache"],
             ]
         )
-        who = _("{name} on {host}").format(name=name, host=dep.host) if dep else name
+        who = _("{name} on {host}").format(name=name, host=dep.host) if dep and dep.host else name
         if state == "down":
-            service = dep.service if dep else "serving"  # "down" comes from the deployment's own target
+            service = (dep.service if dep else None) or "serving"  # "down" comes from the deployment's own target
             sentences.append(
                 _("{who} is DOWN: its {service} target is failing scrapes.").format(who=who, service=service)
             )
