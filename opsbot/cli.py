@@ -350,8 +350,33 @@ def cmd_tune(args) -> int:
             return 1
         print(f"reverted: the learned examples are now version {version} ({len(store.learned_examples())} examples)")
         return 0
-    result = tune(store, load_for(config), config, dry_run=args.dry_run)
+    if args.schedule:
+        return _tune_on_schedule(config, store, args)
+    result = tune(store, load_for(config), config, dry_run=args.dry_run, gate=args.gate)
     print(describe(result, dry_run=args.dry_run))
+    return 1 if result.refused else 0
+
+
+def _tune_on_schedule(config, store, args) -> int:
+    from opsbot.tuning.scheduled import run_forever
+
+    if args.gate:
+        config.tuning.gate = args.gate
+    if not config.tuning.schedule:
+        print("opsbot tune --schedule: set tuning.schedule in the config (e.g. '03:00')", file=sys.stderr)
+        return 2
+    channel = config.tuning.channel
+
+    def post(text: str) -> None:
+        if channel and config.slack.bot_token:
+            from opsbot.core.reply import Reply
+            from opsbot.frontends.slack.client import web_client
+            from opsbot.frontends.slack.outbound import Outbox
+
+            Outbox(web_client(config.slack)).post(channel, Reply(text=text, kind="info"))
+
+    print(f"tuning on schedule {config.tuning.schedule!r}, gate: {config.tuning.gate or 'none'}", flush=True)
+    run_forever(config, store, post)
     return 0
 
 
@@ -508,6 +533,17 @@ def build_argparser() -> argparse.ArgumentParser:
     )
     t.add_argument("--dry-run", action="store_true", help="show what would be promoted; write nothing")
     t.add_argument("--revert", action="store_true", help="go back to the previous version of the learned examples")
+    t.add_argument(
+        "--gate",
+        nargs="+",
+        metavar="DATASET",
+        help="labelled sets (FILE or FILE=CONFIG) the new bank must not score lower on; else nothing is written",
+    )
+    t.add_argument(
+        "--schedule",
+        action="store_true",
+        help="run unattended at tuning.schedule, through the gate, posting what changed to tuning.channel",
+    )
     t.set_defaults(func=cmd_tune)
 
     e = sub.add_parser(

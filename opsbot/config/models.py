@@ -229,6 +229,21 @@ class KnowledgeConfig(Strict):
     llm_answers: bool = True  # with an LLM configured, a short answer citing the sections
 
 
+class TuningConfig(Strict):
+    """`opsbot tune --schedule`: when, through which labelled sets, and where to tell what changed."""
+
+    schedule: str | list[str] | None = None  # as digests: "03:00" UTC daily, a list, or "every 6h"
+    gate: list[str] = Field(default_factory=list)  # labelled sets (FILE or FILE=CONFIG) a new bank must not lower
+    channel: str | None = None  # a Slack channel for the summary (printed only when unset)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | list[str] | None) -> str | list[str] | None:
+        if v is not None:
+            parse_schedule(v)
+        return v
+
+
 class SlackConfig(Strict):
     bot_token: str | None = None
     app_token: str | None = None
@@ -263,6 +278,16 @@ class AuditConfig(Strict):
 
     key: str | None = None
     key_file: Path | None = None
+    # Where the chain's head is posted, and when ("HH:MM" UTC, a list, or "every 1h"): an anchor outside
+    # the database that `opsbot audit verify --anchor` checks the chain against.
+    channel: str | None = None
+    anchor_schedule: str | list[str] = "every 1h"
+
+    @field_validator("anchor_schedule")
+    @classmethod
+    def _schedule(cls, v: str | list[str]) -> str | list[str]:
+        parse_schedule(v)
+        return v
 
     def secret(self) -> bytes | None:
         if self.key:
@@ -374,6 +399,7 @@ class Config(BaseSettings):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    tuning: TuningConfig = Field(default_factory=TuningConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
