@@ -74,7 +74,8 @@ def _peak_rss_mb(pid: int) -> float:
 def bench_first_post(n: int = 40) -> dict:
     """p50/p99 (ms) from sending a new group's webhook to its Slack message arriving."""
     with tempfile.TemporaryDirectory(prefix="opsbot-bench-") as tmp, fs.FakeSlackWebAPI() as api:
-        with _serve(Path(tmp), api, storm=10_000) as server:
+        server = _serve(Path(tmp), api, storm=10_000)
+        try:
             url = server.url("/alertmanager")
             send(url, _group(0, "warm"), TOKEN)  # the first request warms imports and connections
             deadline = time.monotonic() + 60
@@ -92,6 +93,8 @@ def bench_first_post(n: int = 40) -> dict:
                         raise RuntimeError("no Slack post within 30 s")
                     time.sleep(0.002)
                 latencies.append((_top_posts(api)[before].at - started) * 1000)
+        finally:
+            server.stop()
     return {"n": n, "p50_ms": _percentile(latencies, 50), "p99_ms": _percentile(latencies, 99)}
 
 
@@ -99,7 +102,8 @@ def bench_storm(groups: int = 200, seconds: float = 10.0, storm: int = 2) -> dic
     """Posts, groups kept and peak RSS for `groups` new groups sent evenly over `seconds`."""
     with tempfile.TemporaryDirectory(prefix="opsbot-bench-") as tmp, fs.FakeSlackWebAPI() as api:
         directory = Path(tmp)
-        with _serve(directory, api, storm=storm) as server:
+        server = _serve(directory, api, storm=storm)
+        try:
             url = server.url("/alertmanager")
             started = time.monotonic()
 
@@ -119,6 +123,8 @@ def bench_storm(groups: int = 200, seconds: float = 10.0, storm: int = 2) -> dic
                 kept = db.execute("SELECT count(*) FROM alert_groups").fetchone()[0]
             rss = _peak_rss_mb(server.proc.pid)
             posts = len(_top_posts(api))
+        finally:
+            server.stop()
     return {
         "groups": groups,
         "sent_in_s": sent_s,
