@@ -361,6 +361,7 @@ class Pipeline:
             if phrasing.cancels(req.text):
                 return Reply(text=_("There is nothing to cancel."), kind="info")
             return self._not_understood(task)
+        task = self._about_thread_alert(req, task)
         try:
             plan = self.engine.plan(task)
         except MissingParams as e:
@@ -412,6 +413,19 @@ class Pipeline:
         reply.buttons = [Button(label=label, action="choose", value=str(i)) for i, label in enumerate(labels, 1)] + [
             b for b in reply.buttons if b.action != "choose"
         ]
+
+    def _about_thread_alert(self, req: Request, task: Task) -> Task:
+        """In an alert message's thread, "silence this for 2h" or "ack" is about that alert: a rule's
+        `alert` param is filled from the thread unless the task names what it is about."""
+        rule = self.rules.primary(task.intent) if task.intent else None
+        if rule is None or "alert" not in rule.params or not req.thread:
+            return task
+        if any(task.params.get(k) for k in ("alert", "alertname", "host", "service", "silence")):
+            return task
+        group = self.store.alert_group_at(req.channel, req.thread)
+        if group is None:
+            return task
+        return task.model_copy(update={"params": {**task.params, "alert": group.key}})
 
     def _resolve(self, req: Request, last: Task | None, pending: PendingQuestion | None, now: datetime) -> Task:
         """What a message means in its thread: a cancel, the answer to our question, a follow-up of the
@@ -576,6 +590,7 @@ class Pipeline:
                 capabilities=self.rules.capabilities,
                 # a digest's parts are audited as whoever asked for the digest
                 run_intent=lambda intent: self._run_unattended(intent, None, user),
+                user=user,
                 history=self.store.past_runs,
             )
             with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):
