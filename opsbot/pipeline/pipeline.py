@@ -32,6 +32,7 @@ from opsbot.pipeline.heartbeat import heartbeat
 from opsbot.pipeline.llm_note import llm_note
 from opsbot.pipeline.offers import offered_choices
 from opsbot.pipeline.sanitize import sanitize
+from opsbot.pipeline.unwritten import ask_unwritten
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
@@ -441,14 +442,15 @@ class Pipeline:
             picked = pick_choice(self._offline, req.text, pending.choices, self._changes)
             if picked is not None:
                 return picked
-            return self.parser.parse(req.text, previous=last)  # a new request: the question lapses
+            # a new request: the question lapses
+            return ask_unwritten(self.parser.parse(req.text, previous=last), req.text, last, self.rules)
         if pending:
             asked = pending.task()
             task = self.parser.parse(req.text, previous=asked)
             if task.intent in (None, asked.intent):
                 task = self._answer_to_question(req.text, asked, task)
             return task
-        return self.parser.parse(req.text, previous=last)
+        return ask_unwritten(self.parser.parse(req.text, previous=last), req.text, last, self.rules)
 
     @property
     def _changes(self) -> set[str]:
