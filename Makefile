@@ -3,8 +3,8 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-LAB_PKGS := prometheus prometheus-node-exporter openssh-server fonts-wqy-microhei   # the font: Chinese chart titles
-LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool
+LAB_PKGS := prometheus prometheus-node-exporter prometheus-alertmanager openssh-server fonts-wqy-microhei   # the font: Chinese chart titles
+LAB_BINS := /usr/sbin/sshd /usr/bin/prometheus /usr/bin/prometheus-node-exporter /usr/bin/promtool /usr/bin/prometheus-alertmanager
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 LAB_READY := for b in $(LAB_BINS); do [ -x $$b ] || exit 1; done; [ -e $(CJK_FONT) ]
 # PostgreSQL's server: the suite starts a throwaway one from it when no PostgreSQL answers.

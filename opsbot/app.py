@@ -35,7 +35,7 @@ class App:
 
 def build_app(config: Config, parser_kind: str | None = None, store: Store | None = None) -> App:
     rules = load_for(config)
-    store = store or Store.open(config.database_url)
+    store = store or Store.open(config.database_url, config.audit.secret(), config.store.secrets())
     # Executions a crashed process left `running` are told apart now, not counted or trusted forever.
     interrupted = store.interrupt_orphaned_executions()
     if interrupted:

@@ -122,7 +122,17 @@ def cmd_chat(args) -> int:
         config = _config(args)
         with build_app(config, args.parser) as app:
             read = input if sys.stdin.isatty() else _read_piped
-            return Console(app.pipeline, args.user or _default_user(config), read=read).run()
+            console = Console(app.pipeline, args.user or _default_user(config), read=read, lab=lab)
+            stop_alerts = None
+            if config.alertmanager.token:  # alerts from Alertmanager show up as they arrive
+                from opsbot.frontends.console_alerts import start_console_alerts
+
+                stop_alerts = start_console_alerts(app, console)
+            try:
+                return console.run()
+            finally:
+                if stop_alerts is not None:
+                    stop_alerts()
     finally:
         if lab is not None:
             lab.stop()
@@ -252,12 +262,41 @@ def _rules_test_payload(rules, config, path: Path) -> int:
 def _store(args):
     from opsbot.store import Store
 
-    return Store.open(_config(args).database_url)
+    config = _config(args)
+    return Store.open(config.database_url, config.audit.secret(), config.store.secrets())
+
+
+def cmd_store_rotate_key(args) -> int:
+    store = _store(args)
+    if not store.sealer.active:
+        print("no store keys configured: set store.keys (or OPSBOT_STORE__KEYS) with the new key first")
+        return 1
+    done = store.rotate_key()
+    print("re-encrypted with the first key: " + ", ".join(f"{table} {n}" for table, n in done.items()))
+    return 0
+
+
+def cmd_store_new_key(args) -> int:
+    from opsbot.store.sealing import new_key
+
+    print(new_key())
+    return 0
 
 
 def cmd_audit_verify(args) -> int:
+    from opsbot.store.audit import parse_anchor
+
+    anchor = None
+    if args.anchor:
+        # SEQ:HASH as logged ("audit anchor 42:k:…"), or a log file: its last anchor line
+        path = Path(args.anchor)
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else args.anchor
+        anchor = parse_anchor(text)
+        if anchor is None:
+            print(f"no audit anchor (SEQ:HASH) in {args.anchor!r}")
+            return 2
     store = _store(args)
-    problems = store.verify_audit()
+    problems = store.verify_audit(anchor)
     for p in problems:
         print(p)
     if not problems:
@@ -422,7 +461,21 @@ def build_argparser() -> argparse.ArgumentParser:
     a = sub.add_parser("audit", help="the audit trail")
     asub = a.add_subparsers(dest="audit_command", required=True)
     av = asub.add_parser("verify", parents=[common], help="check the hash chain; exit 1 if a row was edited or deleted")
+    av.add_argument(
+        "--anchor",
+        help="a head seen outside the database: SEQ:HASH from an `audit anchor` log line, or a log file "
+        "(its last anchor); detects a chain rewritten since",
+    )
     av.set_defaults(func=cmd_audit_verify)
+
+    st = sub.add_parser("store", help="the database: keys for texts and outputs at rest")
+    stsub = st.add_subparsers(dest="store_command", required=True)
+    rk = stsub.add_parser(
+        "rotate-key", parents=[common], help="re-encrypt stored texts and outputs with the first of store.keys"
+    )
+    rk.set_defaults(func=cmd_store_rotate_key)
+    nk = stsub.add_parser("new-key", help="print a new key for store.keys")
+    nk.set_defaults(func=cmd_store_new_key)
 
     f = sub.add_parser("feedback", help="feedback collected from users")
     fsub = f.add_subparsers(dest="feedback_command", required=True)

@@ -41,6 +41,19 @@ class _RequestId(logging.Filter):
         return True
 
 
+class _Redact(logging.Filter):
+    """Secrets in a log line (a typed password, a token in an error) are masked before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from opsbot.redact import redact
+
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
 class _QuietLibraries(logging.Filter):
     """Only WARNING and above from loggers that are not opsbot's own."""
 
@@ -87,6 +100,7 @@ def setup(log_format: str = "text", verbose: bool = False, stream: TextIO | None
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(_RequestId())
+    handler.addFilter(_Redact())
     if not verbose:
         handler.addFilter(_QuietLibraries())
     root = logging.getLogger()

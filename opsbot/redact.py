@@ -22,8 +22,17 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
             r"(?P<keep>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[\s\S]*?(?P<end>-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
             0,
         ),
-        # user:password@ in URLs: the user stays, the password goes.
-        (("://",), r"(?P<keep>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:)[^\s/@]+(?=@)", 0),
+        # user:password@ in URLs (also redis://:password@): the user stays, the password goes.
+        (("://",), r"(?P<keep>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:)[^\s/@]+(?=@)", 0),
+        # Cookies, whole: `Cookie: session=…; csrftoken=…`, `Set-Cookie: …`.
+        (("cookie",), r"(?P<keep>\b(?:set-)?cookie[\"']?\s*[:=]\s*)[^\r\n\"']+", re.I),
+        # Command-line flags that take a secret: `--password Hunter3`, `--api-key=…`, `--db-token x`.
+        (
+            ("pass", "pwd", "secret", "token", "key", "credential"),
+            r"(?P<keep>(?<![\w-])--?(?:[a-z0-9]+-)*(?:password|passwd|passphrase|pass|pwd|secret|token|api-?key|"
+            r"access-?key|secret-?key|credentials?)(?:[ \t]+|=))(?!-)(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)",
+            re.I,
+        ),
         # Authorization headers (the scheme stays) and bare bearer tokens.
         (
             ("authorization",),

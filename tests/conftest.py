@@ -48,7 +48,15 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 # Server programs a spec may start only when it is marked (in-process servers are caught at listen()).
-SERVER_PROGRAMS = {"prometheus", "prometheus-node-exporter", "sshd", "initdb", "pg_ctl", "postgres"}
+SERVER_PROGRAMS = {
+    "prometheus",
+    "prometheus-node-exporter",
+    "prometheus-alertmanager",
+    "sshd",
+    "initdb",
+    "pg_ctl",
+    "postgres",
+}
 
 
 @pytest.fixture(autouse=True)

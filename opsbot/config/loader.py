@@ -56,6 +56,10 @@ def _resolve_paths(cfg: Config, base: Path) -> None:
     for source in cfg.knowledge.sources:
         if not source.path.is_absolute():
             source.path = base / source.path
+    if cfg.audit.key_file is not None and not cfg.audit.key_file.is_absolute():
+        cfg.audit.key_file = base / cfg.audit.key_file
+    if cfg.store.key_file is not None and not cfg.store.key_file.is_absolute():
+        cfg.store.key_file = base / cfg.store.key_file
     for attr in ("key_file", "known_hosts"):
         p = getattr(cfg.ssh, attr)
         if p is not None and not p.is_absolute():

@@ -198,6 +198,59 @@ class AlertmanagerConfig(Strict):
         return v
 
 
+class AuditConfig(Strict):
+    """The audit chain's HMAC key, kept outside the database: `key` (OPSBOT_AUDIT__KEY) or `key_file`.
+    Without one the chain is plain SHA-256, which anyone able to write the database can recompute."""
+
+    key: str | None = None
+    key_file: Path | None = None
+
+    def secret(self) -> bytes | None:
+        if self.key:
+            return self.key.encode()
+        if self.key_file is not None:
+            try:
+                text = self.key_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ValueError(f"cannot read audit.key_file {self.key_file}: {e.strerror}") from None
+            return text.encode() or None
+        return None
+
+
+class StoreConfig(Strict):
+    """Keys that encrypt message texts and command outputs at rest (Fernet keys, `opsbot store new-key`):
+    `keys` (OPSBOT_STORE__KEYS='["new", "old"]') or `key_file` (one key a line). The first key encrypts,
+    every key decrypts; `opsbot store rotate-key` re-encrypts everything with the first."""
+
+    keys: list[str] = Field(default_factory=list)
+    key_file: Path | None = None
+
+    def secrets(self) -> list[bytes]:
+        keys = list(self.keys)
+        if self.key_file is not None:
+            try:
+                keys += [
+                    line.strip() for line in self.key_file.read_text(encoding="utf-8").splitlines() if line.strip()
+                ]
+            except OSError as e:
+                raise ValueError(f"cannot read store.key_file {self.key_file}: {e.strerror}") from None
+        return [k.encode() for k in keys]
+
+    @field_validator("keys")
+    @classmethod
+    def _fernet_keys(cls, v: list[str]) -> list[str]:
+        from cryptography.fernet import Fernet
+
+        for i, key in enumerate(v):
+            try:
+                Fernet(key.encode())
+            except (ValueError, TypeError):
+                raise ValueError(
+                    f"key {i + 1} is not a Fernet key (32 url-safe base64 bytes; `opsbot store new-key` makes one)"
+                ) from None
+        return v
+
+
 class DigestConfig(Strict):
     channel: str = Field(min_length=1)  # a Slack channel id (C0123…) or name
     # "HH:MM" UTC daily, a list of them, or an interval "every 30m" / "every 1h" (aligned to UTC midnight)
@@ -262,6 +315,8 @@ class Config(BaseSettings):
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
     approval_ttl: str = "15m"  # how long an approval request stays valid
     source: str | None = Field(None, exclude=True)  # the file this came from, for messages
 

@@ -10,7 +10,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from opsbot.core.reply import Reply, Table
 from opsbot.core.request import Request
@@ -26,6 +26,8 @@ HELP = N_("""Console commands:
   /quit                 leave (Ctrl-D works too)
 Anything else is a request, e.g. `cpu on web-1 last 6h` or `重启 web-1 上的 nginx`.""")
 
+
+LAB_HELP = N_("Lab: /lab stop HOST SERVICE stops a demo service (its TargetDown alert fires); /lab start HOST SERVICE.")
 
 CELL = 60  # widest column; longer cells wrap onto more lines (the last column is never cut)
 
@@ -110,8 +112,10 @@ class Console:
         read: Callable[[str], str] = input,
         out: TextIO = sys.stdout,
         charts_dir: Path | None = None,
+        lab: Any = None,
     ):
         self.pipeline = pipeline
+        self.lab = lab  # opsbot.lab.Lab when chatting with the lab: /lab stop|start HOST SERVICE
         self.user = user
         self.read = read
         self.out = out
@@ -193,6 +197,24 @@ class Console:
             self.pipeline.decide(approval_id, who, answer in ("y", "yes", "是", "好", "批准"), progress=self.progress)
         )
 
+    def lab_command(self, args: list[str]) -> None:
+        """Make a lab alert fire on purpose (stop a demo service: TargetDown), or resolve it."""
+        if len(args) != 3 or args[0] not in ("stop", "start"):
+            self.say(_(LAB_HELP))
+            return
+        action, host, service = args
+        try:
+            (self.lab.stop_service if action == "stop" else self.lab.start_service)(host, service)
+        except Exception as e:
+            self.say(_("The lab could not do that: {error}").format(error=e))
+            return
+        done = (
+            _("Stopped {service} on {host}; TargetDown fires in a few seconds.")
+            if action == "stop"
+            else _("Started {service} on {host}; the alert resolves in a few seconds.")
+        )
+        self.say(done.format(service=service, host=host))
+
     def command(self, line: str) -> None:
         try:
             parts = shlex.split(line)
@@ -202,6 +224,10 @@ class Console:
         cmd, args = parts[0], parts[1:]
         if cmd == "/help":
             self.say(_(HELP))
+            if self.lab is not None:
+                self.say(_(LAB_HELP))
+        elif cmd == "/lab" and self.lab is not None:
+            self.lab_command(args)
         elif cmd == "/user" and args:
             self.user = args[0]
             roles = ", ".join(sorted(self.pipeline.config.access.roles_of(self.user))) or _("no roles")

@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import json
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -29,12 +30,13 @@ from typing import Any
 import yaml
 
 from opsbot.lab import labctl
+from opsbot.lab.alertmanager import alertmanager_config, alertmanager_missing, start_alertmanager
 from opsbot.lab.process import LabError, free_port
 from opsbot.lab.prometheus import binaries_missing
 from opsbot.lab.samplelogs import write_host_clutter, write_sample_logs
 from opsbot.lab.sshd import SSHD, SSHServer, start_sshd
 
-INSTALL_HINT = "apt-get install -y prometheus prometheus-node-exporter openssh-server"
+INSTALL_HINT = "apt-get install -y prometheus prometheus-node-exporter prometheus-alertmanager openssh-server"
 
 HOSTS: dict[str, dict[str, list[str]]] = {
     "web-1": {"groups": ["web"], "services": ["nginx", "api"]},
@@ -70,6 +72,9 @@ class Lab:
     prometheus: Any = None  # opsbot.lab.prometheus.PrometheusServer
     node_exporter: Any = None
     prometheus_missing: list[str] = field(default_factory=list)
+    alertmanager: Any = None  # opsbot.lab.alertmanager.AlertmanagerServer (with Prometheus, when installed)
+    bot_port: int = 0  # where the lab's Alertmanager sends its webhooks: opsbot's HTTP port (slack.port)
+    alert_token: str = ""  # the bearer token it sends (alertmanager.token in the lab's config)
     _stopped: bool = False
 
     # ------------------------------------------------------------------ start / stop
@@ -174,7 +179,17 @@ class Lab:
                         "labels": {"host": host, "service": svc},
                     }
                 )
-        self.prometheus = start_prometheus(pdir, targets)
+        alertmanagers = []
+        if not alertmanager_missing():
+            # Alertmanager first: Prometheus then sends to it from its first rule evaluation.
+            self.bot_port = free_port()
+            self.alert_token = secrets.token_urlsafe(24)
+            self.alertmanager = start_alertmanager(
+                self.workdir / "alertmanager",
+                alertmanager_config(f"http://127.0.0.1:{self.bot_port}/alertmanager", self.alert_token),
+            )
+            alertmanagers.append(self.alertmanager.address)
+        self.prometheus = start_prometheus(pdir, targets, alertmanagers=alertmanagers)
 
     def stop(self) -> None:
         """Stop everything the lab started; safe to call twice."""
@@ -182,7 +197,7 @@ class Lab:
             return
         self._stopped = True
         atexit.unregister(self.stop)
-        for part in (self.prometheus, self.node_exporter, self.sshd):
+        for part in (self.prometheus, self.alertmanager, self.node_exporter, self.sshd):
             if part is not None:
                 with contextlib.suppress(Exception):
                     part.stop()
@@ -320,4 +335,17 @@ class Lab:
         }
         if self.prometheus is not None:
             data["prometheus"] = {"url": self.prometheus.url, "host_label": "host"}
+        if self.alertmanager is not None:
+            data["alertmanager"] = {"url": self.alertmanager.url, "token": self.alert_token, "channel": "lab-alerts"}
+            data["slack"] = {"port": self.bot_port}  # opsbot serve / chat take the lab's webhooks here
         return data
+
+    # ------------------------------------------------------------------ making alerts fire on purpose
+
+    def stop_service(self, host: str, service: str) -> None:
+        """Stop a demo service: its target goes down and TargetDown fires (within seconds)."""
+        labctl.stop_service(labctl.State(str(self.workdir)), host, service)
+
+    def start_service(self, host: str, service: str) -> None:
+        """Start it again: the alert resolves."""
+        labctl.start_service(labctl.State(str(self.workdir)), host, service)

@@ -136,7 +136,12 @@ class PrometheusServer(Started):
             time.sleep(0.2)
 
 
-def scrape_config(targets: list[dict], scrape_interval: str = "1s", rule_files: list[str] | None = None) -> dict:
+def scrape_config(
+    targets: list[dict],
+    scrape_interval: str = "1s",
+    rule_files: list[str] | None = None,
+    alertmanagers: list[str] | None = None,
+) -> dict:
     """prometheus.yml as data: one scrape job per distinct (job, labels) so each target keeps its labels."""
     static: dict[str, list[dict]] = {}
     for t in targets:
@@ -168,6 +173,8 @@ def scrape_config(targets: list[dict], scrape_interval: str = "1s", rule_files: 
     }
     if rule_files:
         cfg["rule_files"] = rule_files
+    if alertmanagers:  # "127.0.0.1:PORT" each: firing and resolved alerts are sent there
+        cfg["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]}
     return cfg
 
 
@@ -204,6 +211,7 @@ def start_prometheus(
     scrape_interval: str = "1s",
     timeout: float = 30.0,
     extra_args: list[str] | None = None,
+    alertmanagers: list[str] | None = None,
 ) -> PrometheusServer:
     """Start Prometheus on a free loopback port scraping `targets` ({"job", "address", "labels"}).
 
@@ -214,7 +222,9 @@ def start_prometheus(
     rules = workdir / "rules.yml"
     rules.write_text(LAB_ALERT_RULES if rules_yaml is None else rules_yaml)
     config = workdir / "prometheus.yml"
-    config.write_text(yaml.safe_dump(scrape_config(targets, scrape_interval, [str(rules)]), sort_keys=False))
+    config.write_text(
+        yaml.safe_dump(scrape_config(targets, scrape_interval, [str(rules)], alertmanagers), sort_keys=False)
+    )
     check = subprocess.run([PROMTOOL, "check", "config", str(config)], capture_output=True, text=True, timeout=60)
     if check.returncode != 0:
         raise LabError(f"promtool rejects {config}: {(check.stdout + check.stderr).strip()[-2000:]}")

@@ -9,7 +9,10 @@ already inside the caller's transaction: an audit row commits or rolls back with
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,19 +20,32 @@ from sqlalchemy import Connection, insert, select, update
 
 from opsbot.store.tables import audit_head, audit_log, dumps
 
+anchor_log = logging.getLogger("opsbot.audit")
 GENESIS = "0" * 64  # the prev_hash of row 1
 HEAD_ID = 1
 
 
-def content_hash(prev_hash: str, seq: int, ts: datetime, actor: str, kind: str, data: str) -> str:
-    """sha256(prev_hash + canonical content). A JSON list keeps field boundaries unambiguous."""
+KEYED = "k:"  # a keyed row's hash: "k:" + the first 62 hex digits of HMAC-SHA256 (fits the 64 columns)
+
+
+def content_hash(
+    prev_hash: str, seq: int, ts: datetime, actor: str, kind: str, data: str, key: bytes | None = None
+) -> str:
+    """sha256(prev_hash + canonical content), or with a key HMAC-SHA256 over the same bytes: then
+    someone who can write the database but does not hold the key cannot recompute a rewritten chain.
+    A JSON list keeps field boundaries unambiguous."""
     stamp = ts.astimezone(UTC).isoformat(timespec="microseconds")
-    content = dumps([seq, stamp, actor, kind, data])
-    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+    message = (prev_hash + dumps([seq, stamp, actor, kind, data])).encode("utf-8")
+    if key is not None:
+        return KEYED + hmac.new(key, message, hashlib.sha256).hexdigest()[:62]
+    return hashlib.sha256(message).hexdigest()
 
 
-def append(conn: Connection, actor: str, kind: str, data: dict[str, Any], now: datetime) -> int:
-    """Add one row at the end of the chain; returns its seq.
+def append(
+    conn: Connection, actor: str, kind: str, data: dict[str, Any], now: datetime, key: bytes | None = None
+) -> int:
+    """Add one row at the end of the chain; returns its seq. The new head goes to the log too (the
+    anchor `opsbot audit verify --anchor` checks the chain against).
 
     Appends are serialised by locking the head row: SELECT ... FOR UPDATE on PostgreSQL; on SQLite
     the store's write transactions start with BEGIN IMMEDIATE (FOR UPDATE compiles to nothing there).
@@ -41,12 +57,29 @@ def append(conn: Connection, actor: str, kind: str, data: dict[str, Any], now: d
         raise RuntimeError("the audit head row is missing: run `Store.migrate()` (or the database was tampered with)")
     seq = int(head.seq) + 1
     text = dumps(data)
-    digest = content_hash(head.hash, seq, now, actor, kind, text)
+    digest = content_hash(head.hash, seq, now, actor, kind, text, key)
     conn.execute(
         insert(audit_log).values(seq=seq, ts=now, actor=actor, kind=kind, data=text, prev_hash=head.hash, hash=digest)
     )
     conn.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=seq, hash=digest))
+    anchor_log.info("audit anchor %s", anchor_text(seq, digest))
     return seq
+
+
+def anchor_text(seq: int, digest: str) -> str:
+    return f"{seq}:{digest}"
+
+
+ANCHOR = re.compile(r"\b(\d+):((?:k:)?[0-9a-f]{62,64})\b")
+
+
+def parse_anchor(text: str) -> tuple[int, str] | None:
+    """`SEQ:HASH`, or the last anchor in a log text."""
+    found = ANCHOR.findall(text)
+    if not found:
+        return None
+    seq, digest = found[-1]
+    return int(seq), digest
 
 
 def _missing(first: int, last: int, after: int) -> str:
@@ -56,10 +89,15 @@ def _missing(first: int, last: int, after: int) -> str:
     return f"{rows} missing: row {last + 1} does not follow row {after}"
 
 
-def verify(conn: Connection) -> list[str]:
-    """Walk the whole chain; one sentence per problem found, [] when the trail is intact."""
+def verify(conn: Connection, key: bytes | None = None, anchor: tuple[int, str] | None = None) -> list[str]:
+    """Walk the whole chain; one sentence per problem found, [] when the trail is intact. Keyed rows
+    need `key`; once a keyed row appears every later row must be keyed. `anchor` (seq, hash) is a head
+    seen outside the database (the log): the chain must still hold exactly that row."""
     problems: list[str] = []
     prev_seq, prev_hash = 0, GENESIS
+    first_keyed: int | None = None
+    unverifiable = 0
+    anchored: str | None = None
     rows = conn.execution_options(yield_per=1000).execute(select(audit_log).order_by(audit_log.c.seq))
     for row in rows:
         if row.seq != prev_seq + 1:
@@ -69,16 +107,50 @@ def verify(conn: Connection) -> list[str]:
                 f"audit row {row.seq} does not follow row {prev_seq}: its prev_hash is not the hash "
                 f"of row {prev_seq}, so row {prev_seq} was replaced"
             )
-        if content_hash(row.prev_hash, row.seq, row.ts, row.actor, row.kind, row.data) != row.hash:
+        keyed = row.hash.startswith(KEYED)
+        if keyed and first_keyed is None:
+            first_keyed = row.seq
+        if not keyed and first_keyed is not None:
+            problems.append(
+                f"audit row {row.seq} is not keyed though row {first_keyed} before it is: "
+                "the chain was rewritten by someone without the audit key"
+            )
+        elif keyed and key is None:
+            unverifiable += 1
+        elif content_hash(row.prev_hash, row.seq, row.ts, row.actor, row.kind, row.data, key if keyed else None) != (
+            row.hash
+        ):
             problems.append(f"audit row {row.seq} was edited: its hash does not match its content")
+        if anchor is not None and row.seq == anchor[0]:
+            anchored = row.hash
         prev_seq, prev_hash = row.seq, row.hash
+    if unverifiable:
+        problems.append(
+            f"{unverifiable} keyed audit rows cannot be checked without the audit key "
+            "(OPSBOT_AUDIT__KEY or audit.key_file)"
+        )
+    if anchor is not None:
+        seq, digest = anchor
+        if anchored is None and seq > prev_seq:
+            problems.append(f"the anchor names row {seq}, but the trail ends at row {prev_seq}: rows were deleted")
+        elif anchored is None:
+            problems.append(f"the anchor names row {seq}, which is missing from the trail")
+        elif anchored != digest:
+            problems.append(
+                f"audit row {seq} does not match the anchor: "
+                "the chain up to it was rewritten after the anchor was taken"
+            )
 
     head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)).one_or_none()
     if head is None:
         problems.append("the audit head row is missing, so deleted rows at the end cannot be ruled out")
     elif head.seq > prev_seq:
         gone = head.seq - prev_seq
-        problems.append("the last audit row was deleted" if gone == 1 else f"the last {gone} audit rows were deleted")
+        problems.append(
+            f"the last audit row (row {head.seq}) was deleted"
+            if gone == 1
+            else f"the last {gone} audit rows (rows {prev_seq + 1}-{head.seq}) were deleted"
+        )
     elif head.seq < prev_seq:
         problems.append(
             f"audit rows {head.seq + 1}-{prev_seq} were added outside the store: the audit head ends at row {head.seq}"

@@ -37,6 +37,7 @@ from opsbot.store.alert_groups import AlertGroupsMixin
 from opsbot.store.liveness import STALE_SECONDS, current_owner, owner_alive
 from opsbot.store.location import default_database_url
 from opsbot.store.records import ApprovalRecord
+from opsbot.store.sealing import Sealer, scrub
 from opsbot.store.tables import (
     approvals,
     conversations,
@@ -158,8 +159,10 @@ def _make_engine(url: str) -> Engine:
 class Store(AlertGroupsMixin):
     """The persistence layer. `Store(url)` connects; `Store.open(url)` also migrates."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, audit_key: bytes | None = None, keys: list[bytes] | None = None) -> None:
         self.url = normalise_url(url or default_database_url())
+        self.audit_key = audit_key  # HMAC key of the audit chain, kept outside the database
+        self.sealer = Sealer(keys)  # encrypts message texts and outputs at rest (none: stored as is)
         self.engine = _make_engine(self.url)
         # Same pool, but transactions start with BEGIN IMMEDIATE on SQLite (ignored elsewhere).
         self._writer = self.engine.execution_options(opsbot_begin="IMMEDIATE")
@@ -169,8 +172,8 @@ class Store(AlertGroupsMixin):
         self._scripts: Any = None  # alembic's ScriptDirectory of the shipped migrations, read once
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
-        store = cls(url)
+    def open(cls, url: str | None = None, audit_key: bytes | None = None, keys: list[bytes] | None = None) -> Store:
+        store = cls(url, audit_key, keys)
         try:
             store.migrate()
         except BaseException:
@@ -256,7 +259,7 @@ class Store(AlertGroupsMixin):
                 self._insert_request,
                 {
                     "id": req.id,
-                    "text": req.text,
+                    "text": self.sealer.seal(scrub(req.text)),
                     "user_id": req.user,
                     "channel": req.channel,
                     "thread": req.thread,
@@ -272,10 +275,10 @@ class Store(AlertGroupsMixin):
                 insert(tasks).values(
                     request_id=request_id,
                     intent=task.intent,
-                    params=task.params,
+                    params=scrub(task.params),
                     confidence=task.confidence,
                     parser=task.parser,
-                    note=task.note,
+                    note=scrub(task.note),
                     missing=task.missing,
                     usage=task.usage,
                     latency_ms=latency_ms,
@@ -287,12 +290,15 @@ class Store(AlertGroupsMixin):
         """Keep what the user was told (kind and text; tables and charts are not kept)."""
         with self._write() as conn:
             conn.execute(
-                insert(replies).values(request_id=request_id, kind=reply.kind, text=reply.text, created_at=_now())
+                insert(replies).values(
+                    request_id=request_id, kind=reply.kind, text=self.sealer.seal(scrub(reply.text)), created_at=_now()
+                )
             )
 
     def request_text(self, request_id: str) -> str | None:
         with self._read() as conn:
-            return conn.execute(select(requests.c.text).where(requests.c.id == request_id)).scalar_one_or_none()
+            text = conn.execute(select(requests.c.text).where(requests.c.id == request_id)).scalar_one_or_none()
+        return self.sealer.unseal(text)
 
     # --- executions ------------------------------------------------------------------------------
 
@@ -309,7 +315,7 @@ class Store(AlertGroupsMixin):
                     rule_id=rule_id,
                     intent=intent,
                     executor=executor,
-                    params=params,
+                    params=scrub(params),
                     user_id=user,
                     status="running",
                     started_at=now,
@@ -317,7 +323,7 @@ class Store(AlertGroupsMixin):
                     heartbeat_at=now,
                 )
             )
-            audit_trail.append(
+            self._audit_append(
                 conn,
                 user,
                 "execution.started",
@@ -338,6 +344,7 @@ class Store(AlertGroupsMixin):
         if status not in FINISHED:
             raise ValueError(f"execution status must be one of {', '.join(FINISHED)}, not {status!r}")
         now = _now()
+        summary = self.sealer.seal(scrub(summary)) or ""  # command output: redacted, and sealed when keyed
         with self._write() as conn:
             row = conn.execute(
                 select(executions.c.user_id, executions.c.status, executions.c.started_at)
@@ -362,7 +369,7 @@ class Store(AlertGroupsMixin):
             }
             if row.status == "interrupted":
                 data["was_interrupted"] = True
-            audit_trail.append(conn, row.user_id, "execution.finished", data, now)
+            self._audit_append(conn, row.user_id, "execution.finished", data, now)
 
     def heartbeat_execution(self, execution_id: str) -> None:
         """The running execution's process is alive (see liveness.HEARTBEAT_SECONDS)."""
@@ -391,7 +398,7 @@ class Store(AlertGroupsMixin):
                 .where(executions.c.id == execution_id)
                 .values(status="interrupted", summary=reason, finished_at=now)
             )
-            audit_trail.append(
+            self._audit_append(
                 conn,
                 SYSTEM_ACTOR,
                 "execution.interrupted",
@@ -426,6 +433,30 @@ class Store(AlertGroupsMixin):
                 reason = "the process running it stopped before it finished; its outcome is unknown"
                 if self.mark_execution_interrupted(row.id, reason):
                     done.append(row.id)
+        return done
+
+    def rotate_key(self) -> dict[str, int]:
+        """Re-encrypt every sealed text with the first key (and seal texts stored before there were
+        keys); returns how many values each table had rewritten. Run after adding a new first key,
+        then the old key can go."""
+        if not self.sealer.active:
+            raise ValueError("no store keys are configured, so there is nothing to rotate to")
+        done: dict[str, int] = {}
+        for table, column, key in (
+            (requests, requests.c.text, requests.c.id),
+            (replies, replies.c.text, replies.c.id),
+            (executions, executions.c.summary, executions.c.id),
+        ):
+            with self._read() as conn:
+                rows = conn.execute(select(key, column)).all()
+            count = 0
+            for row_id, value in rows:
+                new = self.sealer.rotate(value)
+                if new != value:
+                    with self._write() as conn:
+                        conn.execute(update(table).where(key == row_id).values({column.name: new}))
+                    count += 1
+            done[table.name] = count
         return done
 
     def execution_status_of_request(self, request_id: str) -> str | None:
@@ -577,7 +608,7 @@ class Store(AlertGroupsMixin):
                 == 1
             )
             if won:
-                audit_trail.append(conn, SYSTEM_ACTOR, "approval.claimed", {"approval_id": approval_id}, now)
+                self._audit_append(conn, SYSTEM_ACTOR, "approval.claimed", {"approval_id": approval_id}, now)
         return won
 
     def expire_approvals(self, now: datetime) -> int:
@@ -596,15 +627,15 @@ class Store(AlertGroupsMixin):
             )
             if expired:
                 # Stamped with the real clock: `now` is the caller's expiry check.
-                audit_trail.append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, _now())
+                self._audit_append(conn, SYSTEM_ACTOR, "approval.expired", {"approval_ids": sorted(expired)}, _now())
         return len(expired)
 
     # --- conversations ---------------------------------------------------------------------------
 
     def save_conversation(self, key: str, conversation: Conversation) -> None:
         now = _now()
-        last = conversation.last.model_dump(mode="json") if conversation.last else None
-        pending = conversation.pending.model_dump(mode="json") if conversation.pending else None
+        last = scrub(conversation.last.model_dump(mode="json")) if conversation.last else None
+        pending = scrub(conversation.pending.model_dump(mode="json")) if conversation.pending else None
         stmt = self._insert(conversations).values(key=key, last_task=last, pending=pending, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=["key"],
@@ -701,14 +732,14 @@ class Store(AlertGroupsMixin):
             cast = votes.get(row.id, {}).values()
             yield {
                 "request_id": row.id,
-                "text": row.text,
+                "text": self.sealer.unseal(row.text),
                 "task": {
                     "intent": row.intent,
                     "params": row.params,
                     "confidence": row.confidence,
                     "parser": row.parser,
                 },
-                "outcome": None if row.kind is None else {"kind": row.kind, "text": row.reply_text},
+                "outcome": None if row.kind is None else {"kind": row.kind, "text": self.sealer.unseal(row.reply_text)},
                 "votes": {"up": sum(1 for v in cast if v > 0), "down": sum(1 for v in cast if v < 0)},
                 "correction": corrections.get(row.id),
                 "at": row.created_at.isoformat(),
@@ -789,7 +820,7 @@ class Store(AlertGroupsMixin):
             if rows:
                 conn.execute(insert(learned_examples_table), [{**row, "version": version} for row in rows])
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=version))
-            audit_trail.append(
+            self._audit_append(
                 conn, SYSTEM_ACTOR, "learned.set", {"version": version, "parent": parent, "count": len(rows)}, now
             )
         return version
@@ -824,7 +855,7 @@ class Store(AlertGroupsMixin):
                 ).scalar_one()
             )
             conn.execute(update(learned_head).where(learned_head.c.id == 1).values(version=parent))
-            audit_trail.append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
+            self._audit_append(conn, SYSTEM_ACTOR, "learned.revert", {"from": current, "to": parent}, _now())
         return parent
 
     @staticmethod
@@ -836,12 +867,17 @@ class Store(AlertGroupsMixin):
 
     def audit(self, actor: str, kind: str, data: dict[str, Any]) -> None:
         with self._write() as conn:
-            audit_trail.append(conn, actor, kind, data, _now())
+            self._audit_append(conn, actor, kind, data, _now())
 
-    def verify_audit(self) -> list[str]:
-        """[] when the trail is intact; otherwise one sentence per problem."""
+    def _audit_append(self, conn: Connection, actor: str, kind: str, data: dict[str, Any], now: datetime) -> int:
+        # redacted first: a secret in the chain could never be removed without breaking it
+        return audit_trail.append(conn, actor, kind, scrub(data), now, self.audit_key)
+
+    def verify_audit(self, anchor: tuple[int, str] | None = None) -> list[str]:
+        """[] when the trail is intact; otherwise one sentence per problem. `anchor`: a head seen in
+        the log (audit_trail.parse_anchor), which the chain must still hold."""
         with self._snapshot() as conn:  # rows and head from the same moment, despite appends
-            return audit_trail.verify(conn)
+            return audit_trail.verify(conn, self.audit_key, anchor)
 
     def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` audit rows, oldest first."""

@@ -181,3 +181,43 @@ def test_parse_conversation_resolves_each_thread_on_its_own(config):
     ]
     assert got[4]["cancel"] == "approval"
     assert got[5]["intent"] is None and "line 6" in got[5]["note"]
+
+
+def test_audit_verify_with_an_anchor_detects_a_chain_recomputed_without_the_key(config, tmp_path):
+    """Attack 4 end to end: the chain is keyed (OPSBOT_AUDIT__KEY), its head was logged; someone with
+    the database rewrites a row and recomputes every hash as plain SHA-256: `--anchor` (the log) finds it."""
+    key = {"OPSBOT_AUDIT__KEY": "kept-in-the-environment"}
+    opsbot(
+        "chat",
+        "--config",
+        str(config),
+        "--user",
+        "alice",
+        input="restart nginx on web-1\nbob\ny\n",
+        env_extra=key,
+        check=True,
+    )
+    db = sqlite3.connect(tmp_path / "opsbot.db")
+    seq, head = db.execute("select seq, hash from audit_head").fetchone()
+    log = tmp_path / "opsbot.log"
+    log.write_text(f"12:00:01 INFO opsbot.audit audit anchor {seq}:{head}\n")
+    assert opsbot("audit", "verify", "--config", str(config), "--anchor", str(log), env_extra=key).returncode == 0
+
+    prev = "0" * 64  # rehash every row as plain SHA-256: all a rewriter without the key can do
+    from datetime import UTC, datetime
+
+    from opsbot.store.audit import content_hash
+
+    for s, ts, actor, kind, data in db.execute(
+        "select seq, ts, actor, kind, data from audit_log order by seq"
+    ).fetchall():
+        data = data.replace("alice", "mallory")
+        digest = content_hash(prev, s, datetime.fromisoformat(ts).replace(tzinfo=UTC), actor, kind, data)
+        db.execute("update audit_log set data = ?, prev_hash = ?, hash = ? where seq = ?", (data, prev, digest, s))
+        prev = digest
+    db.execute("update audit_head set hash = ?", (prev,))
+    db.commit()
+    p = opsbot("audit", "verify", "--config", str(config), "--anchor", str(log), env_extra=key)
+    assert p.returncode == 1
+    assert f"audit row {seq} does not match the anchor" in p.stdout
+    assert "is not keyed though row 1 before it is" not in p.stdout  # every row rewritten: only the anchor knows

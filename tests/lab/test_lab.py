@@ -200,5 +200,5 @@ def test_a_missing_openssh_server_names_the_packages_to_install(monkeypatch):
     with pytest.raises(LabUnavailable) as e:
         Lab.start()
     assert str(e.value).endswith(
-        "install it with: apt-get install -y prometheus prometheus-node-exporter openssh-server"
+        "install it with: apt-get install -y prometheus prometheus-node-exporter prometheus-alertmanager openssh-server"
     )

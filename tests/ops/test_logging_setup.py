@@ -51,3 +51,12 @@ def test_libraries_below_warning_are_hidden_unless_verbose(restore_logging):
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError, match="json"):
         setup("xml")
+
+
+def test_a_secret_in_a_log_line_is_masked_before_it_is_written(restore_logging):
+    """Attack 3: nothing typed reaches the log in clear either."""
+    out = io.StringIO()
+    setup("text", stream=out)
+    logging.getLogger("opsbot.pipeline").warning("could not parse %r", "login --password Hunter3x Cookie: s=abc")
+    assert "Hunter3x" not in out.getvalue() and "s=abc" not in out.getvalue()
+    assert "--password [REDACTED]" in out.getvalue()

@@ -70,14 +70,14 @@ def test_a_deleted_first_row_is_detected(five_rows, run_sql):
 
 def test_a_deleted_tail_is_detected(five_rows, run_sql):
     run_sql("DELETE FROM audit_log WHERE seq >= 4")
-    assert five_rows.verify_audit() == ["the last 2 audit rows were deleted"]
+    assert five_rows.verify_audit() == ["the last 2 audit rows (rows 4-5) were deleted"]
     run_sql("DELETE FROM audit_log WHERE seq = 3")
-    assert five_rows.verify_audit() == ["the last 3 audit rows were deleted"]
+    assert five_rows.verify_audit() == ["the last 3 audit rows (rows 3-5) were deleted"]
 
 
 def test_a_single_deleted_last_row_is_detected(five_rows, run_sql):
     run_sql("DELETE FROM audit_log WHERE seq = 5")
-    assert five_rows.verify_audit() == ["the last audit row was deleted"]
+    assert five_rows.verify_audit() == ["the last audit row (row 5) was deleted"]
 
 
 def test_appending_continues_the_chain_across_restarts(five_rows, open_store):
@@ -119,3 +119,95 @@ def test_verifying_while_another_replica_appends_finds_nothing_wrong(store, open
         thread.join()
     assert all(report == [] for report in reports)
     assert len(store.audit_rows(limit=10_000)) > 0
+
+
+# ---- attack 4: a chain anyone with database write access can recompute. Keyed with HMAC (the key is
+# not in the database) and anchored outside it (the head is logged), a rewrite is found.
+
+KEY = b"audit-key-outside-the-database"
+
+
+def recompute(store, run_sql, from_seq: int, key: bytes | None = None, data: str | None = None) -> None:
+    """What an attacker with write access does: change a row, then rehash it and every later row and the
+    head, as the code would (but without the real key)."""
+    from sqlalchemy import select
+
+    from opsbot.store.tables import audit_log
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).all()
+    prev = GENESIS if from_seq == 1 else rows[from_seq - 2].hash
+    for row in rows[from_seq - 1 :]:
+        text = data if (data is not None and row.seq == from_seq) else row.data
+        digest = content_hash(prev, row.seq, row.ts, row.actor, row.kind, text, key)
+        run_sql(
+            "UPDATE audit_log SET data = :d, prev_hash = :p, hash = :h WHERE seq = :s",
+            d=text,
+            p=prev,
+            h=digest,
+            s=row.seq,
+        )
+        prev = digest
+    run_sql("UPDATE audit_head SET hash = :h", h=prev)
+
+
+@pytest.fixture
+def keyed(db_url):
+    from opsbot.store import Store
+
+    store = Store.open(db_url, audit_key=KEY)
+    for i in range(1, 6):
+        store.audit("U_ALICE", "test.event", {"n": i})
+    yield store
+    store.close()
+
+
+def test_a_keyed_chain_verifies_only_with_its_key(keyed, db_url):
+    from opsbot.store import Store
+
+    assert keyed.verify_audit() == []
+    assert all(r["hash"].startswith("k:") for r in keyed.audit_rows())
+    with Store(db_url) as keyless:
+        assert keyless.verify_audit() == [
+            "5 keyed audit rows cannot be checked without the audit key (OPSBOT_AUDIT__KEY or audit.key_file)"
+        ]
+    with Store(db_url, audit_key=b"another key") as wrong:
+        assert "audit row 1 was edited: its hash does not match its content" in wrong.verify_audit()
+
+
+def test_a_row_rewritten_and_rehashed_without_the_key_is_detected(keyed, run_sql):
+    recompute(keyed, run_sql, 3, key=None, data='{"n":"rewritten"}')  # plain SHA-256, as before #9
+    assert keyed.verify_audit()[0] == (
+        "audit row 3 is not keyed though row 1 before it is: the chain was rewritten by someone without the audit key"
+    )
+    recompute(keyed, run_sql, 3, key=b"guessed", data='{"n":"rewritten"}')  # keyed, with a guessed key
+    assert "audit row 3 was edited: its hash does not match its content" in keyed.verify_audit()
+
+
+def test_a_whole_chain_rewritten_is_caught_by_the_anchor_in_the_log(keyed, run_sql, caplog):
+    from opsbot.store.audit import parse_anchor
+
+    with caplog.at_level("INFO", logger="opsbot.audit"):
+        keyed.audit("U_ALICE", "test.event", {"n": 6})
+    anchor = parse_anchor(caplog.text)  # "audit anchor 6:k:…" as the log has it
+    assert anchor is not None and anchor[0] == 6
+    assert keyed.verify_audit(anchor) == []
+
+    recompute(keyed, run_sql, 1, key=None, data='{"n":"rewritten"}')  # every row plain and consistent
+    problems = keyed.verify_audit(anchor)
+    assert (
+        "audit row 6 does not match the anchor: the chain up to it was rewritten after the anchor was taken" in problems
+    )
+
+
+def test_a_deleted_last_row_with_a_forged_head_is_caught_by_the_anchor(keyed, run_sql):
+    from opsbot.store.audit import parse_anchor
+
+    last = keyed.audit_rows()[-1]
+    anchor = parse_anchor(f"audit anchor {last['seq']}:{last['hash']}")
+    run_sql("DELETE FROM audit_log WHERE seq = 5")
+    assert keyed.verify_audit() == ["the last audit row (row 5) was deleted"]
+    four = keyed.audit_rows()[-1]
+    run_sql("UPDATE audit_head SET seq = 4, hash = :h", h=four["hash"])  # the head made to agree
+    assert keyed.verify_audit() == []  # the database alone cannot tell
+    assert keyed.verify_audit(anchor) == ["the anchor names row 5, but the trail ends at row 4: rows were deleted"]

@@ -12,7 +12,8 @@ import threading
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 
-from opsbot.frontends.slack import alert_webhook, http_server
+from opsbot.frontends import alert_webhook
+from opsbot.frontends.slack import http_server
 from opsbot.frontends.slack.alert_poster import SlackPoster
 from opsbot.frontends.slack.bolt_app import build_bolt_app
 from opsbot.frontends.slack.client import web_client
