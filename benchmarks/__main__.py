@@ -87,6 +87,21 @@ def llm_bench(results: dict) -> None:
     line("LLM calls per request routed to the LLM", f"{calls['calls_per_llm_request']:.2f}", "target 1")
 
 
+def llmserve_bench(results: dict) -> None:
+    from benchmarks.llmserve import TARGET_RATIO, bench_engines, bench_forecast
+
+    section("LLM serving: capacity forecast and the lab's Ray Serve")
+    r = bench_forecast()
+    results["capacity_forecast"] = r
+    line("24 h request-rate forecast: MAPE / seasonal-naive", f"{r['mape']:.3f} / {r['naive_mape']:.3f}", "")
+    line("forecast vs seasonal-naive (MAPE ratio)", f"{r['ratio']:.2f}x", f"target <= {TARGET_RATIO}x")
+    r = bench_engines()
+    results["serving"] = r
+    line("serving lab start (MLflow, Ray head, Serve, Prometheus)", f"{r['lab_start_s']:.1f} s", "")
+    line("deploy to healthy on Ray Serve (median)", f"{r['deploy_to_healthy_s_p50']:.2f} s", "reported, no target")
+    line("scale 1->2 / 2->1 replicas running (median)", f"{r['scale_s_p50']:.2f} s", "reported, no target")
+
+
 def startup_bench(results: dict) -> None:
     from benchmarks.startup import bench_cli, bench_serve
 
@@ -105,13 +120,32 @@ def startup_bench(results: dict) -> None:
     line("`opsbot serve` (HTTP, SQLite) to /health answering", f"{r['serve_to_healthy_s']:.2f} s")
 
 
+def security_bench(results: dict) -> None:
+    from benchmarks.security import bench_hostile_yaml, bench_render, bench_store
+
+    section("Security hardening (issue #9)")
+    r = bench_render()
+    results["security_render"] = r
+    line("plan + render a shell rule with a hostile value", f"{r['plans_per_s']:.0f} /s")
+    r = bench_hostile_yaml()
+    results["security_yaml"] = r
+    line("YAML alias bomb (9^7) refused in", f"{r['alias_bomb_refused_s']:.3f} s", "target < 1 s")
+    line("50 MB rule file refused in", f"{r['fifty_mb_refused_s']:.3f} s", "target < 1 s")
+    r = bench_store()
+    results["security_store"] = r
+    line("request+reply writes, redacted (SQLite)", f"{r['redacted_per_s']:.0f} /s")
+    line("... redacted and encrypted (Fernet)", f"{r['redacted_and_encrypted_per_s']:.0f} /s", f"{r['ratio']:.2f}x")
+
+
 BENCHES = {
     "parse": parse_bench,
     "store": store_bench,
     "lab": lab_bench,
     "slack": slack_bench,
     "llm": llm_bench,
+    "llmserve": llmserve_bench,
     "startup": startup_bench,
+    "security": security_bench,
 }
 
 

@@ -106,7 +106,7 @@ def cmd_chat(args) -> int:
     from opsbot.app import build_app
     from opsbot.frontends.console import Console
 
-    lab = None
+    lab = serving = None
     if args.lab:
         from opsbot.lab import Lab, LabUnavailable
 
@@ -117,6 +117,7 @@ def cmd_chat(args) -> int:
             print(f"opsbot: the lab cannot start: {e}", file=sys.stderr)
             return 1
         args.config = str(lab.config_path)
+        serving = _start_serving_lab(lab)
         print(f"lab config: {lab.config_path}", flush=True)
     try:
         config = _config(args)
@@ -134,8 +135,34 @@ def cmd_chat(args) -> int:
                 if stop_alerts is not None:
                     stop_alerts()
     finally:
+        if serving is not None:
+            serving.stop()
         if lab is not None:
             lab.stop()
+
+
+def _start_serving_lab(lab):
+    """The lab's Ray Serve + MLflow deployment (tiny-chat), started in the background: its addresses go
+    into the lab config now, and llm.* on it answers "unreachable" until the engines are up (tens of
+    seconds), so the first prompt is not kept waiting. None when the `lab` extra is not installed."""
+    import yaml
+
+    from opsbot.lab.serving import MODEL, ServingLab, missing
+
+    if os.environ.get("OPSBOT_LAB_SERVING", "1") == "0":
+        return None  # asked not to (specs of the console that do not need it)
+    absent = missing()
+    if absent:
+        print(f"(no Ray Serve / MLflow deployment: {', '.join(absent)} not installed; pip install 'opsbot[lab]')")
+        return None
+    serving = ServingLab.plan(lab.workdir / "serving")
+    data = yaml.safe_load(lab.config_path.read_text())
+    data["inventory"]["deployments"][MODEL] = serving.deployment_config()
+    data["mlflow"] = {"url": serving.mlflow_url}
+    lab.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    serving.start_in_background()
+    print(f"starting Ray Serve and MLflow for {MODEL} in the background (about a minute)…", flush=True)
+    return serving
 
 
 def _read_piped(prompt: str) -> str:
@@ -324,8 +351,33 @@ def cmd_tune(args) -> int:
             return 1
         print(f"reverted: the learned examples are now version {version} ({len(store.learned_examples())} examples)")
         return 0
-    result = tune(store, load_for(config), config, dry_run=args.dry_run)
+    if args.schedule:
+        return _tune_on_schedule(config, store, args)
+    result = tune(store, load_for(config), config, dry_run=args.dry_run, gate=args.gate)
     print(describe(result, dry_run=args.dry_run))
+    return 1 if result.refused else 0
+
+
+def _tune_on_schedule(config, store, args) -> int:
+    from opsbot.tuning.scheduled import run_forever
+
+    if args.gate:
+        config.tuning.gate = args.gate
+    if not config.tuning.schedule:
+        print("opsbot tune --schedule: set tuning.schedule in the config (e.g. '03:00')", file=sys.stderr)
+        return 2
+    channel = config.tuning.channel
+
+    def post(text: str) -> None:
+        if channel and config.slack.bot_token:
+            from opsbot.core.reply import Reply
+            from opsbot.frontends.slack.client import web_client
+            from opsbot.frontends.slack.outbound import Outbox
+
+            Outbox(web_client(config.slack)).post(channel, Reply(text=text, kind="info"))
+
+    print(f"tuning on schedule {config.tuning.schedule!r}, gate: {config.tuning.gate or 'none'}", flush=True)
+    run_forever(config, store, post)
     return 0
 
 
@@ -489,6 +541,17 @@ def build_argparser() -> argparse.ArgumentParser:
     )
     t.add_argument("--dry-run", action="store_true", help="show what would be promoted; write nothing")
     t.add_argument("--revert", action="store_true", help="go back to the previous version of the learned examples")
+    t.add_argument(
+        "--gate",
+        nargs="+",
+        metavar="DATASET",
+        help="labelled sets (FILE or FILE=CONFIG) the new bank must not score lower on; else nothing is written",
+    )
+    t.add_argument(
+        "--schedule",
+        action="store_true",
+        help="run unattended at tuning.schedule, through the gate, posting what changed to tuning.channel",
+    )
     t.set_defaults(func=cmd_tune)
 
     e = sub.add_parser(

@@ -34,6 +34,7 @@ COMPONENT_FIXTURES = {
     "bot": "servers",
     "http_bot": "servers",
     "digest_bot": "servers",  # tests/slack: fake Slack, opsbot serve
+    "serving_lab": "servers",  # tests/serving: a real Ray head with Serve, a real MLflow server
 }
 # The PostgreSQL the specs use: a URL, or "throwaway" to start one without trying the URL first.
 PG_URL = os.environ.get("OPSBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -56,7 +57,16 @@ SERVER_PROGRAMS = {
     "initdb",
     "pg_ctl",
     "postgres",
+    "ray",
+    "mlflow",
 }
+
+
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path_factory, monkeypatch):
+    """Every spec gets its own state directory: a command run without --config never reads or migrates
+    the user's real store (~/.local/state/opsbot), which another checkout may have migrated further."""
+    monkeypatch.setenv("OPSBOT_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +126,22 @@ def lab():
     from opsbot.lab import Lab
 
     with Lab.start() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def serving_lab(tmp_path_factory):
+    """A real Ray head running the lab's Serve application, a real MLflow server with three registered
+    versions of its tiny model, and a Prometheus scraping Ray with a week of request history; started
+    once per session (tens of seconds), shared by every spec that uses it."""
+    from opsbot.lab.serving import ServingLab, missing
+
+    absent = missing()
+    if absent:
+        component_missing(
+            f"the serving lab needs {', '.join(absent)}: pip install 'opsbot[lab]', apt-get install prometheus"
+        )
+    with ServingLab.start(tmp_path_factory.mktemp("serving")) as running:
         yield running
 
 

@@ -38,7 +38,7 @@ def session(tmp_path_factory):
         capture_output=True,
         text=True,
         timeout=240,
-        env={**os.environ, "OPSBOT_STATE_DIR": str(state)},
+        env={**os.environ, "OPSBOT_STATE_DIR": str(state), "OPSBOT_LAB_SERVING": "0"},
     )
     if p.returncode == 1 and "the lab cannot start" in p.stderr:
         component_missing(p.stderr.strip())

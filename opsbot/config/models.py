@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -35,10 +35,68 @@ class HostConfig(Strict):
     services: list[str] = Field(default_factory=list)
 
 
+class RayServeConfig(Strict):
+    """Where a `ray` deployment lives: Ray's dashboard (its REST API serves /api/serve/applications/),
+    the Serve application and deployment, and the application's HTTP address for release checks."""
+
+    dashboard: str = Field(pattern=r"^https?://")  # http://127.0.0.1:8265
+    app: str = Field(min_length=1)  # the Serve application's name
+    deployment: str = Field(min_length=1)  # the deployment inside it that serves the model
+    url: str | None = Field(None, pattern=r"^https?://")  # the app's HTTP address (its route prefix), for checks
+    version_arg: str = "model_version"  # the application arg that names the registry version it serves
+
+
+class ReleaseCheck(Strict):
+    """One request sent to a freshly deployed version, and what its answer must satisfy. A failed
+    check rolls the deploy back."""
+
+    name: str = Field(min_length=1)
+    path: str = "/v1/chat/completions"  # under ray.url
+    method: Literal["GET", "POST"] = "POST"
+    body: dict[str, Any] | None = None  # JSON sent with POST
+    status: int = 200  # the answer's HTTP status
+    max_latency: float | None = Field(None, gt=0)  # seconds
+    json_has: list[str] = Field(default_factory=list)  # dotted paths that must exist (choices.0.message.content)
+    forbid: list[str] = Field(default_factory=list)  # text that must not appear in the answer (secrets, canaries)
+    forbid_patterns: list[str] = Field(default_factory=list)  # regexes, same
+
+    @field_validator("forbid_patterns")
+    @classmethod
+    def _regexes(cls, v: list[str]) -> list[str]:
+        for p in v:
+            re.compile(p)
+        return v
+
+
 class DeploymentConfig(Strict):
-    host: str
-    service: str
+    engine: Literal["ssh", "ray"] = "ssh"  # ssh: an `llmctl` script on the host; ray: Ray Serve + MLflow
+    host: str | None = None  # ssh (required there)
+    service: str | None = None  # ssh (required there)
     versions: list[str] = Field(default_factory=list)  # known versions, oldest first (for rollback)
+    ray: RayServeConfig | None = None  # ray (required there)
+    model: str | None = None  # ray: the registered model's name in MLflow
+    capacity_rps: float | None = Field(None, gt=0)  # ray: requests/s one replica serves; else measured
+    release_checks: list[ReleaseCheck] = Field(default_factory=list)  # ray: run after every deploy
+    healthy_timeout: float = Field(180.0, gt=0, le=3600)  # ray: seconds a deploy may take to be healthy
+    prometheus: str | None = Field(
+        None, pattern=r"^https?://"
+    )  # ray: the Prometheus scraping Ray (default: prometheus.url)
+
+    @model_validator(mode="after")
+    def _engine_fields(self) -> DeploymentConfig:
+        if self.engine == "ssh" and not (self.host and self.service):
+            raise ValueError("an ssh deployment needs `host` and `service`")
+        if self.engine == "ray" and not (self.ray and self.model):
+            raise ValueError("a ray deployment needs `ray` (dashboard, app, deployment) and `model` (MLflow)")
+        return self
+
+
+class MLflowConfig(Strict):
+    """The MLflow tracking server whose Model Registry holds the `ray` deployments' models."""
+
+    url: str = Field("http://127.0.0.1:5000", pattern=r"^https?://")
+    timeout: float = Field(10.0, gt=0, le=120)
+    alias: str = "champion"  # the alias that follows the live version
 
 
 class Inventory(Strict):
@@ -51,7 +109,7 @@ class Inventory(Strict):
             _check_name("host", name)
         for name, dep in self.deployments.items():
             _check_name("deployment", name)
-            if dep.host not in self.hosts:
+            if dep.host is not None and dep.host not in self.hosts:
                 raise ValueError(f"deployment {name!r} runs on host {dep.host!r}, which is not in inventory.hosts")
         clash = set(self.groups()) & set(self.hosts)
         if clash:
@@ -71,7 +129,8 @@ class Inventory(Strict):
             for s in host.services:
                 seen[s] = None
         for dep in self.deployments.values():
-            seen[dep.service] = None
+            if dep.service:
+                seen[dep.service] = None
         return list(seen)
 
 
@@ -170,6 +229,21 @@ class KnowledgeConfig(Strict):
     llm_answers: bool = True  # with an LLM configured, a short answer citing the sections
 
 
+class TuningConfig(Strict):
+    """`opsbot tune --schedule`: when, through which labelled sets, and where to tell what changed."""
+
+    schedule: str | list[str] | None = None  # as digests: "03:00" UTC daily, a list, or "every 6h"
+    gate: list[str] = Field(default_factory=list)  # labelled sets (FILE or FILE=CONFIG) a new bank must not lower
+    channel: str | None = None  # a Slack channel for the summary (printed only when unset)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | list[str] | None) -> str | list[str] | None:
+        if v is not None:
+            parse_schedule(v)
+        return v
+
+
 class SlackConfig(Strict):
     bot_token: str | None = None
     app_token: str | None = None
@@ -204,6 +278,16 @@ class AuditConfig(Strict):
 
     key: str | None = None
     key_file: Path | None = None
+    # Where the chain's head is posted, and when ("HH:MM" UTC, a list, or "every 1h"): an anchor outside
+    # the database that `opsbot audit verify --anchor` checks the chain against.
+    channel: str | None = None
+    anchor_schedule: str | list[str] = "every 1h"
+
+    @field_validator("anchor_schedule")
+    @classmethod
+    def _schedule(cls, v: str | list[str]) -> str | list[str]:
+        parse_schedule(v)
+        return v
 
     def secret(self) -> bytes | None:
         if self.key:
@@ -309,11 +393,13 @@ class Config(BaseSettings):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     database_url: str | None = None  # default: SQLite file in the state directory
     prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+    mlflow: MLflowConfig = Field(default_factory=MLflowConfig)
     ssh: SSHConfig = Field(default_factory=SSHConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     digests: dict[str, DigestConfig] = Field(default_factory=dict)
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    tuning: TuningConfig = Field(default_factory=TuningConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)

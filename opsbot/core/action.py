@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from opsbot.config import Config
@@ -59,6 +60,28 @@ class Capability:
     needs_approval: bool = False
 
 
+@dataclass(frozen=True)
+class PastRun:
+    """One execution the store recorded, with who approved it: an intent's history (llm.history)."""
+
+    intent: str
+    params: dict[str, Any]
+    user: str  # who asked (the requester)
+    approver: str | None
+    status: str  # running (never finished: the bot stopped mid-way), ok, failed, timeout, refused
+    summary: str
+    started_at: datetime
+    finished_at: datetime | None
+
+
+History = Callable[[tuple[str, ...], int], list[PastRun]]  # (intents, limit) -> newest first
+
+
+def no_history(intents: tuple[str, ...], limit: int) -> list[PastRun]:
+    """The History of a run with no store."""
+    return []
+
+
 Progress = Callable[[str], None]
 RunIntent = Callable[[str], Reply]  # run another intent as the same person (a digest's parts)
 
@@ -77,6 +100,7 @@ class ExecutionContext:
     progress: Progress = no_progress
     capabilities: tuple[Capability, ...] = ()  # every intent, for `help`
     run_intent: RunIntent = cannot_run_intents  # for `digest`: its parts run through the pipeline
+    history: History = no_history  # past executions from the store (llm.history)
 
 
 class Executor(Protocol):

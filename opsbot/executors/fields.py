@@ -61,6 +61,22 @@ class LogsFields(ActionFields):
     mode: Literal["search", "errors", "tail"] = "search"
 
 
+class LLMServeFields(ActionFields):
+    """LLM serving on Ray Serve with MLflow's registry (opsbot/executors/llmserve/)."""
+
+    kind: Literal[
+        "models", "versions", "compare", "history", "deploy", "rollback", "scale", "retire", "status", "capacity"
+    ]
+    history: str = "7d"  # capacity: how much request-rate history the forecast is fitted on
+    headroom: float = Field(0.8, gt=0, le=1)  # capacity: the share of a replica's capacity the peak may use
+
+    @field_validator("history")
+    @classmethod
+    def _history(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+
 class PrometheusFields(ActionFields):
     kind: Literal["range", "query", "alerts", "targets", "forecast", "llm_status"]
     query: str | None = None  # range, query: PromQL (a template)

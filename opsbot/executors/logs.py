@@ -295,7 +295,8 @@ class LogsExecutor:
     def _services_on(self, host: str) -> set[str]:
         inv = self.config.inventory
         return (
-            set(inv.hosts[host].services) | {d.service for d in inv.deployments.values() if d.host == host}
+            set(inv.hosts[host].services)
+            | {d.service for d in inv.deployments.values() if d.host == host and d.service}
             if host in inv.hosts
             else set()
         )

@@ -14,6 +14,7 @@ from opsbot.executors.fields import (
     ActionFields,
     BotFields,
     KnowledgeFields,
+    LLMServeFields,
     LogsFields,
     PrometheusFields,
     SSHFields,
@@ -31,6 +32,7 @@ REGISTRY: dict[str, Registered] = {
     "prometheus": Registered(PrometheusFields, "opsbot.executors.prometheus.executor:PrometheusExecutor"),
     "ssh": Registered(SSHFields, "opsbot.executors.ssh:SSHExecutor"),
     "logs": Registered(LogsFields, "opsbot.executors.logs:LogsExecutor"),
+    "llmserve": Registered(LLMServeFields, "opsbot.executors.llmserve.executor:LLMServeExecutor"),
     "knowledge": Registered(KnowledgeFields, "opsbot.executors.knowledge:KnowledgeExecutor"),
 }
 

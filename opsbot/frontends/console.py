@@ -16,6 +16,7 @@ from opsbot.core.reply import Reply, Table
 from opsbot.core.request import Request
 from opsbot.i18n import N_, _, use_language
 from opsbot.pipeline import Pipeline
+from opsbot.pipeline.outcomes import Outcome
 
 HELP = N_("""Console commands:
   /user NAME            speak as another configured user
@@ -123,6 +124,10 @@ class Console:
         self.session = f"console-{uuid.uuid4().hex[:8]}"  # one conversation per console run
         self.last_request: str | None = None
         self.lang = "en"  # of the last request: console messages follow it
+        pipeline.outcome_listeners.append(self.outcome)  # outcome checks arrive later, from a timer
+
+    def outcome(self, event: Outcome) -> None:
+        self.say(f"[{event.text}]")
 
     def charts_dir(self) -> Path:
         """Where charts are saved as PNG files; made on the first chart."""

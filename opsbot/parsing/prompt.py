@@ -131,7 +131,7 @@ def relevant_inventory(config: Config, text: str, previous: Task | None = None) 
     picked_hosts = _pick(hosts, said + [h for g in said if g in groups for h in groups[g]][:INVENTORY_SAMPLE])
     picked_deps = _pick(deps, said)
     services_wanted = said + [s for h in picked_hosts if h in said for s in inv.hosts[h].services]
-    services_wanted += [inv.deployments[d].service for d in picked_deps if d in said]
+    services_wanted += [s for d in picked_deps if d in said and (s := inv.deployments[d].service)]
     return {
         "hosts": [{"name": h, "groups": inv.hosts[h].groups, "services": inv.hosts[h].services} for h in picked_hosts],
         "groups": [{"name": g, "hosts": groups[g][:INVENTORY_SAMPLE]} for g in _pick(list(groups), said)],

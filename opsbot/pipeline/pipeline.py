@@ -4,6 +4,7 @@ Front-end neutral: front ends call `handle`, `decide`, `vote` and `correct`, and
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from opsbot.i18n.language import OVERRIDES
 from opsbot.logging_setup import REQUEST_ID, request_context
 from opsbot.metrics import Metrics
 from opsbot.parsing.offline import phrasing
+from opsbot.pipeline import outcomes
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
 from opsbot.pipeline.clarify import choice_label, choices_question, question_for
@@ -33,6 +35,7 @@ from opsbot.pipeline.sanitize import sanitize
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
+from opsbot.rules.schema import OutcomeCheck
 from opsbot.store import ApprovalRecord, Store
 from opsbot.store.liveness import HEARTBEAT_SECONDS
 
@@ -65,6 +68,9 @@ class Pipeline:
         self.parser = parser
         self.executors = executors or Executors(config)
         self.now = now
+        # front ends listen for outcome checks (to post them in the request's thread)
+        self.outcome_listeners: list[outcomes.OutcomeListener] = []
+        self.pending_checks: list[threading.Timer] = []
         self.metrics = metrics or Metrics()
 
     # ---- entry points -------------------------------------------------------------------------
@@ -568,6 +574,7 @@ class Pipeline:
                 capabilities=self.rules.capabilities,
                 # a digest's parts are audited as whoever asked for the digest
                 run_intent=lambda intent: self._run_unattended(intent, None, user),
+                history=self.store.past_runs,
             )
             with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):
                 reply = executor.run(action, ctx)
@@ -590,6 +597,8 @@ class Pipeline:
             )
         self.metrics.executed(action.executor, status, time.perf_counter() - started)
         self.store.finish_execution(exec_id, status, reply.text[:500])
+        if status == "ok" and plan.rule.check is not None:
+            self._schedule_check(plan, exec_id, request_id)
         heading = self.engine.reply_line(plan)
         if heading and reply.kind != "error":
             reply.text = f"*{heading}*\n{reply.text}"
@@ -600,6 +609,39 @@ class Pipeline:
                 Button(label="👎", action="vote_down", value=request_id),
             ]
         return reply
+
+    def _schedule_check(self, plan: Plan, exec_id: str, request_id: str | None) -> None:
+        check = plan.rule.check
+        assert check is not None  # called only for rules with a check
+        params = outcomes.check_params(check, self.rules, plan.bound.values)
+        self.store.set_outcome(exec_id, "pending", None)
+        self.store.audit(
+            "opsbot", "check.scheduled", {"execution_id": exec_id, "intent": check.intent, "after": check.after}
+        )
+        self.pending_checks.append(
+            outcomes.start_timer(outcomes.delay_of(check), lambda: self.run_check(exec_id, request_id, check, params))
+        )
+
+    def run_check(self, exec_id: str, request_id: str | None, check: OutcomeCheck, params: dict[str, Any]) -> str:
+        """Run an outcome check now: store, audit and tell the listeners fixed / not_fixed / unknown."""
+        asked = (self.store.request_text(request_id) if request_id else None) or ""
+        with use_language(choose_language(asked, None)):
+            try:
+                reply = self._run_unattended(check.intent, params, "opsbot")
+            except Exception as e:  # the store or an executor broke: the outcome is unknown, not lost
+                log.exception("outcome check of %s failed", exec_id)
+                reply = Reply.error(f"{type(e).__name__}: {e}")
+            outcome, why = outcomes.judge(check, reply)
+            text = outcomes.outcome_line(check, outcome, why)
+        self.store.set_outcome(exec_id, outcome, why)
+        self.store.audit("opsbot", "check.finished", {"execution_id": exec_id, "outcome": outcome, "why": why})
+        event = outcomes.Outcome(exec_id, request_id, outcome, text)
+        for listener in list(self.outcome_listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("telling an outcome listener about %s failed", exec_id)
+        return outcome
 
     def run_scheduled(self, intent: str, params: dict[str, Any] | None = None, actor: str = "scheduler") -> Reply:
         """Run an intent nobody asked for in chat (a scheduled digest, `opsbot digest run`) as `actor`.

@@ -205,8 +205,9 @@ def bind(rule: Rule, params: dict[str, Any], config: Config) -> Bound:
             bound.targets = [Target.of(config, h) for h in dict.fromkeys(names)]
         elif spec.type == "duration":
             bound.seconds[name] = parse_duration(v)
-    if not bound.targets and "deployment" in values:
-        bound.targets = [Target.of(config, config.inventory.deployments[values["deployment"]].host)]
+    dep_host = config.inventory.deployments[values["deployment"]].host if "deployment" in values else None
+    if not bound.targets and dep_host:  # a ray deployment runs on no inventory host
+        bound.targets = [Target.of(config, dep_host)]
     _check_service_on_hosts(rule, bound)
     return bound
 

@@ -36,10 +36,13 @@ class Plan:
         return self.rule.needs_approval
 
 
-def _holds(cond: Condition, name: str, bound: Bound) -> bool:
+def _holds(cond: Condition, name: str, bound: Bound, config: Config) -> bool:
     value = bound.values.get(name)
     if value is None:
         return False
+    if cond.engine is not None:
+        dep = config.inventory.deployments.get(str(value))
+        return dep is not None and dep.engine == cond.engine
     if cond.group is not None or cond.not_group is not None:
         groups = {g for t in bound.targets for g in t.groups}
         return cond.group in groups if cond.group is not None else cond.not_group not in groups
@@ -59,7 +62,7 @@ def choose(rules: list[Rule], params: dict[str, Any], config: Config) -> tuple[R
         except (BindError, MissingParams) as e:  # this rule cannot take the task; anything else is a bug,
             first_error = first_error or e  # and must not fall through to the (more permissive) fallback
             continue
-        if all(_holds(c, n, bound) for n, c in rule.when.items()):
+        if all(_holds(c, n, bound, config) for n, c in rule.when.items()):
             return rule, bound
     if fallback is not None:
         return fallback, bind(fallback, params, config)
@@ -82,7 +85,7 @@ def context(rule: Rule, bound: Bound, config: Config) -> dict[str, Any]:
     dep = bound.values.get("deployment")
     if dep:
         d = config.inventory.deployments[dep]
-        ctx["deployment_service"], ctx["deployment_host"] = d.service, d.host
+        ctx["deployment_service"], ctx["deployment_host"] = d.service or "", d.host or ""
     return ctx
 
 

@@ -149,6 +149,8 @@ def could_both_match(a: Rule, b: Rule) -> bool:
             return False
         if (ca.group and ca.group == cb.not_group) or (ca.not_group and ca.not_group == cb.group):
             return False
+        if ca.engine and cb.engine and ca.engine != cb.engine:
+            return False
     return True
 
 
@@ -174,6 +176,15 @@ def check_rules(rules: list[Rule]) -> list[Problem]:
                     )
                 )
     for r in rules:
+        if r.check and not [x for x in by_intent.get(r.check.intent, []) if not x.changes_state]:
+            problems.append(
+                Problem(
+                    r.source,
+                    r.line,
+                    r.id or r.intent,
+                    f"check.intent {r.check.intent!r} is not a read-only intent here",
+                )
+            )
         reads = [x for x in by_intent.get(r.check_with or "", []) if not x.changes_state]
         if r.check_with and not reads:
             problems.append(

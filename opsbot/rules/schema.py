@@ -63,13 +63,14 @@ class Condition(Strict):
     in_: list[str] | None = Field(None, alias="in")
     group: str | None = None  # true when any target host is in this group
     not_group: str | None = None  # true when no target host is in this group
+    engine: Literal["ray", "ssh"] | None = None  # a deployment param: true when its deployment runs on it
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
     def _one(self) -> Condition:
-        if sum(v is not None for v in (self.equals, self.in_, self.group, self.not_group)) != 1:
-            raise ValueError("a condition takes exactly one of: equals, in, group, not_group")
+        if sum(v is not None for v in (self.equals, self.in_, self.group, self.not_group, self.engine)) != 1:
+            raise ValueError("a condition takes exactly one of: equals, in, group, not_group, engine")
         return self
 
     def literal_values(self) -> set[str] | None:
@@ -143,6 +144,37 @@ class ChoiceSpec(Strict):
         return {"label": v} if isinstance(v, str) else v
 
 
+class Expect(Strict):
+    """What the check's output must show for "fixed": a line matching `matches`, or no line matching
+    `absent` (an alert gone from the list). Regular expressions, searched line by line."""
+
+    matches: str | None = None
+    absent: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Expect:
+        if (self.matches is None) == (self.absent is None):
+            raise ValueError("expect takes exactly one of: matches, absent")
+        re.compile(self.matches or self.absent or "")
+        return self
+
+
+class OutcomeCheck(Strict):
+    """After this change ran, a read-only intent run `after` a delay says whether it fixed the problem."""
+
+    intent: str
+    after: str = "10s"
+    params: dict[str, str] | None = None  # default: the change's own params the check's rule takes
+    expect: Expect
+
+    @field_validator("after")
+    @classmethod
+    def _after(cls, v: str) -> str:
+        if parse_duration(v) > 3600:
+            raise ValueError("a check runs at most an hour after the change")
+        return v
+
+
 class Rule(Strict):
     intent: str
     id: str = ""  # default: the intent, or intent + '#n' when an intent has several
@@ -161,6 +193,8 @@ class Rule(Strict):
     # The read-only intent that shows what this change acts on: a question after this change ("is it ok
     # on web-2?") is answered with it, never with the change.
     check_with: str | None = None
+    # After a successful run of this change: a read-only check that records fixed / not fixed / unknown.
+    check: OutcomeCheck | None = None
 
     # Set by the loader: where the rule came from, for messages.
     source: str = Field("", exclude=True)
@@ -175,6 +209,8 @@ class Rule(Strict):
 
     @model_validator(mode="after")
     def _refs(self) -> Rule:
+        if self.check and not self.changes_state:
+            raise ValueError("`check` follows a change; a read-only rule has nothing to check")
         if self.choice and self.changes_state:
             raise ValueError("`choice` offers a rule unasked, so only a read-only rule may have one")
         for name in self.when:

@@ -27,6 +27,7 @@ FILL = {
     "horizon": "7d",
     "replicas": "3",
     "version": "v2",
+    "other": "v3",
     "metric": "disk",
     "severity": "critical",
     "pattern": "'connection reset'",

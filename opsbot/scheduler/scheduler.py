@@ -16,11 +16,13 @@ from datetime import UTC, datetime, timedelta
 from opsbot.core.reply import Reply
 from opsbot.i18n import _, use_language
 from opsbot.pipeline import Pipeline
-from opsbot.scheduler.schedule import due_slots, latest_per_digest
+from opsbot.scheduler.schedule import due_slots, latest_per_digest, slots_between
+from opsbot.store.audit import anchor_text
 
 log = logging.getLogger(__name__)
 
 DIGEST_INTENT = "digest.send"
+ANCHOR = "audit-anchor"  # the slot name of the audit head's posts
 TICK_SECONDS = 20.0
 GRACE = timedelta(minutes=10)
 
@@ -102,8 +104,34 @@ class Scheduler:
                 break
             if self.fire(name, slot):
                 posted.append((name, slot))
+        audit = self.pipeline.config.audit
+        if audit.channel:
+            slots = slots_between(audit.anchor_schedule, since, now)
+            if slots and self.post_anchor(audit.channel, slots[-1]):
+                posted.append((ANCHOR, slots[-1]))
         self.ticks += 1
         return posted
+
+    def post_anchor(self, channel: str, slot: datetime) -> bool:
+        """The audit chain's head, posted once per slot (claimed like a digest): a copy outside the
+        database, so a rewritten chain no longer matches it. Never raises."""
+        try:
+            if not self.store.mark_event_processed(slot_key(ANCHOR, slot)):
+                return False
+            seq, digest = self.store.audit_head()
+            anchor = anchor_text(seq, digest)
+            self.post(
+                channel,
+                Reply(
+                    text=_("Audit anchor {anchor} (check with `opsbot audit verify --anchor {anchor}`)").format(
+                        anchor=anchor
+                    ),
+                    kind="info",
+                ),
+            )
+        except Exception:
+            log.exception("posting the audit anchor for %s failed", slot.isoformat())
+        return True
 
     def fire(self, name: str, slot: datetime) -> bool:
         """Claim the slot, build the digest and post it. False when another scheduler has the slot or

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from opsbot.core.action import PastRun
 from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
 from opsbot.core.reply import Reply
 from opsbot.core.request import Request
@@ -40,6 +41,7 @@ from opsbot.store.records import ApprovalRecord
 from opsbot.store.sealing import Sealer, scrub
 from opsbot.store.tables import (
     approvals,
+    audit_head,
     conversations,
     executions,
     feedback,
@@ -339,6 +341,43 @@ class Store(AlertGroupsMixin):
             )
         return execution_id
 
+    def set_outcome(self, execution_id: str, outcome: str, detail: str | None) -> None:
+        """The outcome of an execution's check: pending, fixed, not_fixed or unknown."""
+        if outcome not in ("pending", "fixed", "not_fixed", "unknown"):
+            raise ValueError(f"unknown outcome {outcome!r}")
+        with self._write() as conn:
+            conn.execute(
+                update(executions)
+                .where(executions.c.id == execution_id)
+                .values(outcome=outcome, outcome_detail=detail, outcome_at=_now())
+            )
+
+    def outcome_of(self, execution_id: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(
+                select(executions.c.outcome).where(executions.c.id == execution_id)
+            ).scalar_one_or_none()
+
+    def outcomes_by_request(self) -> dict[str, str]:
+        """request id -> the judged outcome of its latest checked execution (pending ones left out)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(executions.c.request_id, executions.c.outcome)
+                .where(
+                    executions.c.request_id.is_not(None), executions.c.outcome.in_(["fixed", "not_fixed", "unknown"])
+                )
+                .order_by(executions.c.started_at)
+            ).all()
+        return {r.request_id: r.outcome for r in rows}
+
+    def request_place(self, request_id: str) -> tuple[str, str | None, str] | None:
+        """(channel, thread, front end) a request was asked in."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(requests.c.channel, requests.c.thread, requests.c.frontend).where(requests.c.id == request_id)
+            ).one_or_none()
+        return (row.channel, row.thread, row.frontend) if row else None
+
     def finish_execution(self, execution_id: str, status: str, summary: str) -> None:
         """Complete a running execution, with its audit row. Finishing twice is an error."""
         if status not in FINISHED:
@@ -484,6 +523,40 @@ class Store(AlertGroupsMixin):
                     executions.c.status.not_in(("refused", "interrupted")),
                 )
             ).scalar_one()
+
+    def past_runs(self, intents: tuple[str, ...], limit: int = 200) -> list[PastRun]:
+        """The latest executions of `intents`, newest first, each with the approver of its request."""
+        approver = (
+            select(approvals.c.approver)
+            .where(
+                approvals.c.request_id == executions.c.request_id,
+                approvals.c.rule_id == executions.c.rule_id,
+                approvals.c.approver.is_not(None),
+            )
+            .order_by(approvals.c.decided_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(executions, approver.label("approver"))
+            .where(executions.c.intent.in_(intents))
+            .order_by(executions.c.started_at.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                PastRun(
+                    intent=r.intent,
+                    params=dict(r.params or {}),
+                    user=r.user_id,
+                    approver=r.approver,
+                    status=r.status,
+                    summary=self.sealer.unseal(r.summary) or "",  # sealed at rest when the store is keyed
+                    started_at=r.started_at,
+                    finished_at=r.finished_at,
+                )
+                for r in conn.execute(query)
+            ]
 
     # --- approvals -------------------------------------------------------------------------------
 
@@ -747,29 +820,40 @@ class Store(AlertGroupsMixin):
             }
 
     def confirmed_examples(self) -> list[dict[str, Any]]:
-        """Parses people confirmed: every correction, and parses with more up than down votes and no
-        correction. A parse that found no intent is not an example of anything."""
+        """Parses confirmed by people or by what happened, each with a `weight` (opsbot tune applies the
+        heaviest last, so it wins for its text):
+        - a correction (3): a person said what it should have been; it wins over everything else;
+        - an up-voted parse, more up than down votes (1, or 2 when its action's check also said fixed);
+        - a parse whose action's check said fixed and that got no vote at all (1): what actually happened
+          is evidence too, a 👎 cancels it.
+        A parse that found no intent is not an example of anything; an alert's diagnosis was typed by
+        nobody, so its text teaches the parser nothing."""
         examples = []
+        checked = self.outcomes_by_request()
         for item in self.export_feedback():
+            base = {"text": item["text"], "request_id": item["request_id"], "outcome": checked.get(item["request_id"])}
+            up, down = item["votes"]["up"], item["votes"]["down"]
+            fixed = base["outcome"] == "fixed"
             if item["correction"] is not None:
                 examples.append(
                     {
-                        "text": item["text"],
+                        **base,
                         "intent": item["correction"]["intent"],
                         "params": item["correction"]["params"],
                         "source": "correction",
-                        "request_id": item["request_id"],
+                        "weight": 3,
                     }
                 )
-            elif item["votes"]["up"] > item["votes"]["down"] and item["task"]["intent"] and "alert" not in item:
-                # an alert's diagnosis was not typed by anyone: its text teaches the parser nothing
+            elif not item["task"]["intent"] or "alert" in item:
+                continue
+            elif up > down or (fixed and up == down == 0):
                 examples.append(
                     {
-                        "text": item["text"],
+                        **base,
                         "intent": item["task"]["intent"],
                         "params": item["task"]["params"],
-                        "source": "upvote",
-                        "request_id": item["request_id"],
+                        "source": "upvote" if up > down else "outcome",
+                        "weight": (1 if up > down else 0) + (1 if fixed else 0),
                     }
                 )
         return examples
@@ -878,6 +962,12 @@ class Store(AlertGroupsMixin):
         the log (audit_trail.parse_anchor), which the chain must still hold."""
         with self._snapshot() as conn:  # rows and head from the same moment, despite appends
             return audit_trail.verify(conn, self.audit_key, anchor)
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the chain's last row: the anchor to keep outside the database."""
+        with self._read() as conn:
+            row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
+        return int(row.seq), row.hash
 
     def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last `limit` audit rows, oldest first."""

@@ -148,6 +148,10 @@ executions = Table(
     # is gone is marked `interrupted` (outcome unknown) by the next process that starts.
     Column("owner", String(NAME)),
     Column("heartbeat_at", UTCDateTime),
+    # The rule's outcome check (opsbot/pipeline/outcomes.py): pending, fixed, not_fixed or unknown.
+    Column("outcome", String(20)),
+    Column("outcome_detail", Text),
+    Column("outcome_at", UTCDateTime),
     CheckConstraint("status IN ('running', 'ok', 'failed', 'timeout', 'refused', 'interrupted')", name="status"),
     Index(None, "user_id", "rule_id", "started_at"),  # rate-limit counts
 )

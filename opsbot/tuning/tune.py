@@ -31,6 +31,12 @@ class TunePlan:
     changed: list[tuple[dict, dict]] = field(default_factory=list)  # (before, after) for known texts
     skipped: list[tuple[dict, str]] = field(default_factory=list)  # (example, why)
     version: int | None = None  # the version written (None: nothing written)
+    gate: list = field(default_factory=list)  # GateResult per labelled set (tune --gate)
+
+    @property
+    def refused(self) -> list:
+        """The gate's sets on which the new bank is less accurate than the current one."""
+        return [g for g in self.gate if g.lowered]
 
     @property
     def promoted(self) -> list[dict]:
@@ -56,6 +62,7 @@ def _clean(example: dict, rules: RuleSet, config: Config) -> tuple[dict | None, 
         "params": params,
         "source": example.get("source", "tune"),
         "request_id": example.get("request_id"),
+        **({"outcome": example["outcome"]} if example.get("outcome") else {}),
     }, None
 
 
@@ -65,7 +72,9 @@ def plan(store, rules: RuleSet, config: Config) -> TunePlan:
     before = {text_key(ex["text"]): ex for ex in current}
     bank: dict[str, dict] = dict(before)
     result = TunePlan(current=current, examples=[])
-    for example in store.confirmed_examples():  # oldest first: a later confirmation wins
+    # the heaviest last (a correction wins over votes and outcomes), then oldest first: a later one wins
+    confirmed = sorted(store.confirmed_examples(), key=lambda ex: ex.get("weight", 1))
+    for example in confirmed:
         clean, why = _clean(example, rules, config)
         if clean is None:
             result.skipped.append((example, why or "it cannot be used"))
@@ -83,9 +92,14 @@ def plan(store, rules: RuleSet, config: Config) -> TunePlan:
     return result
 
 
-def tune(store, rules: RuleSet, config: Config, dry_run: bool = False) -> TunePlan:
+def tune(store, rules: RuleSet, config: Config, dry_run: bool = False, gate: list[str] | None = None) -> TunePlan:
+    """Promote the confirmed examples; with `gate` (labelled sets), only when no set loses accuracy."""
     result = plan(store, rules, config)
-    if result.promoted and not dry_run:
+    if result.promoted and gate:
+        from opsbot.tuning.gate import check_gate
+
+        result.gate = check_gate(gate, config, result.current, result.examples)
+    if result.promoted and not dry_run and not result.refused:
         result.version = store.set_learned_examples(result.examples)
     return result
 
@@ -100,15 +114,29 @@ def _show(example: dict) -> str:
     return f"{example['text']!r} -> {example['intent']}{' ' + params if params else ''}"
 
 
+def _outcome(example: dict) -> str:
+    return f", check: {example['outcome']}" if example.get("outcome") else ""
+
+
 def describe(result: TunePlan, dry_run: bool = False) -> str:
     lines = []
     for ex in result.added:
-        lines.append(f"+ {_show(ex)}  ({ex.get('source')})")
+        lines.append(f"+ {_show(ex)}  ({ex.get('source')}{_outcome(ex)})")
     for before, after in result.changed:
         lines.append(f"~ {_show(after)}  (was {before['intent']}; {after.get('source')})")
     for ex, why in result.skipped:
         lines.append(f"skipped {ex.get('text')!r}: {why}")
     n = len(result.promoted)
+    for g in result.gate:
+        lines.append(("LOWER " if g.lowered else "gate ok ") + g.describe())
+    if result.refused:
+        worst = min(result.refused, key=lambda g: g.after - g.before)
+        lines.append(
+            f"refused: the new bank lowers accuracy on {', '.join(g.dataset for g in result.refused)} "
+            f"(by up to {(worst.before - worst.after) * 100:.1f} points on {worst.dataset}); nothing was written, "
+            f"the bank stays at {len(result.current)} examples"
+        )
+        return "\n".join(lines)
     if not n:
         lines.append(f"nothing new to promote; the bank stays at {len(result.current)} examples")
     elif dry_run:

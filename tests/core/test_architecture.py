@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "opsbot"
-INNER = ("rules", "pipeline", "parsing", "store", "executors", "config")
+INNER = ("rules", "pipeline", "parsing", "store", "executors", "serving", "config")
 OUTER = ("opsbot.frontends", "opsbot.lab", "opsbot.testing", "slack_bolt", "slack_sdk")
 RULES_MAY_USE_FROM_EXECUTORS = ("opsbot.executors.registry", "opsbot.executors.fields")
 IO = ("opsbot.store", "sqlalchemy", "paramiko", "requests", "socket", "subprocess", "prometheus_api_client", "urllib")

@@ -35,6 +35,12 @@ DEFAULT_INTENTS = [
     "llm.scale",
     "llm.deploy",
     "llm.rollback",
+    "llm.models",
+    "llm.versions",
+    "llm.compare",
+    "llm.history",
+    "llm.capacity",
+    "llm.retire",
     "digest.send",
 ]
 

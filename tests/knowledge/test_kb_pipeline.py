@@ -7,7 +7,9 @@ import shutil
 from kb_helpers import lab_config
 
 from opsbot.app import build_app
+from opsbot.core.action import ExecutionContext
 from opsbot.core.request import Request
+from opsbot.core.task import Task
 from opsbot.lab.lab import RUNBOOKS
 
 
@@ -72,12 +74,20 @@ def test_commands_and_injected_instructions_in_a_runbook_are_data(tmp_path):
             assert picked.kind == "approval" and executed(app) == ["kb.ask"]
 
 
-def test_without_runbooks_configured_kb_ask_says_how_to_add_them(tmp_path):
+def test_without_runbooks_a_how_to_question_is_still_the_request_it_names(tmp_path):
     config = lab_config(tmp_path)
     config.knowledge.sources = []
     with build_app(config, "offline") as app:
-        reply = ask(app, "how do we fail over postgres?")
-        assert "No runbooks are configured (knowledge.sources" in reply.text
+        reply = ask(app, "how do I restart nginx on web-1")
+        assert "runbook" not in reply.text and executed(app) == []  # handled as before there were runbooks
+        executor = app.pipeline.executors.get("knowledge")
+        assert (
+            "No runbooks are configured (knowledge.sources"
+            in executor.run(
+                app.pipeline.engine.plan(Task(intent="kb.ask", params={"question": "how do we fail over?"})).action,
+                ExecutionContext(config=config, progress=lambda text: None),
+            ).text
+        )
 
 
 def test_help_mentions_questions_for_the_runbooks(app):

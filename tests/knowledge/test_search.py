@@ -5,6 +5,7 @@ written before the search was tuned, through `opsbot eval`."""
 import json
 import os
 import time
+from pathlib import Path
 
 from kb_helpers import QUESTIONS
 
@@ -17,7 +18,10 @@ from opsbot.lab.lab import RUNBOOKS
 
 
 def test_the_labelled_questions_find_the_right_section_in_the_top_3_and_nothing_for_the_rest(capsys):
-    assert main(["eval", str(QUESTIONS), "--runbooks", str(RUNBOOKS), "--min", "0.9"]) == 0
+    lab_inventory = Path(__file__).parents[1] / "llm" / "dev-config.yaml"  # the lab's hosts and services
+    assert (
+        main(["eval", str(QUESTIONS), "--runbooks", str(RUNBOOKS), "--config", str(lab_inventory), "--min", "0.9"]) == 0
+    )
     out = capsys.readouterr().out
     summary = next(line for line in out.splitlines() if line.startswith("kb.ask on"))
     found, answered = map(int, summary.split("top 3 for ")[1].split(" ")[0].split("/"))

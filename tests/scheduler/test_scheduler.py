@@ -231,3 +231,22 @@ def test_a_claim_that_fails_posts_nothing(make_app, caplog):
     app.store.mark_event_processed = lambda key: (_ for _ in ()).throw(OSError("database is gone"))
     assert s.tick(NINE + timedelta(seconds=5)) == []
     assert posts.sent == [] and "could not claim" in caplog.text
+
+
+def test_the_audit_head_is_posted_to_the_audit_channel_on_its_schedule_once(make_app):
+    """Attack 4: an anchor outside the database, posted on a schedule; it verifies the chain as it is."""
+    from opsbot.store.audit import parse_anchor
+
+    audit = {"channel": "C0AUDIT", "anchor_schedule": "every 1h"}
+    app, replica = make_app({}, audit=audit), make_app({}, audit=audit)
+    app.store.audit("U_ALICE", "test.event", {"n": 1})
+    posts = Posts()
+    first, second = Scheduler(app.pipeline, posts), Scheduler(replica.pipeline, posts)
+    for s in (first, second):
+        s.tick(NINE - timedelta(seconds=10))
+        s.tick(NINE + timedelta(seconds=10))
+    [(channel, reply)] = posts.sent  # two replicas, one post
+    assert channel == "C0AUDIT" and reply.text.startswith("Audit anchor 1:")
+    anchor = parse_anchor(reply.text)
+    assert anchor == app.store.audit_head()
+    assert app.store.verify_audit(anchor) == []

@@ -92,6 +92,8 @@ def test_confirmed_examples_are_corrections_and_net_upvoted_parses(store, parsed
             "params": {"host": "web-2"},
             "source": "upvote",
             "request_id": liked,
+            "weight": 1,  # a correction weighs 3, an up-vote 1 (2 with a check that said fixed)
+            "outcome": None,  # no check ran
         },
         {
             "text": "restart the api",
@@ -99,6 +101,8 @@ def test_confirmed_examples_are_corrections_and_net_upvoted_parses(store, parsed
             "params": {"service": "api"},
             "source": "correction",
             "request_id": corrected,
+            "weight": 3,
+            "outcome": None,
         },
     ]
 

@@ -28,6 +28,17 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     dep_label = fields.deployment_label
     wanted = action.params.get("deployment")
     inventory = b.config.inventory.deployments
+    # Ray Serve deployments are answered by name by the llmserve executor (Ray's own state, not vLLM's).
+    on_ray = [n for n, d in inventory.items() if d.engine == "ray"]
+    ray_note = (
+        _("On Ray Serve: {names}; ask for one by name (how is {first} doing?).").format(
+            names=", ".join(on_ray), first=on_ray[0]
+        )
+        if on_ray and not wanted
+        else ""
+    )
+    if ray_note and all(d.engine == "ray" for d in inventory.values()):
+        return Reply(text=ray_note, kind="info")  # nothing for vLLM's metrics to say
     values: dict[str, dict[str, float]] = {}
     for key, q in queries.items():
         result = b.client.instant(q)
@@ -40,14 +51,16 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         if isinstance(r, dict):
             s = series_from(r)
             up_by[(s.labels.get(b.host_label, ""), s.labels.get("service", ""))] = s.last
-    names = [wanted] if wanted else (list(inventory) or sorted(values))
+    names = [wanted] if wanted else ([n for n in inventory if n not in on_ray] or ([] if on_ray else sorted(values)))
     if not names:
+        if ray_note:
+            return Reply(text=ray_note, kind="info")
         return Reply(text=_("No LLM deployments in the inventory, and no vLLM metrics in Prometheus."), kind="info")
     rows, sentences, states = [], [], {}
     for name in names:
         dep = inventory.get(name)
         v = values.get(name, {})
-        up = up_by.get((dep.host, dep.service)) if dep else None
+        up = up_by.get((dep.host, dep.service)) if dep and dep.host and dep.service else None
         if up is not None:
             state = "up" if up >= 1 else "down"
         else:
@@ -65,7 +78,7 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         rows.append(
             [
                 name,
-                dep.host if dep else "",
+                (dep.host or "") if dep else "",
                 shown_state,
                 cells["rps"],
                 cells["running"],
@@ -75,9 +88,9 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
                 cells["gpu_cache"],
             ]
         )
-        who = _("{name} on {host}").format(name=name, host=dep.host) if dep else name
+        who = _("{name} on {host}").format(name=name, host=dep.host) if dep and dep.host else name
         if state == "down":
-            service = dep.service if dep else "serving"  # "down" comes from the deployment's own target
+            service = (dep.service if dep else None) or "serving"  # "down" comes from the deployment's own target
             sentences.append(
                 _("{who} is DOWN: its {service} target is failing scrapes.").format(who=who, service=service)
             )
@@ -119,4 +132,6 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         if counts["no data"]:
             text += _(", {count} without data").format(count=counts["no data"])
         text += _(".") + "\n" + "\n".join(sentences)
+    if ray_note:
+        text += "\n" + ray_note
     return Reply(text=text, tables=[table])

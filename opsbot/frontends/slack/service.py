@@ -12,6 +12,7 @@ import threading
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 
+from opsbot.core.reply import Reply
 from opsbot.frontends import alert_webhook
 from opsbot.frontends.slack import http_server
 from opsbot.frontends.slack.alert_poster import SlackPoster
@@ -19,7 +20,9 @@ from opsbot.frontends.slack.bolt_app import build_bolt_app
 from opsbot.frontends.slack.client import web_client
 from opsbot.frontends.slack.frontend import SlackFrontend, with_votes
 from opsbot.frontends.slack.ops_routes import ops_routes
+from opsbot.frontends.slack.outbound import Where
 from opsbot.incidents import IncidentDesk
+from opsbot.pipeline.outcomes import Outcome
 from opsbot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -65,8 +68,20 @@ class SlackService:
         # Scheduled digests, posted by this front end. Every replica runs one; the store's slot claim
         # makes sure each digest is posted once.
         self.scheduler: Scheduler | None = None
+        self._store = app.store
+        app.pipeline.outcome_listeners.append(self._outcome)
         if app.config.digests:
             self.scheduler = Scheduler(app.pipeline, self.frontend.out.post).start()
+
+    def _outcome(self, event: Outcome) -> None:
+        """An outcome check's result, in the thread of the request that made the change."""
+        place = self._store.request_place(event.request_id) if event.request_id else None
+        if place is None or place[2] != "slack":
+            return
+        channel, thread, _frontend = place
+        self.frontend.out.answer(
+            Reply(text=event.text, kind="info"), Where(channel=channel, thread_ts=thread, user_id="")
+        )
 
     def _watch(self, app) -> None:
         """Figures /metrics reads when scraped: the work queue here, pending approvals in the store."""

@@ -82,7 +82,7 @@ class OfflineParser:
                 self.vocabulary.add(w)
                 self.vocabulary.add(stem(w))
         self.names = KnownNames(config, rules, self.vocabulary)
-        self.host_of: Mapping[str, str] = {name: d.host for name, d in config.inventory.deployments.items()}
+        self.host_of: Mapping[str, str] = {name: d.host for name, d in config.inventory.deployments.items() if d.host}
         self.index = ExampleIndex()
         self.tokenizer = Tokenizer(self.vocabulary, self.index)
 
@@ -189,7 +189,8 @@ class OfflineParser:
         (with choices when guessing would be wrong). `carry` holds values a follow-up keeps from the
         previous task: they fill params the message does not name."""
         ranked = a.ranked
-        if KB_INTENT in self.info and phrasing.asks_knowledge(a.text):
+        # only with runbooks to answer from: without them a "how do I restart…" is still the request it names
+        if KB_INTENT in self.info and self.config.knowledge.sources and phrasing.asks_knowledge(a.text):
             return self._knowledge(a)
         if not a.text or not ranked:
             return choices.unsure(self, a, "no rule matches")
@@ -199,6 +200,8 @@ class OfflineParser:
         for intent, score in ranked[:3]:
             if score < top - 0.15:
                 break
+            if intent == KB_INTENT:
+                continue  # only a question phrased as one (asks_knowledge) goes to the runbooks, never a look-alike
             info = self.info[intent]
             params, spans = self.params_for(info, a.ex)
             params = {**self._carried(info, carry or {}, params), **params}
