@@ -134,6 +134,23 @@ def startup_bench(results: dict) -> None:
     line("`opsbot serve` (HTTP, SQLite) to /health answering", f"{r['serve_to_healthy_s']:.2f} s")
 
 
+def security_bench(results: dict) -> None:
+    from benchmarks.security import bench_hostile_yaml, bench_render, bench_store
+
+    section("Security hardening (issue #9)")
+    r = bench_render()
+    results["security_render"] = r
+    line("plan + render a shell rule with a hostile value", f"{r['plans_per_s']:.0f} /s")
+    r = bench_hostile_yaml()
+    results["security_yaml"] = r
+    line("YAML alias bomb (9^7) refused in", f"{r['alias_bomb_refused_s']:.3f} s", "target < 1 s")
+    line("50 MB rule file refused in", f"{r['fifty_mb_refused_s']:.3f} s", "target < 1 s")
+    r = bench_store()
+    results["security_store"] = r
+    line("request+reply writes, redacted (SQLite)", f"{r['redacted_per_s']:.0f} /s")
+    line("... redacted and encrypted (Fernet)", f"{r['redacted_and_encrypted_per_s']:.0f} /s", f"{r['ratio']:.2f}x")
+
+
 BENCHES = {
     "parse": parse_bench,
     "store": store_bench,
@@ -143,6 +160,7 @@ BENCHES = {
     "llmserve": llmserve_bench,
     "startup": startup_bench,
     "knowledge": knowledge_bench,
+    "security": security_bench,
 }
 
 

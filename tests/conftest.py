@@ -63,6 +63,13 @@ SERVER_PROGRAMS = {
 
 
 @pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path_factory, monkeypatch):
+    """Every spec gets its own state directory: a command run without --config never reads or migrates
+    the user's real store (~/.local/state/opsbot), which another checkout may have migrated further."""
+    monkeypatch.setenv("OPSBOT_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def _no_servers_in_unmarked_specs(request, monkeypatch):
     """A spec that carries no component marker may not start a server, in this process or another."""
     if any(request.node.get_closest_marker(c) for c in COMPONENTS):

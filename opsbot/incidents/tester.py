@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from opsbot.config import Config
 from opsbot.core.task import Task
+from opsbot.incidents.hosts import host_of
 from opsbot.incidents.steps import fill, match
+from opsbot.rules.alert_schema import AlertRule
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.tester import Outcome
@@ -34,11 +36,25 @@ def plan_alert(rules: RuleSet, config: Config, labels: dict[str, str]) -> tuple[
     return rule.name, ran, notes
 
 
+def names_missing(rule: AlertRule, labels: dict[str, str], config: Config) -> bool:
+    """The example is about a host or deployment this inventory does not have (as chat examples whose
+    placeholders the inventory cannot fill): it is skipped, not failed."""
+    refs = {str(v)[1:]: k for step in rule.diagnose for k, v in step.params.items() if str(v).startswith("$")}
+    if "host" in refs and host_of(labels, config.inventory) is None:
+        return True
+    return any(
+        param == "deployment" and labels.get(ref) not in config.inventory.deployments for ref, param in refs.items()
+    )
+
+
 def run_alert_examples(rules: RuleSet, config: Config) -> list[Outcome]:
     out = []
     for rule in rules.alerts:
         for example in rule.examples:
             shown = ", ".join(f"{k}={v}" for k, v in example.labels.items())
+            if names_missing(rule, example.labels, config):
+                out.append(Outcome(f"alert:{rule.name}", shown, True, "skipped: not in this inventory", skipped=True))
+                continue
             name, ran, notes = plan_alert(rules, config, example.labels)
             if name != rule.name:
                 out.append(Outcome(f"alert:{rule.name}", shown, False, f"matched {name or 'no alert rule'}"))

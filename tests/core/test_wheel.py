@@ -1,6 +1,7 @@
 """Installed from a wheel (not a checkout), opsbot still finds its rule packs, prompts and migrations."""
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -62,7 +63,7 @@ def test_the_wheel_ships_rules_prompts_and_migrations(tmp_path):
     ).stdout.split()
     assert zh == ["{{", "host", "}}", "上的主要进程", "GNUTranslations"]
     check = run("rules", "check")
-    assert check.returncode == 0 and "20 intents" in check.stdout, check.stderr
+    assert check.returncode == 0 and re.match(r"ok: \d+ rules, \d+ intents", check.stdout), check.stderr
     parsed = run("parse", "help", "--json")
     assert '"intent": "help"' in parsed.stdout, parsed.stderr
     chat = subprocess.run(

@@ -85,3 +85,13 @@ def test_release_check_json_paths():
     assert has_path(doc, "choices.0.message.content")
     assert not has_path(doc, "choices.1.message")
     assert not has_path(doc, "empty")
+
+
+def test_status_of_all_deployments_points_at_the_ray_ones_by_name(rules):
+    from opsbot.executors.prometheus.executor import PrometheusExecutor
+
+    only_ray = Config(inventory={"deployments": {"tiny-chat": RAY}}, prometheus={"url": CLOSED, "timeout": 2})
+    plan = Engine(rules, only_ray).plan(Task(intent="llm.status", params={}))
+    assert plan.action.executor == "prometheus"  # no deployment named: the vLLM overview
+    reply = PrometheusExecutor(only_ray).run(plan.action, ExecutionContext(config=only_ray))
+    assert reply.kind == "info" and "On Ray Serve: tiny-chat; ask for one by name" in reply.text

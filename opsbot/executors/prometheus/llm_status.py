@@ -28,6 +28,17 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
     dep_label = fields.deployment_label
     wanted = action.params.get("deployment")
     inventory = b.config.inventory.deployments
+    # Ray Serve deployments are answered by name by the llmserve executor (Ray's own state, not vLLM's).
+    on_ray = [n for n, d in inventory.items() if d.engine == "ray"]
+    ray_note = (
+        _("On Ray Serve: {names}; ask for one by name (how is {first} doing?).").format(
+            names=", ".join(on_ray), first=on_ray[0]
+        )
+        if on_ray and not wanted
+        else ""
+    )
+    if ray_note and all(d.engine == "ray" for d in inventory.values()):
+        return Reply(text=ray_note, kind="info")  # nothing for vLLM's metrics to say
     values: dict[str, dict[str, float]] = {}
     for key, q in queries.items():
         result = b.client.instant(q)
@@ -40,8 +51,10 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         if isinstance(r, dict):
             s = series_from(r)
             up_by[(s.labels.get(b.host_label, ""), s.labels.get("service", ""))] = s.last
-    names = [wanted] if wanted else (list(inventory) or sorted(values))
+    names = [wanted] if wanted else ([n for n in inventory if n not in on_ray] or ([] if on_ray else sorted(values)))
     if not names:
+        if ray_note:
+            return Reply(text=ray_note, kind="info")
         return Reply(text=_("No LLM deployments in the inventory, and no vLLM metrics in Prometheus."), kind="info")
     rows, sentences, states = [], [], {}
     for name in names:
@@ -119,4 +132,6 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         if counts["no data"]:
             text += _(", {count} without data").format(count=counts["no data"])
         text += _(".") + "\n" + "\n".join(sentences)
+    if ray_note:
+        text += "\n" + ray_note
     return Reply(text=text, tables=[table])

@@ -200,6 +200,8 @@ class OfflineParser:
         for intent, score in ranked[:3]:
             if score < top - 0.15:
                 break
+            if intent == KB_INTENT:
+                continue  # only a question phrased as one (asks_knowledge) goes to the runbooks, never a look-alike
             info = self.info[intent]
             params, spans = self.params_for(info, a.ex)
             params = {**self._carried(info, carry or {}, params), **params}

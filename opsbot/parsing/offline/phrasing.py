@@ -23,7 +23,7 @@ KNOWLEDGE_EN = re.compile(
     r"|where (?:do|should) (?:we|i) (?:start|begin|look)\b"
     r"|when (?:should|must|do) (?:we|i)\b"
     r"|how long (?:are|is|do|does) (?!it take)\w+ (?:kept|stored|retained|valid)\b"
-    r"|what(?:'s| is| are) (?:the|our)\s+(?:\w+\s+){0,2}?(?:procedure|process|steps|runbook|playbook|escalation|policy)"
+    r"|what(?:'s| is| are) (?:the|our)\s+(?:\w+\s+){0,3}?(?:procedure|process|steps|runbook|playbook|escalation|policy)"
     r"|what is the procedure\b"
     r"|who (?:owns|maintains|is responsible|is the owner|is on call|do (?:i|we) (?:page|call|contact|ask|escalate))"
     r"|who(?:'s| is) (?:the )?(?:owner|on.call|contact)"
