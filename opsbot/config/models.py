@@ -263,13 +263,6 @@ class AlertmanagerConfig(Strict):
     channel: str = "alerts"  # where alert groups go when no alert rule names a channel
     storm: int = Field(10, ge=1)  # more new groups than this in a minute: one summary message instead
     timeout: float = Field(10.0, gt=0, le=120)
-    max_silence_without_approval: str = "4h"  # longer silences need a second person's approval
-
-    @field_validator("max_silence_without_approval")
-    @classmethod
-    def _duration(cls, v: str) -> str:
-        parse_duration(v)
-        return v
 
 
 class AuditConfig(Strict):

@@ -100,6 +100,7 @@ class ExecutionContext:
     progress: Progress = no_progress
     capabilities: tuple[Capability, ...] = ()  # every intent, for `help`
     run_intent: RunIntent = cannot_run_intents  # for `digest`: its parts run through the pipeline
+    user: str = ""  # who the run is for (a silence's creator, an alert's acknowledger)
     history: History = no_history  # past executions from the store (llm.history)
 
 

@@ -53,6 +53,10 @@ class SSHFields(ActionFields):
         return float(parse_duration(v)) if isinstance(v, str) else v
 
 
+class AlertmanagerFields(ActionFields):
+    op: Literal["silence", "expire", "list", "ack"]
+
+
 class KnowledgeFields(ActionFields):
     top: int = Field(3, ge=1, le=10)  # sections quoted at most
 

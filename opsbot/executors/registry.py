@@ -12,6 +12,7 @@ from opsbot.config import Config
 from opsbot.core.action import Executor, ExecutorUnavailable
 from opsbot.executors.fields import (
     ActionFields,
+    AlertmanagerFields,
     BotFields,
     KnowledgeFields,
     LLMServeFields,
@@ -34,6 +35,7 @@ REGISTRY: dict[str, Registered] = {
     "logs": Registered(LogsFields, "opsbot.executors.logs:LogsExecutor"),
     "llmserve": Registered(LLMServeFields, "opsbot.executors.llmserve.executor:LLMServeExecutor"),
     "knowledge": Registered(KnowledgeFields, "opsbot.executors.knowledge:KnowledgeExecutor"),
+    "alertmanager": Registered(AlertmanagerFields, "opsbot.executors.alertmanager:AlertmanagerExecutor"),
 }
 
 

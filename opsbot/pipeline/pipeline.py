@@ -32,6 +32,7 @@ from opsbot.pipeline.heartbeat import heartbeat
 from opsbot.pipeline.llm_note import llm_note
 from opsbot.pipeline.offers import offered_choices
 from opsbot.pipeline.sanitize import sanitize
+from opsbot.pipeline.unwritten import ask_unwritten
 from opsbot.rules.binding import BindError, MissingParams
 from opsbot.rules.engine import Engine, Plan, PlanError, UnknownIntent
 from opsbot.rules.loader import RuleSet
@@ -360,6 +361,7 @@ class Pipeline:
             if phrasing.cancels(req.text):
                 return Reply(text=_("There is nothing to cancel."), kind="info")
             return self._not_understood(task)
+        task = self._about_thread_alert(req, task)
         try:
             plan = self.engine.plan(task)
         except MissingParams as e:
@@ -412,6 +414,19 @@ class Pipeline:
             b for b in reply.buttons if b.action != "choose"
         ]
 
+    def _about_thread_alert(self, req: Request, task: Task) -> Task:
+        """In an alert message's thread, "silence this for 2h" or "ack" is about that alert: a rule's
+        `alert` param is filled from the thread unless the task names what it is about."""
+        rule = self.rules.primary(task.intent) if task.intent else None
+        if rule is None or "alert" not in rule.params or not req.thread:
+            return task
+        if any(task.params.get(k) for k in ("alert", "alertname", "host", "service", "silence")):
+            return task
+        group = self.store.alert_group_at(req.channel, req.thread)
+        if group is None:
+            return task
+        return task.model_copy(update={"params": {**task.params, "alert": group.key}})
+
     def _resolve(self, req: Request, last: Task | None, pending: PendingQuestion | None, now: datetime) -> Task:
         """What a message means in its thread: a cancel, the answer to our question, a follow-up of the
         last task, or a request of its own."""
@@ -427,14 +442,15 @@ class Pipeline:
             picked = pick_choice(self._offline, req.text, pending.choices, self._changes)
             if picked is not None:
                 return picked
-            return self.parser.parse(req.text, previous=last)  # a new request: the question lapses
+            # a new request: the question lapses
+            return ask_unwritten(self.parser.parse(req.text, previous=last), req.text, last, self.rules)
         if pending:
             asked = pending.task()
             task = self.parser.parse(req.text, previous=asked)
             if task.intent in (None, asked.intent):
                 task = self._answer_to_question(req.text, asked, task)
             return task
-        return self.parser.parse(req.text, previous=last)
+        return ask_unwritten(self.parser.parse(req.text, previous=last), req.text, last, self.rules)
 
     @property
     def _changes(self) -> set[str]:
@@ -574,6 +590,7 @@ class Pipeline:
                 capabilities=self.rules.capabilities,
                 # a digest's parts are audited as whoever asked for the digest
                 run_intent=lambda intent: self._run_unattended(intent, None, user),
+                user=user,
                 history=self.store.past_runs,
             )
             with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):

@@ -9,6 +9,7 @@ from jinja2 import TemplateError
 
 from opsbot.config import Config
 from opsbot.core.action import Action
+from opsbot.core.durations import parse_duration
 from opsbot.core.task import Task
 from opsbot.i18n import _
 from opsbot.rules.binding import BindError, Bound, MissingParams, bind
@@ -40,6 +41,9 @@ def _holds(cond: Condition, name: str, bound: Bound, config: Config) -> bool:
     value = bound.values.get(name)
     if value is None:
         return False
+    if cond.at_most is not None:
+        seconds = bound.seconds.get(name)
+        return seconds is not None and seconds <= parse_duration(cond.at_most)
     if cond.engine is not None:
         dep = config.inventory.deployments.get(str(value))
         return dep is not None and dep.engine == cond.engine

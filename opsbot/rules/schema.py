@@ -63,14 +63,20 @@ class Condition(Strict):
     in_: list[str] | None = Field(None, alias="in")
     group: str | None = None  # true when any target host is in this group
     not_group: str | None = None  # true when no target host is in this group
+    at_most: str | None = None  # a duration param: true when it is this long or shorter
     engine: Literal["ray", "ssh"] | None = None  # a deployment param: true when its deployment runs on it
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
     def _one(self) -> Condition:
-        if sum(v is not None for v in (self.equals, self.in_, self.group, self.not_group, self.engine)) != 1:
-            raise ValueError("a condition takes exactly one of: equals, in, group, not_group, engine")
+        if (
+            sum(v is not None for v in (self.equals, self.in_, self.group, self.not_group, self.engine, self.at_most))
+            != 1
+        ):
+            raise ValueError("a condition takes exactly one of: equals, in, group, not_group, engine, at_most")
+        if self.at_most is not None:
+            parse_duration(self.at_most)
         return self
 
     def literal_values(self) -> set[str] | None:

@@ -33,6 +33,9 @@ FILL = {
     "pattern": "'connection reset'",
     "promql": "`up`",
     "name": "daily",
+    "duration": "2h",
+    "silence": "'3f2a9c1e'",
+    "alertname": "TargetDown",
 }
 
 

@@ -77,10 +77,12 @@ def wait_health(port: int) -> None:
     wait_until(up, what="the bot's HTTP port")
 
 
-def start_incident_bot(directory: Path, *, alertmanager: dict | None = None, **kw) -> IncidentBot:
+def start_incident_bot(
+    directory: Path, *, alertmanager: dict | None = None, bind_port: int | None = None, **kw
+) -> IncidentBot:
     extra = {"alertmanager": {"token": TOKEN, "channel": ALERTS, **(alertmanager or {})}, **kw.pop("extra", {})}
     bot = start_socket_bot(directory, extra=extra, **kw)
-    port = free_port()
+    port = bind_port or free_port()
     bot.service.start_side_http("127.0.0.1", port)
     wait_health(port)
     return IncidentBot(bot, port)
