@@ -102,6 +102,20 @@ def llmserve_bench(results: dict) -> None:
     line("scale 1->2 / 2->1 replicas running (median)", f"{r['scale_s_p50']:.2f} s", "reported, no target")
 
 
+def knowledge_bench(results: dict) -> None:
+    from benchmarks.knowledge import bench_kb
+
+    section("kb.ask: runbook search, no model")
+    r = bench_kb()
+    results["kb"] = r
+    line(f"index build, {r['sections']} sections", f"{r['build_s']:.2f} s", "")
+    line(
+        f"search latency, {r['questions']} questions: p50 / p99",
+        f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} ms",
+        "target p99 <= 50 ms",
+    )
+
+
 def startup_bench(results: dict) -> None:
     from benchmarks.startup import bench_cli, bench_serve
 
@@ -145,6 +159,7 @@ BENCHES = {
     "llm": llm_bench,
     "llmserve": llmserve_bench,
     "startup": startup_bench,
+    "knowledge": knowledge_bench,
     "security": security_bench,
 }
 

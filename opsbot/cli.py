@@ -187,6 +187,7 @@ def cmd_serve(args) -> int:
         parser=args.parser,
         log_format=args.log_format,
         verbose=args.verbose,
+        drain_timeout=args.drain_timeout,
     )
 
 
@@ -470,6 +471,13 @@ def build_argparser() -> argparse.ArgumentParser:
         help="text lines, or one JSON object a line with the request id (default: $OPSBOT_LOG_FORMAT or text)",
     )
     sv.add_argument("--verbose", "-v", action="store_true", help="also the libraries' info and debug lines")
+    sv.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=30.0,
+        help="on SIGTERM, seconds running requests may take to finish before they are recorded as "
+        "interrupted (default 30)",
+    )
     sv.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("digest", help="scheduled digests")

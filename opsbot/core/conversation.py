@@ -39,6 +39,8 @@ class PendingQuestion(BaseModel):
     asked: str
     at: datetime
     lang: str | None = None
+    # offered, not asked (a runbook's actions): picked only by number or a yes; other words are a new request
+    by_number: bool = False
 
     def fresh(self, now: datetime, ttl: timedelta) -> bool:
         return now - self.at <= ttl

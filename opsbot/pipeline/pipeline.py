@@ -24,6 +24,7 @@ from opsbot.i18n.language import OVERRIDES
 from opsbot.logging_setup import REQUEST_ID, request_context
 from opsbot.metrics import Metrics
 from opsbot.parsing.offline import phrasing
+from opsbot.parsing.offline.parser import KB_INTENT
 from opsbot.pipeline import outcomes
 from opsbot.pipeline.access import may_approve, may_ask
 from opsbot.pipeline.choose import pick_choice
@@ -360,7 +361,8 @@ class Pipeline:
                 return choices_question(task, self.rules, self.engine)
             if phrasing.cancels(req.text):
                 return Reply(text=_("There is nothing to cancel."), kind="info")
-            return self._not_understood(task)
+            answered = self._from_runbooks(req, others, now, progress)
+            return answered or self._not_understood(task)
         task = self._about_thread_alert(req, task)
         try:
             plan = self.engine.plan(task)
@@ -395,6 +397,26 @@ class Pipeline:
             self._offer(req, reply, plan, others, now)
         return reply
 
+    def _from_runbooks(
+        self, req: Request, others: PendingQuestion | None, now: datetime, progress: Progress
+    ) -> Reply | None:
+        """A message no rule fits may still be a question the runbooks answer ("the replica is falling
+        behind"): their answer when they have a relevant section, else None (then "not sure")."""
+        if not self.config.knowledge.sources or KB_INTENT not in self.rules.by_intent:
+            return None
+        try:
+            plan = self.engine.plan(Task(intent=KB_INTENT, params={"question": req.text}, confidence=1.0, parser="kb"))
+        except (BindError, MissingParams, PlanError, UnknownIntent):
+            return None
+        if plan.needs_approval or may_ask(self.config, req.user, plan.rule):
+            return None
+        reply = self._execute(plan, req.user, req.id, progress)
+        if reply.kind != "result":  # nothing relevant: "not sure" says more than "nothing found"
+            return None
+        if reply.offers:
+            self._offer(req, reply, plan, others, now)
+        return reply
+
     def _offer(self, req: Request, reply: Reply, plan: Plan, others: PendingQuestion | None, now: datetime) -> None:
         """The actions a reply proposes (a runbook's steps) that fit a rule, as choices in the thread: a
         pick is then a request like any other (rules, policy, approval)."""
@@ -403,7 +425,7 @@ class Pipeline:
         if not offered:
             return
         lang = current_language()
-        question = PendingQuestion(choices=offered, asked=req.user, at=now, lang=lang)
+        question = PendingQuestion(choices=offered, asked=req.user, at=now, lang=lang, by_number=True)
         last = LastTask(intent=plan.rule.intent, params=plan.bound.values, at=now, lang=lang)
         self.store.save_conversation(req.conversation, Conversation(last=last, pending=others or question))
         labels = [choice_label(c, self.rules, self.engine, short=False) for c in offered]
@@ -439,6 +461,14 @@ class Pipeline:
         if pending and pending.choices:
             if phrasing.no(req.text):
                 return Task(intent=None, cancel="question", note="none of the choices")
+            if pending.by_number:
+                n = phrasing.picked_number(req.text, len(pending.choices))
+                if n is None and len(pending.choices) == 1 and phrasing.yes(req.text):
+                    n = 0
+                if n is None:
+                    return self.parser.parse(req.text, previous=last)  # a new request: the offer lapses
+                choice = pending.choices[n]
+                return Task(intent=choice.intent, params=dict(choice.params), confidence=0.9, parser="choice")
             picked = pick_choice(self._offline, req.text, pending.choices, self._changes)
             if picked is not None:
                 return picked

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from opsbot.config import Config, Inventory
+from opsbot.config.models import KnowledgeSource
 from opsbot.core.parser import Parser
 from opsbot.rules.engine import Engine
 from opsbot.rules.loader import RuleSet
@@ -66,6 +68,11 @@ def _fill(text: str, config: Config, rule: Rule) -> str | None:
 
 
 def with_sample_inventory(config: Config) -> Config:
+    """The config's inventory, or a sample one when it has none; and a runbook source when it names
+    none, so questions for the runbooks parse to kb.ask (nothing is read: examples are never run)."""
+    if not config.knowledge.sources:
+        knowledge = config.knowledge.model_copy(update={"sources": [KnowledgeSource(path=Path("runbooks"))]})
+        config = config.model_copy(update={"knowledge": knowledge})
     if config.inventory.hosts:
         return config
     return config.model_copy(update={"inventory": Inventory(**SAMPLE_INVENTORY)})

@@ -171,7 +171,7 @@ class Store(AlertGroupsMixin):
         self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         # Built once: the hot path then skips statement construction and cache-key work per call.
         self._insert_request = self._insert(requests).on_conflict_do_nothing(index_elements=["id"])
-        self._heads: set[str] | None = None  # the migrations' head revisions, read once
+        self._scripts: Any = None  # alembic's ScriptDirectory of the shipped migrations, read once
 
     @classmethod
     def open(cls, url: str | None = None, audit_key: bytes | None = None, keys: list[bytes] | None = None) -> Store:
@@ -194,24 +194,30 @@ class Store(AlertGroupsMixin):
             command.upgrade(config, "head")
 
     def schema_problem(self) -> str | None:
-        """None when the database answers and its schema is at the migrations' head (a replica may take
-        traffic: `GET /ready`); otherwise why not, in one sentence. Raises nothing."""
+        """None when the database answers and holds this code's schema (a replica may take traffic:
+        `GET /ready`); otherwise why not, in one sentence. A schema newer than this code (a revision it
+        does not know, applied by a newer replica during a rolling upgrade) counts as current: migrations
+        only add. Raises nothing."""
         from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
 
-        if self._heads is None:
+        if self._scripts is None:
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
-            self._heads = set(ScriptDirectory.from_config(config).get_heads())
+            self._scripts = ScriptDirectory.from_config(config)
+        scripts = self._scripts
+        heads = set(scripts.get_heads())
         try:
             with self._read() as conn:
                 current = set(MigrationContext.configure(conn).get_current_heads())
         except Exception as e:
             return f"the database does not answer ({type(e).__name__})"
-        if current != self._heads:
+        known = {r.revision for r in scripts.walk_revisions()}
+        behind = not current or any(rev in known and rev not in heads for rev in current)
+        if behind:
             return (
                 f"the database schema is at {', '.join(sorted(current)) or 'no revision'}, this opsbot needs "
-                f"{', '.join(sorted(self._heads))}: run the migrations (opsbot serve does at start)"
+                f"{', '.join(sorted(heads))}: run the migrations (opsbot serve does at start)"
             )
         return None
 
@@ -439,6 +445,14 @@ class Store(AlertGroupsMixin):
                 now,
             )
         return True
+
+    def running_executions(self, owner: str) -> list[str]:
+        """Ids of the executions `owner` (a process, store.liveness.current_owner) is running now."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(executions.c.id).where(executions.c.status == "running", executions.c.owner == owner)
+            ).all()
+        return [row.id for row in rows]
 
     def interrupt_orphaned_executions(self, stale_after: float = STALE_SECONDS) -> list[str]:
         """On start: every execution left `running` by a process that is gone (dead on this host, or

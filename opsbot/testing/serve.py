@@ -53,10 +53,12 @@ class ServeProcess:
         workers: int | None = None,
         timeout: float = 60.0,
         extra_args: list[str] | None = None,
+        command: list[str] | None = None,
     ) -> ServeProcess:
+        """`command` is the opsbot to run (default: the one installed next to this interpreter)."""
         port = port or free_port()
         argv = [
-            *opsbot_command(),
+            *(command or opsbot_command()),
             "serve",
             "--config",
             str(config),

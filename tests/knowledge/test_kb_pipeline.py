@@ -94,3 +94,17 @@ def test_help_mentions_questions_for_the_runbooks(app):
     reply = ask(app, "help")
     rows = [row for table in reply.tables for row in table.rows]
     assert any(row[0] == "kb.ask" for row in rows)
+
+
+def test_a_message_no_rule_fits_is_answered_from_the_runbooks_when_they_have_it(app):
+    reply = ask(app, "the replica keeps falling behind, lag grows")
+    assert "postgresql.md#replication-lag-复制延迟" in reply.text
+    assert "not sure" in ask(app, "tell me a joke", thread="t2").text  # and "not sure" when they do not
+
+
+def test_an_offer_is_picked_only_by_number_other_words_are_a_new_request(app):
+    reply = ask(app, "how do we fail over postgres?")
+    assert any(b.action == "choose" for b in reply.buttons)
+    other = ask(app, "is nginx running on web-1")
+    assert "sshd on web-1" in other.text and other.kind != "approval"  # its own request (SSH is closed here)
+    assert executed(app) == ["kb.ask", "service.status"]

@@ -185,3 +185,22 @@ def test_a_real_prometheus_scrapes_the_bot(bot, tmp_path):
         assert sample["metric"]["job"] == "opsbot"
     finally:
         prom.stop()
+
+
+def test_the_grafana_dashboard_plots_only_series_the_bot_exports(bot):
+    import re
+    from pathlib import Path
+
+    _, text = bot.get("/metrics")
+    exported = set()
+    for family in text_string_to_metric_families(text):
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}.get(family.type, [""])
+        exported |= {family.name + s for s in suffixes}
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "docker/grafana/opsbot-dashboard.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bopsbot_[a-z_]+", target["expr"])
+    }
+    assert len(used) >= 12 and used <= exported, used - exported

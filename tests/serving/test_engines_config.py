@@ -95,3 +95,10 @@ def test_status_of_all_deployments_points_at_the_ray_ones_by_name(rules):
     assert plan.action.executor == "prometheus"  # no deployment named: the vLLM overview
     reply = PrometheusExecutor(only_ray).run(plan.action, ExecutionContext(config=only_ray))
     assert reply.kind == "info" and "On Ray Serve: tiny-chat; ask for one by name" in reply.text
+
+
+def test_capacity_without_prometheus_is_one_sentence():
+    cfg = Config(inventory={"deployments": {"tiny-chat": {**RAY, "prometheus": CLOSED}}}, mlflow={"url": CLOSED})
+    action = Action("llmserve", "llm.capacity", "llm.capacity", {"kind": "capacity"}, {"deployment": "tiny-chat"})
+    reply = LLMServeExecutor(cfg).run(action, ExecutionContext(config=cfg))
+    assert reply.kind == "error" and reply.text.startswith("I can't forecast tiny-chat: Prometheus at")

@@ -49,7 +49,10 @@ def capacity(config: Config, action: Action, fields: LLMServeFields, now: float 
     now = time.time() if now is None else now
     horizon = float(action.params.get("horizon_seconds") or 86400)
     span = parse_duration(fields.history)
-    times, values = metrics.history(config, rd, now - span, now, STEP)
+    try:
+        times, values = metrics.history(config, rd, now - span, now, STEP)
+    except Exception as e:  # PromError: Prometheus down or slow; one sentence, nothing else was asked
+        return Reply.error(_("I can't forecast {name}: {problem}").format(name=rd.name, problem=e))
     model = cap.fit(times, values)
     if model is None:
         return Reply.error(
@@ -61,7 +64,10 @@ def capacity(config: Config, action: Action, fields: LLMServeFields, now: float 
     per_replica = rd.dep.capacity_rps
     measured = per_replica is None
     if per_replica is None:
-        _t, per = metrics.history(config, rd, now - span, now, STEP, key="per_replica")
+        try:
+            _t, per = metrics.history(config, rd, now - span, now, STEP, key="per_replica")
+        except Exception:
+            per = []
         finite = [v for v in per if math.isfinite(v) and v > 0]
         per_replica = max(finite) if finite else None
     if per_replica is None:

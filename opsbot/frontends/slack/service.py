@@ -4,6 +4,7 @@ or HTTP mode (Events API behind uvicorn)."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -25,6 +26,8 @@ from opsbot.pipeline.outcomes import Outcome
 from opsbot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 30.0  # on SIGTERM, how long running requests may take before they count as interrupted
 
 
 class SlackSetupError(Exception):
@@ -182,6 +185,41 @@ class SlackService:
         finally:
             signal.signal(signal.SIGTERM, previous)
 
+    def drain(self, bound: float) -> bool:
+        """Stop taking work and let what runs finish, for at most `bound` seconds. Past it, the
+        executions still running here are recorded as interrupted (their outcome is unknown) and
+        False is returned: the caller exits without waiting for them."""
+        if self._socket is not None:  # no new events from Slack
+            try:
+                self._socket.close()
+            except Exception:
+                log.warning("closing the Socket Mode connection failed", exc_info=True)
+            self._socket = None
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        work = self.frontend.work
+        work.stop_accepting()
+        if work.pending:
+            log.info("stopping: waiting up to %.0f s for %d running request(s)", bound, work.pending)
+        if work.wait_idle(bound):
+            return True
+        from opsbot.store.liveness import current_owner
+
+        reason = f"opsbot was stopped and this did not finish within {bound:.0f} s; its outcome is unknown"
+        ids = [
+            i
+            for i in self.store.running_executions(current_owner())
+            if self.store.mark_execution_interrupted(i, reason)
+        ]
+        log.warning(
+            "stopping: %d execution(s) still running after %.0f s recorded as interrupted: %s",
+            len(ids),
+            bound,
+            ", ".join(ids) or "none",
+        )
+        return False
+
     def close(self) -> None:
         self._stop.set()
         if self._http is not None:
@@ -225,6 +263,7 @@ def serve(
     parser: str | None = None,
     log_format: str = "text",
     verbose: bool = False,
+    drain_timeout: float = DRAIN_SECONDS,
 ) -> int:
     """Run the Slack front end until stopped; the exit status for the CLI."""
     from opsbot.app import build_app
@@ -237,21 +276,36 @@ def serve(
     if problem:  # before anything is built or any Slack server contacted
         print(f"opsbot serve: {problem}", file=sys.stderr)
         return 2
-    with build_app(config, parser) as app:
-        try:
-            service = SlackService(app, workers=workers)
-        except SlackSetupError as e:
-            print(f"opsbot serve: {e}", file=sys.stderr)
-            return 2
-        try:
-            if mode == "socket":
-                service.start_side_http(host, port or config.slack.port)  # /health and POST /alertmanager
-                service.serve_socket_mode()
-            else:
-                service.serve_http(host, port or config.slack.port)
-        except SlackSetupError as e:
-            print(f"opsbot serve: {e}", file=sys.stderr)
-            return 2
-        finally:
-            service.close()
+    # SIGTERM (docker stop, a Kubernetes rollout): the servers stop taking requests, then drain() lets
+    # running work finish within the bound, and the exit status is 0. uvicorn handles the signal while it
+    # serves and re-raises it afterwards: into this handler, which then has nothing left to do.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        with build_app(config, parser) as app:
+            try:
+                service = SlackService(app, workers=workers)
+            except SlackSetupError as e:
+                print(f"opsbot serve: {e}", file=sys.stderr)
+                return 2
+            drained = True
+            try:
+                if mode == "socket":
+                    service.start_side_http(host, port or config.slack.port)  # /health and POST /alertmanager
+                    service.serve_socket_mode()
+                else:
+                    service.serve_http(host, port or config.slack.port)
+            except SlackSetupError as e:
+                print(f"opsbot serve: {e}", file=sys.stderr)
+                return 2
+            finally:
+                drained = service.drain(drain_timeout)
+                if drained:
+                    service.close()
+            if not drained:  # work still running is recorded as interrupted: do not wait for its threads
+                log.info("opsbot stopped")
+                logging.shutdown()
+                os._exit(0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    log.info("opsbot stopped")
     return 0

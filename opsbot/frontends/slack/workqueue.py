@@ -59,6 +59,11 @@ class WorkQueue:
             if not self._pending:
                 self._idle.notify_all()
 
+    def stop_accepting(self) -> None:
+        """Refuse new jobs from now on (a stopping bot); those already queued still run."""
+        with self._lock:
+            self._closed = True
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no job is waiting or running (every job submitted so far has finished); False
         if that did not happen within `timeout` seconds."""
