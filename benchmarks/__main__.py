@@ -151,6 +151,20 @@ def security_bench(results: dict) -> None:
     line("... redacted and encrypted (Fernet)", f"{r['redacted_and_encrypted_per_s']:.0f} /s", f"{r['ratio']:.2f}x")
 
 
+def incidents_bench(results: dict) -> None:
+    from benchmarks.incidents import bench_first_post, bench_storm
+
+    section("Incidents (Alertmanager webhook -> opsbot serve -> Slack)")
+    r = bench_first_post()
+    results["incidents_first_post"] = r
+    line("webhook -> first Slack post: p50 / p99", f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ms", "target p99 <= 1000 ms")
+    r = bench_storm()
+    results["incidents_storm"] = r
+    line(f"storm: {r['groups']} groups in {r['sent_in_s']:.0f} s -> Slack posts", f"{r['posts']}", "target <= 3")
+    line("storm: groups lost (not in the store)", f"{r['lost']}", "target 0")
+    line("storm: bot peak RSS", f"{r['peak_rss_mb']:.0f} MB", "target <= 200 MB")
+
+
 BENCHES = {
     "parse": parse_bench,
     "store": store_bench,
@@ -161,6 +175,7 @@ BENCHES = {
     "startup": startup_bench,
     "knowledge": knowledge_bench,
     "security": security_bench,
+    "incidents": incidents_bench,
 }
 
 

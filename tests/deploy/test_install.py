@@ -37,6 +37,7 @@ def fresh_database(postgres_url):
     admin.dispose()
 
 
+@pytest.mark.timeout(1200)  # a wheel build and a whole dependency install (from pip's cache when warm)
 def test_the_dockerfile_install_gives_a_working_serve(tmp_path, fresh_database):
     dist = tmp_path / "dist"
     build = subprocess.run(  # the build stage's command (build isolation off: this venv has hatchling)

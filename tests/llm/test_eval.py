@@ -107,6 +107,8 @@ def test_two_prompts_are_compared_side_by_side_on_one_dataset(config, server, tm
         return answer("service.restart", {"service": "nginx", "host": "web-1"})
 
     server.responder = responder
+    # every intent on offer, so that the two prompts alone make the difference (not the shortlist)
+    config = config.model_copy(update={"llm": config.llm.model_copy(update={"top_k_rules": 50})})
     lines = []
     code = run(str(dataset), config, "llm", [str(default_template()), str(better)], store=store, out=lines.append)
     text = "\n".join(lines)

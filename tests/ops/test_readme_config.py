@@ -11,6 +11,7 @@ from opsbot.config.models import Config
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FENCE = re.compile(r"```yaml\n(.*?)```", re.S)
+OTHER_FILE = re.compile(r"# (?!opsbot)[\w.-]+\.ya?ml\b")
 
 
 def config_blocks() -> list[tuple[int, str]]:
@@ -24,7 +25,9 @@ def config_blocks() -> list[tuple[int, str]]:
             data = yaml.safe_load(m.group(1))
         except yaml.YAMLError:
             data = None
-        if not isinstance(data, dict) or isinstance(data.get("rules"), list):
+        if not isinstance(data, dict) or isinstance(data.get("rules"), list) or isinstance(data.get("alerts"), list):
+            continue
+        if OTHER_FILE.match(m.group(1)):  # another program's file (`# alertmanager.yml: ...`)
             continue
         blocks.append((line, m.group(1)))
     return blocks
