@@ -150,3 +150,14 @@ def test_ack_is_recorded_and_shown_on_the_message(am_bot):
     ib.bot.mention("silence this for 1h", user="UCAROL", channel=ALERTS, thread_ts=message["ts"])
     ib.bot.settle()
     assert active_silences(am) == []
+
+
+def test_an_ack_typed_in_the_thread_shows_on_the_message(am_bot):
+    ib, am = am_bot
+    fire(am, LABELS)
+    message = alert_message(ib, "web-1")
+    ib.bot.mention("I'm on it", user="UBOB", channel=ALERTS, thread_ts=message["ts"])
+    wait_until(
+        lambda: [c for c in ib.api.calls("chat.update") if c.params["ts"] == message["ts"] and "bob is on" in str(c)],
+        what="the message showing bob's ack",
+    )

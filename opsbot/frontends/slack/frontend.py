@@ -170,11 +170,13 @@ class SlackFrontend:
             if lang:
                 self.out.answer(self.pipeline.set_language(req.user, lang.group(1)), where, progress)
                 return None
-            reply = self.pipeline.handle(req, progress)
+            seen: list[Task] = []
+            reply = self.pipeline.handle(req, progress, on_task=seen.append)
             if reply.kind == "ignored":
                 return None  # thread chatter the bot did not understand
             reply = with_votes(reply)
             ts = self.out.answer(reply, where, progress)
+            self._redraw_alert(seen, reply, where)
             if ts and where.thread_ts is None:
                 # A top-level answer (slash command, DM): replies in its thread, and clicks on its
                 # buttons, continue the same conversation.
@@ -184,6 +186,19 @@ class SlackFrontend:
             log.exception("answering %s in %s failed", req.id, where.channel)
             self.out.failure(where, type(e).__name__)
             return None
+
+    def _redraw_alert(self, seen: list[Task], reply: Reply, where: Where) -> None:
+        """An ack or a silence typed in an alert's thread shows on the alert's message too."""
+        if self.incidents is None or not where.thread_ts or reply.kind != "result":
+            return
+        if not seen or seen[-1].intent not in ("alerts.ack", "alerts.silence"):
+            return
+        try:
+            group = self.store.alert_group_at(where.channel, where.thread_ts)
+            if group is not None:
+                self.incidents.refresh(group.key)
+        except Exception:
+            log.warning("could not redraw the alert message", exc_info=True)
 
     def _link(self, source: str, target: str) -> None:
         conversation = self.store.load_conversation(source)
