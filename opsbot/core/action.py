@@ -102,6 +102,7 @@ class ExecutionContext:
     run_intent: RunIntent = cannot_run_intents  # for `digest`: its parts run through the pipeline
     user: str = ""  # who the run is for (a silence's creator, an alert's acknowledger)
     history: History = no_history  # past executions from the store (llm.history)
+    acks: Callable[[], dict[tuple[str, str], str]] = dict  # (alertname, host) -> who is on it (alerts.list)
 
 
 class Executor(Protocol):

@@ -436,6 +436,17 @@ class Pipeline:
             b for b in reply.buttons if b.action != "choose"
         ]
 
+    def _alert_acks(self) -> dict[tuple[str, str], str]:
+        """Who took which firing alert (alerts.ack), by (alertname, host label), for alerts.list."""
+        out: dict[tuple[str, str], str] = {}
+        host_label = self.config.prometheus.host_label
+        for group in self.store.recent_alert_groups(limit=200, status="firing"):
+            if group.acked_by:
+                for alert in group.alerts.values():
+                    labels = alert.get("labels") or {}
+                    out[(labels.get("alertname", ""), labels.get(host_label, ""))] = group.acked_by
+        return out
+
     def _about_thread_alert(self, req: Request, task: Task) -> Task:
         """In an alert message's thread, "silence this for 2h" or "ack" is about that alert: a rule's
         `alert` param is filled from the thread unless the task names what it is about."""
@@ -622,6 +633,7 @@ class Pipeline:
                 run_intent=lambda intent: self._run_unattended(intent, None, user),
                 user=user,
                 history=self.store.past_runs,
+                acks=self._alert_acks,
             )
             with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):
                 reply = executor.run(action, ctx)

@@ -17,6 +17,7 @@ from opsbot.testing import component_missing
 from opsbot.testing import fake_slack as fs
 
 CHANNEL = "C0LABALERTS"
+_NO = type("NoGroup", (), {"acked_by": None})()
 HOST, SERVICE = "web-2", "api"
 
 
@@ -45,7 +46,7 @@ def lab_bot(lab, tmp_path):
     service.connect_socket_mode()
     sock.wait_connected()
     service.start_side_http("127.0.0.1", lab.bot_port)
-    yield app, service, api
+    yield app, service, api, sock
     sock.stop()
     service.close()
     app.close()
@@ -57,7 +58,7 @@ def about(call: fs.Call, *words: str) -> bool:
 
 
 def test_a_lab_alert_is_posted_once_diagnosed_and_resolved(lab, lab_bot):
-    _app, _service, api = lab_bot
+    app, _service, api, sock = lab_bot
     try:
         lab.stop_service(HOST, SERVICE)
         posts = wait_until(
@@ -82,6 +83,14 @@ def test_a_lab_alert_is_posted_once_diagnosed_and_resolved(lab, lab_bot):
         said = " ".join(str(c.params.get("text")) for c in thread)
         assert SERVICE in said and HOST in said
         assert wait_until(lambda: api.calls("files.completeUploadExternal"), what="a chart in the thread")
+        # "I'm on it" in the thread: recorded, and alerts.list says who took it
+        sock.send_event(fs.event_callback(fs.app_mention("I'm on it", user="UALICE", channel=CHANNEL, thread_ts=ts)))
+        wait_until(lambda: (app.store.alert_group_at(CHANNEL, ts) or _NO).acked_by == "alice", what="the ack")
+        sock.send_event(fs.event_callback(fs.app_mention("what alerts are firing?", user="UBOB", channel=CHANNEL)))
+        wait_until(
+            lambda: [c for c in api.calls("chat.postMessage") if "alice is on it" in str(c.params.get("blocks"))],
+            what="alerts.list naming who is on it",
+        )
     finally:
         lab.start_service(HOST, SERVICE)
     wait_until(

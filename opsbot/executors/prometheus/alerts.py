@@ -32,12 +32,19 @@ def answer(b: Backend, action: Action, fields: PrometheusFields, ctx: ExecutionC
         return (a.get("state") != "firing", SEVERITY_ORDER.get(sev, 9), parse_rfc3339(a.get("activeAt")) or now)
 
     alerts.sort(key=key)
+    try:
+        acks = ctx.acks()  # taken with alerts.ack ("I'm on it")
+    except Exception:
+        acks = {}
     rows = []
     for a in alerts[:MAX_ALERT_ROWS]:
         labels, ann = a.get("labels", {}), a.get("annotations", {})
         name = labels.get("alertname", "?")
         if labels.get(b.host_label):
             name += f" ({labels[b.host_label]})"
+        taker = acks.get((labels.get("alertname", ""), labels.get(b.host_label, "")))
+        if taker:
+            name += " 👀 " + _("{user} is on it").format(user=taker)
         since = parse_rfc3339(a.get("activeAt"))
         rows.append(
             [
