@@ -133,3 +133,16 @@ def test_each_thread_keeps_its_own_language():
 )
 def test_language_of_a_message(text, names, fallback, lang):
     assert detect_language(text, names, fallback) == lang
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_catalog_is_well_formed_one_entry_per_message(lang):
+    """What msgfmt -c checks: every msgid has its msgstr and none is defined twice (a merge that glues two
+    entries together breaks both; Babel alone would read it silently)."""
+    text = po_path(lang).read_text(encoding="utf-8")
+    entries = [e for e in re.split(r"\n\s*\n", text) if "msgid" in e]
+    glued = [e.splitlines()[0] for e in entries if len(re.findall(r"^msgid ", e, re.M)) != 1]
+    assert not glued, f"entries glued together: {glued[:3]}"
+    ids = [re.search(r'^msgid ((?:".*"\n?)+)', e, re.M).group(1) for e in entries]  # type: ignore[union-attr]
+    assert len(ids) == len(set(ids)), "a message defined twice"
+    assert text.count("POT-Creation-Date") == 1
