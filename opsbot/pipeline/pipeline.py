@@ -110,12 +110,7 @@ class Pipeline:
                         "The error is logged; try again or ask an admin."
                     ).format(error=f"{type(e).__name__}: {e}")
                 )
-        reply.request_id = req.id
-        reply = sanitize(reply)
-        try:
-            self.store.record_reply(req.id, reply)
-        except Exception:
-            log.exception("could not store the reply to %s", req.id)
+        reply = self._recorded(req, reply)
         intent = seen[-1].intent if seen else None
         known = intent if intent in self.rules.intents() else None
         self.metrics.request(req.frontend, known, reply.kind)
@@ -761,6 +756,11 @@ class Pipeline:
                 reply = Reply.error(
                     _("Something went wrong on my side ({error}); nothing more was run.").format(error=type(e).__name__)
                 )
+        return self._recorded(req, reply)
+
+    def _recorded(self, req: Request, reply: Reply) -> Reply:
+        """The reply as sent: tied to its request, sanitised, and stored (a store failure is logged; the
+        person still gets the answer)."""
         reply.request_id = req.id
         reply = sanitize(reply)
         try:

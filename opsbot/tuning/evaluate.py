@@ -151,15 +151,22 @@ class EvalResult:
         }
 
 
-def load_cases(path: str | Path) -> list[dict]:
+def read_cases(path: str | Path) -> list[tuple[int, dict]]:
+    """The JSON lines of a labelled set with their line numbers; a line that is not JSON is `file:line`."""
     cases = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            case = json.loads(line)
+            cases.append((n, json.loads(line)))
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
+    return cases
+
+
+def load_cases(path: str | Path) -> list[dict]:
+    cases = []
+    for n, case in read_cases(path):
         if "text" not in case or "intent" not in case:
             raise ValueError(f'{path}:{n}: a case needs "text" and "intent"')
         case.setdefault("params", {})

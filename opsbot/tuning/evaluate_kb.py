@@ -15,6 +15,7 @@ from pathlib import Path
 from opsbot.config import Config
 from opsbot.config.models import KnowledgeSource
 from opsbot.knowledge.library import Library
+from opsbot.tuning.evaluate import read_cases
 
 
 def is_kb_dataset(path: str | Path) -> bool:
@@ -30,13 +31,7 @@ def is_kb_dataset(path: str | Path) -> bool:
 
 def load_kb_cases(path: str | Path) -> list[dict]:
     cases = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            case = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
+    for n, case in read_cases(path):
         if not isinstance(case.get("text"), str) or not isinstance(case.get("kb"), list):
             raise ValueError(f'{path}:{n}: a case needs "text" and "kb" (a list of section ids, [] for none)')
         cases.append(case)
