@@ -264,11 +264,15 @@ class LLMParser:
     def offline(self, parser: OfflineParser) -> None:
         self._offline = parser
 
-    def candidates(self, text: str, previous: Task | None, shots: list[dict[str, Any]]) -> list[str]:
-        """Top-k intents by the offline ranking, plus the previous task's intent (follow-ups) and the
-        intents of the nearest confirmed examples. When the offline ranking knows fewer than k (it only
-        ranks intents sharing a word with the message), the rest are the rules most like the message
-        by a looser measure: fuzzy similarity to their examples, and params for the names it mentions."""
+    def candidates(
+        self, text: str, previous: Task | None, shots: list[dict[str, Any]], offered: list[str] | None = None
+    ) -> list[str]:
+        """Top-k intents by the offline ranking, plus the previous task's intent (follow-ups), the
+        intents of the nearest confirmed examples and the readings the offline parser offered as choices
+        (a bare host's menu: the right one is among them, however crowded the ranking). When the offline
+        ranking knows fewer than k (it only ranks intents sharing a word with the message), the rest are
+        the rules most like the message by a looser measure: fuzzy similarity to their examples, and
+        params for the names it mentions."""
         k = self.config.llm.top_k_rules
         scored = self.offline.rank(text, k)
         ranked = [intent for intent, _ in scored][:k]
@@ -277,7 +281,7 @@ class LLMParser:
         if len(ranked) < k:
             ranked += [i for i in self._loose_rank(text) if i not in ranked][: k - len(ranked)]
         extra = [previous.intent] if previous is not None and previous.intent else []
-        extra += [ex["intent"] for ex in shots[:2]]
+        extra += [ex["intent"] for ex in shots[:2]] + list(offered or [])
         return [i for i in dict.fromkeys(ranked + extra) if i in self.rules.by_intent]
 
     def _loose_rank(self, text: str) -> list[str]:
@@ -308,7 +312,8 @@ class LLMParser:
         started = time.perf_counter()
         spend = Spend()
         try:
-            task = self._parse(text, previous, spend)
+            offered = [c.intent for c in offline_task.choices if c.intent] if offline_task is not None else []
+            task = self._parse(text, previous, spend, offered)
         except LLMFailure as e:
             log.warning("LLM parse failed: %s", e.reason)
             fallback = offline_task if offline_task is not None else self.offline.parse(text, previous=previous)
@@ -335,12 +340,12 @@ class LLMParser:
             "tokens_estimated": spend.estimated,
         }
 
-    def _parse(self, text: str, previous: Task | None, spend: Spend) -> Task:
+    def _parse(self, text: str, previous: Task | None, spend: Spend, offered: list[str] | None = None) -> Task:
         if self.client is None:
             raise LLMFailure("no LLM is configured (set llm.base_url or llm.api_key)", kind="unconfigured")
         deadline = time.monotonic() + self.config.llm.timeout
         shots = nearest_examples(text, self.examples(), self.config.llm.few_shot)
-        intents = self.candidates(text, previous, shots)
+        intents = self.candidates(text, previous, shots, offered)
         schema = task_schema(self.rules, self.config, intents)
 
         def render(mode: str) -> list[dict[str, Any]]:
