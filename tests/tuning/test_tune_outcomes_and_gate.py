@@ -16,7 +16,7 @@ from opsbot.store import Store
 from opsbot.tuning.tune import describe, tune
 
 ROOT = Path(__file__).resolve().parents[2]
-EVAL = Path(os.environ.get("OPSBOT_EVAL_DIR", ROOT.parent.parent / "shared" / "eval"))
+EVAL = Path(os.environ.get("OPSBOT_EVAL_DIR", ROOT.parent / "shared" / "eval"))  # ../shared/eval, beside the checkout
 HELDOUT = ROOT / "tests" / "parsing"
 DEV_CONFIG = ROOT / "tests" / "llm" / "dev-config.yaml"
 
