@@ -190,6 +190,8 @@ class Lab:
             )
             alertmanagers.append(self.alertmanager.address)
         self.prometheus = start_prometheus(pdir, targets, alertmanagers=alertmanagers)
+        # the first question is often "cpu on web-1": a rate needs two scrapes, not the one start waits for
+        self.prometheus.wait_for("rate(node_cpu_seconds_total[1m])")
 
     def stop(self) -> None:
         """Stop everything the lab started; safe to call twice."""
