@@ -4,6 +4,7 @@ text to a size with a note saying how much was cut. The pipeline applies both to
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from opsbot.i18n import _
 
@@ -105,6 +106,19 @@ def redact(text: str) -> str:
         if any(h in lower for h in hints):
             text = pattern.sub(_replace, text)
     return text
+
+
+def redact_all(value: Any) -> Any:
+    """`value` with every string inside it (dicts, lists, tuples) redacted; dict keys stay."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_all(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(redact_all(v) for v in value)
+    return value
 
 
 def cap(text: str, limit: int) -> str:

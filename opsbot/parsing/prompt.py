@@ -28,6 +28,7 @@ from opsbot.config import Config
 from opsbot.core.task import Task
 from opsbot.parsing.chinese import CJK_RUN, has_cjk, ngrams
 from opsbot.parsing.schema import intent_params
+from opsbot.redact import redact_all
 from opsbot.resources import shipped
 from opsbot.rules.loader import RuleSet
 from opsbot.rules.schema import ParamSpec
@@ -199,19 +200,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def _redact(value: Any) -> Any:
-    """The redactor over every string inside a value (opsbot.redact: tokens, keys, passwords)."""
-    from opsbot.redact import redact
-
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    return value
-
-
 class Prompt:
     """A prompt template and its version (file name + content hash, recorded in Task.usage)."""
 
@@ -252,13 +240,16 @@ def build_messages(
     take it as a response_format (json_object mode)."""
     previous_task = None
     if previous is not None and previous.intent:
-        previous_task = _redact({"intent": previous.intent, "params": previous.params})
+        previous_task = redact_all({"intent": previous.intent, "params": previous.params})
     shots = [
-        {"message": _redact(ex["text"]), "answer": {"intent": ex["intent"], "params": _redact(ex.get("params") or {})}}
+        {
+            "message": redact_all(ex["text"]),
+            "answer": {"intent": ex["intent"], "params": redact_all(ex.get("params") or {})},
+        }
         for ex in examples
     ]
     return prompt.render(
-        text=_redact(text),
+        text=redact_all(text),
         language="zh (Chinese)" if has_cjk(text) else "en (English)",
         rules=describe_rules(rules, candidates),
         inventory=relevant_inventory(config, text, previous),

@@ -1,7 +1,7 @@
 """Secrets never reach the database, and what people typed and commands printed is unreadable there
 without the key.
 
-- `scrub` runs the one redactor (opsbot.redact) over every string of a value about to be stored:
+- `opsbot.redact.redact_all` runs the one redactor over every string of a value about to be stored:
   requests, parses, replies, conversations, executions and the audit trail all pass it.
 - A `Sealer` with keys encrypts message texts and command outputs at rest (Fernet; MultiFernet for
   rotation: the first key encrypts, every key decrypts). A sealed value is "enc:" + the token; values
@@ -10,27 +10,10 @@ without the key.
 
 from __future__ import annotations
 
-from typing import Any
-
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-
-from opsbot.redact import redact
 
 SEALED = "enc:"
 UNREADABLE = "[encrypted: no key to read it]"
-
-
-def scrub(value: Any) -> Any:
-    """`value` with every string in it redacted (dict keys stay)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(scrub(v) for v in value)
-    return value
 
 
 class Sealer:

@@ -33,12 +33,13 @@ from opsbot.core.conversation import Conversation, LastTask, PendingQuestion
 from opsbot.core.reply import Reply
 from opsbot.core.request import Request
 from opsbot.core.task import Task
+from opsbot.redact import redact_all
 from opsbot.store import audit as audit_trail
 from opsbot.store.alert_groups import AlertGroupsMixin
 from opsbot.store.liveness import STALE_SECONDS, current_owner, owner_alive
 from opsbot.store.location import default_database_url
 from opsbot.store.records import ApprovalRecord
-from opsbot.store.sealing import Sealer, scrub
+from opsbot.store.sealing import Sealer
 from opsbot.store.tables import (
     approvals,
     audit_head,
@@ -261,7 +262,7 @@ class Store(AlertGroupsMixin):
                 self._insert_request,
                 {
                     "id": req.id,
-                    "text": self.sealer.seal(scrub(req.text)),
+                    "text": self.sealer.seal(redact_all(req.text)),
                     "user_id": req.user,
                     "channel": req.channel,
                     "thread": req.thread,
@@ -277,10 +278,10 @@ class Store(AlertGroupsMixin):
                 insert(tasks).values(
                     request_id=request_id,
                     intent=task.intent,
-                    params=scrub(task.params),
+                    params=redact_all(task.params),
                     confidence=task.confidence,
                     parser=task.parser,
-                    note=scrub(task.note),
+                    note=redact_all(task.note),
                     missing=task.missing,
                     usage=task.usage,
                     latency_ms=latency_ms,
@@ -293,7 +294,10 @@ class Store(AlertGroupsMixin):
         with self._write() as conn:
             conn.execute(
                 insert(replies).values(
-                    request_id=request_id, kind=reply.kind, text=self.sealer.seal(scrub(reply.text)), created_at=_now()
+                    request_id=request_id,
+                    kind=reply.kind,
+                    text=self.sealer.seal(redact_all(reply.text)),
+                    created_at=_now(),
                 )
             )
 
@@ -317,7 +321,7 @@ class Store(AlertGroupsMixin):
                     rule_id=rule_id,
                     intent=intent,
                     executor=executor,
-                    params=scrub(params),
+                    params=redact_all(params),
                     user_id=user,
                     status="running",
                     started_at=now,
@@ -383,7 +387,7 @@ class Store(AlertGroupsMixin):
         if status not in FINISHED:
             raise ValueError(f"execution status must be one of {', '.join(FINISHED)}, not {status!r}")
         now = _now()
-        summary = self.sealer.seal(scrub(summary)) or ""  # command output: redacted, and sealed when keyed
+        summary = self.sealer.seal(redact_all(summary)) or ""  # command output: redacted, and sealed when keyed
         with self._write() as conn:
             row = conn.execute(
                 select(executions.c.user_id, executions.c.status, executions.c.started_at)
@@ -707,8 +711,8 @@ class Store(AlertGroupsMixin):
 
     def save_conversation(self, key: str, conversation: Conversation) -> None:
         now = _now()
-        last = scrub(conversation.last.model_dump(mode="json")) if conversation.last else None
-        pending = scrub(conversation.pending.model_dump(mode="json")) if conversation.pending else None
+        last = redact_all(conversation.last.model_dump(mode="json")) if conversation.last else None
+        pending = redact_all(conversation.pending.model_dump(mode="json")) if conversation.pending else None
         stmt = self._insert(conversations).values(key=key, last_task=last, pending=pending, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=["key"],
@@ -955,7 +959,7 @@ class Store(AlertGroupsMixin):
 
     def _audit_append(self, conn: Connection, actor: str, kind: str, data: dict[str, Any], now: datetime) -> int:
         # redacted first: a secret in the chain could never be removed without breaking it
-        return audit_trail.append(conn, actor, kind, scrub(data), now, self.audit_key)
+        return audit_trail.append(conn, actor, kind, redact_all(data), now, self.audit_key)
 
     def verify_audit(self, anchor: tuple[int, str] | None = None) -> list[str]:
         """[] when the trail is intact; otherwise one sentence per problem. `anchor`: a head seen in
