@@ -56,14 +56,15 @@ def _resolve_paths(cfg: Config, base: Path) -> None:
     for source in cfg.knowledge.sources:
         if not source.path.is_absolute():
             source.path = base / source.path
-    if cfg.audit.key_file is not None and not cfg.audit.key_file.is_absolute():
-        cfg.audit.key_file = base / cfg.audit.key_file
-    if cfg.store.key_file is not None and not cfg.store.key_file.is_absolute():
-        cfg.store.key_file = base / cfg.store.key_file
-    for attr in ("key_file", "known_hosts"):
-        p = getattr(cfg.ssh, attr)
+    for section, attr in (
+        (cfg.ssh, "key_file"),
+        (cfg.ssh, "known_hosts"),
+        (cfg.audit, "key_file"),
+        (cfg.store, "key_file"),
+    ):
+        p = getattr(section, attr)
         if p is not None and not p.is_absolute():
-            setattr(cfg.ssh, attr, base / p)
+            setattr(section, attr, base / p)
     if (
         cfg.database_url
         and cfg.database_url.startswith("sqlite:///")
