@@ -61,8 +61,7 @@ def asgi_app(
         # Signature first, on the raw bytes; then the shape. Neither builds anything from the body
         # before it is known to be Slack's, and neither logs a traceback.
         refusal = check_signature(signing_secret, body, request.headers) if signing_secret else None
-        if refusal is None:
-            _text, refusal = check_shape(body, request.headers.get("content-type", ""))
+        refusal = refusal or check_shape(body, request.headers.get("content-type", ""))
         if refusal is not None:
             log.info("refused a Slack request on %s: %s (HTTP %d)", request.url.path, refusal.reason, refusal.status)
             return PlainTextResponse(refusal.reason, status_code=refusal.status)

@@ -35,26 +35,26 @@ def check_signature(secret: str, body: bytes, headers: Any, now: float | None = 
     return None
 
 
-def check_shape(body: bytes, content_type: str) -> tuple[str, Refusal | None]:
-    """(the body as text, why it is malformed or None)."""
+def check_shape(body: bytes, content_type: str) -> Refusal | None:
+    """Why the body is malformed, or None."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return "", Refusal(400, "the body is not UTF-8")
+        return Refusal(400, "the body is not UTF-8")
     if content_type.startswith("application/json") or text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
         except ValueError:
-            return text, Refusal(400, "the body is not valid JSON")
-        return text, _payload_problem(data)
+            return Refusal(400, "the body is not valid JSON")
+        return _payload_problem(data)
     form = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in form:
         try:
             data = json.loads(form["payload"])
         except ValueError:
-            return text, Refusal(400, "the payload is not valid JSON")
-        return text, _payload_problem(data)
-    return text, None  # a slash command: plain form fields
+            return Refusal(400, "the payload is not valid JSON")
+        return _payload_problem(data)
+    return None  # a slash command: plain form fields
 
 
 def _payload_problem(data: Any) -> Refusal | None:
