@@ -42,6 +42,7 @@ class SlackService:
         self.app_config = app.config
         if not self.config.bot_token:
             raise SlackSetupError("no bot token: set SLACK_BOT_TOKEN (xoxb-…) or slack.bot_token in the config")
+        self.store = app.store
         self.metrics = app.pipeline.metrics
         self.client = web_client(self.config, metrics=self.metrics)
         self.frontend = SlackFrontend(
@@ -68,14 +69,13 @@ class SlackService:
         # Scheduled digests, posted by this front end. Every replica runs one; the store's slot claim
         # makes sure each digest is posted once.
         self.scheduler: Scheduler | None = None
-        self._store = app.store
         app.pipeline.outcome_listeners.append(self._outcome)
         if app.config.digests:
             self.scheduler = Scheduler(app.pipeline, self.frontend.out.post).start()
 
     def _outcome(self, event: Outcome) -> None:
         """An outcome check's result, in the thread of the request that made the change."""
-        place = self._store.request_place(event.request_id) if event.request_id else None
+        place = self.store.request_place(event.request_id) if event.request_id else None
         if place is None or place[2] != "slack":
             return
         channel, thread, _frontend = place
@@ -101,7 +101,6 @@ class SlackService:
             "opsbot_approvals_pending", "Approval requests waiting for a decision (all replicas).",
             lambda: store.count_pending_approvals(now()),
         )  # fmt: skip
-        self.store = store
 
     def ops_routes(self) -> list:
         return ops_routes(self.metrics, self.store.schema_problem)
@@ -125,14 +124,7 @@ class SlackService:
                 "HTTP mode needs the signing secret: set SLACK_SIGNING_SECRET or "
                 "slack.signing_secret (or set SLACK_APP_TOKEN for Socket Mode)"
             )
-        work = self.frontend.work
-        return http_server.asgi_app(
-            self.bolt,
-            health={"mode": "http", "workers": work.workers},
-            status=lambda: {"pending": work.pending},
-            extra=self.alert_routes() + self.ops_routes(),
-            signing_secret=self.config.signing_secret,
-        )
+        return self._asgi(self.bolt, "http", self.config.signing_secret)
 
     def accept_alerts(self, notification) -> bool:
         """Queue a notification from Alertmanager; False when the queue is full (the sender retries)."""
@@ -141,18 +133,20 @@ class SlackService:
     def alert_routes(self) -> list:
         return [alert_webhook.alertmanager_route(self.app_config.alertmanager.token, self.accept_alerts)]
 
-    def side_asgi(self):
-        """Socket Mode's HTTP port: /health and POST /alertmanager (no Slack routes)."""
+    def _asgi(self, bolt, mode: str, signing_secret: str | None = None):
+        """/health, POST /alertmanager, /metrics and /ready; with `bolt`, the Slack routes too."""
         work = self.frontend.work
         return http_server.asgi_app(
-            None,
-            health={"mode": "socket", "workers": work.workers},
+            bolt,
+            health={"mode": mode, "workers": work.workers},
             status=lambda: {"pending": work.pending},
-            extra=self.alert_routes() + self.ops_routes(),  # /metrics and /ready too
+            extra=self.alert_routes() + self.ops_routes(),
+            signing_secret=signing_secret,
         )
 
     def start_side_http(self, host: str, port: int) -> None:
-        self._http = http_server.run_in_thread(self.side_asgi(), host, port)
+        """Socket Mode's HTTP port: no Slack routes."""
+        self._http = http_server.run_in_thread(self._asgi(None, "socket"), host, port)
 
     def serve_http(self, host: str, port: int) -> None:
         http_server.run(self.asgi(), host, port)
