@@ -21,8 +21,8 @@ def unwritten_targets(task: Task, text: str, previous: Task | None, rules: RuleS
     group = rules.by_intent.get(task.intent, [])
     if not any(r.changes_state for r in group):
         return []
-    written = {name_key(t) for t in re.split(r"[^A-Za-z0-9_.-]+", text) if t}
-    written |= {name_key(t.rstrip("._-")) for t in re.split(r"[^A-Za-z0-9_.-]+", text) if t}
+    words = [t for t in re.split(r"[^A-Za-z0-9_.-]+", text) if t]
+    written = {name_key(t) for t in words} | {name_key(t.rstrip("._-")) for t in words}
     carried = previous.params if previous else {}
     names = {n for r in group for n, spec in r.params.items() if spec.type in TARGET_TYPES}
     out = []
