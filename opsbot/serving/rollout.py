@@ -106,9 +106,10 @@ class Rollout:
                 )
             time.sleep(self.poll)
 
-    def deploy(self, wanted: str, run_release_checks: bool = True) -> Outcome:
+    def deploy(self, wanted: str | ModelVersion, run_release_checks: bool = True) -> Outcome:
+        """Deploy `wanted` (a version to resolve, or one already resolved in the registry)."""
         started = time.monotonic()
-        target = resolve(self.registry, self.model, wanted).version
+        target = (wanted if isinstance(wanted, ModelVersion) else resolve(self.registry, self.model, wanted)).version
         previous = self.live()
         if previous == target:
             return Outcome(True, target, previous, _("Version {version} is already live.").format(version=target))

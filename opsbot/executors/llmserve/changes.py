@@ -44,11 +44,11 @@ def _interrupted(rd: RayDeployment, e: EngineError, what: str) -> Reply:
 def _deploy_known(r: Rollout, rd: RayDeployment, wanted: str, what: str) -> Reply:
     """Deploy `wanted` once the registry knows it: an unknown version changes nothing."""
     try:
-        resolve(r.registry, rd.model, wanted)
+        version = resolve(r.registry, rd.model, wanted)
     except EngineError as e:
         return Reply.error(str(e) + " " + _("Nothing was changed."))
     try:
-        return _reply(r.deploy(wanted))
+        return _reply(r.deploy(version))  # resolved once, here
     except EngineError as e:
         return _interrupted(rd, e, what)
 
