@@ -34,13 +34,18 @@ class Outcome:
     seconds: float = 0.0
 
 
+def find_version(by_version: dict[str, ModelVersion], wanted: str) -> ModelVersion | None:
+    """The version `wanted` names ("3" or "v3") among `by_version`, or None."""
+    key = wanted[1:] if wanted[:1] in "vV" and wanted[1:] in by_version else wanted
+    return by_version.get(key)
+
+
 def resolve(registry: Registry, model: str, wanted: str) -> ModelVersion:
     """The registry version `wanted` names ("3" or "v3"); UnknownVersion listing the live ones otherwise."""
     versions = [v for v in registry.versions(model) if not v.archived]
-    by = {v.version: v for v in versions}
-    key = wanted[1:] if wanted[:1] in "vV" and wanted[1:] in by else wanted
-    if key in by:
-        return by[key]
+    found = find_version({v.version: v for v in versions}, wanted)
+    if found is not None:
+        return found
     known = ", ".join(v.version for v in versions) or _("none")
     raise UnknownVersion(
         _("{model} has no version {version} in the registry; its versions are: {known}.").format(
