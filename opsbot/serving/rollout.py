@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from opsbot.config.models import DeploymentConfig, RayServeConfig
+from opsbot.config.models import DeploymentConfig
 from opsbot.i18n import _
 from opsbot.serving.checks import CheckResult, run_checks
 from opsbot.serving.http import EngineError
@@ -68,10 +68,6 @@ class Rollout:
         self.dep, self.rs, self.model = dep, dep.ray, dep.model
         self.ray, self.registry, self.alias = ray, registry, alias
         self.progress, self.poll = progress, poll
-
-    @property
-    def cfg(self) -> RayServeConfig:
-        return self.rs
 
     def app(self) -> AppState:
         app = self.ray.application(self.rs.app)
