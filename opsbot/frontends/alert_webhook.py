@@ -64,20 +64,10 @@ def alertmanager_route(token: str | None, accept: Callable[[Notification], bool]
 def serve_alerts(token: str | None, accept: Callable[[Notification], bool], host: str, port: int) -> Callable[[], None]:
     """POST /alertmanager (and GET /health) on a background thread, for front ends that have no HTTP
     server of their own (the console); returns the function that stops it."""
-    import threading
+    from opsbot.frontends.slack import http_server
 
-    import uvicorn
-    from starlette.applications import Starlette
-
-    async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
-    app = Starlette(routes=[alertmanager_route(token, accept), Route("/health", health, methods=["GET"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="opsbot-alerts-http", daemon=True)
-    thread.start()
+    app = http_server.asgi_app(None, extra=[alertmanager_route(token, accept)])
+    server, thread = http_server.run_in_thread(app, host, port)
 
     def stop() -> None:
         server.should_exit = True

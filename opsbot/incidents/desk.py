@@ -129,11 +129,11 @@ class IncidentDesk:
         if self.store.count_alert_groups_since(now - STORM_WINDOW) > self.settings.storm:
             self._fold_into_storm(group, channel, now)
             return
-        channel, ts = self.poster.post(channel, group_reply(group, self.suggestion_labels(group), now))
+        channel, ts = self.poster.post(channel, self._draw(group, now))
         self.store.set_alert_message(key, channel, ts)
         latest = self.store.alert_group(key)  # another replica may have stored an update meanwhile
         if latest is not None and (latest.status != group.status or essence(latest.alerts) != essence(group.alerts)):
-            self.poster.update(channel, ts, group_reply(latest, self.suggestion_labels(latest), self.now()))
+            self.poster.update(channel, ts, self._draw(latest, self.now()))
         if group.status == "firing" and rule is not None and rule.diagnose:
             self.diagnose(group, rule, channel, ts)
 
@@ -151,13 +151,17 @@ class IncidentDesk:
         if group.storm:
             self._touch_storm(group.storm)
         elif group.ts and group.channel:
-            self.poster.update(group.channel, group.ts, group_reply(group, self.suggestion_labels(group), now))
+            self.poster.update(group.channel, group.ts, self._draw(group, now))
 
     def refresh(self, key: str) -> None:
         """Redraw a group's message from the store (after an ack or a silence)."""
         group = self.store.alert_group(key)
         if group is not None and group.ts and group.channel and not group.storm:
-            self.poster.update(group.channel, group.ts, group_reply(group, self.suggestion_labels(group), self.now()))
+            self.poster.update(group.channel, group.ts, self._draw(group, self.now()))
+
+    def _draw(self, group: AlertGroupRecord, now: datetime) -> Reply:
+        """The group's message as it now is."""
+        return group_reply(group, self.suggestion_labels(group), now)
 
     # ---- diagnosis --------------------------------------------------------------------------------
 
@@ -202,7 +206,7 @@ class IncidentDesk:
             self.store.record_alert_run(req.id, group.key, labels)
         except Exception:
             log.warning("could not link run %s to its alert", req.id, exc_info=True)
-        self._tell_reply(group, reply)
+        self._tell("diagnosis:" + reply.text, group)
         self.poster.reply_in_thread(channel, ts, reply)
 
     def suggestions(self, group: AlertGroupRecord) -> list[FilledStep]:
@@ -220,7 +224,7 @@ class IncidentDesk:
 
     @staticmethod
     def labels_of(n: Notification) -> dict[str, str]:
-        first = n.firing()[0] if n.firing() else n.alerts[0]
+        first = (n.firing() or n.alerts)[0]
         return {**n.common_labels, **first.labels}
 
     @staticmethod
@@ -272,12 +276,5 @@ class IncidentDesk:
         for listener in self.listeners:
             try:
                 listener(event, group)
-            except Exception:
-                log.warning("an alert listener failed", exc_info=True)
-
-    def _tell_reply(self, group: AlertGroupRecord, reply: Reply) -> None:
-        for listener in self.listeners:
-            try:
-                listener("diagnosis:" + reply.text, group)
             except Exception:
                 log.warning("an alert listener failed", exc_info=True)

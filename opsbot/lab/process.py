@@ -3,6 +3,9 @@ waiting until it is ready, and stopping it, with its log tail in every error."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -43,9 +46,12 @@ class Process:
     name: str
     proc: subprocess.Popen
     log: Path
+    group: bool = False  # started in its own session: stop() ends the processes it started too
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        if self.group:
+            self._stop_group()
+        elif self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
@@ -53,19 +59,42 @@ class Process:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
 
+    def _stop_group(self) -> None:
+        """The process and the ones it started (its own session), by its id."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # Ray's daemons may outlive a TERM: the group gets a KILL
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=15)
+            if sig == signal.SIGTERM:
+                time.sleep(1)
+
     def check_alive(self) -> None:
         if self.proc.poll() is not None:
             raise LabError(f"{self.name} exited with status {self.proc.returncode}:\n{tail(self.log)}")
 
 
-def spawn(name: str, argv: list[str], log: Path) -> Process:
+def spawn(name: str, argv: list[str], log: Path, env: dict[str, str] | None = None, group: bool = False) -> Process:
+    """Start argv logging to `log`; with group, in its own session (its process group), so stop() ends
+    what it started and nothing else."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    return Process(name, proc, log)
+        proc = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=group,
+            env={**os.environ, **env} if env else None,
+        )
+    return Process(name, proc, log, group)
 
 
-def wait_until_ready(what: str, ready: Callable[[], bool], process: Process, timeout: float) -> None:
+def wait_until_ready(
+    what: str, ready: Callable[[], bool], process: Process, timeout: float, interval: float = 0.1
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         process.check_alive()
@@ -74,7 +103,7 @@ def wait_until_ready(what: str, ready: Callable[[], bool], process: Process, tim
         if time.monotonic() > deadline:
             process.stop()
             raise LabError(f"{what} was not ready within {timeout:.0f}s:\n{tail(process.log)}")
-        time.sleep(0.1)
+        time.sleep(interval)
 
 
 def start_on_free_port(

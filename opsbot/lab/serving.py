@@ -14,23 +14,21 @@ background: the addresses are chosen first, and llm.* answers "unreachable" unti
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from opsbot.lab.process import LabError, free_port, tail
+from opsbot.lab.process import LabError, Process, free_port, spawn, wait_until_ready
 
 MODEL = "tiny-chat"
 APP, DEPLOYMENT, ROUTE = "chat", "Chat", "/chat"
@@ -76,52 +74,16 @@ def missing() -> list[str]:
     return out
 
 
-@dataclass
-class _Proc:
-    name: str
-    proc: subprocess.Popen
-    log: Path
+def _wait(what: str, ready: Callable[[], bool], process: Process, timeout: float) -> None:
+    """wait_until_ready, where a request that fails (the server not listening yet) means not ready."""
 
-    def stop(self) -> None:
-        """The process and the ones it started (its own session), by its id."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):  # Ray's daemons may outlive a TERM: the group gets a KILL
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=15)
-            if sig == signal.SIGTERM:
-                time.sleep(1)
-
-
-def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> _Proc:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            argv,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: stop() ends what it started, nothing else
-            env={**os.environ, **(env or {})},
-        )
-    return _Proc(name, proc, log)
-
-
-def _wait(what: str, ready, proc: _Proc, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.proc.poll() is not None:
-            raise LabError(f"{what} exited with status {proc.proc.returncode}:\n{tail(proc.log)}")
+    def answered() -> bool:
         try:
-            if ready():
-                return
+            return ready()
         except (requests.RequestException, ValueError, KeyError):
-            pass
-        if time.monotonic() > deadline:
-            raise LabError(f"{what} was not ready within {timeout:.0f}s:\n{tail(proc.log)}")
-        time.sleep(0.5)
+            return False
+
+    wait_until_ready(what, answered, process, timeout, interval=0.5)
 
 
 def _worker_ports(width: int = 200) -> int:
@@ -149,7 +111,7 @@ class ServingLab:
     serve_port: int
     prometheus_port: int
     ports: dict[str, int]
-    procs: list[_Proc] = field(default_factory=list)
+    procs: list[Process] = field(default_factory=list)
     ready: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     _stopped: bool = False
@@ -247,7 +209,7 @@ class ServingLab:
         self._start_prometheus(timeout)
         self.ready.set()
 
-    def _keep(self, proc: _Proc) -> _Proc:
+    def _keep(self, proc: Process) -> Process:
         """Track a started process; one started after stop() (a background start cut short) is ended."""
         self.procs.append(proc)
         if self._stopped:
@@ -255,7 +217,7 @@ class ServingLab:
             raise LabError("the serving lab was stopped while it was starting")
         return proc
 
-    def _start_mlflow(self) -> _Proc:
+    def _start_mlflow(self) -> Process:
         store = self.workdir / "mlflow"
         store.mkdir(exist_ok=True)
         argv = [
@@ -272,9 +234,9 @@ class ServingLab:
             "--workers",
             "1",
         ]
-        return self._keep(_spawn("mlflow", argv, self.workdir / "mlflow.log"))
+        return self._keep(spawn("MLflow", argv, self.workdir / "mlflow.log", group=True))
 
-    def _start_ray(self) -> _Proc:
+    def _start_ray(self) -> Process:
         # Ray's unix sockets live under its temp dir, whose path must stay short.
         self.ray_tmp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
         p = self.ports
@@ -302,7 +264,9 @@ class ServingLab:
             "--disable-usage-stats",
             f"--temp-dir={self.ray_tmp}",
         ]
-        return self._keep(_spawn("ray", argv, self.workdir / "ray.log", env={"RAY_USAGE_STATS_ENABLED": "0"}))
+        return self._keep(
+            spawn("Ray", argv, self.workdir / "ray.log", env={"RAY_USAGE_STATS_ENABLED": "0"}, group=True)
+        )
 
     # ---- the registry -------------------------------------------------------------------------------
 
@@ -419,7 +383,7 @@ class ServingLab:
             "--storage.tsdb.retention.time=90d",
             "--log.level=warn",
         ]
-        p = self._keep(_spawn("prometheus", argv, self.workdir / "prometheus.log"))
+        p = self._keep(spawn("the serving Prometheus", argv, self.workdir / "prometheus.log", group=True))
         _wait(
             "the serving Prometheus", lambda: requests.get(self.prometheus_url + "/-/ready", timeout=2).ok, p, timeout
         )

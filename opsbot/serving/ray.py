@@ -24,8 +24,6 @@ class DeploymentState:
     target_replicas: int | None
     running: int
     starting: int
-    other: int
-    autoscaling: dict[str, Any] | None
 
 
 @dataclass
@@ -53,8 +51,6 @@ def _deployment(name: str, d: dict[str, Any]) -> DeploymentState:
         target_replicas=int(target) if isinstance(target, int) else None,
         running=states.count("RUNNING"),
         starting=sum(1 for s in states if s in ("STARTING", "PENDING_MIGRATION", "RECOVERING")),
-        other=sum(1 for s in states if s not in ("RUNNING", "STARTING", "PENDING_MIGRATION", "RECOVERING")),
-        autoscaling=cfg.get("autoscaling_config") or None,
     )
 
 

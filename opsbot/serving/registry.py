@@ -104,19 +104,24 @@ class Registry:
     def _call(self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None) -> Any:
         return call(self.session, method, self.url + API + path, "MLflow", self.timeout, params=params, json=json)
 
-    def models(self, limit: int = 100) -> list[RegisteredModel]:
-        out: list[RegisteredModel] = []
+    def _search(self, path: str, key: str, params: dict[str, Any], limit: int | None = None) -> list[dict]:
+        """Every page of a search (up to `limit` items): 100 a page with a limit, 200 without."""
+        out: list[dict] = []
         token: str | None = None
-        while len(out) < limit:
-            params: dict[str, Any] = {"max_results": min(100, limit - len(out))}
+        while limit is None or len(out) < limit:
+            page_params = {**params, "max_results": 200 if limit is None else min(100, limit - len(out))}
             if token:
-                params["page_token"] = token
-            page = self._call("GET", "/registered-models/search", params=params)
-            out += [RegisteredModel.of(m) for m in page.get("registered_models") or []]
+                page_params["page_token"] = token
+            page = self._call("GET", path, params=page_params)
+            out += page.get(key) or []
             token = page.get("next_page_token")
             if not token:
                 break
         return out
+
+    def models(self, limit: int = 100) -> list[RegisteredModel]:
+        found = self._search("/registered-models/search", "registered_models", {}, limit)
+        return [RegisteredModel.of(m) for m in found]
 
     def model(self, name: str) -> RegisteredModel | None:
         try:
@@ -129,17 +134,8 @@ class Registry:
 
     def versions(self, name: str) -> list[ModelVersion]:
         """Every version of the model, oldest first."""
-        out: list[ModelVersion] = []
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"filter": f"name={_quoted(name)}", "max_results": 200}
-            if token:
-                params["page_token"] = token
-            page = self._call("GET", "/model-versions/search", params=params)
-            out += [ModelVersion.of(v) for v in page.get("model_versions") or []]
-            token = page.get("next_page_token")
-            if not token:
-                break
+        found = self._search("/model-versions/search", "model_versions", {"filter": f"name={_quoted(name)}"})
+        out = [ModelVersion.of(v) for v in found]
         return sorted(out, key=lambda v: int(v.version) if v.version.isdigit() else 0)
 
     def version(self, name: str, version: str) -> ModelVersion | None:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from opsbot.config.models import DeploymentConfig, RayServeConfig
+from opsbot.config.models import DeploymentConfig
 from opsbot.i18n import _
 from opsbot.serving.checks import CheckResult, run_checks
 from opsbot.serving.http import EngineError
@@ -34,13 +34,18 @@ class Outcome:
     seconds: float = 0.0
 
 
+def find_version(by_version: dict[str, ModelVersion], wanted: str) -> ModelVersion | None:
+    """The version `wanted` names ("3" or "v3") among `by_version`, or None."""
+    key = wanted[1:] if wanted[:1] in "vV" and wanted[1:] in by_version else wanted
+    return by_version.get(key)
+
+
 def resolve(registry: Registry, model: str, wanted: str) -> ModelVersion:
     """The registry version `wanted` names ("3" or "v3"); UnknownVersion listing the live ones otherwise."""
     versions = [v for v in registry.versions(model) if not v.archived]
-    by = {v.version: v for v in versions}
-    key = wanted[1:] if wanted[:1] in "vV" and wanted[1:] in by else wanted
-    if key in by:
-        return by[key]
+    found = find_version({v.version: v for v in versions}, wanted)
+    if found is not None:
+        return found
     known = ", ".join(v.version for v in versions) or _("none")
     raise UnknownVersion(
         _("{model} has no version {version} in the registry; its versions are: {known}.").format(
@@ -63,10 +68,6 @@ class Rollout:
         self.dep, self.rs, self.model = dep, dep.ray, dep.model
         self.ray, self.registry, self.alias = ray, registry, alias
         self.progress, self.poll = progress, poll
-
-    @property
-    def cfg(self) -> RayServeConfig:
-        return self.rs
 
     def app(self) -> AppState:
         app = self.ray.application(self.rs.app)
@@ -106,9 +107,10 @@ class Rollout:
                 )
             time.sleep(self.poll)
 
-    def deploy(self, wanted: str, run_release_checks: bool = True) -> Outcome:
+    def deploy(self, wanted: str | ModelVersion, run_release_checks: bool = True) -> Outcome:
+        """Deploy `wanted` (a version to resolve, or one already resolved in the registry)."""
         started = time.monotonic()
-        target = resolve(self.registry, self.model, wanted).version
+        target = (wanted if isinstance(wanted, ModelVersion) else resolve(self.registry, self.model, wanted)).version
         previous = self.live()
         if previous == target:
             return Outcome(True, target, previous, _("Version {version} is already live.").format(version=target))

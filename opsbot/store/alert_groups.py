@@ -75,18 +75,15 @@ class AlertGroupsMixin:
         return True
 
     def alert_group(self, key: str) -> AlertGroupRecord | None:
-        with self._read() as conn:
-            row = conn.execute(select(alert_groups).where(alert_groups.c.key == key)).mappings().first()
-        return None if row is None else AlertGroupRecord.model_validate(dict(row))
+        return self._one_group(alert_groups.c.key == key)
 
     def alert_group_at(self, channel: str, ts: str) -> AlertGroupRecord | None:
         """The group whose message is at (channel, ts): what a thread under an alert is about."""
+        return self._one_group(alert_groups.c.channel == channel, alert_groups.c.ts == ts)
+
+    def _one_group(self, *where: Any) -> AlertGroupRecord | None:
         with self._read() as conn:
-            row = (
-                conn.execute(select(alert_groups).where(alert_groups.c.channel == channel, alert_groups.c.ts == ts))
-                .mappings()
-                .first()
-            )
+            row = conn.execute(select(alert_groups).where(*where)).mappings().first()
         return None if row is None else AlertGroupRecord.model_validate(dict(row))
 
     def update_alert_group(

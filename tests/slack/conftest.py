@@ -15,6 +15,16 @@ def bot(tmp_path) -> SocketBot:
     stop_socket_bot(b)
 
 
+@pytest.fixture
+def ib(tmp_path):
+    """`opsbot serve` taking Alertmanager's webhooks (incident_helpers.IncidentBot)."""
+    from incident_helpers import start_incident_bot, stop_incident_bot
+
+    b = start_incident_bot(tmp_path)
+    yield b
+    stop_incident_bot(b)
+
+
 # ---- a real Prometheus (charts) ------------------------------------------------------------------
 
 

@@ -5,19 +5,12 @@ inventory never reach a command."""
 from __future__ import annotations
 
 import pytest
-from incident_helpers import ALERTS, start_incident_bot, stop_incident_bot
+from incident_helpers import ALERTS
 from waiting import wait_until
 
 from opsbot.testing.alert_payloads import alert, notification
 
 pytestmark = pytest.mark.servers
-
-
-@pytest.fixture
-def ib(tmp_path):
-    bot = start_incident_bot(tmp_path)
-    yield bot
-    stop_incident_bot(bot)
 
 
 def thread_replies(ib, ts: str) -> list:

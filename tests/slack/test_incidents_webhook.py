@@ -6,19 +6,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from incident_helpers import ALERTS, TOKEN, start_incident_bot, stop_incident_bot
+from incident_helpers import ALERTS, TOKEN
 from waiting import wait_until
 
 from opsbot.testing.alert_payloads import alert, notification
 
 pytestmark = pytest.mark.servers
-
-
-@pytest.fixture
-def ib(tmp_path):
-    bot = start_incident_bot(tmp_path)
-    yield bot
-    stop_incident_bot(bot)
 
 
 def disk_group(*hosts: str, status: str = "firing") -> dict:

@@ -41,18 +41,21 @@ def _interrupted(rd: RayDeployment, e: EngineError, what: str) -> Reply:
     )
 
 
-def deploy(config: Config, action: Action, ctx: ExecutionContext) -> Reply:
-    rd = ray_deployment(config, action)
-    r = _rollout(config, rd, ctx)
-    wanted = str(action.params.get("version") or "")
+def _deploy_known(r: Rollout, rd: RayDeployment, wanted: str, what: str) -> Reply:
+    """Deploy `wanted` once the registry knows it: an unknown version changes nothing."""
     try:
-        resolve(r.registry, rd.model, wanted)  # an unknown version changes nothing
+        version = resolve(r.registry, rd.model, wanted)
     except EngineError as e:
         return Reply.error(str(e) + " " + _("Nothing was changed."))
     try:
-        return _reply(r.deploy(wanted))
+        return _reply(r.deploy(version))  # resolved once, here
     except EngineError as e:
-        return _interrupted(rd, e, _("The deploy"))
+        return _interrupted(rd, e, what)
+
+
+def deploy(config: Config, action: Action, ctx: ExecutionContext) -> Reply:
+    rd = ray_deployment(config, action)
+    return _deploy_known(_rollout(config, rd, ctx), rd, str(action.params.get("version") or ""), _("The deploy"))
 
 
 def rollback(config: Config, action: Action, ctx: ExecutionContext) -> Reply:
@@ -69,13 +72,9 @@ def rollback(config: Config, action: Action, ctx: ExecutionContext) -> Reply:
                     ).format(name=rd.name)
                 )
             wanted = found
-        resolve(r.registry, rd.model, wanted)
     except EngineError as e:
         return Reply.error(str(e) + " " + _("Nothing was changed."))
-    try:
-        return _reply(r.deploy(wanted))
-    except EngineError as e:
-        return _interrupted(rd, e, _("The rollback"))
+    return _deploy_known(r, rd, wanted, _("The rollback"))
 
 
 def scale(config: Config, action: Action, ctx: ExecutionContext) -> Reply:

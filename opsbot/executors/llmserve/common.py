@@ -1,5 +1,5 @@
 """What every llmserve kind needs: the deployment a request names (a `ray` one), its engines, and how
-times and versions are written."""
+times are written."""
 
 from __future__ import annotations
 
@@ -50,14 +50,3 @@ def registry_of(config: Config) -> Registry:
 
 def when(dt: datetime | None) -> str:
     return f"{dt:%Y-%m-%d %H:%M}" if dt else "—"
-
-
-def size(n: int | None) -> str:
-    if n is None:
-        return "—"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

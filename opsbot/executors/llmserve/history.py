@@ -11,6 +11,7 @@ from opsbot.executors.llmserve.common import ray_deployment, registry_of, when
 from opsbot.i18n import _
 from opsbot.serving.http import EngineError
 from opsbot.serving.registry import ModelVersion
+from opsbot.serving.rollout import find_version
 
 CHANGES = ("llm.deploy", "llm.rollback", "llm.scale", "llm.retire")
 
@@ -58,7 +59,7 @@ def history(config: Config, action: Action, ctx: ExecutionContext) -> Reply:
     for r in runs:
         note = ""
         v = str(r.params.get("version") or "")
-        mv = versions.get(v[1:] if v[:1] in "vV" and v[1:] in versions else v)
+        mv = find_version(versions, v)
         if mv is not None:
             note = _("registered {time}").format(time=when(mv.created))
             if mv.version == champion:

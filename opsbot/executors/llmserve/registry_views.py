@@ -7,7 +7,8 @@ from __future__ import annotations
 from opsbot.config import Config
 from opsbot.core.action import Action
 from opsbot.core.reply import Reply, Table
-from opsbot.executors.llmserve.common import RayDeployment, ray_deployment, ray_of, registry_of, size, when
+from opsbot.executors.charts import format_value
+from opsbot.executors.llmserve.common import RayDeployment, ray_deployment, ray_of, registry_of, when
 from opsbot.i18n import _
 from opsbot.serving.http import EngineError
 from opsbot.serving.registry import ModelVersion
@@ -119,7 +120,7 @@ def compare(config: Config, action: Action) -> Reply:
     rows = [[_("param {name}").format(name=k), x, y] for k, x, y in _diff(a.params, b.params)]
     rows += [[_("metric {name}").format(name=k), x, y] for k, x, y in _diff(a.metrics, b.metrics)]
     rows += [[_("tag {name}").format(name=k), x, y] for k, x, y in _diff(a.tags, b.tags)]
-    rows.append([_("artifacts"), size(a.artifact_bytes), size(b.artifact_bytes)])
+    rows.append([_("artifacts"), format_value(a.artifact_bytes, "bytes"), format_value(b.artifact_bytes, "bytes")])
     rows.append([_("registered (UTC)"), when(a.created), when(b.created)])
     changed = len(rows) - 2
     table = Table(

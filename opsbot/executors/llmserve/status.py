@@ -40,7 +40,7 @@ def status(config: Config, action: Action) -> Reply:
     except Exception as e:  # Prometheus down: Ray's own answer still stands
         m, metrics_note = {}, " " + _("(no metrics: {problem})").format(problem=str(e)[:200])
     rps, p95 = format_value(m.get("rps"), "reqps"), format_value(m.get("p95"), "seconds")
-    errors = f"{100 * m['errors']:.1f}%" if "errors" in m else "—"
+    errors = format_value(m.get("errors"), "ratio")
     running = dep.running if dep else 0
     starting = dep.starting if dep else 0
     target = dep.target_replicas if dep and dep.target_replicas is not None else "?"
