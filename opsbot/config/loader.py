@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from opsbot import yamlsource
 from opsbot.config.models import Config
+from opsbot.config.variables import overrides_present
 from opsbot.yamlsource import Problem, SourceError
 
 ConfigError = SourceError
@@ -35,19 +36,28 @@ def load_config(path: str | Path | None = None) -> Config:
     if path is None:
         path = find_config()
     if path is None:
-        return Config()
+        return _build({})
     src = yamlsource.load(path)
     data = src.data if src.data is not None else {}
     if not isinstance(data, dict):
         raise SourceError([Problem(src.file, 1, "", "the config must be a YAML mapping (key: value lines)")])
     base = Path(path).resolve().parent
     try:
-        cfg = Config(**data)
+        cfg = _build(data)
     except ValidationError as e:
         raise SourceError(yamlsource.pydantic_problems(src, e)) from None
     cfg.source = str(path)
     _resolve_paths(cfg, base)
     return cfg
+
+
+def _build(data: dict) -> Config:
+    """The config from the file's `data`, with the environment's overrides when there are any."""
+    if not overrides_present(set(Config.model_fields)):
+        return Config(**data)
+    from opsbot.config.environment import EnvironmentConfig
+
+    return EnvironmentConfig(**data)
 
 
 def _resolve_paths(cfg: Config, base: Path) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opsbot.config.schedule import parse_schedule
-from opsbot.config.secret_files import SecretFiles
 from opsbot.core.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -342,42 +339,12 @@ class DigestConfig(Strict):
         return v
 
 
-class _WellKnownEnv(PydanticBaseSettingsSource):
-    """SLACK_* and OPENAI_* variables, as the Slack and OpenAI tools name them."""
+class Config(BaseModel):
+    """The whole configuration. `opsbot.config.load_config` reads it from YAML and, when the environment
+    overrides it, through `opsbot.config.environment` (OPSBOT_*, SLACK_*, OPENAI_*, *_FILE secrets)."""
 
-    MAP: ClassVar[dict[str, tuple[str, str]]] = {
-        "SLACK_BOT_TOKEN": ("slack", "bot_token"),
-        "SLACK_APP_TOKEN": ("slack", "app_token"),
-        "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
-        "SLACK_API_URL": ("slack", "base_url"),
-        "OPENAI_API_KEY": ("llm", "api_key"),
-        "OPENAI_BASE_URL": ("llm", "base_url"),
-        "OPENAI_MODEL": ("llm", "model"),
-    }
-
-    def get_field_value(self, field, field_name):  # pragma: no cover - required by the interface
-        return None, field_name, False
-
-    def __call__(self) -> dict:
-        out: dict = {}
-        for var, (section, key) in self.MAP.items():
-            if os.environ.get(var):
-                out.setdefault(section, {})[key] = os.environ[var]
-        return out
-
-
-class Config(BaseSettings):
-    """Loaded from YAML; OPSBOT_* variables (nested with __, e.g. OPSBOT_LLM__MODEL) override it,
-    then SLACK_* / OPENAI_* ones."""
-
-    model_config = SettingsConfigDict(env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid")
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-    ):
-        # first wins: OPSBOT_*, then SLACK_*/OPENAI_*, then secrets from files (*_FILE), then the YAML file
-        return env_settings, _WellKnownEnv(settings_cls), SecretFiles(settings_cls), init_settings
+    # validate_default: a default is checked like a written value (as pydantic-settings does)
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     inventory: Inventory = Field(default_factory=Inventory)
     access: AccessConfig = Field(default_factory=AccessConfig)

@@ -10,31 +10,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic_settings import PydanticBaseSettingsSource
 
+from opsbot.config.variables import SECRET_FILES
 from opsbot.yamlsource import Problem, SourceError
 
 
 class SecretFiles(PydanticBaseSettingsSource):
-    # variable -> the config field it fills (section, key), or (key,) for a top-level field
-    MAP: ClassVar[dict[str, tuple[str, ...]]] = {
-        "SLACK_BOT_TOKEN_FILE": ("slack", "bot_token"),
-        "SLACK_APP_TOKEN_FILE": ("slack", "app_token"),
-        "SLACK_SIGNING_SECRET_FILE": ("slack", "signing_secret"),
-        "OPENAI_API_KEY_FILE": ("llm", "api_key"),
-        "OPSBOT_DATABASE_URL_FILE": ("database_url",),  # a PostgreSQL URL carries its password
-        "OPSBOT_ALERTMANAGER_TOKEN_FILE": ("alertmanager", "token"),
-    }
-
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
         return None, field_name, False  # required by the interface; __call__ does the work
 
     def __call__(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         problems = []
-        for var, where in self.MAP.items():
+        for var, where in SECRET_FILES.items():
             path = os.environ.get(var)
             if not path:
                 continue

@@ -79,6 +79,23 @@ def test_environment_overrides_the_file(tmp_path, monkeypatch):
     assert cfg.database_url == "sqlite:////tmp/x.db"
 
 
+def test_environment_overrides_the_defaults_too_and_in_any_case(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
+    monkeypatch.setenv("opsbot_parser__default", "llm")
+    monkeypatch.setenv("OPENAI_MODEL", "from-env")
+    cfg = load_config(None)
+    assert (cfg.parser.default, cfg.llm.model) == ("llm", "from-env")
+
+
+def test_a_bad_value_from_the_environment_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPSBOT_APPROVAL_TTL", "soon")
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, "llm: {model: m}\n"))
+    assert "approval_ttl" in str(e.value)
+
+
 def test_relative_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
     monkeypatch.chdir("/")
     p = write(tmp_path, "rules: {dirs: [my-rules]}\nssh: {key_file: keys/id}\n")
