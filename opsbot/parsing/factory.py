@@ -46,8 +46,10 @@ def build_parser(
     bank = LearnedBank(store)
     bank.refresh()
 
+    cache_dir = _example_cache_dir()
+
     def make_offline(learned: list[dict[str, Any]]) -> OfflineParser:
-        return OfflineParser(rules, config, learned=learned)
+        return OfflineParser(rules, config, learned=learned, cache_dir=cache_dir)
 
     if kind == "offline" or (kind == "auto" and not config.llm.configured and client is None):
         return make_offline(bank.current())
@@ -68,3 +70,14 @@ def build_parser(
 
     llm = LLMParser(rules, config, None, client=client, prompt=template)
     return AutoParser(config, make_offline, llm, bank)
+
+
+def _example_cache_dir() -> Path | None:
+    """Where the offline parser keeps its examples' tokens between runs: the state directory's cache/;
+    None where that cannot be made (a read-only disk), which only makes the start slower."""
+    from opsbot.store.location import state_dir
+
+    try:
+        return state_dir() / "cache"
+    except OSError:
+        return None

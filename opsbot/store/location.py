@@ -8,8 +8,12 @@ from pathlib import Path
 
 
 def default_database_url() -> str:
-    """An SQLite file in the state directory ($OPSBOT_STATE_DIR, $XDG_STATE_HOME/opsbot or
-    ~/.local/state/opsbot), which is created if needed."""
+    """An SQLite file in the state directory."""
+    return f"sqlite:///{state_dir() / 'opsbot.db'}"
+
+
+def state_dir() -> Path:
+    """$OPSBOT_STATE_DIR, $XDG_STATE_HOME/opsbot or ~/.local/state/opsbot, created if needed."""
     if os.environ.get("OPSBOT_STATE_DIR"):
         state = Path(os.environ["OPSBOT_STATE_DIR"])
     elif os.environ.get("XDG_STATE_HOME"):
@@ -18,4 +22,4 @@ def default_database_url() -> str:
         state = Path.home() / ".local" / "state" / "opsbot"
     state = state.expanduser().resolve()
     state.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{state / 'opsbot.db'}"
+    return state

@@ -18,13 +18,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from opsbot.config import Config
 from opsbot.core.request import MAX_CHARS
 from opsbot.core.task import Choice, Suggestion, Task
 from opsbot.parsing.offline import choices, phrasing
-from opsbot.parsing.offline.entities import KIND_OF_TYPE, Extraction, KnownNames, extract, normalise_text
+from opsbot.parsing.offline.entities import (
+    KIND_OF_TYPE,
+    Extraction,
+    KnownNames,
+    extract,
+    normalise_text,
+    placeholder_for,
+)
+from opsbot.parsing.offline.example_cache import cached_tokens
 from opsbot.parsing.offline.followups import follow_up, is_follow_up
 from opsbot.parsing.offline.index import ExampleIndex, IntentInfo, contexts, signals_of, template
 from opsbot.parsing.offline.lexicon import normalise_word, stem
@@ -56,7 +65,14 @@ def whole_message(rule: Rule, text: str) -> dict[str, Any]:
 class OfflineParser:
     name = "offline"
 
-    def __init__(self, rules: RuleSet, config: Config, learned: Iterable[dict[str, Any]] = ()):
+    def __init__(
+        self,
+        rules: RuleSet,
+        config: Config,
+        learned: Iterable[dict[str, Any]] = (),
+        cache_dir: Path | None = None,
+    ):
+        """`cache_dir`: where the examples' tokens are kept between runs (example_cache.py); None: nowhere."""
         self.rules = rules
         self.config = config
         confirmed = [
@@ -86,11 +102,20 @@ class OfflineParser:
         self.index = ExampleIndex()
         self.tokenizer = Tokenizer(self.vocabulary, self.index)
 
+        def tokenize() -> list[list[str]]:
+            return [
+                self.tokenizer.tokens(extract(normalise_text(text), self.names, placeholders=rule.params), query=False)
+                for _, text, rule, _, _ in examples
+            ]
+
+        placeholders = [
+            (text, {name: placeholder_for(name, spec) for name, spec in rule.params.items()})
+            for _, text, rule, _, _ in examples
+        ]
         vocab: dict[str, set[str]] = {i: set() for i in rules.by_intent}
         texts: dict[str, list[str]] = {i: [] for i in rules.by_intent}
-        for intent, text, rule, weight, is_learned in examples:
-            ex = extract(normalise_text(text), self.names, placeholders=rule.params)
-            toks = self.tokenizer.tokens(ex, query=False)
+        tokens = cached_tokens(cache_dir, self.names, placeholders, tokenize)
+        for (intent, text, _, weight, is_learned), toks in zip(examples, tokens, strict=True):
             self.index.add(intent, toks, weight, learned=is_learned)
             if weight >= 1.0:
                 vocab[intent].update(toks)
