@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import psycopg
+
+from opsbot.lab.process import free_port
 
 DATABASE = "test"
 
@@ -33,12 +34,6 @@ def server_binaries() -> Path | None:
             return bindir
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb and (Path(initdb).parent / "pg_ctl").exists() else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _server_user() -> pwd.struct_passwd | None:
@@ -83,7 +78,7 @@ class ThrowawayPostgres:
                 "initdb", "-D", str(server.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync"
             )
             for attempt in range(attempts):  # the free port may be taken before the server binds it
-                server.port = _free_port()
+                server.port = free_port()
                 started = server._run(
                     "pg_ctl",
                     "-D",

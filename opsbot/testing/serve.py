@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from opsbot.lab.process import free_port
+
 OWN_VARIABLES = ("SLACK_", "OPSBOT_", "OPENAI_")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def opsbot_command() -> list[str]:

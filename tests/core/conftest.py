@@ -3,10 +3,11 @@ point at a closed loopback port, so an execution fails fast but is still recorde
 how many times something ran. Real executions are covered in tests/executors."""
 
 import pytest
-from pipeline_helpers import Clock, closed_port
+from pipeline_helpers import Clock
 
 from opsbot.app import build_app
 from opsbot.config import Config
+from opsbot.lab.process import free_port as closed_port  # nothing listens there: a connection fails at once
 
 
 @pytest.fixture

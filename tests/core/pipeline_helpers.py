@@ -1,17 +1,8 @@
 """Helpers for the pipeline specs: ask the pipeline as a person would, count executions, a settable clock."""
 
-import socket
 from datetime import UTC, datetime
 
 from opsbot.core.request import Request
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Clock:

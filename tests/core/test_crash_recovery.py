@@ -12,11 +12,12 @@ import sys
 import textwrap
 
 import pytest
-from pipeline_helpers import ask, closed_port
+from pipeline_helpers import ask
 from waiting import wait_until
 
 from opsbot.app import build_app
 from opsbot.config.loader import load_config
+from opsbot.lab.process import free_port as closed_port  # nothing listens there: a connection fails at once
 from opsbot.store import Store
 from opsbot.testing.tarpit import Tarpit
 

@@ -4,22 +4,14 @@ store in a temporary folder."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from opsbot.config import Config
 from opsbot.lab.lab import ACCESS, HOSTS, RUNBOOKS
+from opsbot.lab.process import free_port as closed_port  # nothing listens there: a connection fails at once
 
 HERE = Path(__file__).parent
 QUESTIONS = HERE / "kb-questions.jsonl"
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def lab_config(tmp_path: Path, runbooks: Path = RUNBOOKS, **knowledge) -> Config:

@@ -7,7 +7,6 @@ over SSH fails fast with a clear sentence, and still leaves its execution row in
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,18 +17,13 @@ from waiting import DEADLINE
 from opsbot.app import build_app
 from opsbot.config import load_config
 from opsbot.frontends.slack import SlackService
+from opsbot.lab.process import free_port as closed_port  # nothing listens there: a connection fails at once
 from opsbot.testing import fake_slack as fs
 
 USERS = {"UALICE": "alice", "UBOB": "bob", "UCAROL": "carol"}
 CHANNEL = "C0OPS"
 DM = "D0ALICE"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_config(
