@@ -41,7 +41,7 @@ def bench_cli(runs: int = 7) -> dict:
         env = clean_env(HOME=str(home), OPSBOT_STATE_DIR=str(home / "state"))
         parse = [*opsbot_command(), "parse", "cpu on web-1"]
         bare = [sys.executable, "-c", "pass"]
-        _run(parse, env, home)  # the first run writes bytecode caches; not measured
+        _run(parse, env, home)  # the first run writes bytecode and the parser's token cache; not measured
         python_runs, parse_runs = [], []
         for _ in range(runs):
             python_runs.append(_run(bare, env, home))
