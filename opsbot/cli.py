@@ -21,7 +21,7 @@ def _config(args):
 
 def _existing_store(config):
     """The configured store if it already exists (so `parse` sees tuned examples), without creating one:
-    `parse` must not write anything."""
+    a dry parse leaves no database behind (only the parser's token cache, see example_cache.py)."""
     from opsbot.store.location import default_database_url
 
     url = config.database_url or default_database_url()

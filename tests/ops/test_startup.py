@@ -35,6 +35,10 @@ def test_a_parse_without_store_or_llm_imports_no_heavy_library(tmp_path):
     assert json.loads(task_line)["intent"] == "metrics.cpu"
     probe = json.loads(probe_line)
     assert probe == {"code": 0, "loaded": []}
+    # and it leaves no database behind: the state directory holds only the parser's token cache
+    assert [p.relative_to(tmp_path).as_posix() for p in (tmp_path / "state").rglob("*") if p.is_file()] == [
+        "state/cache/example-tokens.json"
+    ]
 
 
 def test_version_prints_the_package_version(tmp_path):
