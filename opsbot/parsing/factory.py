@@ -74,10 +74,11 @@ def build_parser(
 
 def _example_cache_dir() -> Path | None:
     """Where the offline parser keeps its examples' tokens between runs: the state directory's cache/;
-    None where that cannot be made (a read-only disk), which only makes the start slower."""
+    None where that cannot be made (a read-only disk, no home directory), which only makes the start
+    slower."""
     from opsbot.store.location import state_dir
 
     try:
         return state_dir() / "cache"
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: Path.home() with no $HOME and no passwd entry
         return None

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from opsbot.config.loader import load_config
+from opsbot.config.models import Config
+from opsbot.parsing.factory import build_parser
 from opsbot.parsing.offline import OfflineParser
 from opsbot.parsing.offline.entities import KnownNames
 from opsbot.parsing.offline.example_cache import FILE_NAME, cached_tokens
@@ -97,3 +99,11 @@ def test_an_unwritable_directory_only_costs_the_computation(names, tmp_path):
     assert cached_tokens(blocked / "cache", names, examples, fresh) == [["cpu", "<host>"]]
     assert cached_tokens(blocked / "cache", names, examples, fresh) == [["cpu", "<host>"]]
     assert fresh.calls == 2
+
+
+def test_a_parser_is_built_where_no_state_directory_can_be_made(tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("OPSBOT_STATE_DIR", str(blocked / "state"))
+    parser = build_parser(Config(), "offline")
+    assert parser.parse("help").intent == "help"
