@@ -82,6 +82,14 @@ def no_history(intents: tuple[str, ...], limit: int) -> list[PastRun]:
     return []
 
 
+class AlertGroups(Protocol):
+    """The alert groups the store keeps (one per Alertmanager group key), for the alerts.* executors."""
+
+    def alert_group(self, key: str) -> Any: ...
+
+    def ack_alert_group(self, key: str, user: str, now: datetime) -> bool: ...
+
+
 Progress = Callable[[str], None]
 RunIntent = Callable[[str], Reply]  # run another intent as the same person (a digest's parts)
 
@@ -103,6 +111,7 @@ class ExecutionContext:
     user: str = ""  # who the run is for (a silence's creator, an alert's acknowledger)
     history: History = no_history  # past executions from the store (llm.history)
     acks: Callable[[], dict[tuple[str, str], str]] = dict  # (alertname, host) -> who is on it (alerts.list)
+    alert_groups: AlertGroups | None = None  # the bot's store; None where a run has none
 
 
 class Executor(Protocol):

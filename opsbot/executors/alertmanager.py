@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opsbot.config import Config
-from opsbot.core.action import Action, ExecutionContext
+from opsbot.core.action import Action, AlertGroups, ExecutionContext
 from opsbot.core.reply import Reply, Table
 from opsbot.executors.fields import AlertmanagerFields, BadFields, read_fields
 from opsbot.i18n import _
@@ -31,19 +31,6 @@ class AlertmanagerExecutor:
 
     def __init__(self, config: Config):
         self.config = config
-        self._store: Any = None
-
-    def store(self) -> Any:
-        """The bot's store (alert groups, acks), opened on first use."""
-        if self._store is None:
-            from opsbot.store import Store
-
-            self._store = Store(self.config.database_url)
-        return self._store
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
 
     def run(self, action: Action, ctx: ExecutionContext) -> Reply:
         try:
@@ -52,15 +39,15 @@ class AlertmanagerExecutor:
             return Reply.error(str(e))
         try:
             if op == "ack":
-                return self._ack(action.params, ctx.user)
+                return self._ack(action.params, ctx.user, ctx.alert_groups)
             if not self.config.alertmanager.url:
                 return Reply.error(
                     _("No Alertmanager is configured (alertmanager.url), so I cannot do that. Nothing was run.")
                 )
             if op == "silence":
-                return self._silence(action.params, ctx.user)
+                return self._silence(action.params, ctx.user, ctx.alert_groups)
             if op == "expire":
-                return self._expire(action.params)
+                return self._expire(action.params, ctx.alert_groups)
             return self._list()
         except AlertmanagerError as e:
             return Reply.error(str(e))
@@ -91,17 +78,17 @@ class AlertmanagerExecutor:
 
     # ---- what each op does ---------------------------------------------------------------------------
 
-    def _group(self, params: dict[str, Any]) -> Any:
+    def _group(self, params: dict[str, Any], groups: AlertGroups | None) -> Any:
         key = params.get("alert")
         if not key:
             return None
-        group = self.store().alert_group(key)
+        group = groups.alert_group(key) if groups is not None else None
         if group is None:
             raise AlertmanagerError(_("I know nothing about that alert any more. Nothing was changed."))
         return group
 
-    def _matchers(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        group = self._group(params)
+    def _matchers(self, params: dict[str, Any], groups: AlertGroups | None) -> list[dict[str, Any]]:
+        group = self._group(params, groups)
         if group is not None:
             labels = group.labels or {}
             return [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in sorted(labels.items())]
@@ -112,8 +99,8 @@ class AlertmanagerExecutor:
         }
         return [{"name": k, "value": str(v), "isRegex": False, "isEqual": True} for k, v in wanted.items() if v]
 
-    def _silence(self, params: dict[str, Any], user: str) -> Reply:
-        matchers = self._matchers(params)
+    def _silence(self, params: dict[str, Any], user: str, groups: AlertGroups | None) -> Reply:
+        matchers = self._matchers(params, groups)
         if not matchers:
             return Reply.error(
                 _(
@@ -148,13 +135,13 @@ class AlertmanagerExecutor:
         found = self._call("GET", "/api/v2/silences") or []
         return [s for s in found if (s.get("status") or {}).get("state") == "active"]
 
-    def _expire(self, params: dict[str, Any]) -> Reply:
+    def _expire(self, params: dict[str, Any], groups: AlertGroups | None) -> Reply:
         active = self._active()
         ref = str(params.get("silence") or "").lower()
         if ref:
             chosen = [s for s in active if str(s.get("id", "")).lower().startswith(ref)]
         else:
-            wanted = {(m["name"], m["value"]) for m in self._matchers(params)}
+            wanted = {(m["name"], m["value"]) for m in self._matchers(params, groups)}
             if not wanted:
                 return Reply.error(
                     _("Say which silence to end: its id (see alerts.silences), or ask in the alert's thread.")
@@ -191,11 +178,11 @@ class AlertmanagerExecutor:
         columns = [_("silence"), _("matchers"), _("until (UTC)"), _("by"), _("comment")]
         return Reply(text=_("{n} active silence(s).").format(n=len(active)), tables=[Table(columns=columns, rows=rows)])
 
-    def _ack(self, params: dict[str, Any], user: str) -> Reply:
-        group = self._group(params)
-        if group is None:
+    def _ack(self, params: dict[str, Any], user: str, groups: AlertGroups | None) -> Reply:
+        group = self._group(params, groups)
+        if group is None or groups is None:
             return Reply.error(_("Ack in an alert's thread (or with its button): which alert is yours?"))
-        self.store().ack_alert_group(group.key, user or "opsbot", datetime.now(UTC))
+        groups.ack_alert_group(group.key, user or "opsbot", datetime.now(UTC))
         return Reply(text=_("Noted: {user} is on {name}.").format(user=user or "opsbot", name=group.name))
 
 

@@ -629,6 +629,7 @@ class Pipeline:
                 user=user,
                 history=self.store.past_runs,
                 acks=self._alert_acks,
+                alert_groups=self.store,
             )
             with heartbeat(lambda: self.store.heartbeat_execution(exec_id), HEARTBEAT_SECONDS):
                 reply = executor.run(action, ctx)
