@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from opsbot.config.models import Config
 from opsbot.config.secret_files import SecretFiles
-from opsbot.config.variables import WELL_KNOWN
+from opsbot.config.variables import NESTED, PREFIX, WELL_KNOWN
 
 
 class _WellKnownEnv(PydanticBaseSettingsSource):
@@ -32,12 +32,11 @@ class _WellKnownEnv(PydanticBaseSettingsSource):
         return out
 
 
-class EnvironmentConfig(Config, BaseSettings):
-    """A Config that reads the environment as it is built."""
+class EnvironmentConfig(BaseSettings, Config):
+    """A Config that reads the environment as it is built (Config's own settings, extra="forbid" and
+    validate_default, come after BaseSettings' and so stay)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid", validate_default=True
-    )
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_nested_delimiter=NESTED)
 
     @classmethod
     def settings_customise_sources(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 
+# OPSBOT_<FIELD>, and OPSBOT_<SECTION>__<KEY> for a nested one (what pydantic-settings is told to read)
+PREFIX = "OPSBOT_"
+NESTED = "__"
+
 # SLACK_* and OPENAI_* variables, as the Slack and OpenAI tools name them -> (section, key)
 WELL_KNOWN: dict[str, tuple[str, str]] = {
     "SLACK_BOT_TOKEN": ("slack", "bot_token"),
@@ -32,6 +36,6 @@ def overrides_present(fields: set[str]) -> bool:
     / *_FILE one. Other OPSBOT_* variables (OPSBOT_CONFIG, OPSBOT_STATE_DIR, …) are not config fields."""
     for name in os.environ:
         lowered = name.lower()
-        if lowered.startswith("opsbot_") and lowered[len("opsbot_") :].split("__")[0] in fields:
+        if lowered.startswith(PREFIX.lower()) and lowered[len(PREFIX) :].split(NESTED)[0] in fields:
             return True
     return any(os.environ.get(var) for var in (*WELL_KNOWN, *SECRET_FILES))

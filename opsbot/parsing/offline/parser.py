@@ -108,13 +108,14 @@ class OfflineParser:
                 for _, text, rule, _, _ in examples
             ]
 
-        placeholders = [
+        # what the tokens depend on besides the names: each text and the placeholders its params become
+        inputs = [
             (text, {name: placeholder_for(name, spec) for name, spec in rule.params.items()})
             for _, text, rule, _, _ in examples
         ]
         vocab: dict[str, set[str]] = {i: set() for i in rules.by_intent}
         texts: dict[str, list[str]] = {i: [] for i in rules.by_intent}
-        tokens = cached_tokens(cache_dir, self.names, placeholders, tokenize)
+        tokens = cached_tokens(cache_dir, self.names, inputs, tokenize)
         for (intent, text, _, weight, is_learned), toks in zip(examples, tokens, strict=True):
             self.index.add(intent, toks, weight, learned=is_learned)
             if weight >= 1.0:
